@@ -1,0 +1,149 @@
+"""Starting what the benchmarks measure: an embedded redis-server and `qms serve`
+processes on a hall made for load (wide number ranges, no caps, always open)."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+import yaml
+from werkzeug.security import generate_password_hash
+
+from server.embedded_redis import EmbeddedRedis, free_port
+
+ROOT = Path(__file__).resolve().parents[1]
+KIOSK_TOKEN = "bench-kiosk-token-0001"
+DISPLAY_TOKEN = "bench-display-token-01"
+WARM_TOKEN = "bench-warmup-token-001"
+PASSWORD = "Bench@2026"
+COUNTERS = 16
+
+
+def hall(redis_url: str, data_dir: Path) -> dict:
+    pw = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
+    fields = [{"code": c, "name": n, "numbers": "1-999999"} if not prefix else
+              {"code": c, "name": n, "prefix": prefix, "numbers": "1-999999", "digits": 6}
+              for c, n, prefix in (("TP", "Tư pháp – Hộ tịch", ""), ("DD", "Đất đai", "D"), ("XD", "Xây dựng", "X"),
+                                   ("KD", "Đăng ký kinh doanh", "K"))]
+    counters = [{"number": n, "fields": [fields[n % 4]["code"]]} for n in range(1, COUNTERS + 1)]
+    return {
+        "server": {"data_dir": str(data_dir), "log_level": "WARNING", "async_mode": "eventlet"},
+        "redis": {"url": redis_url, "key_prefix": "bench"},
+        "archive": {"url": f"sqlite:///{data_dir / 'archive.sqlite'}"},
+        "sites": [{
+            "id": "hcc", "name": "Trung tâm thử tải", "opening_hours": "always",
+            "kiosk_tickets_per_minute": 100_000,  # the load generator stands for many kiosks
+            "fields": fields, "counters": counters,
+            "officers": [{"username": f"cb{n}", "name": f"Cán bộ {n}", "counters": [n], "password_hash": pw}
+                         for n in range(1, COUNTERS + 1)],
+            "kiosks": [{"id": "kiosk-1", "token": KIOSK_TOKEN}],
+            "displays": [{"id": "display-1", "token": DISPLAY_TOKEN}],
+        }, {
+            # A second hall on the same servers: warm-up load that leaves the measured site's day empty.
+            "id": "warm", "name": "Bộ phận Một cửa xã thử tải", "opening_hours": "always",
+            "kiosk_tickets_per_minute": 100_000,
+            "fields": [{"code": "A", "name": "Hộ tịch", "prefix": "A", "numbers": "1-999999", "digits": 6}],
+            "counters": [{"number": 1, "fields": ["A"]}],
+            "kiosks": [{"id": "kiosk-w", "token": WARM_TOKEN}],
+        }],
+    }
+
+
+class Hall:
+    """An embedded Redis (AOF, appendfsync always) and `processes` qms servers on it."""
+
+    def __init__(self, processes: int = 1):
+        self.tmp = Path(tempfile.mkdtemp(prefix="qms-bench-"))
+        self.redis = EmbeddedRedis(self.tmp / "redis", appendfsync="always")
+        self.redis.start()
+        self.config = self.tmp / "config.yaml"
+        self.config.write_text(yaml.safe_dump(hall(self.redis.url, self.tmp / "data"), allow_unicode=True),
+                               encoding="utf-8")
+        self.ports = [free_port() for _ in range(processes)]
+        self.procs = [subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--config", str(self.config),
+                                        "--host", "127.0.0.1", "--port", str(p)], cwd=ROOT,
+                                       stdout=subprocess.DEVNULL, stderr=open(self.tmp / f"serve-{p}.log", "wb"))
+                      for p in self.ports]
+        for port in self.ports:
+            self._wait(port)
+
+    def url(self, i: int = 0) -> str:
+        return f"http://127.0.0.1:{self.ports[i]}"
+
+    def _wait(self, port: int) -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1).ok:
+                    return
+            except requests.RequestException:
+                time.sleep(0.1)
+        raise RuntimeError(f"server on {port} did not start")
+
+    def login(self, counter: int, i: int = 0) -> str:
+        r = requests.post(f"{self.url(i)}/api/v1/sites/hcc/login", timeout=10,
+                          json={"username": f"cb{counter}", "password": PASSWORD, "counter": counter})
+        r.raise_for_status()
+        return r.json()["token"]
+
+    def issue(self, n: int, field: str = "TP") -> None:
+        s = requests.Session()
+        s.headers["Authorization"] = f"Bearer {KIOSK_TOKEN}"
+        for _ in range(n):
+            s.post(f"{self.url()}/api/v1/sites/hcc/tickets", json={"field": field}, timeout=10).raise_for_status()
+
+    def server_pids(self) -> list[int]:
+        return [p.pid for p in self.procs]
+
+    def close(self) -> None:
+        for p in self.procs:
+            p.send_signal(signal.SIGTERM)
+        for p in self.procs:
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        self.redis.stop()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def wrk(url: str, script: str, connections: int, seconds: int = 8, threads: int | None = None) -> dict:
+    """Run wrk with a Lua script; requests/s, median and p99 latency (ms), errors."""
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is needed: apt-get install wrk")
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+        f.write(script)
+    threads = threads or min(connections, 2)
+    out = subprocess.run(["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--latency",
+                          "-s", f.name, url], capture_output=True, text=True, check=True).stdout
+    os.unlink(f.name)
+
+    def ms(label):
+        m = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)", out, re.M)
+        value, unit = float(m.group(1)), m.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), "p50": ms(50), "p99": ms(99),
+            "errors": int(errors.group(1)) if errors else 0, "raw": out}
+
+
+def post_script(path: str, body: dict, token: str) -> str:
+    return (f'wrk.method = "POST"\nwrk.body = {json.dumps(json.dumps(body))}\n'
+            f'wrk.headers["Content-Type"] = "application/json"\nwrk.headers["Authorization"] = "Bearer {token}"\n'
+            f'wrk.path = "{path}"\n')

@@ -1,0 +1,292 @@
+/* The officer's desk. Every button has a one-key shortcut; the rules (who is next, what
+   is allowed) are the server's: this page only asks and shows the answer. */
+(function () {
+  "use strict";
+  const {t, api, errorText, localName, duration} = QMS;
+  const cfg = window.COUNTER;
+  const $ = (id) => document.getElementById(id);
+  const SHORTCUTS = {n: "call-next", r: "recall", b: "start", h: "finish", v: "no-show", c: "transfer", p: "pause"};
+  const REASONS = ["counter.reason_lunch", "counter.reason_meeting", "counter.reason_support", "counter.reason_technical"];
+
+  const state = {me: null, counter: null, snapshot: null, live: null, timer: null, refresh: null, busy: false};
+  window.desk = state;
+
+  const base = () => "/sites/" + cfg.site;
+  const myCounter = () => cfg.counters.find((c) => c.number === state.counter);
+  const fieldName = (code) => { const f = cfg.fields.find((x) => x.code === code); return f ? localName(f) : code; };
+
+  function show(view) {
+    $("view-login").classList.toggle("hidden", view !== "login");
+    $("view-desk").classList.toggle("hidden", view !== "desk");
+    $("logout").classList.toggle("hidden", view !== "desk");
+  }
+
+  // -- signing in -----------------------------------------------------------------------
+  function loginView(message) {
+    if (state.live) { state.live.socket.disconnect(); state.live = null; }
+    const select = $("login-counter");
+    if (!select.options.length) {
+      cfg.counters.forEach((c) => {
+        const o = document.createElement("option");
+        o.value = c.number;
+        o.textContent = c.name;
+        select.appendChild(o);
+      });
+    }
+    $("login-username").value = localStorage.getItem("qms-officer") || "";
+    select.value = localStorage.getItem("qms-counter-" + cfg.site) || String(cfg.counters[0].number);
+    $("login-error").textContent = message || "";
+    show("login");
+    ($("login-username").value ? $("login-password") : $("login-username")).focus();
+  }
+
+  async function login(event) {
+    event.preventDefault();
+    const body = {username: $("login-username").value.trim(), password: $("login-password").value,
+                  counter: Number($("login-counter").value)};
+    if ($("login-takeover").checked) body.take_over = true;
+    const r = await api("POST", base() + "/login", body);
+    $("login-password").value = "";
+    if (r.status !== 200) { $("login-error").textContent = errorText(r); return; }
+    localStorage.setItem("qms-officer", body.username);
+    localStorage.setItem("qms-counter-" + cfg.site, String(body.counter));
+    startDesk({kind: "officer", id: r.data.officer, name: r.data.name, counter: body.counter});
+  }
+
+  async function logout() {
+    const r = await api("POST", base() + "/logout", {});
+    if (r.status === 204 || r.status === 401) loginView();
+    else message(errorText(r), true);
+  }
+
+  // -- the desk -------------------------------------------------------------------------
+  function startDesk(me) {
+    state.me = me;
+    state.counter = me.counter;
+    $("who-counter").textContent = myCounter() ? myCounter().name : "";
+    $("who-officer").textContent = "· " + (me.name || me.id);
+    show("desk");
+    message("");
+    state.live = new QMS.Live({
+      auth: {site: cfg.site}, snapshotRequest: {lists: true},
+      onSnapshot, onUpdate,
+      onStatus: (online, reason) => {
+        $("connection").textContent = online ? "" : t("common.reconnecting");
+        $("connection").classList.toggle("offline", !online);
+        if (!online && reason === "unauthorized") loginView(t("counter.session_ended"));
+      },
+    });
+  }
+
+  function onSnapshot(snap) {
+    if (!snap.no_shows) { state.live.resync(); return; }  // the first snapshot has no lists: ask for them
+    state.snapshot = snap;
+    render();
+  }
+
+  function onUpdate(event) {
+    if (!state.snapshot) return;
+    Object.entries(event.waiting || {}).forEach(([code, w]) => {
+      state.snapshot.waiting[code] = Object.assign({}, state.snapshot.waiting[code], w);
+    });
+    renderCounts();
+    clearTimeout(state.refresh);
+    state.refresh = setTimeout(() => state.live && state.live.resync(), 250);
+  }
+
+  function myState() {
+    return state.snapshot ? state.snapshot.counters.find((c) => c.number === state.counter) : null;
+  }
+
+  function render() {
+    const c = myState();
+    if (!c) return;
+    const ticket = c.ticket && (c.ticket.state === "called" || c.ticket.state === "serving") ? c.ticket : null;
+    const badge = $("counter-status");
+    badge.textContent = t("counter.status_" + c.status);
+    badge.className = "badge status-" + c.status;
+    $("current-number").textContent = ticket ? ticket.label : "—";
+    $("current-field").textContent = ticket ? fieldName(ticket.field) + (ticket.priority ? " · " + t("counter.priority") : "") : t("counter.nobody");
+    $("current-state").textContent = ticket ? t("counter.ticket_" + ticket.state) : "—";
+    $("current-waited").textContent = ticket && ticket.waited_seconds !== null ? duration(ticket.waited_seconds) : "—";
+    $("current-recalls").textContent = ticket ? String(ticket.recalls) : "—";
+    $("pause-info").classList.toggle("hidden", c.status !== "paused");
+    $("pause-info").textContent = c.status === "paused" ? t("counter.paused_because", {reason: c.pause_reason || ""}) : "";
+    $("pause-label").textContent = t(c.status === "paused" ? "counter.resume" : "counter.pause");
+    startTimer(ticket);
+    const allowed = {
+      "call-next": c.status === "open" && (!ticket || ticket.state === "serving"),
+      recall: ticket && ticket.state === "called",
+      start: ticket && ticket.state === "called",
+      finish: !!ticket,
+      "no-show": ticket && ticket.state === "called",
+      transfer: !!ticket,
+      pause: c.status === "paused" || (c.status === "open" && !ticket),
+    };
+    document.querySelectorAll("[data-action]").forEach((b) => { b.disabled = !allowed[b.dataset.action]; });
+    renderCounts();
+    renderLists(c);
+  }
+
+  function startTimer(ticket) {
+    clearInterval(state.timer);
+    const since = ticket ? Date.parse(ticket.state === "serving" ? ticket.started_at : ticket.called_at) : null;
+    const tick = () => { $("current-timer").textContent = since ? duration((Date.now() - since) / 1000) : "—"; };
+    tick();
+    if (since) state.timer = setInterval(tick, 1000);
+  }
+
+  function renderCounts() {
+    const list = $("waiting-counts");
+    list.innerHTML = "";
+    (myCounter() ? myCounter().fields : []).forEach((code) => {
+      const w = state.snapshot.waiting[code] || {waiting: 0};
+      const li = document.createElement("li");
+      li.innerHTML = "<span></span><strong></strong>";
+      li.children[0].textContent = fieldName(code);
+      li.children[1].textContent = String(w.waiting);
+      list.appendChild(li);
+    });
+  }
+
+  function row(ticket, buttonKey, onClick) {
+    const li = document.createElement("li");
+    li.dataset.ticket = ticket.id;
+    const info = document.createElement("span");
+    const since = Date.parse(ticket.issued_at);
+    info.innerHTML = "<strong></strong> <span></span>";
+    info.children[0].textContent = ticket.label;
+    info.children[1].textContent = fieldName(ticket.field) + " · " + duration((Date.now() - since) / 1000)
+      + (ticket.priority ? " · " + t("counter.priority") : "");
+    const b = document.createElement("button");
+    b.type = "button";
+    b.className = "button secondary small";
+    b.textContent = t(buttonKey);
+    b.addEventListener("click", onClick);
+    li.append(info, b);
+    return li;
+  }
+
+  function renderLists(c) {
+    const mine = myCounter();
+    const waitingList = $("waiting-list");
+    waitingList.innerHTML = "";
+    const direct = (state.snapshot.counter_queues || {})[state.counter] || [];
+    const tickets = direct.concat(...mine.fields.map((code) => (state.snapshot.waiting[code] || {}).tickets || []));
+    if (!tickets.length) {
+      const li = document.createElement("li");
+      li.className = "empty";
+      li.textContent = t("counter.nobody_waiting");
+      waitingList.appendChild(li);
+    }
+    tickets.forEach((tk) => waitingList.appendChild(row(tk, "counter.call_this",
+      () => act("call", {ticket_id: tk.id}))));
+    const noshows = $("noshow-list");
+    noshows.innerHTML = "";
+    (state.snapshot.no_shows || []).filter((tk) => mine.fields.includes(tk.field)).forEach((tk) =>
+      noshows.appendChild(row(tk, "counter.restore", () => restore(tk.id))));
+    const busy = c.ticket && (c.ticket.state === "called" || c.ticket.state === "serving");
+    waitingList.querySelectorAll("button").forEach((b) => { b.disabled = busy || c.status !== "open"; });
+  }
+
+  // -- actions ----------------------------------------------------------------------------
+  function message(text, isError) {
+    const el = $("action-message");
+    el.textContent = text;
+    el.classList.toggle("error-text", !!isError);
+  }
+
+  async function act(action, body) {
+    if (state.busy) return;
+    state.busy = true;
+    const r = await api("POST", base() + "/counters/" + state.counter + "/" + action, body || {});
+    state.busy = false;
+    if (r.status === 401) { loginView(t("counter.session_ended")); return; }
+    if (r.status === 204) message(t("counter.nobody_waiting"));
+    else if (r.status >= 400 || r.status === 0) message(errorText(r), true);
+    else if (action === "call-next" || action === "call") message(t("counter.called", {label: r.data.label}));
+    else message("");
+    if (state.live) state.live.resync();
+  }
+
+  async function restore(id) {
+    const r = await api("POST", base() + "/tickets/" + id + "/restore", {});
+    message(r.status === 200 ? t("counter.restored", {label: r.data.label}) : errorText(r), r.status !== 200);
+    if (state.live) state.live.resync();
+  }
+
+  function press(action) {
+    const button = document.querySelector('[data-action="' + action + '"]');
+    if (!button || button.disabled) return;
+    const c = myState();
+    if (action === "transfer") openTransfer();
+    else if (action === "pause") { if (c && c.status === "paused") act("resume"); else openPause(); }
+    else if (action === "call-next") act("call-next", {finish_current: !!(c && c.ticket && c.ticket.state === "serving")});
+    else act(action);
+  }
+
+  function openDialog(id) { $(id).classList.remove("hidden"); }
+  function closeDialogs() { document.querySelectorAll(".dialog-backdrop").forEach((d) => d.classList.add("hidden")); }
+
+  function choice(label, onClick) {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.className = "button secondary";
+    b.textContent = label;
+    b.addEventListener("click", () => { closeDialogs(); onClick(); });
+    return b;
+  }
+
+  function openTransfer() {
+    const c = myState();
+    const current = c && c.ticket ? c.ticket.field : null;
+    const fields = $("transfer-fields");
+    fields.innerHTML = "";
+    cfg.fields.filter((f) => f.code !== current).forEach((f) =>
+      fields.appendChild(choice(localName(f), () => act("transfer", {field: f.code}))));
+    const counters = $("transfer-counters");
+    counters.innerHTML = "";
+    cfg.counters.filter((x) => x.number !== state.counter).forEach((x) =>
+      counters.appendChild(choice(x.name, () => act("transfer", {counter: x.number}))));
+    openDialog("transfer-dialog");
+  }
+
+  function openPause() {
+    const box = $("pause-reasons");
+    box.innerHTML = "";
+    REASONS.forEach((key) => box.appendChild(choice(t(key), () => act("pause", {reason: t(key)}))));
+    $("pause-other").value = "";
+    openDialog("pause-dialog");
+  }
+
+  function bind() {
+    $("login-form").addEventListener("submit", login);
+    $("logout").addEventListener("click", logout);
+    document.querySelectorAll("[data-action]").forEach((b) => b.addEventListener("click", () => press(b.dataset.action)));
+    document.querySelectorAll("[data-close]").forEach((b) => b.addEventListener("click", closeDialogs));
+    $("pause-confirm").addEventListener("click", () => {
+      const reason = $("pause-other").value.trim();
+      if (!reason) return;
+      closeDialogs();
+      act("pause", {reason});
+    });
+    document.addEventListener("keydown", (e) => {
+      if (e.key === "Escape") { closeDialogs(); return; }
+      const typing = /^(INPUT|SELECT|TEXTAREA)$/.test(document.activeElement.tagName);
+      const dialogOpen = [...document.querySelectorAll(".dialog-backdrop")].some((d) => !d.classList.contains("hidden"));
+      if (typing || dialogOpen || e.ctrlKey || e.altKey || e.metaKey || $("view-desk").classList.contains("hidden")) return;
+      const action = SHORTCUTS[e.key.toLowerCase()];
+      if (action) { e.preventDefault(); press(action); }
+    });
+  }
+
+  async function start() {
+    QMS.clock($("clock"), cfg.timezone);
+    bind();
+    const me = await api("GET", base() + "/me");
+    if (me.status === 200 && me.data.kind === "officer" && me.data.counter) startDesk(me.data);
+    else loginView();
+  }
+
+  document.addEventListener("DOMContentLoaded", start);
+})();

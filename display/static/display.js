@@ -1,0 +1,172 @@
+/* The lobby display: pushed updates only, no polling. After a restart or a network cut
+   Socket.IO reconnects by itself and the server sends a fresh snapshot. */
+(function () {
+  "use strict";
+  const {t, api, localName} = QMS;
+  const cfg = window.DISPLAY;
+  const $ = (id) => document.getElementById(id);
+  const HIGHLIGHT_MS = 8000;
+
+  const state = {token: null, me: null, hall: null, counters: {}, waiting: {}, recent: [], live: null,
+                 announcer: null, snapshots: 0, updates: 0, highlightTimer: null};
+  window.lobby = state;
+
+  const shows = {
+    counter: (n) => !state.me.counters.length || state.me.counters.includes(Number(n)),
+    field: (code) => !state.me.fields.length || state.me.fields.includes(code),
+  };
+
+  function counterName(n) {
+    const c = state.hall.counters.find((x) => x.number === Number(n));
+    return c ? c.name : t("display.counter_n", {n});
+  }
+
+  // -- drawing --------------------------------------------------------------------------
+  function renderCounters() {
+    const grid = $("counters");
+    grid.innerHTML = "";
+    state.hall.counters.filter((c) => shows.counter(c.number)).forEach((c) => {
+      const s = state.counters[c.number] || {status: "closed"};
+      const tile = document.createElement("div");
+      tile.className = "tile status-" + s.status + (s.flash ? " flash" : "");
+      tile.dataset.counter = c.number;
+      const name = document.createElement("div");
+      name.className = "tile-name";
+      name.textContent = c.name;
+      const number = document.createElement("div");
+      number.className = "tile-number";
+      number.textContent = s.status === "open" && s.label ? s.label : "";
+      const foot = document.createElement("div");
+      foot.className = "tile-foot";
+      if (s.status === "paused") foot.textContent = t("display.paused") + (s.pause_reason ? ": " + s.pause_reason : "");
+      else if (s.status === "closed") foot.textContent = t("display.closed");
+      else if (!s.label) foot.textContent = t("display.free");
+      else foot.textContent = s.officer_name || "";
+      tile.append(name, number, foot);
+      grid.appendChild(tile);
+    });
+  }
+
+  function renderRecent() {
+    const list = $("recent");
+    list.innerHTML = "";
+    state.recent.slice(0, state.me.recent_calls).forEach((call) => {
+      const li = document.createElement("li");
+      li.innerHTML = '<span class="r-number"></span><span class="arrow">→</span><span class="r-counter"></span>';
+      li.querySelector(".r-number").textContent = call.label;
+      li.querySelector(".r-counter").textContent = counterName(call.counter);
+      list.appendChild(li);
+    });
+  }
+
+  function renderWaiting() {
+    const list = $("waiting");
+    list.innerHTML = "";
+    state.hall.fields.filter((f) => shows.field(f.code)).forEach((f) => {
+      const w = state.waiting[f.code] || {waiting: 0};
+      const li = document.createElement("li");
+      li.dataset.field = f.code;
+      li.innerHTML = '<span class="w-name"></span><span class="w-count"></span>';
+      li.querySelector(".w-name").textContent = localName(f);
+      li.querySelector(".w-count").textContent = String(w.waiting);
+      list.appendChild(li);
+    });
+  }
+
+  function showLatest(label, counter) {
+    $("latest-number").textContent = label;
+    $("latest-counter").textContent = counterName(counter);
+    const box = $("latest");
+    box.classList.remove("idle", "blink");
+    void box.offsetWidth;  // restart the animation for a repeated call
+    box.classList.add("blink");
+    clearTimeout(state.highlightTimer);
+    state.highlightTimer = setTimeout(() => {
+      box.classList.remove("blink");
+      Object.values(state.counters).forEach((c) => { c.flash = false; });
+      renderCounters();
+    }, HIGHLIGHT_MS);
+  }
+
+  // -- live state ------------------------------------------------------------------------
+  function counterFrom(cs, ticket) {
+    const s = {status: cs.status, officer_name: cs.officer_name, pause_reason: cs.pause_reason, label: null};
+    if (cs.ticket) s.label = cs.ticket.label;
+    else if (ticket && cs.current === ticket.id) s.label = ticket.label;
+    else if (cs.current && state.counters[cs.number] && state.counters[cs.number].current === cs.current) {
+      s.label = state.counters[cs.number].label;
+    }
+    s.current = cs.current;
+    return s;
+  }
+
+  function onSnapshot(snap) {
+    state.snapshots += 1;
+    state.counters = {};
+    snap.counters.forEach((c) => { state.counters[c.number] = counterFrom(c, null); });
+    state.waiting = snap.waiting;
+    state.recent = snap.calls.filter((c) => shows.counter(c.counter)).map((c) => ({label: c.label, counter: Number(c.counter)}));
+    renderCounters();
+    renderRecent();
+    renderWaiting();
+    if (state.recent.length && $("latest-number").textContent === "—") {
+      $("latest-number").textContent = state.recent[0].label;
+      $("latest-counter").textContent = counterName(state.recent[0].counter);
+    }
+  }
+
+  function onUpdate(event) {
+    state.updates += 1;
+    if (event.type === "day.closed") { state.live.resync(); return; }
+    if (event.counter_state) {
+      const prev = state.counters[event.counter_state.number] || {};
+      state.counters[event.counter_state.number] = Object.assign(counterFrom(event.counter_state, event.ticket),
+                                                                  {flash: prev.flash});
+    }
+    Object.entries(event.waiting || {}).forEach(([code, w]) => { state.waiting[code] = Object.assign({}, state.waiting[code], w); });
+    if ((event.type === "ticket.called" || event.type === "ticket.recalled") && shows.counter(event.counter)) {
+      const call = {label: event.ticket.label, counter: event.counter};
+      state.recent = [call].concat(state.recent).slice(0, 20);
+      state.counters[event.counter].flash = true;
+      showLatest(call.label, call.counter);
+      state.announcer.announce(call.label, call.counter);
+    }
+    renderCounters();
+    renderRecent();
+    renderWaiting();
+  }
+
+  function onStatus(online) {
+    const el = $("connection");
+    el.textContent = online ? "" : t("common.reconnecting");
+    el.classList.toggle("offline", !online);
+  }
+
+  async function start() {
+    QMS.clock($("clock"), cfg.timezone);
+    state.token = QMS.deviceToken(cfg.site);
+    const [me, hall] = state.token ? await Promise.all([
+      api("GET", "/sites/" + cfg.site + "/me", undefined, state.token),
+      api("GET", "/sites/" + cfg.site + "/hall", undefined, state.token),
+    ]) : [{status: 0}, {status: 0}];
+    if (me.status !== 200 || hall.status !== 200 || me.data.kind !== "display") {
+      $("setup").classList.remove("hidden");
+      return;
+    }
+    state.me = me.data;
+    state.hall = hall.data;
+    document.body.classList.add("layout-" + (state.me.layout || "standard"));
+    $("notice").textContent = state.me.notice || t("display.default_notice");
+    state.announcer = new Announcer({
+      base: cfg.voice_base, repeat: state.me.voice_repeat, readDigits: state.me.read_digits, mode: state.me.voice,
+      onBlocked: () => $("sound-overlay").classList.remove("hidden"),
+    });
+    $("sound-on").addEventListener("click", async () => {
+      await state.announcer.unlock();
+      $("sound-overlay").classList.add("hidden");
+    });
+    state.live = new QMS.Live({auth: {site: cfg.site, token: state.token}, onSnapshot, onUpdate, onStatus});
+  }
+
+  document.addEventListener("DOMContentLoaded", start);
+})();

@@ -1,0 +1,204 @@
+"""Printer connections, one small class each (as in python-escpos): ``open``, ``_raw``,
+``_read``, ``close``. The address in config.yaml chooses the class:
+
+    /dev/ttyS0, socket://…, rfc2217://…   serial (pyserial URL)
+    usb:/dev/usb/lp0                      the kernel's USB printer device file
+    tcp://192.168.1.50:9100               raw TCP (port 9100), the usual network printer
+    cups:QueueName                        CUPS, sent with `lp -d QueueName -o raw`
+    file:/var/spool/qms/ticket.bin        append to a file
+    dummy:                                keep the bytes in memory (tests, demos)
+"""
+from __future__ import annotations
+
+import logging
+import os
+import select
+import socket
+import subprocess
+from pathlib import Path
+
+import serial
+
+from . import escpos
+from .escpos import PrinterState
+
+logger = logging.getLogger(__name__)
+
+
+class PrinterError(Exception):
+    """The printer could not be reached or refused the job; ``state`` says what is known."""
+
+    def __init__(self, message: str, state: PrinterState = PrinterState.OFFLINE):
+        super().__init__(message)
+        self.state = state
+
+
+class Printer:
+    """Base: send a ticket after asking the printer whether it can print."""
+
+    can_answer = False  # whether DLE EOT questions get answers on this connection
+
+    def open(self) -> None:
+        pass
+
+    def _raw(self, data: bytes) -> None:
+        raise NotImplementedError
+
+    def _read(self, size: int, timeout: float) -> bytes:
+        return b""
+
+    def close(self) -> None:
+        pass
+
+    def state(self) -> PrinterState:
+        if not self.can_answer:
+            return PrinterState.UNKNOWN
+        answers = []
+        for question in (escpos.ASK_PRINTER, escpos.ASK_PAPER):
+            self._raw(question)
+            reply = self._read(1, timeout=0.5)
+            answers.append(reply[0] if reply else None)
+        if answers == [None, None]:
+            return PrinterState.OFFLINE  # a bidirectional printer that does not answer is not there
+        return escpos.state_from(*answers)
+
+    def print_job(self, job: bytes) -> PrinterState:
+        """Print ``job``; raises PrinterError (paper out, offline) and leaves nothing half-sent when it can tell."""
+        try:
+            self.open()
+            state = self.state()
+            if state in (PrinterState.PAPER_OUT, PrinterState.OFFLINE):
+                raise PrinterError(f"printer {state.value}", state)
+            self._raw(job)
+            return state
+        except PrinterError:
+            raise
+        except (OSError, serial.SerialException, subprocess.SubprocessError) as err:
+            raise PrinterError(str(err)) from err
+        finally:
+            try:
+                self.close()
+            except (OSError, serial.SerialException):
+                logger.debug("closing printer failed", exc_info=True)
+
+
+class SerialPrinter(Printer):
+    can_answer = True
+
+    def __init__(self, url: str, baudrate: int = 19200):
+        self.url, self.baudrate, self.port = url, baudrate, None
+
+    def open(self) -> None:
+        self.port = serial.serial_for_url(self.url, baudrate=self.baudrate, timeout=0.5, write_timeout=5)
+
+    def _raw(self, data: bytes) -> None:
+        self.port.write(data)
+        self.port.flush()
+
+    def _read(self, size: int, timeout: float) -> bytes:
+        self.port.timeout = timeout
+        return self.port.read(size)
+
+    def close(self) -> None:
+        if self.port is not None:
+            self.port.close()
+            self.port = None
+
+
+class DeviceFilePrinter(Printer):
+    """/dev/usb/lp0 and friends: written like a file; status answers are read when the kernel passes them."""
+
+    can_answer = True
+
+    def __init__(self, path: str):
+        self.path, self.fd = path, None
+
+    def open(self) -> None:
+        self.fd = os.open(self.path, os.O_RDWR | os.O_NONBLOCK)
+
+    def _raw(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            _, ready, _ = select.select([], [self.fd], [], 5)
+            if not ready:
+                raise PrinterError("printer does not take data", PrinterState.OFFLINE)
+            view = view[os.write(self.fd, view):]
+
+    def _read(self, size: int, timeout: float) -> bytes:
+        ready, _, _ = select.select([self.fd], [], [], timeout)
+        return os.read(self.fd, size) if ready else b""
+
+    def close(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+
+class NetworkPrinter(Printer):
+    can_answer = True
+
+    def __init__(self, host: str, port: int = 9100):
+        self.host, self.port, self.sock = host, port, None
+
+    def open(self) -> None:
+        self.sock = socket.create_connection((self.host, self.port), timeout=3)
+
+    def _raw(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+    def _read(self, size: int, timeout: float) -> bytes:
+        self.sock.settimeout(timeout)
+        try:
+            return self.sock.recv(size)
+        except socket.timeout:
+            return b""
+
+    def close(self) -> None:
+        if self.sock is not None:
+            self.sock.close()
+            self.sock = None
+
+
+class CupsPrinter(Printer):
+    def __init__(self, queue: str):
+        self.queue = queue
+
+    def _raw(self, data: bytes) -> None:
+        done = subprocess.run(["lp", "-d", self.queue, "-o", "raw"], input=data, capture_output=True, timeout=15)
+        if done.returncode != 0:
+            raise PrinterError(f"lp failed: {done.stderr.decode(errors='replace').strip()}")
+
+
+class FilePrinter(Printer):
+    def __init__(self, path: str):
+        self.path = Path(path)
+
+    def _raw(self, data: bytes) -> None:
+        with open(self.path, "ab") as out:
+            out.write(data)
+
+
+class DummyPrinter(Printer):
+    """Records every byte sent; real code used by tests and demos."""
+
+    def __init__(self):
+        self.output = bytearray()
+
+    def _raw(self, data: bytes) -> None:
+        self.output += data
+
+
+def printer_for(url: str, baudrate: int = 19200) -> Printer:
+    """The connection class for a printer address from config.yaml."""
+    if url.startswith("usb:"):
+        return DeviceFilePrinter(url[4:])
+    if url.startswith("tcp://"):
+        host, _, port = url[6:].rpartition(":")
+        return NetworkPrinter(host, int(port))
+    if url.startswith("cups:"):
+        return CupsPrinter(url[5:])
+    if url.startswith("file:"):
+        return FilePrinter(url[5:])
+    if url.startswith("dummy:"):
+        return DummyPrinter()
+    return SerialPrinter(url, baudrate)

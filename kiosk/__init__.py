@@ -1,0 +1,27 @@
+"""The kiosk touchscreen in the hall, and the visitor's phone page behind the ticket's QR code.
+
+A thin surface: pages and scripts that call the server's API and live updates. A kiosk
+is set up once by opening ``/kiosk/<site>#token=<kiosk token>``; the token stays on it.
+"""
+from flask import Blueprint, current_app, render_template
+
+bp = Blueprint("kiosk", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/kiosk/static")
+
+
+def _site(site_id: str):
+    return current_app.extensions["qms"].engine.site(site_id)
+
+
+@bp.get("/kiosk/<site_id>")
+def app(site_id):
+    site = _site(site_id)
+    return render_template("kiosk/kiosk.html", site=site)
+
+
+@bp.get("/t/<site_id>/<token>")
+def ticket_page(site_id, token):
+    """The phone page: the ticket's number, place in line and the call, live."""
+    site = _site(site_id)
+    ticket = current_app.extensions["qms"].engine.ticket_by_token(site.id, token)
+    return render_template("kiosk/phone.html", site=site, token=token, ticket=ticket)

@@ -1,0 +1,373 @@
+/* The kiosk: choose a field, (maybe) a priority category, take a number; look up procedures.
+   Every path leads back home by itself; there is no way out without the maintenance PIN. */
+(function () {
+  "use strict";
+  const {t, api, errorText, minutes, localName} = QMS;
+  const cfg = window.KIOSK;
+  const IDLE_MS = 60000;
+  const TICKET_SECONDS = 25;
+  const $ = (id) => document.getElementById(id);
+
+  const state = {
+    token: null, hall: null, me: null, snapshot: null, live: null,
+    field: null, category: null, idempotencyKey: null, countdown: null, idleTimer: null,
+    lookupField: null, lookupTimer: null, refreshTimer: null,
+  };
+  window.kiosk = state;  // for people (and tests) looking at a running kiosk
+
+  function show(view) {
+    document.querySelectorAll(".view").forEach((v) => v.classList.toggle("hidden", v.id !== "view-" + view));
+    state.view = view;
+    armIdle();
+  }
+
+  function armIdle() {
+    clearTimeout(state.idleTimer);
+    if (state.view && state.view !== "home" && state.view !== "closed" && state.view !== "setup") {
+      state.idleTimer = setTimeout(goHome, IDLE_MS);
+    }
+  }
+
+  function goHome() {
+    clearInterval(state.countdown);
+    state.field = null;
+    state.category = null;
+    if (state.snapshot && state.snapshot.open === false) renderClosed();
+    else { renderFields(); show("home"); }
+  }
+
+  function uuid() {
+    if (crypto.randomUUID) return crypto.randomUUID();
+    return Date.now().toString(36) + Math.random().toString(36).slice(2);
+  }
+
+  // -- the hall ------------------------------------------------------------------------
+  function allowedFields() {
+    const fields = state.hall ? state.hall.fields : [];
+    const only = state.me && state.me.fields && state.me.fields.length ? state.me.fields : null;
+    return only ? fields.filter((f) => only.includes(f.code)) : fields;
+  }
+
+  function fieldState(code) {
+    return (state.snapshot && state.snapshot.waiting[code]) || {waiting: 0, estimated_wait_seconds: 0};
+  }
+
+  function renderFields() {
+    const box = $("fields");
+    box.innerHTML = "";
+    allowedFields().forEach((field) => {
+      const w = fieldState(field.code);
+      const b = document.createElement("button");
+      b.type = "button";
+      b.className = "field-button";
+      b.dataset.field = field.code;
+      const full = w.remaining === 0;
+      b.disabled = full;
+      b.innerHTML = '<span class="name"></span><span class="meta"></span>';
+      b.querySelector(".name").textContent = localName(field);
+      const meta = b.querySelector(".meta");
+      if (full) {
+        meta.textContent = t("kiosk.field_full");
+      } else {
+        meta.innerHTML = "<span></span><span></span>";
+        meta.children[0].innerHTML = t("kiosk.waiting_count", {n: "<strong>" + w.waiting + "</strong>"});
+        meta.children[1].innerHTML = t("kiosk.wait_about", {time: "<strong>" + minutes(w.estimated_wait_seconds) + "</strong>"});
+      }
+      b.addEventListener("click", () => openConfirm(field));
+      box.appendChild(b);
+    });
+  }
+
+  function renderClosed() {
+    const snap = state.snapshot || {};
+    $("closed-next").textContent = snap.next_opening
+      ? t("kiosk.opens_at", {time: formatOpening(snap.next_opening)}) : "";
+    const list = $("closed-hours");
+    list.innerHTML = "";
+    const hours = state.hall && Array.isArray(state.hall.opening_hours) ? state.hall.opening_hours : [];
+    hours.forEach((day) => {
+      const li = document.createElement("li");
+      li.textContent = t("day." + day.day) + ": " + day.sessions.join(", ");
+      list.appendChild(li);
+    });
+    show("closed");
+  }
+
+  function formatOpening(iso) {
+    const d = new Date(iso);
+    return new Intl.DateTimeFormat(window.QMS_LANG === "en" ? "en-GB" : "vi-VN", {
+      timeZone: cfg.timezone, weekday: "long", hour: "2-digit", minute: "2-digit", day: "2-digit", month: "2-digit",
+    }).format(d);
+  }
+
+  // -- taking a number ----------------------------------------------------------------
+  function openConfirm(field) {
+    state.field = field;
+    state.category = null;
+    state.idempotencyKey = uuid();  // a double tap or a retry must not make two tickets
+    $("confirm-field").textContent = localName(field);
+    const w = fieldState(field.code);
+    $("confirm-wait").textContent = t("kiosk.confirm_wait", {n: w.waiting, time: minutes(w.estimated_wait_seconds)});
+    $("confirm-error").textContent = "";
+    const box = $("categories");
+    box.innerHTML = "";
+    const categories = state.hall.priority_categories || [];
+    box.parentElement.querySelector(".prompt.small").classList.toggle("hidden", !categories.length);
+    categories.forEach((cat) => {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.className = "category";
+      b.dataset.category = cat.code;
+      b.setAttribute("aria-pressed", "false");
+      b.textContent = localName(cat);
+      b.addEventListener("click", () => {
+        state.category = state.category === cat.code ? null : cat.code;
+        box.querySelectorAll(".category").forEach((x) =>
+          x.setAttribute("aria-pressed", String(x.dataset.category === state.category)));
+        armIdle();
+      });
+      box.appendChild(b);
+    });
+    $("confirm-take").disabled = false;
+    show("confirm");
+  }
+
+  async function takeNumber() {
+    const button = $("confirm-take");
+    button.disabled = true;
+    const body = {field: state.field.code, idempotency_key: state.idempotencyKey};
+    if (state.category) body.priority = state.category;
+    const result = await api("POST", "/sites/" + cfg.site + "/tickets", body, state.token);
+    if (result.status === 200 || result.status === 201) {
+      showTicket(result.data);
+      return;
+    }
+    button.disabled = false;
+    if (result.data && result.data.error && result.data.error.code === "outside_opening_hours") {
+      state.snapshot = Object.assign({}, state.snapshot, {open: false, next_opening: result.data.error.details.next_opening});
+      renderClosed();
+      return;
+    }
+    $("confirm-error").textContent = errorText(result);
+    armIdle();
+  }
+
+  function showTicket(ticket) {
+    state.lastTicket = ticket;
+    $("ticket-number").textContent = ticket.label;
+    $("ticket-field").textContent = window.QMS_LANG === "en" && ticket.field_name_en ? ticket.field_name_en : ticket.field_name;
+    $("ticket-ahead").textContent = String(ticket.people_ahead);
+    $("ticket-wait").textContent = minutes(ticket.estimated_wait_seconds);
+    const cat = (state.hall.priority_categories || []).find((c) => c.code === ticket.priority);
+    $("ticket-priority-row").classList.toggle("hidden", !cat);
+    if (cat) $("ticket-priority").textContent = localName(cat);
+    $("ticket-qr").src = "/api/v1/sites/" + cfg.site + "/t/" + ticket.token + "/qr.svg";
+    $("ticket-qr").alt = t("kiosk.qr_alt");
+    showPrint(ticket.print);
+    show("ticket");
+    let left = TICKET_SECONDS;
+    $("ticket-countdown").textContent = "(" + left + ")";
+    clearInterval(state.countdown);
+    state.countdown = setInterval(() => {
+      left -= 1;
+      $("ticket-countdown").textContent = "(" + left + ")";
+      if (left <= 0) goHome();
+    }, 1000);
+  }
+
+  /** What happened to the paper ticket, in plain words; the ticket is valid either way. */
+  function showPrint(print) {
+    const el = $("ticket-print");
+    const status = print && print.status ? print.status : "no_printer";
+    el.textContent = t("print." + status);
+    el.classList.toggle("failed", status !== "printing" && status !== "printed");
+  }
+
+  /** The printer's answer for the ticket on screen (other jobs are stale). */
+  function onPrintResult(result) {
+    const shown = state.lastTicket && state.lastTicket.print;
+    if (shown && result.job === shown.job && state.view === "ticket") showPrint(result);
+  }
+
+  // -- procedure lookup ----------------------------------------------------------------
+  function openLookup() {
+    state.lookupField = null;
+    $("lookup-query").value = "";
+    $("lookup-detail").classList.add("hidden");
+    const chips = $("lookup-fields");
+    chips.innerHTML = "";
+    [{code: null, name: t("kiosk.all_fields"), name_en: t("kiosk.all_fields")}].concat(allowedFields()).forEach((f) => {
+      const c = document.createElement("button");
+      c.type = "button";
+      c.className = "chip";
+      c.textContent = localName(f);
+      c.setAttribute("aria-pressed", String(f.code === null));
+      c.addEventListener("click", () => {
+        state.lookupField = f.code;
+        chips.querySelectorAll(".chip").forEach((x) => x.setAttribute("aria-pressed", String(x === c)));
+        search();
+      });
+      chips.appendChild(c);
+    });
+    KioskKeyboard.attach($("keyboard"), $("lookup-query"), () => { armIdle(); scheduleSearch(); });
+    show("lookup");
+    search();
+  }
+
+  function scheduleSearch() {
+    clearTimeout(state.lookupTimer);
+    state.lookupTimer = setTimeout(search, 250);
+  }
+
+  async function search() {
+    const params = new URLSearchParams({q: $("lookup-query").value});
+    if (state.lookupField) params.set("field", state.lookupField);
+    const result = await api("GET", "/sites/" + cfg.site + "/procedures?" + params.toString());
+    const list = $("lookup-results");
+    list.innerHTML = "";
+    const found = result.status === 200 ? result.data.procedures : [];
+    if (!found.length) {
+      const li = document.createElement("li");
+      li.className = "empty";
+      li.textContent = result.status === 200 ? t("kiosk.no_results") : errorText(result);
+      list.appendChild(li);
+    }
+    found.forEach((proc) => {
+      const li = document.createElement("li");
+      const b = document.createElement("button");
+      b.type = "button";
+      b.textContent = localName(proc);
+      b.addEventListener("click", () => showProcedure(proc));
+      li.appendChild(b);
+      list.appendChild(li);
+    });
+  }
+
+  function showProcedure(proc) {
+    const field = allowedFields().find((f) => f.code === proc.field);
+    $("detail-name").textContent = localName(proc);
+    $("detail-field").textContent = field ? localName(field) : proc.field;
+    const docs = $("detail-documents");
+    docs.innerHTML = "";
+    proc.documents.forEach((d) => {
+      const li = document.createElement("li");
+      li.textContent = d;
+      docs.appendChild(li);
+    });
+    $("detail-fee").textContent = proc.fee;
+    $("detail-time").textContent = proc.processing_time;
+    $("detail-take").classList.toggle("hidden", !field || (state.snapshot && state.snapshot.open === false));
+    $("detail-take").onclick = () => field && openConfirm(field);
+    $("lookup-detail").classList.remove("hidden");
+    armIdle();
+  }
+
+  // -- live state -----------------------------------------------------------------------
+  function onSnapshot(snap) {
+    state.snapshot = snap;
+    if (state.view === undefined || state.view === "home" || state.view === "closed") {
+      if (snap.open === false) renderClosed();
+      else { renderFields(); show("home"); }
+    }
+  }
+
+  function onUpdate(event) {
+    if (!state.snapshot) return;
+    Object.entries(event.waiting || {}).forEach(([code, w]) => {
+      state.snapshot.waiting[code] = Object.assign({}, state.snapshot.waiting[code], w);
+    });
+    if (state.view === "home") renderFields();
+    // Estimates depend on counters and service times too: refresh them shortly after.
+    clearTimeout(state.refreshTimer);
+    state.refreshTimer = setTimeout(() => state.live.resync(), 2000);
+  }
+
+  function onStatus(online, reason) {
+    const line = $("connection");
+    line.textContent = online ? "" : t("common.reconnecting");
+    line.classList.toggle("offline", !online);
+    if (!online && reason && /token|unauthorized|wrong_site/.test(reason)) show("setup");
+  }
+
+  // -- lockdown and maintenance --------------------------------------------------------
+  function lockDown() {
+    ["contextmenu", "selectstart", "dragstart"].forEach((ev) => document.addEventListener(ev, (e) => e.preventDefault()));
+    history.pushState(null, "", location.href);
+    window.addEventListener("popstate", () => history.pushState(null, "", location.href));
+    document.addEventListener("pointerdown", armIdle, true);
+    let pressTimer = null;
+    const name = $("site-name");
+    name.addEventListener("pointerdown", () => { pressTimer = setTimeout(openPin, 3000); });
+    ["pointerup", "pointerleave", "pointercancel"].forEach((ev) => name.addEventListener(ev, () => clearTimeout(pressTimer)));
+  }
+
+  function openPin() {
+    let pin = "";
+    const dots = $("pin-dots");
+    const pad = $("pin-pad");
+    const render = () => { dots.textContent = "•".repeat(pin.length) || " "; };
+    pad.innerHTML = "";
+    ["1", "2", "3", "4", "5", "6", "7", "8", "9", "⌫", "0", "OK"].forEach((k) => {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.textContent = k;
+      b.addEventListener("click", async () => {
+        if (k === "⌫") pin = pin.slice(0, -1);
+        else if (k === "OK") {
+          const r = await api("POST", "/sites/" + cfg.site + "/kiosk/unlock", {pin}, state.token);
+          if (r.status === 204) {
+            $("pin-dialog").classList.add("hidden");
+            $("admin-dialog").classList.remove("hidden");
+          } else {
+            $("pin-error").textContent = errorText(r);
+            pin = "";
+          }
+        } else if (pin.length < 8) pin += k;
+        render();
+      });
+      pad.appendChild(b);
+    });
+    $("pin-error").textContent = "";
+    render();
+    $("pin-dialog").classList.remove("hidden");
+  }
+
+  function bindMaintenance() {
+    $("pin-cancel").addEventListener("click", () => $("pin-dialog").classList.add("hidden"));
+    $("admin-close").addEventListener("click", () => $("admin-dialog").classList.add("hidden"));
+    $("admin-reload").addEventListener("click", () => location.reload());
+    $("admin-forget").addEventListener("click", () => {
+      localStorage.removeItem("qms-token-" + cfg.site);
+      location.reload();
+    });
+    $("admin-exit").addEventListener("click", () => { location.href = "/"; });
+  }
+
+  // -- start ----------------------------------------------------------------------------
+  async function start() {
+    QMS.clock($("clock"), cfg.timezone);
+    lockDown();
+    bindMaintenance();
+    $("open-lookup").addEventListener("click", openLookup);
+    document.querySelectorAll("[data-open-lookup]").forEach((b) => b.addEventListener("click", openLookup));
+    $("lookup-back").addEventListener("click", goHome);
+    $("confirm-back").addEventListener("click", goHome);
+    $("confirm-take").addEventListener("click", takeNumber);
+    $("ticket-done").addEventListener("click", goHome);
+    state.token = QMS.deviceToken(cfg.site);
+    if (!state.token) { show("setup"); return; }
+    const [hall, me] = await Promise.all([
+      api("GET", "/sites/" + cfg.site + "/hall", undefined, state.token),
+      api("GET", "/sites/" + cfg.site + "/me", undefined, state.token),
+    ]);
+    if (hall.status !== 200 || me.status !== 200 || me.data.kind !== "kiosk") { show("setup"); return; }
+    state.hall = hall.data;
+    state.me = me.data;
+    state.live = new QMS.Live({auth: {site: cfg.site, token: state.token}, onSnapshot, onUpdate, onStatus,
+      events: {print_result: onPrintResult}});
+    // Opening hours and estimates move with time even when nothing happens.
+    setInterval(() => state.live.resync(), 60000);
+  }
+
+  document.addEventListener("DOMContentLoaded", start);
+})();

@@ -1,0 +1,386 @@
+"""REST API under /api/v1: parse and check input, ask the queue engine, answer JSON.
+
+Every refusal is ``{"error": {"code", "message"}}`` with a 4xx status and changes nothing.
+The rules of the queue are not here: see queue_engine.py and server/lua.
+"""
+from __future__ import annotations
+
+import io
+import logging
+from importlib import resources
+from typing import Any
+
+import qrcode
+import qrcode.constants
+import yaml
+from flask import Blueprint, Response, current_app, g, jsonify, make_response, request
+from qrcode.image.svg import SvgPathImage
+from werkzeug.security import check_password_hash
+
+from hardware.ticket_image import TicketText
+from hardware.ticket_image import render as render_ticket
+
+from .auth import SESSION_COOKIE, require, require_counter
+from .counter_actions import check_target, run_action
+from .devices import ticket_text
+from .errors import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    NotFound,
+    TooManyRequests,
+    Unauthorized,
+)
+from .params import check_params
+from .queue_engine import Actor
+from .ratings import record_press
+
+logger = logging.getLogger(__name__)
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+PIN_TRIES = 5
+PIN_LOCK_SECONDS = 300
+LOGIN_TRIES_PER_NAME = 10       # wrong passwords for one username within the lock time
+LOGIN_TRIES_PER_ADDRESS = 50    # wrong passwords from one address (a guessing script) within it
+LOGIN_LOCK_SECONDS = 900
+
+def services():
+    return current_app.extensions["qms"]
+
+
+def request_json() -> Any:
+    """The request body parsed as JSON; an empty body is an empty object."""
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        return {}
+    if not request.is_json:
+        raise BadRequest("Send the body as JSON (Content-Type: application/json).", code="not_json")
+    data = request.get_json(silent=True)
+    if data is None:
+        raise BadRequest("The body is not valid JSON.", code="malformed_json")
+    return data
+
+
+def json_body(schema: dict[str, type | tuple[type, ...]], required: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The request's JSON object, checked against ``schema`` (name -> type); unknown keys refused."""
+    return check_params(request_json(), schema, required)
+
+
+def site_and_actor(site_id: str):
+    """The site of the URL and who is asking (None when anonymous)."""
+    svc = services()
+    site = svc.engine.site(site_id)
+    header = request.headers.get("Authorization", "")
+    bearer = header[7:].strip() if header.lower().startswith("bearer ") else None
+    cookie = request.cookies.get(SESSION_COOKIE)
+    actor = svc.auth.actor(site, bearer, cookie)
+    if actor is not None and bearer is None and request.method not in ("GET", "HEAD", "OPTIONS"):
+        # Cookie-authenticated changes must come from our own pages: a cross-site form cannot
+        # send this content type without a CORS preflight, which this server never grants.
+        if request.mimetype != "application/json":
+            raise Forbidden("Send requests as application/json.", code="csrf")
+    g.actor = actor
+    return site, actor
+
+
+# -- the server --------------------------------------------------------------------------
+@bp.get("/health")
+def health():
+    svc = services()
+    svc.redis.ping()
+    return jsonify({"status": "ok", "sites": list(svc.config.sites)})
+
+
+@bp.get("/openapi.yaml")
+def openapi_yaml():
+    text = (resources.files("server") / "openapi.yaml").read_text(encoding="utf-8")
+    return Response(text, mimetype="application/yaml")
+
+
+@bp.get("/openapi.json")
+def openapi_json():
+    text = (resources.files("server") / "openapi.yaml").read_text(encoding="utf-8")
+    return jsonify(yaml.safe_load(text))
+
+
+@bp.get("/sites")
+def list_sites():
+    return jsonify({"sites": [{"id": s.id, "name": s.name, "name_en": s.name_en}
+                              for s in services().config.sites.values()]})
+
+
+@bp.get("/sites/<site_id>/hall")
+def hall(site_id):
+    """What screens need to draw the hall: fields, counters, priority categories, hours."""
+    site, actor = site_and_actor(site_id)
+    require(actor, "officer", "kiosk", "display", "agent")
+    return jsonify({
+        "site": {"id": site.id, "name": site.name, "name_en": site.name_en, "timezone": str(site.timezone)},
+        "fields": [{"code": f.code, "name": f.name, "name_en": f.name_en, "daily_cap": f.daily_cap,
+                    "target_wait_seconds": f.target_wait_seconds} for f in site.fields.values()],
+        "counters": [{"number": c.number, "name": c.name, "fields": list(c.fields), "policy": c.policy}
+                     for c in site.counters.values()],
+        "priority_categories": [{"code": c.code, "name": c.name, "name_en": c.name_en, "weight": c.weight}
+                                for c in site.categories.values()],
+        "opening_hours": "always" if site.opening_hours.always else site.opening_hours.describe(),
+    })
+
+
+# -- signing in --------------------------------------------------------------------------
+@bp.post("/sites/<site_id>/login")
+def login(site_id):
+    site, _ = site_and_actor(site_id)
+    body = json_body({"username": str, "password": str, "counter": int, "take_over": bool},
+                     required=("username", "password"))
+    svc = services()
+    keys = svc.engine.keys[site.id]
+    who = [keys.login_failures(f"user:{body['username'][:64]}"), keys.login_failures(f"ip:{request.remote_addr}")]
+    failures = [int(v or 0) for v in svc.redis.mget(who)]
+    if failures[0] >= LOGIN_TRIES_PER_NAME or failures[1] >= LOGIN_TRIES_PER_ADDRESS:
+        raise TooManyRequests("Too many failed sign-ins: wait 15 minutes.", code="login_locked")
+    officer = svc.auth.check_password(site, body["username"], body["password"])
+    if officer is None:
+        pipe = svc.redis.pipeline()
+        for key in who:
+            pipe.incr(key)
+            pipe.expire(key, LOGIN_LOCK_SECONDS)
+        pipe.execute()
+        raise Unauthorized("Wrong username or password.", code="bad_credentials")
+    svc.redis.delete(who[0])
+    counter = body.get("counter")
+    if counter is None and not officer.is_admin:
+        raise BadRequest("Choose the counter you sit at.", code="missing_parameter")
+    if counter is not None:
+        if counter not in site.counters:
+            raise BadRequest(f"Unknown counter {counter!r}.", code="unknown_counter")
+        if not officer.is_admin and counter not in officer.counters:
+            raise Forbidden(f"You are not assigned to counter {counter}.", code="not_your_counter")
+    actor = Actor("officer", officer.username, site.id, counter, officer.is_admin)
+    counter_state = None
+    if counter is not None:
+        counter_state = svc.engine.open_counter(site.id, counter, actor, take_over=bool(body.get("take_over")))
+    session_id = svc.sessions.create(site.id, officer.username, counter)
+    logger.info("login site=%s officer=%s counter=%s", site.id, officer.username, counter)
+    response = make_response(jsonify({"token": session_id, "officer": officer.username, "name": officer.name,
+                                      "role": officer.role, "counter": counter_state,
+                                      "expires_in": svc.config.server.session_seconds}))
+    response.set_cookie(SESSION_COOKIE, session_id, max_age=svc.config.server.session_seconds,
+                        httponly=True, samesite="Strict", secure=request.is_secure,
+                        path="/")
+    return response
+
+
+@bp.post("/sites/<site_id>/logout")
+def logout(site_id):
+    site, actor = site_and_actor(site_id)
+    actor = require(actor, "officer")
+    json_body({})
+    svc = services()
+    if actor.counter is not None:
+        try:
+            svc.engine.close_counter(site.id, actor.counter, actor)
+        except Conflict as err:
+            if err.code != "counter_closed":
+                raise
+    header = request.headers.get("Authorization", "")
+    svc.sessions.delete(site.id, header[7:].strip() if header.lower().startswith("bearer ")
+                        else request.cookies.get(SESSION_COOKIE, ""))
+    logger.info("logout site=%s officer=%s counter=%s", site.id, actor.id, actor.counter)
+    response = make_response("", 204)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@bp.get("/sites/<site_id>/me")
+def me(site_id):
+    site, actor = site_and_actor(site_id)
+    actor = require(actor, "officer", "kiosk", "display", "agent")
+    out = {"kind": actor.kind, "id": actor.id, "site": site.id, "counter": actor.counter, "admin": actor.is_admin}
+    if actor.kind == "officer":
+        officer = site.officers[actor.id]
+        out.update(name=officer.name, counters=list(officer.counters) if not officer.is_admin else list(site.counters))
+    else:
+        client = {"kiosk": site.kiosks, "display": site.displays, "agent": site.agents}[actor.kind][actor.id]
+        out.update(name=client.name, fields=list(client.fields), counters=list(client.counters))
+        if actor.kind == "display":
+            out.update(notice=client.notice, voice=client.voice, voice_repeat=client.voice_repeat,
+                       read_digits=client.read_digits, recent_calls=client.recent_calls, layout=client.layout)
+    return jsonify(out)
+
+
+@bp.post("/sites/<site_id>/kiosk/unlock")
+def kiosk_unlock(site_id):
+    """The maintenance PIN of a kiosk; a few wrong tries lock it for five minutes."""
+    site, actor = site_and_actor(site_id)
+    actor = require(actor, "kiosk")
+    body = json_body({"pin": str}, required=("pin",))
+    svc = services()
+    key = svc.engine.keys[site.id].pin_failures(actor.id)
+    failures = int(svc.redis.get(key) or 0)
+    if failures >= PIN_TRIES:
+        raise TooManyRequests("Too many wrong PINs: wait five minutes.", code="pin_locked")
+    if not site.kiosk_pin_hash or not check_password_hash(site.kiosk_pin_hash, body["pin"]):
+        pipe = svc.redis.pipeline()
+        pipe.incr(key)
+        pipe.expire(key, PIN_LOCK_SECONDS)
+        pipe.execute()
+        logger.warning("kiosk-unlock-failed site=%s kiosk=%s", site.id, actor.id)
+        raise Unauthorized("Wrong PIN.", code="bad_pin")
+    svc.redis.delete(key)
+    logger.info("kiosk-unlock site=%s kiosk=%s", site.id, actor.id)
+    return "", 204
+
+
+@bp.get("/sites/<site_id>/procedures")
+def procedures(site_id):
+    """Search the procedure catalogue (public: the same list is posted in the hall)."""
+    site = services().engine.site(site_id)
+    query = request.args.get("q", "")[:100]
+    field = request.args.get("field") or None
+    if field is not None and field not in site.fields:
+        raise BadRequest(f"Unknown field {field!r}.", code="unknown_field")
+    found = site.catalogue.search(query, field) if site.catalogue else []
+    return jsonify({"procedures": [p.to_json() for p in found]})
+
+
+# -- tickets -------------------------------------------------------------------------------
+@bp.post("/sites/<site_id>/tickets")
+def issue_ticket(site_id):
+    site, actor = site_and_actor(site_id)
+    actor = require(actor, "kiosk", "officer")
+    body = json_body({"field": str, "priority": str, "idempotency_key": str}, required=("field",))
+    key = body.get("idempotency_key") or request.headers.get("Idempotency-Key")
+    svc = services()
+    ticket = svc.engine.issue(site.id, body["field"], priority=body.get("priority"), idempotency_key=key,
+                              actor=actor)
+    ticket["status_url"] = svc.public_url(f"/t/{site.id}/{ticket['token']}")
+    if actor.kind == "kiosk":
+        # A retried request must not print a second paper ticket.
+        ticket["print"] = ({"status": "printed_before"} if ticket.get("replayed")
+                           else svc.devices.request_print(site, actor.id, ticket, g.lang))
+    return jsonify(ticket), 200 if ticket.get("replayed") else 201
+
+
+@bp.get("/sites/<site_id>/tickets/<ticket_id>")
+def get_ticket(site_id, ticket_id):
+    site, actor = site_and_actor(site_id)
+    require(actor, "officer", "kiosk", "display", "agent")
+    return jsonify(services().engine.ticket(site.id, ticket_id))
+
+
+@bp.get("/sites/<site_id>/tickets/<ticket_id>/ticket.png")
+def ticket_preview(site_id, ticket_id):
+    """The paper ticket as the printer would print it (officers and admins check the layout)."""
+    site, actor = site_and_actor(site_id)
+    require(actor, "officer")
+    paper = request.args.get("paper", "80")
+    if paper not in ("80", "58"):
+        raise BadRequest("paper is 80 or 58.", code="bad_parameter")
+    ticket = services().engine.ticket(site.id, ticket_id)
+    ticket["status_url"] = services().public_url(f"/t/{site.id}/preview")  # the real link is the visitor's secret
+    image = render_ticket(TicketText.from_json(ticket_text(site, ticket, g.lang)), int(paper))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return Response(buffer.getvalue(), mimetype="image/png")
+
+
+@bp.post("/sites/<site_id>/tickets/<ticket_id>/cancel")
+def cancel_ticket(site_id, ticket_id):
+    site, actor = site_and_actor(site_id)
+    actor = require(actor, "officer")
+    body = json_body({"reason": str})
+    reason = (body.get("reason") or "cancelled").strip()[:200] or "cancelled"
+    return jsonify(services().engine.cancel(site.id, ticket_id, actor, reason=reason))
+
+
+@bp.post("/sites/<site_id>/tickets/<ticket_id>/restore")
+def restore_ticket(site_id, ticket_id):
+    site, actor = site_and_actor(site_id)
+    actor = require(actor, "officer")
+    json_body({})
+    svc = services()
+    if not actor.is_admin:
+        record = svc.engine.stored_ticket(site.id, ticket_id)
+        counter = site.counters.get(actor.counter or 0)
+        if record is not None and (counter is None or record["field"] not in counter.fields):
+            raise Forbidden("Your counter does not serve this ticket's field.", code="not_your_field")
+    return jsonify(svc.engine.restore(site.id, ticket_id, actor))
+
+
+@bp.post("/sites/<site_id>/ratings")
+def rating_press(site_id):
+    """A rating panel's press, sent by the device agent that reads the panel."""
+    site, actor = site_and_actor(site_id)
+    actor = require(actor, "agent", "admin")
+    press = record_press(services().engine, site.id, actor, request_json())
+    return jsonify(press), 200 if press["duplicate"] else 201
+
+
+@bp.get("/sites/<site_id>/devices")
+def device_states(site_id):
+    """Every device of the site with what its agent last reported (admins)."""
+    site, actor = site_and_actor(site_id)
+    require(actor, "admin")
+    return jsonify({"devices": services().devices.states(site)})
+
+
+# The visitor's phone: the QR code carries an unguessable token, not the ticket id.
+@bp.get("/sites/<site_id>/t/<token>")
+def ticket_by_token(site_id, token):
+    site = services().engine.site(site_id)
+    return jsonify(services().engine.ticket_by_token(site.id, token))
+
+
+@bp.get("/sites/<site_id>/t/<token>/qr.svg")
+def ticket_qr(site_id, token):
+    """The QR code of the phone page, as SVG (drawn by the kiosk screen and the ticket)."""
+    site = services().engine.site(site_id)
+    services().engine.ticket_by_token(site.id, token)  # 404 for a token that is not a ticket's
+    image = qrcode.make(services().public_url(f"/t/{site.id}/{token}"), image_factory=SvgPathImage,
+                        error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=10, border=2)
+    response = Response(image.to_string(encoding="unicode"), mimetype="image/svg+xml")
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@bp.post("/sites/<site_id>/t/<token>/cancel")
+def cancel_by_token(site_id, token):
+    site = services().engine.site(site_id)
+    json_body({})
+    engine = services().engine
+    ticket = engine.ticket_by_token(site.id, token)
+    return jsonify(engine.cancel(site.id, ticket["id"], Actor("visitor", "phone", site.id),
+                                 reason="left (phone)"))
+
+
+# -- the hall --------------------------------------------------------------------------------
+@bp.get("/sites/<site_id>/state")
+def state(site_id):
+    site, actor = site_and_actor(site_id)
+    actor = require(actor, "officer", "kiosk", "display", "agent")
+    lists = request.args.get("lists") in ("1", "true")
+    if lists:
+        require(actor, "officer")
+    return jsonify(services().engine.snapshot(site.id, with_lists=lists))
+
+
+@bp.get("/sites/<site_id>/counters/<int:number>")
+def get_counter(site_id, number):
+    site, actor = site_and_actor(site_id)
+    require(actor, "officer", "kiosk", "display", "agent")
+    if number not in site.counters:
+        raise NotFound(f"Unknown counter {number}.", code="unknown_counter")
+    snap = services().engine.snapshot(site.id)
+    return jsonify(next(c for c in snap["counters"] if c["number"] == number))
+
+
+@bp.post("/sites/<site_id>/counters/<int:number>/<action>")
+def counter_action(site_id, number, action):
+    site, actor = site_and_actor(site_id)
+    check_target(site, number, action)
+    actor = require_counter(actor, number)
+    result = run_action(services().engine, site, number, actor, action, request_json())
+    if result is None:
+        return "", 204
+    return jsonify(result)

@@ -1,0 +1,191 @@
+"""The central server: the app factory is the one place that wires the parts together."""
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+import socketio as python_socketio
+from flask import Flask, g, jsonify, render_template, request
+from flask_socketio import SocketIO
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+from sqlalchemy.engine import Engine
+from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from .archive_schema import open_archive
+from .auth import Authenticator
+from .config import Config, load_config
+from .devices import DeviceRegistry
+from .errors import QmsError
+from .i18n import translate
+from .monitor import AlertWatcher
+from .queue_engine import QueueEngine
+from .realtime import LiveNamespace
+from .relay import EventRelay
+from .sessions import SessionStore
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    """What request handlers reach through ``current_app.extensions['qms']``."""
+
+    config: Config
+    redis: redis.Redis
+    engine: QueueEngine
+    sessions: SessionStore
+    auth: Authenticator
+    socketio: SocketIO
+    relay: EventRelay
+    namespace: LiveNamespace
+    devices: DeviceRegistry
+    watcher: AlertWatcher | None = None
+    _archive_sql: Engine | None = None
+
+    @property
+    def archive_sql(self) -> Engine:
+        """The SQL archive, opened on first use (reports, the archiver)."""
+        if self._archive_sql is None:
+            self._archive_sql = open_archive(self.config.archive_url)
+        return self._archive_sql
+
+    def public_url(self, path: str) -> str:
+        """An absolute address for QR codes: the configured public URL, else this request's host."""
+        base = self.config.server.public_url or request.host_url.rstrip("/")
+        return base + path
+
+    def shutdown(self) -> None:
+        self.relay.stop()
+        if self.watcher is not None:
+            self.watcher.stop()
+
+
+def create_app(config: Config | None = None, *, redis_url: str | None = None, clock: Any = None,
+               always_open: bool = False, message_queue: bool = True, start_relay: bool = True,
+               start_watcher: bool = False) -> Flask:
+    """Build the Flask app, its Socket.IO server and the queue engine on one Redis.
+
+    ``redis_url`` overrides config.yaml (``qms serve`` passes the embedded server's);
+    ``clock`` lets tests move time; ``always_open`` ignores opening hours (demos, training).
+    """
+    if config is None:
+        config = load_config(os.environ.get("QMS_CONFIG", "config.yaml"))
+    url = redis_url or config.redis.url
+    if not url:
+        raise RuntimeError("No Redis URL: set redis.url in config.yaml or start with `qms serve`, "
+                           "which runs an embedded Redis.")
+    app = Flask(__name__)
+    if config.server.behind_proxy:
+        # nginx tells the client's address and scheme (QR links, secure cookies); trust one hop.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+    app.config["MAX_CONTENT_LENGTH"] = config.server.max_body_bytes
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
+
+    client = queue_store_client(url)
+    engine = QueueEngine(client, config, clock=clock, always_open=always_open)
+    sessions = SessionStore(client, engine.keys, config.server.session_seconds)
+
+    manager = None
+    if message_queue:
+        # Blocking pub/sub reads need socket_timeout=None (redis-py 8 defaults to 5 s).
+        manager = python_socketio.RedisManager(url, channel=f"{config.redis.key_prefix}-socketio",
+                                               redis_options={"socket_timeout": None,
+                                                              "health_check_interval": 30})
+    socketio = SocketIO(app, async_mode=config.server.async_mode, client_manager=manager,
+                        max_http_buffer_size=config.server.max_body_bytes, ping_interval=25, ping_timeout=20)
+    namespace = LiveNamespace("/")
+    socketio.on_namespace(namespace)
+
+    # The relay blocks on XREAD: its own connection without a read timeout.
+    relay_client = redis.Redis.from_url(url, socket_timeout=None, socket_connect_timeout=5,
+                                        health_check_interval=30)
+    relay = EventRelay(relay_client, config, engine.keys,
+                       emit=lambda event, data, room: socketio.emit(event, data, to=room, ignore_queue=True),
+                       sleep=socketio.sleep)
+    devices = DeviceRegistry(client, config, engine.keys,
+                             emit=lambda event, data, room: socketio.emit(event, data, to=room))
+    app.extensions["qms"] = Services(config=config, redis=client, engine=engine, sessions=sessions,
+                                     auth=Authenticator(config, sessions), socketio=socketio, relay=relay,
+                                     namespace=namespace, devices=devices)
+
+    from counter import bp as counter_bp  # noqa: PLC0415 - the screens register on the app
+    from display import bp as display_bp  # noqa: PLC0415
+    from kiosk import bp as kiosk_bp  # noqa: PLC0415
+
+    from . import admin, api, i18n, pages, reports_api  # noqa: PLC0415
+
+    i18n.init_app(app)
+    for blueprint in (api.bp, reports_api.bp, pages.bp, admin.bp, kiosk_bp, counter_bp, display_bp):
+        app.register_blueprint(blueprint)
+    _register_error_handlers(app)
+    if start_relay:
+        relay.prime()
+        socketio.start_background_task(relay.run)
+    if start_watcher:
+        services = app.extensions["qms"]
+        services.watcher = AlertWatcher(engine, client, engine.keys,
+                                        emit=lambda event, data, room: socketio.emit(event, data, to=room),
+                                        sleep=socketio.sleep)
+        socketio.start_background_task(services.watcher.run)
+    logger.info("app ready: sites=%s async_mode=%s redis=%s", ",".join(config.sites), config.server.async_mode,
+                _safe_url(url))
+    return app
+
+
+def queue_store_client(url: str) -> redis.Redis:
+    """The client that runs queue scripts.
+
+    No automatic retry: a script re-sent after a lost reply could apply twice (callers retry,
+    with idempotency keys where it matters). A pooled connection left dead by a Redis
+    restart is noticed when it is taken from the pool and replaced, so none is needed there.
+    A bounded pool that makes a request wait for a free connection: a surge (every display
+    reconnecting at once) must queue, not fail with "too many connections".
+    """
+    pool = redis.BlockingConnectionPool.from_url(url, max_connections=64, timeout=20, socket_timeout=10,
+                                                 socket_connect_timeout=5, health_check_interval=30,
+                                                 retry=Retry(NoBackoff(), 0))
+    return redis.Redis(connection_pool=pool)
+
+
+def _safe_url(url: str) -> str:
+    """The Redis URL without its password, for logs."""
+    if "@" in url:
+        scheme, _, rest = url.partition("://")
+        return f"{scheme}://***@{rest.split('@', 1)[1]}"
+    return url
+
+
+def _register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(QmsError)
+    def domain_error(err: QmsError):
+        if not request.path.startswith("/api/"):
+            message = translate(g.get("lang", "vi"), f"error.{err.code}")
+            return render_template("error.html", message=message), err.status
+        return jsonify(err.to_json()), err.status
+
+    @app.errorhandler(HTTPException)
+    def http_error(err: HTTPException):
+        if not request.path.startswith("/api/"):
+            if err.code == 404:
+                return render_template("error.html", message=translate(g.get("lang", "vi"), "error.not_found")), 404
+            return err
+        code = (err.name or "error").lower().replace(" ", "_")
+        return jsonify({"error": {"code": code, "message": err.description}}), err.code
+
+    @app.errorhandler(redis.ConnectionError)
+    @app.errorhandler(redis.TimeoutError)
+    def store_unavailable(err):
+        logger.exception("Redis unavailable during %s %s", request.method, request.path)
+        return jsonify({"error": {"code": "store_unavailable",
+                                  "message": "The queue store is not reachable; try again."}}), 503
+
+    @app.errorhandler(Exception)
+    def unexpected(err):
+        logger.exception("unexpected error during %s %s", request.method, request.path)
+        return jsonify({"error": {"code": "internal_error", "message": "Internal error."}}), 500

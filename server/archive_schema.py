@@ -1,0 +1,137 @@
+"""The SQL archive: years of history, queried by reports (SQLAlchemy Core; SQLite by default,
+PostgreSQL when several servers share it).
+
+``events`` keeps every stream entry as it was; the other tables are projections of them
+(one row per ticket, per service segment at a counter, per rating press, per pause).
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+
+metadata = MetaData()
+
+events = Table(
+    "events", metadata,
+    Column("site", String(32), nullable=False),
+    Column("stream_id", String(40), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("type", String(40), nullable=False),
+    Column("ts", BigInteger, nullable=False),
+    Column("data", Text, nullable=False),
+    PrimaryKeyConstraint("site", "stream_id"),
+    Index("ix_events_site_ts", "site", "ts"),
+)
+
+tickets = Table(
+    "tickets", metadata,
+    Column("site", String(32), nullable=False),
+    Column("id", String(40), nullable=False),
+    Column("day", String(8), nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("label", String(16), nullable=False),
+    Column("field_issued", String(16), nullable=False),
+    Column("field", String(16), nullable=False),
+    Column("category", String(32)),
+    Column("issued_at", BigInteger, nullable=False),
+    Column("issued_by", String(80)),
+    Column("state", String(16), nullable=False),
+    Column("reason", String(200)),
+    Column("counter", Integer),
+    Column("officer", String(64)),
+    Column("recalls", Integer, nullable=False, default=0),
+    Column("transfers", Integer, nullable=False, default=0),
+    Column("finished_at", BigInteger),
+    Column("rating_level", Integer),
+    PrimaryKeyConstraint("site", "id"),
+    Index("ix_tickets_site_issued", "site", "issued_at"),
+)
+
+services = Table(  # one call of a ticket to a counter, until done / transferred / no-show
+    "services", metadata,
+    Column("site", String(32), nullable=False),
+    Column("ticket_id", String(40), nullable=False),
+    Column("seq_no", Integer, nullable=False),
+    Column("field", String(16), nullable=False),
+    Column("category", String(32)),
+    Column("counter", Integer, nullable=False),
+    Column("officer", String(64)),
+    Column("wait_from", BigInteger, nullable=False),
+    Column("called_at", BigInteger, nullable=False),
+    Column("started_at", BigInteger),
+    Column("ended_at", BigInteger),
+    Column("outcome", String(16), nullable=False),   # open, done, transferred, no_show, expired
+    Column("recalls", Integer, nullable=False, default=0),
+    PrimaryKeyConstraint("site", "ticket_id", "seq_no"),
+    Index("ix_services_site_called", "site", "called_at"),
+)
+
+ratings = Table(
+    "ratings", metadata,
+    Column("site", String(32), nullable=False),
+    Column("press_id", String(80), nullable=False),
+    Column("counter", Integer, nullable=False),
+    Column("level", Integer, nullable=False),
+    Column("category", String(20), nullable=False),
+    Column("score", Integer, nullable=False),
+    Column("pressed_at", BigInteger, nullable=False),
+    Column("ticket_id", String(40)),
+    Column("officer", String(64)),
+    Column("field", String(16)),
+    Column("outcome", String(16), nullable=False),   # recorded, repeat_ignored, unattributed
+    Column("device", String(64)),
+    PrimaryKeyConstraint("site", "press_id"),
+    Index("ix_ratings_site_pressed", "site", "pressed_at"),
+)
+
+pauses = Table(
+    "pauses", metadata,
+    Column("site", String(32), nullable=False),
+    Column("counter", Integer, nullable=False),
+    Column("paused_at", BigInteger, nullable=False),
+    Column("resumed_at", BigInteger),
+    Column("reason", String(200)),
+    Column("officer", String(64)),
+    PrimaryKeyConstraint("site", "counter", "paused_at"),
+)
+
+
+def open_archive(url: str) -> Engine:
+    """Connect to the archive and create its tables if they are missing."""
+    sql = create_engine(url, future=True, pool_pre_ping=True)
+    if sql.dialect.name == "sqlite":
+        if sql.url.database and sql.url.database != ":memory:":
+            Path(sql.url.database).parent.mkdir(parents=True, exist_ok=True)
+        @event.listens_for(sql, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record):
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=FULL")
+            cursor.execute("PRAGMA busy_timeout=10000")
+            cursor.close()
+    for attempt in range(10):
+        try:
+            metadata.create_all(sql)
+            break
+        except (OperationalError, ProgrammingError, IntegrityError):
+            # Several servers starting together race to create the tables: look again.
+            if attempt == 9:
+                raise
+            time.sleep(0.2)
+    return sql

@@ -1,0 +1,346 @@
+"""The ``qms`` command: serve, check-config, hash-password.
+
+Only the standard library's argparse/os/sys are imported before ``serve`` decides its
+async mode: eventlet (the default) must patch the standard library before anything else
+loads sockets or threads.
+"""
+import argparse
+import os
+import sys
+
+DEFAULT_CONFIG = os.environ.get("QMS_CONFIG", "config.yaml")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="qms", description="Queue management for public service centres.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the central server")
+    serve.add_argument("--config", default=DEFAULT_CONFIG, help="path to config.yaml")
+    serve.add_argument("--host", help="address to listen on (default from config)")
+    serve.add_argument("--port", type=int, help="port to listen on (default from config)")
+    serve.add_argument("--always-open", action="store_true",
+                       help="issue tickets at any hour (demos and training), ignoring opening hours")
+    serve.add_argument("--async-mode", choices=("eventlet", "gevent", "threading"),
+                       help="override server.async_mode")
+    serve.set_defaults(func=_serve)
+
+    check = sub.add_parser("check-config", help="validate a config file and summarise it")
+    check.add_argument("path", nargs="?", default=DEFAULT_CONFIG)
+    check.set_defaults(func=_check_config)
+
+    hashpw = sub.add_parser("hash-password", help="make a password_hash for config.yaml")
+    hashpw.add_argument("--stdin", action="store_true", help="read the password from standard input")
+    hashpw.add_argument("--pin", action="store_true", help="a kiosk admin PIN (4 to 8 digits) instead of a password")
+    hashpw.set_defaults(func=_hash_password)
+
+    agent = sub.add_parser("agent", help="run the device agent for the devices of one agent in the config")
+    agent.add_argument("--config", default=DEFAULT_CONFIG)
+    agent.add_argument("--site", required=True, help="site id")
+    agent.add_argument("--agent", required=True, dest="agent_id", help="agent id (agents[].id in the config)")
+    agent.add_argument("--server", default="http://127.0.0.1:8080", help="the central server's address")
+    agent.add_argument("--spool", default=None, help="folder for presses not yet delivered (default data_dir/spool)")
+    agent.set_defaults(func=_agent)
+
+    archive = sub.add_parser("archive", help="run the history archiver on its own (qms serve runs one as well)")
+    archive.add_argument("--config", default=DEFAULT_CONFIG)
+    archive.add_argument("--consumer", default=None, help="a name for this archiver in the consumer group")
+    archive.add_argument("--redis-url", default=None, help="override redis.url (qms serve passes its embedded one)")
+    archive.add_argument("--nice", type=int, default=0, help="lower this process's CPU priority (qms serve: 10)")
+    archive.set_defaults(func=_archive)
+
+    simulate = sub.add_parser("simulate", help="simulated devices on pseudo-terminals / TCP")
+    what = simulate.add_subparsers(dest="device", required=True)
+    panel = what.add_parser("panel", help="a rating panel on a pseudo-terminal; type presses on stdin")
+    panel.add_argument("--model", choices=("ascii", "rs485"), default="ascii")
+    panel.add_argument("--addresses", default="1", help="RS-485 bus addresses, e.g. 1,2,3")
+    panel.add_argument("--link", help="a stable path (symlink) for the port, to put in config.yaml")
+    panel.add_argument("--press", default="", help="presses to make and exit, e.g. '1,2,3' or '1:3,2:1' (address:key)")
+    panel.set_defaults(func=_simulate_panel)
+    printer = what.add_parser("printer", help="a raw-TCP ESC/POS printer saving each ticket as PNG")
+    printer.add_argument("--port", type=int, default=9100)
+    printer.add_argument("--out", default="printed", help="folder for the PNG files")
+    printer.add_argument("--paper-out", action="store_true", help="answer that the paper has run out")
+    printer.set_defaults(func=_simulate_printer)
+
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+def _peek_async_mode(path: str) -> str:
+    """server.async_mode from the file, without validating it (that comes after patching)."""
+    try:
+        import yaml  # noqa: PLC0415
+
+        with open(path, encoding="utf-8") as f:
+            doc = yaml.safe_load(f)
+        mode = doc.get("server", {}).get("async_mode", "eventlet")
+        return mode if mode in ("eventlet", "gevent", "threading") else "eventlet"
+    except Exception:  # noqa: BLE001 - the full validation reports what is wrong
+        return "eventlet"
+
+
+def _patch(mode: str) -> None:
+    if mode == "eventlet":
+        import eventlet  # noqa: PLC0415
+
+        eventlet.monkey_patch()
+    elif mode == "gevent":
+        from gevent import monkey  # noqa: PLC0415
+
+        monkey.patch_all()
+
+
+def _serve(args) -> int:
+    mode = args.async_mode or _peek_async_mode(args.config)
+    _patch(mode)
+
+    import dataclasses  # noqa: PLC0415
+    import gc  # noqa: PLC0415
+    import logging  # noqa: PLC0415
+    import signal  # noqa: PLC0415
+    import socket  # noqa: PLC0415
+
+    from .config import ConfigError, load_config  # noqa: PLC0415
+
+    try:
+        config = load_config(args.config)
+    except ConfigError as err:
+        sys.stderr.write(f"qms: refusing to start, {err}\n")
+        return 2
+    logging.basicConfig(level=config.server.log_level,
+                        format="%(asctime)s %(levelname)s %(process)d %(name)s: %(message)s")
+    log = logging.getLogger("qms.serve")
+    server_cfg = dataclasses.replace(config.server, async_mode=mode,
+                                     host=args.host or config.server.host, port=args.port or config.server.port)
+    config = dataclasses.replace(config, server=server_cfg)
+
+    from .app import create_app  # noqa: PLC0415
+    from .archiver import ArchiverProcess  # noqa: PLC0415
+    from .embedded_redis import EmbeddedRedis, EmbeddedRedisError  # noqa: PLC0415
+
+    embedded = None
+    url = config.redis.url
+    if not url:
+        embedded = EmbeddedRedis(config.server.data_dir / "redis", appendfsync=config.redis.appendfsync)
+        try:
+            url = embedded.start()
+        except EmbeddedRedisError as err:
+            log.error("cannot start the embedded Redis: %s", err)
+            return 1
+
+    def _terminate(signum, _frame):
+        log.info("signal %s: shutting down", signum)
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, _terminate)
+    app = archiver = None
+    try:
+        app = create_app(config, redis_url=url, always_open=args.always_open, start_watcher=True)
+        services = app.extensions["qms"]
+        # Everything made at start-up lives for ever: keep it out of the collector's scans,
+        # which otherwise pause every connection together.
+        gc.collect()
+        gc.freeze()
+        # The archiver runs in a child process: its SQL work must not stall the web event loop.
+        archiver = ArchiverProcess(config.path, url, f"{socket.gethostname()}-{server_cfg.port}")
+        services.socketio.start_background_task(archiver.supervise, services.socketio.sleep)
+        log.info("serving %s on http://%s:%s (async_mode=%s%s)", ", ".join(config.sites), server_cfg.host,
+                 server_cfg.port, mode, ", always open" if args.always_open else "")
+        if mode == "eventlet":
+            _run_eventlet(app, server_cfg.host, server_cfg.port)
+        else:
+            run_kwargs = {"host": server_cfg.host, "port": server_cfg.port}
+            if mode == "threading":
+                run_kwargs["allow_unsafe_werkzeug"] = True
+            else:
+                run_kwargs["log_output"] = False
+            services.socketio.run(app, **run_kwargs)
+    except KeyboardInterrupt:
+        log.info("interrupted: shutting down")
+    finally:
+        if archiver is not None:
+            archiver.stop()
+        if app is not None:
+            app.extensions["qms"].shutdown()
+        if embedded is not None:
+            embedded.stop()
+    return 0
+
+
+def _agent(args) -> int:
+    import logging  # noqa: PLC0415
+    import signal  # noqa: PLC0415
+    import threading  # noqa: PLC0415
+
+    from hardware.agent import DeviceAgent  # noqa: PLC0415
+
+    from .config import ConfigError, load_config  # noqa: PLC0415
+
+    try:
+        config = load_config(args.config)
+    except ConfigError as err:
+        sys.stderr.write(f"qms agent: refusing to start, {err}\n")
+        return 2
+    site = config.sites.get(args.site)
+    if site is None or args.agent_id not in site.agents:
+        sys.stderr.write(f"qms agent: no agent {args.agent_id!r} in site {args.site!r} of {args.config}\n")
+        return 2
+    logging.basicConfig(level=config.server.log_level,
+                        format="%(asctime)s %(levelname)s %(process)d %(name)s: %(message)s")
+    spool = args.spool or config.server.data_dir / "spool"
+    agent = DeviceAgent(config, site.id, args.agent_id, args.server, spool)
+    done = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: done.set())
+    agent.start()
+    done.wait()
+    agent.stop()
+    return 0
+
+
+def _archive(args) -> int:
+    import logging  # noqa: PLC0415
+    import signal  # noqa: PLC0415
+    import socket  # noqa: PLC0415
+
+    import redis  # noqa: PLC0415
+
+    from .archive_schema import open_archive  # noqa: PLC0415
+    from .archiver import Archiver  # noqa: PLC0415
+    from .config import ConfigError, load_config  # noqa: PLC0415
+    from .keys import Keys  # noqa: PLC0415
+
+    try:
+        config = load_config(args.config)
+    except ConfigError as err:
+        sys.stderr.write(f"qms archive: refusing to start, {err}\n")
+        return 2
+    if args.nice:
+        os.nice(args.nice)  # archiving can lag a moment; the counters and kiosks cannot
+    redis_url = args.redis_url or config.redis.url
+    if not redis_url:
+        sys.stderr.write("qms archive: needs redis.url (the embedded Redis belongs to one qms serve)\n")
+        return 2
+    logging.basicConfig(level=config.server.log_level,
+                        format="%(asctime)s %(levelname)s %(process)d %(name)s: %(message)s")
+    keys = {sid: Keys(config.redis.key_prefix, site) for sid, site in config.sites.items()}
+    archiver = Archiver(redis.Redis.from_url(redis_url, socket_timeout=None), config, keys,
+                        open_archive(config.archive_url), consumer=args.consumer or socket.gethostname(),
+                        stream_retention_seconds=config.archive.stream_hours * 3600)
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: archiver.stop())
+    archiver.run()
+    return 0
+
+
+def _simulate_panel(args) -> int:
+    import time  # noqa: PLC0415
+
+    from hardware.simulators import AsciiPanelSimulator, Rs485PanelSimulator  # noqa: PLC0415
+
+    addresses = [int(a) for a in args.addresses.split(",") if a.strip()]
+    sim = Rs485PanelSimulator(addresses, args.link) if args.model == "rs485" else AsciiPanelSimulator(args.link)
+    sys.stdout.write(f"panel ({args.model}) on {sim.path}\n")
+    sys.stdout.flush()
+
+    def press(item: str) -> None:
+        item = item.strip()
+        if not item:
+            return
+        if args.model == "rs485":
+            address, _, key = item.partition(":")
+            sim.press(int(address), key)
+        else:
+            sim.press(item)
+
+    try:
+        if args.press:
+            time.sleep(1.0)  # give a reader time to open the port
+            for item in args.press.split(","):
+                press(item)
+                time.sleep(0.3)
+            while args.model == "rs485" and sim.waiting():
+                time.sleep(0.1)
+            return 0
+        sys.stdout.write("type a key (ascii) or address:key (rs485) and Enter; Ctrl-D to stop\n")
+        sys.stdout.flush()
+        for line in sys.stdin:
+            press(line)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sim.close()
+    return 0
+
+
+def _simulate_printer(args) -> int:
+    import time  # noqa: PLC0415
+
+    from hardware.simulators import VirtualNetworkPrinter  # noqa: PLC0415
+
+    printer = VirtualNetworkPrinter(port=args.port, out_dir=args.out)
+    printer.paper_out = args.paper_out
+    sys.stdout.write(f"virtual printer on {printer.url}, tickets saved in {args.out}/\n")
+    sys.stdout.flush()
+    try:
+        while True:
+            time.sleep(1)
+    except KeyboardInterrupt:
+        printer.close()
+    return 0
+
+
+def _run_eventlet(app, host: str, port: int) -> None:
+    """eventlet's WSGI server on a listener with TCP_NODELAY, which accepted sockets inherit:
+    without it a small Socket.IO frame can wait ~40 ms for a delayed ACK (Nagle)."""
+    import socket  # noqa: PLC0415
+
+    import eventlet  # noqa: PLC0415
+    import eventlet.wsgi  # noqa: PLC0415
+
+    family, _type, _proto, _name, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    # A deep accept queue: after a network cut every display and phone reconnects at once.
+    listener = eventlet.listen(address, family, backlog=2048)
+    listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    eventlet.wsgi.server(listener, app, log_output=False)
+
+
+def _check_config(args) -> int:
+    from .config import ConfigError, describe, load_config  # noqa: PLC0415
+
+    try:
+        config = load_config(args.path)
+    except ConfigError as err:
+        sys.stderr.write(f"{err}\n")
+        return 2
+    sys.stdout.write(f"{args.path}: OK\n")
+    for site_id, counts in describe(config).items():
+        sys.stdout.write(f"  {site_id}: " + ", ".join(f"{n} {what}" for what, n in counts.items()) + "\n")
+    return 0
+
+
+def _hash_password(args) -> int:
+    import getpass  # noqa: PLC0415
+
+    from werkzeug.security import generate_password_hash  # noqa: PLC0415
+
+    if args.stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("Mật khẩu / Password: ")
+        if getpass.getpass("Nhập lại / Again: ") != password:
+            sys.stderr.write("qms: the passwords differ\n")
+            return 2
+    if args.pin and not (password.isdigit() and 4 <= len(password) <= 8):
+        sys.stderr.write("qms: a PIN is 4 to 8 digits\n")
+        return 2
+    if not args.pin and len(password) < 8:
+        sys.stderr.write("qms: use at least 8 characters\n")
+        return 2
+    sys.stdout.write(generate_password_hash(password) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,177 @@
+"""The device and rating parts of config.yaml: rating levels, panels, printers, LED displays."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .config_reader import SLUG, Node, check_unique
+
+DEVICE_KINDS = ("rating_panel", "printer", "led_display")
+PANEL_MODELS = ("ascii", "rs485")
+CATEGORIES = {"very_satisfied": 3, "satisfied": 2, "dissatisfied": 1}
+SERIAL_URL = re.compile(r"^(/|socket://|rfc2217://|loop://|spy://|alt://)")
+PRINTER_URL = re.compile(r"^(/|socket://|rfc2217://|loop://|usb:/|tcp://[^/:]+:\d+$|cups:[\w.-]+$|file:/|dummy:)")
+
+
+@dataclass(frozen=True)
+class RatingLevel:
+    """One button meaning: a level (1 = worst) in one of the official categories."""
+
+    level: int
+    name: str
+    name_en: str
+    category: str
+    score: int
+
+
+@dataclass(frozen=True)
+class RatingConfig:
+    window_seconds: int = 180
+    levels: tuple[RatingLevel, ...] = ()
+
+    def level(self, number: int) -> RatingLevel | None:
+        return next((lv for lv in self.levels if lv.level == number), None)
+
+
+DEFAULT_LEVELS = (
+    RatingLevel(3, "Rất hài lòng", "Very satisfied", "very_satisfied", 3),
+    RatingLevel(2, "Hài lòng", "Satisfied", "satisfied", 2),
+    RatingLevel(1, "Không hài lòng", "Dissatisfied", "dissatisfied", 1),
+)
+
+
+@dataclass(frozen=True)
+class DeviceConfig:
+    id: str
+    kind: str
+    url: str
+    counter: int | None
+    agent: str | None
+    options: dict = field(default_factory=dict, hash=False, compare=False)
+
+
+def parse_ratings(node: Node) -> RatingConfig:
+    if node.value is None:
+        return RatingConfig(levels=DEFAULT_LEVELS)
+    m = node.mapping(["window_minutes", "levels"])
+    if m is None:
+        return RatingConfig(levels=DEFAULT_LEVELS)
+    window = m.number("window_minutes", 3, minimum=0.25, maximum=60)
+    nodes = m.node("levels").items()
+    levels = []
+    for item in nodes:
+        lm = item.mapping(["level", "name", "name_en", "category", "score"])
+        if lm is None:
+            continue
+        category = lm.str("category", required=True, choices=tuple(CATEGORIES)) or "satisfied"
+        levels.append((item, RatingLevel(
+            level=lm.int("level", required=True, minimum=1, maximum=5) or 0,
+            name=lm.str("name", required=True) or "",
+            name_en=lm.str("name_en", "") or "",
+            category=category,
+            score=lm.int("score", CATEGORIES[category], minimum=1, maximum=5) or 1)))
+    if nodes and not 2 <= len(nodes) <= 5:
+        m.node("levels").error(f"a panel has 2 to 5 buttons, not {len(nodes)}")
+    check_unique([(n, lv.level) for n, lv in levels], "rating level")
+    return RatingConfig(window_seconds=int((window or 3) * 60),
+                        levels=tuple(lv for _, lv in levels) if nodes else DEFAULT_LEVELS)
+
+
+def parse_devices(node: Node, counters, agent_ids: set[str], kiosk_ids: set[str],
+                  ratings: RatingConfig) -> dict[str, DeviceConfig]:
+    nodes = node.items()
+    devices: list[DeviceConfig | None] = []
+    for item in nodes:
+        m = item.mapping(["id", "kind", "url", "counter", "agent", "options"])
+        if m is None:
+            devices.append(None)
+            continue
+        kind = m.str("kind", required=True, choices=DEVICE_KINDS)
+        counter = None
+        if m.data.get("counter") is not None:
+            number = m.data["counter"]
+            if isinstance(number, bool) or not isinstance(number, int) or number not in counters:
+                m.node("counter").error(f"unknown counter {number!r}")
+            else:
+                counter = number
+        elif kind in ("rating_panel", "led_display"):
+            m.node("counter").error(f"a {kind} needs the counter it belongs to")
+        agent = m.str("agent", None)
+        if agent is not None and agent not in agent_ids:
+            m.node("agent").error(f"unknown agent {agent!r}")
+        url = m.str("url", required=True) or ""
+        pattern = PRINTER_URL if kind == "printer" else SERIAL_URL
+        if url and not pattern.match(url):
+            m.node("url").error(f"{url!r} is not a {'printer' if kind == 'printer' else 'serial port'} address")
+        options = _options(m.node("options"), kind, kiosk_ids, ratings, counter)
+        devices.append(DeviceConfig(
+            id=m.str("id", required=True, pattern=SLUG, hint="lower-case letters, digits, '-' or '_'") or "",
+            kind=kind or "", url=url, counter=counter, agent=agent, options=options))
+    check_unique([(n, d.id if d else None) for n, d in zip(nodes, devices)], "device id")
+    _check_buses(nodes, devices)
+    return {d.id: d for d in devices if d is not None}
+
+
+def _options(node: Node, kind: str | None, kiosk_ids: set[str], ratings: RatingConfig, counter) -> dict:
+    if kind == "rating_panel":
+        m = node.mapping(["model", "baudrate", "keys", "address"])
+        if m is None:
+            return {}
+        model = m.str("model", "ascii", choices=PANEL_MODELS) or "ascii"
+        default_keys = {str(i + 1): lv.level for i, lv in enumerate(sorted(ratings.levels, key=lambda x: -x.level))}
+        keys = m.data.get("keys", default_keys)
+        if not isinstance(keys, dict) or not keys:
+            m.node("keys").error("expected a mapping of keys to levels, e.g. {'1': 3, '2': 2, '3': 1}")
+            keys = default_keys
+        clean = {}
+        for key, level in keys.items():
+            key = str(key)
+            where = Node(None, m.node("keys").child_path(key), node.errors)
+            if len(key) != 1 or (model == "rs485" and not key.isdigit()):
+                where.error("a key is one character" + (" (a digit on an RS-485 panel)" if model == "rs485" else ""))
+            elif ratings.level(level) is None:
+                where.error(f"no rating level {level!r}")
+            else:
+                clean[key] = level
+        address = m.int("address", None, minimum=1, maximum=247)
+        if model == "rs485" and address is None:
+            m.node("address").error("an RS-485 panel needs its bus address (1-247)")
+        return {"model": model, "baudrate": m.int("baudrate", 9600, minimum=1200, maximum=115200),
+                "keys": clean, "address": address}
+    if kind == "printer":
+        m = node.mapping(["paper", "kiosk", "baudrate"])
+        if m is None:
+            return {}
+        kiosk = m.str("kiosk", required=True)
+        if kiosk is not None and kiosk not in kiosk_ids:
+            m.node("kiosk").error(f"unknown kiosk {kiosk!r}")
+        paper = m.int("paper", 80)
+        if paper not in (58, 80):
+            m.node("paper").error(f"paper is 58 or 80 (mm), not {paper!r}")
+            paper = 80
+        return {"paper": paper, "kiosk": kiosk, "baudrate": m.int("baudrate", 19200, minimum=1200, maximum=115200)}
+    if kind == "led_display":
+        m = node.mapping(["address", "baudrate", "digits"])
+        if m is None:
+            return {}
+        return {"address": m.int("address", counter or 1, minimum=1, maximum=99),
+                "baudrate": m.int("baudrate", 9600, minimum=1200, maximum=115200),
+                "digits": m.int("digits", 4, minimum=3, maximum=8)}
+    return {}
+
+
+def _check_buses(nodes: list[Node], devices: list[DeviceConfig | None]) -> None:
+    """Panels sharing a serial port form an RS-485 bus: all RS-485, distinct addresses, one agent."""
+    by_url: dict[str, list[tuple[Node, DeviceConfig]]] = {}
+    for node, device in zip(nodes, devices):
+        if device is not None and device.kind in ("rating_panel", "led_display"):
+            by_url.setdefault(device.url, []).append((node, device))
+    for members in by_url.values():
+        if len(members) < 2:
+            continue
+        for node, device in members:
+            if device.kind != "rating_panel" or device.options.get("model") != "rs485":
+                node.error(f"shares {device.url} with another device: only RS-485 panels can share a port")
+        check_unique([(n, d.options.get("address")) for n, d in members], "bus address")
+        if len({d.agent for _, d in members}) > 1:
+            members[0][0].error(f"the panels on {members[0][1].url} must belong to one agent")

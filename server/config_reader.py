@@ -1,0 +1,193 @@
+"""A small reader that walks parsed YAML and collects every error with its path.
+
+Errors read like ``sites[0].counters[3].fields[1]: unknown field 'XD'`` so an
+administrator can find the line without reading code.
+"""
+from __future__ import annotations
+
+import difflib
+import re
+from typing import Any, Callable, Iterable
+
+import yaml
+
+
+class ConfigError(Exception):
+    """config.yaml is invalid; ``errors`` lists every problem found, each with its path."""
+
+    def __init__(self, errors: list[str], source: str = "config"):
+        self.errors = list(errors)
+        self.source = source
+        lines = "\n".join(f"  - {e}" for e in self.errors)
+        super().__init__(f"{source}: {len(self.errors)} error(s)\n{lines}")
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """SafeLoader that refuses a mapping key given twice (PyYAML silently keeps the last)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen: dict[Any, Any] = {}
+        for key_node, _value in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    "while reading a mapping", node.start_mark,
+                    f"key {key!r} is given twice", key_node.start_mark)
+            seen[key] = True
+        return super().construct_mapping(node, deep=deep)
+
+
+def load_yaml(text: str, source: str) -> Any:
+    """Parse YAML text; a syntax error becomes a ConfigError naming the line."""
+    try:
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - SafeLoader subclass
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(err, "problem", None) or str(err)
+        raise ConfigError([f"{where}{problem}"], source) from err
+
+
+SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
+
+
+class Node:
+    """A value in the document with its path; reading a bad value records an error."""
+
+    def __init__(self, value: Any, path: str, errors: list[str]):
+        self.value = value
+        self.path = path
+        self.errors = errors
+
+    def error(self, message: str) -> None:
+        self.errors.append(f"{self.path}: {message}" if self.path else message)
+
+    def child_path(self, key: str | int) -> str:
+        if isinstance(key, int):
+            return f"{self.path}[{key}]"
+        return f"{self.path}.{key}" if self.path else key
+
+    # -- containers ---------------------------------------------------------
+    def mapping(self, allowed: Iterable[str]) -> "Mapping | None":
+        if self.value is None:
+            self.value = {}
+        if not isinstance(self.value, dict):
+            self.error(f"expected a mapping, got {_kind(self.value)}")
+            return None
+        allowed = list(allowed)
+        for key in self.value:
+            if key not in allowed:
+                hint = difflib.get_close_matches(str(key), allowed, n=1)
+                suffix = f" (did you mean '{hint[0]}'?)" if hint else ""
+                Node(None, self.child_path(str(key)), self.errors).error(f"unknown key{suffix}")
+        return Mapping(self.value, self.path, self.errors)
+
+    def items(self, required: bool = False) -> list["Node"]:
+        if self.value is None:
+            if required:
+                self.error("must not be empty")
+            return []
+        if not isinstance(self.value, list):
+            self.error(f"expected a list, got {_kind(self.value)}")
+            return []
+        if required and not self.value:
+            self.error("must not be empty")
+        return [Node(v, self.child_path(i), self.errors) for i, v in enumerate(self.value)]
+
+
+class Mapping:
+    """Typed access to the keys of one YAML mapping."""
+
+    _MISSING = object()
+
+    def __init__(self, data: dict, path: str, errors: list[str]):
+        self.data = data
+        self.path = path
+        self.errors = errors
+
+    def node(self, key: str) -> Node:
+        path = f"{self.path}.{key}" if self.path else key
+        return Node(self.data.get(key), path, self.errors)
+
+    def _get(self, key: str, default: Any, required: bool) -> tuple[Node, Any]:
+        node = self.node(key)
+        if key not in self.data or self.data[key] is None:
+            if required:
+                node.error("is required")
+            return node, self._MISSING
+        return node, node.value
+
+    def str(self, key: str, default: str | None = None, *, required: bool = False,
+            pattern: re.Pattern | None = None, choices: Iterable[str] | None = None,
+            hint: str = "") -> str | None:
+        node, value = self._get(key, default, required)
+        if value is self._MISSING:
+            return default
+        if not isinstance(value, str):
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and pattern is None and not choices:
+                value = str(value)
+            else:
+                node.error(f"expected text, got {_kind(value)} {value!r}")
+                return default
+        if choices is not None and value not in choices:
+            node.error(f"{value!r} is not one of {', '.join(sorted(choices))}")
+            return default
+        if pattern is not None and not pattern.match(value):
+            node.error(f"{value!r} is not valid{': ' + hint if hint else ''}")
+            return default
+        return value
+
+    def int(self, key: str, default: int | None = None, *, required: bool = False,
+            minimum: int | None = None, maximum: int | None = None) -> int | None:
+        node, value = self._get(key, default, required)
+        if value is self._MISSING:
+            return default
+        if isinstance(value, bool) or not isinstance(value, int):
+            node.error(f"expected a whole number, got {_kind(value)} {value!r}")
+            return default
+        return _bounded(node, value, minimum, maximum, default)
+
+    def number(self, key: str, default: float | None = None, *, minimum: float | None = None,
+               maximum: float | None = None) -> float | None:
+        node, value = self._get(key, default, False)
+        if value is self._MISSING:
+            return default
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            node.error(f"expected a number, got {_kind(value)} {value!r}")
+            return default
+        return _bounded(node, float(value), minimum, maximum, default)
+
+    def list_of(self, key: str, convert: Callable[[Node], Any], *, required: bool = False) -> list:
+        out = []
+        for item in self.node(key).items(required=required):
+            converted = convert(item)
+            if converted is not None:
+                out.append(converted)
+        return out
+
+
+def _bounded(node: Node, value, minimum, maximum, default):
+    if minimum is not None and value < minimum:
+        node.error(f"{value!r} is below the minimum {minimum}")
+        return default
+    if maximum is not None and value > maximum:
+        node.error(f"{value!r} is above the maximum {maximum}")
+        return default
+    return value
+
+
+def _kind(value: Any) -> str:
+    return {dict: "a mapping", list: "a list", str: "text", bool: "true/false",
+            int: "a number", float: "a number", type(None): "nothing"}.get(type(value), type(value).__name__)
+
+
+def check_unique(nodes_and_keys: list[tuple[Node, Any]], what: str) -> None:
+    """Record an error on every item whose key repeats an earlier one."""
+    first: dict[Any, str] = {}
+    for node, key in nodes_and_keys:
+        if key is None:
+            continue
+        if key in first:
+            node.error(f"duplicate {what} {key!r} (first at {first[key]})")
+        else:
+            first[key] = node.path

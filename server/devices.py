@@ -1,0 +1,125 @@
+"""What the server knows of devices: which agent is connected, what each device last
+reported, and the print jobs it hands to the agent that holds a kiosk's printer."""
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from datetime import datetime, timezone
+
+import redis
+
+from .clock import from_ms
+from .config import Config, SiteConfig
+from .i18n import translate
+from .keys import Keys
+
+logger = logging.getLogger(__name__)
+
+AGENT_ALIVE_SECONDS = 35  # three missed heartbeats
+
+
+class DeviceRegistry:
+    def __init__(self, client: redis.Redis, config: Config, keys: dict[str, Keys], emit):
+        self.client = client
+        self.config = config
+        self.keys = keys
+        self.emit = emit  # (event, data, room): through the message queue, to whichever process holds the room
+
+    # -- presence and reports ------------------------------------------------------------
+    def agent_seen(self, site_id: str, agent_id: str) -> None:
+        self.client.set(self.keys[site_id].agent(agent_id), int(time.time() * 1000), ex=AGENT_ALIVE_SECONDS)
+
+    def agent_gone(self, site_id: str, agent_id: str) -> None:
+        self.client.delete(self.keys[site_id].agent(agent_id))
+
+    def agent_online(self, site_id: str, agent_id: str | None) -> bool:
+        return bool(agent_id) and bool(self.client.exists(self.keys[site_id].agent(agent_id)))
+
+    def report(self, site: SiteConfig, agent_id: str, statuses: dict, spool: dict | None) -> None:
+        """Store what an agent says of its own devices (others' are ignored)."""
+        now = int(time.time() * 1000)
+        mine = {d.id for d in site.devices.values() if d.agent == agent_id}
+        values = {dev: json.dumps({**status, "reported_at": now, "agent": agent_id, "spool": spool or {}})
+                  for dev, status in (statuses or {}).items() if dev in mine and isinstance(status, dict)}
+        pipe = self.client.pipeline()
+        if values:
+            pipe.hset(self.keys[site.id].devices, mapping=values)
+        pipe.set(self.keys[site.id].agent(agent_id), now, ex=AGENT_ALIVE_SECONDS)
+        pipe.execute()
+
+    def states(self, site: SiteConfig) -> list[dict]:
+        k = self.keys[site.id]
+        raw = self.client.hgetall(k.devices)
+        reported = {key.decode(): json.loads(value) for key, value in raw.items()}
+        agents = {a: self.agent_online(site.id, a) for a in site.agents}
+        out = []
+        for device in site.devices.values():
+            r = reported.get(device.id, {})
+            out.append({
+                "id": device.id, "kind": device.kind, "url": device.url, "counter": device.counter,
+                "agent": device.agent, "agent_online": agents.get(device.agent, False),
+                "connected": r.get("connected") if agents.get(device.agent) else False,
+                "last_seen": r.get("last_seen"), "last_error": r.get("last_error"),
+                "counts": r.get("counts", {}), "reconnects": r.get("reconnects", 0),
+                "reported_at": from_ms(r.get("reported_at"), site.timezone),
+                "presses_waiting_on_agent": (r.get("spool") or {}).get("pending", 0),
+            })
+        return out
+
+    # -- printing ----------------------------------------------------------------------------
+    def printer_of(self, site: SiteConfig, kiosk_id: str):
+        return next((d for d in site.devices.values() if d.kind == "printer"
+                     and d.options.get("kiosk") == kiosk_id), None)
+
+    def request_print(self, site: SiteConfig, kiosk_id: str, ticket: dict, lang: str) -> dict:
+        """Hand the ticket to the agent of the kiosk's printer; the agent answers with print_result."""
+        printer = self.printer_of(site, kiosk_id)
+        if printer is None:
+            return {"status": "no_printer"}
+        if not self.agent_online(site.id, printer.agent):
+            logger.warning("print site=%s ticket=%s kiosk=%s: agent %s is offline", site.id, ticket["id"], kiosk_id,
+                           printer.agent)
+            return {"status": "offline"}
+        job = {"job": uuid.uuid4().hex, "device": printer.id, "kiosk": kiosk_id, "ticket": ticket_text(site, ticket, lang),
+               "issued_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+        self.emit("print", job, f"agent:{site.id}:{printer.agent}")
+        logger.info("print site=%s ticket=%s kiosk=%s printer=%s job=%s", site.id, ticket["id"], kiosk_id, printer.id,
+                    job["job"])
+        return {"status": "printing", "job": job["job"]}
+
+    def print_result(self, site: SiteConfig, agent_id: str, result: dict) -> None:
+        kiosk = result.get("kiosk")
+        if kiosk not in site.kiosks:
+            return
+        payload = {"job": result.get("job"), "status": result.get("status")}
+        logger.info("print-result site=%s kiosk=%s agent=%s job=%s status=%s", site.id, kiosk, agent_id,
+                    payload["job"], payload["status"])
+        self.emit("print_result", payload, f"kiosk:{site.id}:{kiosk}")
+
+
+def ticket_text(site: SiteConfig, ticket: dict, lang: str) -> dict:
+    """The words printed on a ticket, in the kiosk's language (hardware.ticket_image lays them out)."""
+    t = lambda key, **kw: translate(lang, key, **kw)  # noqa: E731
+    english = lang == "en"
+    field = site.fields.get(ticket["field"])
+    category = site.categories.get(ticket.get("priority") or "")
+    minutes = max(0, round((ticket.get("estimated_wait_seconds") or 0) / 60))
+    lines = [t("ticket.people_ahead", n=ticket.get("people_ahead", 0)),
+             t("ticket.estimated_wait", time=t("common.minutes", n=minutes) if minutes else t("common.now"))]
+    if category is not None:
+        lines.append(t("ticket.priority", name=category.name_en if english and category.name_en else category.name))
+    issued = datetime.fromisoformat(ticket["issued_at"])
+    day = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[issued.weekday()]
+    return {
+        "centre": site.name_en if english and site.name_en else site.name,
+        "number_caption": t("ticket.number_caption"),
+        "label": ticket["label"],
+        "field": (field.name_en if english and field.name_en else field.name) if field else ticket["field"],
+        "lines": lines,
+        "issued": f"{issued:%H:%M} — {t('day.' + day)}, {issued:%d/%m/%Y}",
+        "qr_url": ticket.get("status_url", ""),
+        "qr_caption": t("ticket.qr_caption"),
+        "footer": t("ticket.footer"),
+    }

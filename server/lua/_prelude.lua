@@ -1,0 +1,176 @@
+-- Helpers shared by every queue script. server/scripts.py puts this file in front of
+-- each script when it registers them; it reads no KEYS or ARGV by itself.
+--
+-- Records are JSON in hashes: a ticket in tickets:{day}, a counter in counters.
+-- Every script answers with one JSON string: {"ok": true, ...} or {"error": code, ...}.
+
+local PRIORITY_STEP = 1e10   -- lane-p score = order - weight * PRIORITY_STEP
+local TERMINAL = {done = true, cancelled = true}
+
+local function fail(code, extra)
+  local reply = extra or {}
+  reply.error = code
+  return cjson.encode(reply)
+end
+
+local function reply_ok(t)
+  t.ok = true
+  return cjson.encode(t)
+end
+
+local function get_record(hash, id)
+  local raw = redis.call('HGET', hash, id)
+  if raw then return cjson.decode(raw) end
+  return nil
+end
+
+local function put_record(hash, id, record)
+  redis.call('HSET', hash, id, cjson.encode(record))
+end
+
+-- Append one event to the site's stream; the sequence number is what clients use to spot gaps.
+local function emit(stream, evseq, etype, now, payload)
+  local seq = redis.call('INCR', evseq)
+  redis.call('XADD', stream, '*', 'seq', seq, 'type', etype, 'ts', now, 'data', cjson.encode(payload))
+  return seq
+end
+
+-- The day's waiting lines: KEYS from kstart (per field p, n; then per counter) described by
+-- ARGV from astart (field count, counter count, field codes, counter ids).
+local function layout(kstart, astart)
+  local nf, nc = tonumber(ARGV[astart]), tonumber(ARGV[astart + 1])
+  local L = {fields = {}, counters = {}, field_order = {}, counter_order = {}, all = {}}
+  for i = 1, nf do
+    local code = ARGV[astart + 1 + i]
+    L.fields[code] = {p = KEYS[kstart + 2 * (i - 1)], n = KEYS[kstart + 2 * (i - 1) + 1]}
+    L.field_order[i] = code
+    table.insert(L.all, L.fields[code].p)
+    table.insert(L.all, L.fields[code].n)
+  end
+  for j = 1, nc do
+    local cid = ARGV[astart + 1 + nf + j]
+    L.counters[cid] = KEYS[kstart + 2 * nf + j - 1]
+    L.counter_order[j] = cid
+    table.insert(L.all, L.counters[cid])
+  end
+  L.next_arg = astart + 2 + nf + nc
+  return L
+end
+
+-- The waiting line a waiting ticket sits in.
+local function line_of(L, t)
+  if t.target_counter then return L.counters[tostring(t.target_counter)] end
+  local f = L.fields[t.field]
+  if not f then return nil end
+  return f[t.lane]
+end
+
+local function queue_score(t)
+  if t.lane == 'p' then return t.order - t.weight * PRIORITY_STEP end
+  return t.order
+end
+
+-- People before a waiting ticket: in its own line, plus, for the normal lane, the priority lane.
+local function people_ahead(L, t)
+  if t.state ~= 'waiting' then return 0 end
+  local line = line_of(L, t)
+  if not line then return 0 end
+  local score = redis.call('ZSCORE', line, t.id)
+  if not score then return 0 end
+  local ahead = redis.call('ZCOUNT', line, '-inf', '(' .. score)
+  if not t.target_counter and t.lane == 'n' then
+    ahead = ahead + redis.call('ZCARD', L.fields[t.field].p)
+  end
+  return ahead
+end
+
+local function counter_record(counters, cid)
+  return get_record(counters, cid) or {id = cid, status = 'closed', pr = 0, nr = 0}
+end
+
+-- The counter must be open and operated by the actor (or an admin acting for it).
+local function operable(c, actor, is_admin)
+  if c.status == 'closed' then return 'counter_closed' end
+  if c.officer and c.officer ~= actor and is_admin ~= '1' then return 'not_counter_officer' end
+  return nil
+end
+
+-- The counter's current ticket when it belongs to today; tickets left from an earlier day are
+-- closed by close_day, so the counter simply lets go of them.
+local function current_ticket(c, tickets, day)
+  if not c.current then return nil end
+  if string.sub(c.current, 1, #day + 1) ~= day .. '-' then
+    c.current = nil
+    return nil
+  end
+  return get_record(tickets, c.current)
+end
+
+local function remember_call(calls, keep, t, cid, now)
+  redis.call('LPUSH', calls, cjson.encode({id = t.id, label = t.label, field = t.field,
+                                           counter = cid, at = now, recall = t.recalls or 0}))
+  redis.call('LTRIM', calls, 0, keep - 1)
+end
+
+-- Close the service of ticket t at counter c; returns the service time in ms. `finished` is
+-- the counter's zset of finished tickets of the day (a later rating press is matched to it).
+local function finish_service(t, c, svc, finished, now)
+  if t.state == 'called' then t.started_at = t.called_at end
+  local service_ms = now - t.started_at
+  t.state = 'done'
+  t.finished_at = now
+  c.current = nil
+  c.last_finished = t.id
+  c.last_finished_at = now
+  c.last_officer = t.officer
+  local samples = get_record(svc, t.field) or {}
+  if samples[1] == nil then samples = {} end
+  table.insert(samples, math.floor(service_ms / 1000))
+  while #samples > 20 do table.remove(samples, 1) end
+  put_record(svc, t.field, samples)
+  redis.call('ZADD', finished, now, t.id)
+  return service_ms
+end
+
+-- Hand ticket t to counter c as called.
+local function mark_called(t, c, cid, actor, now)
+  t.state = 'called'
+  t.called_at = now
+  t.counter = tonumber(cid)
+  t.officer = c.officer or actor
+  t.target_counter = nil
+  t.recalls = 0
+  c.current = t.id
+end
+
+-- Waiting counts of some fields (and counters' transfer lines), put into events so a screen
+-- can apply an update without recounting.
+local function waiting_of(L, codes, cids)
+  local out = {fields = {}, counters = {}}
+  for _, code in ipairs(codes) do
+    local f = L.fields[code]
+    if f then out.fields[code] = {p = redis.call('ZCARD', f.p), n = redis.call('ZCARD', f.n)} end
+  end
+  for _, cid in ipairs(cids or {}) do
+    local key = L.counters[tostring(cid)]
+    if key then out.counters[tostring(cid)] = redis.call('ZCARD', key) end
+  end
+  return out
+end
+
+-- The records of the counters named in ARGV from `first` on (those never opened are left out).
+local function serving_counters(counters, first)
+  local ids = {}
+  for i = first, #ARGV do table.insert(ids, ARGV[i]) end
+  if #ids == 0 then return {} end
+  local out = {}
+  for _, raw in ipairs(redis.call('HMGET', counters, unpack(ids))) do
+    if raw then table.insert(out, raw) end
+  end
+  return out
+end
+
+local function counter_view(c)
+  return {id = c.id, status = c.status, current = c.current, officer = c.officer,
+          pause_reason = c.pause_reason, paused_at = c.paused_at}
+end

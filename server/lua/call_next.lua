@@ -1,0 +1,88 @@
+-- call_next: the counter calls the next visitor; the queue rules live here and nowhere else.
+-- Order: tickets transferred to this counter first; then the lane chosen by the priority
+-- ratio (P priority calls, then N normal calls when normal visitors wait); within the lane,
+-- the counter's fields by its policy: 'oldest' (lowest score across fields) or 'in_order'.
+-- KEYS[1] = counters (hash)  KEYS[2] = tickets:{day} (hash)  KEYS[3] = events  KEYS[4] = evseq
+-- KEYS[5] = calls:{day} (list)  KEYS[6] = service times (hash)  KEYS[7] = fin:{day}:{counter} (zset)
+-- KEYS[8..] = the day's layout
+-- ARGV[1] = now (ms)  ARGV[2] = day  ARGV[3] = counter id  ARGV[4] = actor  ARGV[5] = actor is admin ('1'/'0')
+-- ARGV[6] = policy  ARGV[7] = ratio P  ARGV[8] = ratio N  ARGV[9] = finish a serving ticket first ('1'/'0')
+-- ARGV[10] = recent calls kept  ARGV[11..] = layout, then the count and codes of the fields served
+local now, day, cid, actor = tonumber(ARGV[1]), ARGV[2], ARGV[3], ARGV[4]
+local L = layout(8, 11)
+local served = {}
+local nserved = tonumber(ARGV[L.next_arg])
+for i = 1, nserved do served[i] = ARGV[L.next_arg + i] end
+
+local c = counter_record(KEYS[1], cid)
+local refused = operable(c, actor, ARGV[5])
+if refused then return fail(refused) end
+if c.status == 'paused' then return fail('counter_paused') end
+
+local finished
+local cur = current_ticket(c, KEYS[2], day)
+if cur and (cur.state == 'called' or cur.state == 'serving') then
+  if ARGV[9] == '1' and cur.state == 'serving' then
+    local service_ms = finish_service(cur, c, KEYS[6], KEYS[7], now)
+    put_record(KEYS[2], cur.id, cur)
+    emit(KEYS[3], KEYS[4], 'ticket.finished', now,
+         {ticket = cur, counter = tonumber(cid), actor = actor, service_ms = service_ms,
+          counter_state = counter_view(c)})
+    finished = cur
+  else
+    return fail('counter_busy', {ticket = cur})
+  end
+end
+
+local pick, line
+local direct = redis.call('ZRANGE', L.counters[cid], 0, 0)
+if direct[1] then
+  pick, line = direct[1], L.counters[cid]
+else
+  local best = {}
+  for _, code in ipairs(served) do
+    for _, lane in ipairs({'p', 'n'}) do
+      local key = L.fields[code][lane]
+      local head = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+      if head[1] then
+        local score = tonumber(head[2])
+        if best[lane] == nil or (ARGV[6] == 'oldest' and score < best[lane].score) then
+          best[lane] = {id = head[1], score = score, key = key}
+        end
+      end
+    end
+  end
+  local P, N = tonumber(ARGV[7]), tonumber(ARGV[8])
+  local lane
+  if best.p and best.n then
+    if (c.pr or 0) < P or N == 0 then lane = 'p' else lane = 'n' end
+  elseif best.p then lane = 'p'
+  elseif best.n then lane = 'n' end
+  if lane == 'p' then
+    c.pr = (c.pr or 0) + 1
+  elseif lane == 'n' and (c.pr or 0) >= P then
+    c.nr = (c.nr or 0) + 1
+    if c.nr >= N then c.pr, c.nr = 0, 0 end
+  end
+  if lane then pick, line = best[lane].id, best[lane].key end
+end
+
+if not pick then
+  put_record(KEYS[1], cid, c)
+  return reply_ok({empty = true, finished = finished or false})
+end
+
+redis.call('ZREM', line, pick)
+local t = get_record(KEYS[2], pick)
+if not t then
+  put_record(KEYS[1], cid, c)
+  return fail('corrupt_queue', {id = pick})
+end
+mark_called(t, c, cid, actor, now)
+put_record(KEYS[2], t.id, t)
+put_record(KEYS[1], cid, c)
+remember_call(KEYS[5], tonumber(ARGV[10]), t, cid, now)
+local seq = emit(KEYS[3], KEYS[4], 'ticket.called', now,
+                 {ticket = t, counter = tonumber(cid), actor = actor, counter_state = counter_view(c),
+                  waiting = waiting_of(L, {t.field}, {cid})})
+return reply_ok({ticket = t, seq = seq, finished = finished or false})

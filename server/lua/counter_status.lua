@@ -1,0 +1,55 @@
+-- counter_status: open (an officer signs in), close (signs out), pause (with a reason), resume.
+-- A counter holding a called or serving visitor can neither close nor pause: that visitor
+-- would be left standing at a dark counter.
+-- KEYS[1] = counters (hash)  KEYS[2] = tickets:{day} (hash)  KEYS[3] = events  KEYS[4] = evseq
+-- ARGV[1] = now (ms)  ARGV[2] = day  ARGV[3] = counter id  ARGV[4] = actor  ARGV[5] = actor is admin
+-- ARGV[6] = 'open' | 'close' | 'pause' | 'resume'  ARGV[7] = pause reason / '1' to take over on open
+local now, day, cid, actor, action = tonumber(ARGV[1]), ARGV[2], ARGV[3], ARGV[4], ARGV[6]
+local c = counter_record(KEYS[1], cid)
+local cur = current_ticket(c, KEYS[2], day)
+local busy = cur and (cur.state == 'called' or cur.state == 'serving')
+local event = {counter = tonumber(cid), actor = actor}
+
+if action == 'open' then
+  if c.status ~= 'closed' and c.officer and c.officer ~= actor and ARGV[7] ~= '1' then
+    return fail('counter_in_use', {officer = c.officer})
+  end
+  event.previous_officer = c.officer
+  c.officer = actor
+  if c.status == 'closed' then
+    c.status = 'open'
+    c.opened_at = now
+    c.pause_reason, c.paused_at = nil, nil
+  end
+elseif action == 'close' then
+  local refused = operable(c, actor, ARGV[5])
+  if refused then return fail(refused) end
+  if busy then return fail('counter_busy', {ticket = cur}) end
+  c.status = 'closed'
+  c.officer = nil
+  c.pause_reason, c.paused_at = nil, nil
+elseif action == 'pause' then
+  local refused = operable(c, actor, ARGV[5])
+  if refused then return fail(refused) end
+  if c.status == 'paused' then return fail('counter_paused') end
+  if busy then return fail('counter_busy', {ticket = cur}) end
+  c.status = 'paused'
+  c.pause_reason = ARGV[7]
+  c.paused_at = now
+  event.reason = ARGV[7]
+elseif action == 'resume' then
+  local refused = operable(c, actor, ARGV[5])
+  if refused then return fail(refused) end
+  if c.status ~= 'paused' then return fail('counter_not_paused') end
+  event.paused_ms = now - c.paused_at
+  event.reason = c.pause_reason
+  c.status = 'open'
+  c.pause_reason, c.paused_at = nil, nil
+else
+  return fail('unknown_action')
+end
+put_record(KEYS[1], cid, c)
+event.counter_state = counter_view(c)
+local seq = emit(KEYS[3], KEYS[4], 'counter.' .. ({open = 'opened', close = 'closed', pause = 'paused',
+                                                  resume = 'resumed'})[action], now, event)
+return reply_ok({counter = c, seq = seq})

@@ -1,0 +1,68 @@
+-- issue: give a visitor the next number of a field and put the ticket in line.
+-- KEYS[1] = seq (string)          KEYS[2] = numbers:{day} (hash field -> last number)
+-- KEYS[3] = tickets:{day} (hash)   KEYS[4] = events (stream)      KEYS[5] = evseq (string)
+-- KEYS[6] = idempotency key (string, JSON {id, token}; unused when ARGV[13] = 0)
+-- KEYS[7] = token key (string)     KEYS[8] = open days (set)      KEYS[9] = counters (hash)
+-- KEYS[10] = service times (hash)  KEYS[11] = this issuer's requests this minute (string)
+-- KEYS[12..] = the day's layout
+-- ARGV[1] = now (ms)  ARGV[2] = day  ARGV[3] = field  ARGV[4] = priority category ('' = none)
+-- ARGV[5] = weight    ARGV[6] = first number  ARGV[7] = last number  ARGV[8] = daily cap (0 = none)
+-- ARGV[9] = prefix    ARGV[10] = digits       ARGV[11] = token  ARGV[12] = token ttl (s)
+-- ARGV[13] = idempotency ttl (s, 0 = no key)  ARGV[14] = actor
+-- ARGV[15] = tickets this issuer may take per minute (0 = no limit)  ARGV[16..] = layout (this field only),
+-- then the ids of the counters serving the field (their state feeds the estimated wait)
+local now, day, field = tonumber(ARGV[1]), ARGV[2], ARGV[3]
+local L = layout(12, 16)
+if not L.fields[field] then return fail('unknown_field') end
+
+if ARGV[13] ~= '0' then
+  local earlier = redis.call('GET', KEYS[6])
+  if earlier then
+    local prior = cjson.decode(earlier)
+    return reply_ok({replayed = true, id = prior.id, token = prior.token})
+  end
+end
+
+-- A stuck button or a script at a kiosk cannot flood the queue (a retry above did not count).
+local per_minute = tonumber(ARGV[15])
+if per_minute > 0 then
+  local used = redis.call('INCR', KEYS[11])
+  if used == 1 then redis.call('EXPIRE', KEYS[11], 120) end
+  if used > per_minute then return fail('kiosk_rate_limited', {first_refusal = (used == per_minute + 1)}) end
+end
+
+local first, last, cap = tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
+local previous = tonumber(redis.call('HGET', KEYS[2], field) or (first - 1))
+local issued_today = previous - first + 1
+if cap > 0 and issued_today >= cap then
+  return fail('daily_cap_reached', {cap = cap})
+end
+if previous >= last then
+  return fail('number_range_exhausted', {last = last})
+end
+local number = previous + 1
+redis.call('HSET', KEYS[2], field, number)
+
+local order = redis.call('INCR', KEYS[1])
+local category = ARGV[4]
+local t = {
+  id = day .. '-' .. order, day = day, number = number, field = field, order = order,
+  label = (ARGV[9] ~= '' and string.format('%s%0' .. ARGV[10] .. 'd', ARGV[9], number)) or tostring(number),
+  lane = (category ~= '' and 'p') or 'n', weight = tonumber(ARGV[5]),
+  state = 'waiting', issued_at = now, issued_by = ARGV[14], recalls = 0, transfers = 0,
+}
+if category ~= '' then t.category = category end
+put_record(KEYS[3], t.id, t)
+redis.call('ZADD', L.fields[field][t.lane], queue_score(t), t.id)
+redis.call('SADD', KEYS[8], day)
+redis.call('SET', KEYS[7], t.id, 'EX', tonumber(ARGV[12]))
+if ARGV[13] ~= '0' then
+  redis.call('SET', KEYS[6], cjson.encode({id = t.id, token = ARGV[11]}), 'EX', tonumber(ARGV[13]))
+end
+
+local ahead = people_ahead(L, t)
+local seq = emit(KEYS[4], KEYS[5], 'ticket.issued', now,
+                 {ticket = t, actor = ARGV[14], waiting = waiting_of(L, {field})})
+return reply_ok({ticket = t, ahead = ahead, seq = seq,
+                 counters = serving_counters(KEYS[9], L.next_arg),
+                 service_times = redis.call('HGET', KEYS[10], field) or false})

@@ -1,0 +1,53 @@
+-- rate: a citizen pressed a satisfaction button at a counter. The press belongs to
+--   1. the ticket being served at that counter when the button was pressed, else
+--   2. the ticket the counter finished last, at most `window` before the press.
+-- One rating per ticket: the first press counts; a later one is kept as 'repeat_ignored'.
+-- A press that matches no ticket is kept as 'unattributed' with its counter: never dropped.
+-- A press id seen before (an agent re-sending after a lost answer) changes nothing.
+-- KEYS[1] = counters (hash)  KEYS[2] = tickets:{day} (hash)  KEYS[3] = fin:{day}:{counter} (zset)
+-- KEYS[4] = ratings:{day} (hash)  KEYS[5] = press:{press id} (string)  KEYS[6] = events  KEYS[7] = evseq
+-- ARGV[1] = now (ms)  ARGV[2] = day of the press  ARGV[3] = counter id  ARGV[4] = level
+-- ARGV[5] = category  ARGV[6] = score  ARGV[7] = pressed at (ms)  ARGV[8] = window (ms)
+-- ARGV[9] = press id  ARGV[10] = device id  ARGV[11] = press id memory (s)
+local now, day, cid = tonumber(ARGV[1]), ARGV[2], ARGV[3]
+local pressed, window = tonumber(ARGV[7]), tonumber(ARGV[8])
+local earlier = redis.call('GET', KEYS[5])
+if earlier then return reply_ok({duplicate = true, press = cjson.decode(earlier)}) end
+
+local t
+local after = redis.call('ZRANGEBYSCORE', KEYS[3], pressed, '+inf', 'LIMIT', 0, 1)
+if after[1] then
+  local candidate = get_record(KEYS[2], after[1])
+  if candidate and candidate.started_at and candidate.started_at <= pressed then t = candidate end
+end
+if not t then
+  local c = get_record(KEYS[1], cid)
+  local cur = c and current_ticket(c, KEYS[2], day)
+  if cur and cur.state == 'serving' and cur.started_at <= pressed then t = cur end
+end
+if not t then
+  local before = redis.call('ZREVRANGEBYSCORE', KEYS[3], pressed, pressed - window, 'LIMIT', 0, 1)
+  if before[1] then t = get_record(KEYS[2], before[1]) end
+end
+
+local press = {id = ARGV[9], counter = tonumber(cid), level = tonumber(ARGV[4]), category = ARGV[5],
+               score = tonumber(ARGV[6]), pressed_at = pressed, received_at = now, device = ARGV[10]}
+local etype
+if not t then
+  press.outcome = 'unattributed'
+  etype = 'rating.unattributed'
+elseif t.rating then
+  press.outcome = 'repeat_ignored'
+  press.ticket, press.officer = t.id, t.officer
+  etype = 'rating.repeat_ignored'
+else
+  press.outcome = 'recorded'
+  press.ticket, press.officer = t.id, t.officer
+  t.rating = {level = press.level, category = press.category, score = press.score, at = pressed, press = press.id}
+  put_record(KEYS[2], t.id, t)
+  etype = 'rating.recorded'
+end
+redis.call('HSET', KEYS[4], press.id, cjson.encode(press))
+redis.call('SET', KEYS[5], cjson.encode(press), 'EX', tonumber(ARGV[11]))
+local seq = emit(KEYS[6], KEYS[7], etype, now, {press = press, counter = press.counter, ticket = t})
+return reply_ok({press = press, seq = seq})

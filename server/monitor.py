@@ -1,0 +1,82 @@
+"""The centre leader's live monitor, and alerts when a field's longest wait passes its target.
+
+Every server process checks every few seconds; Redis decides which one announces an alert
+(SET NX per field and per oldest waiting ticket), so an alert goes out once, to the
+``monitor:<site>`` room of every process, as the Socket.IO event ``alert``.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import datetime
+
+from .keys import Keys
+
+logger = logging.getLogger(__name__)
+
+CHECK_SECONDS = 10
+
+
+def monitor_view(snapshot: dict) -> dict:
+    """Per field: waiting, longest wait, estimate, target, over target; per counter: open, paused
+    (reason, for how long), serving."""
+    now = datetime.fromisoformat(snapshot["now"])
+    fields = []
+    for w in snapshot["waiting"].values():
+        fields.append({**{k: w[k] for k in ("field", "name", "name_en", "waiting", "priority", "longest_wait_seconds",
+                                            "estimated_wait_seconds", "target_wait_seconds")},
+                       "over_target": w["waiting"] > 0 and w["longest_wait_seconds"] > w["target_wait_seconds"],
+                       "oldest": w.get("oldest")})
+    counters = []
+    for c in snapshot["counters"]:
+        ticket = c.get("ticket") if c.get("ticket") and c["ticket"]["state"] in ("called", "serving") else None
+        since = ticket and (ticket["started_at"] or ticket["called_at"])
+        counters.append({"number": c["number"], "name": c["name"], "status": c["status"],
+                         "officer_name": c["officer_name"], "pause_reason": c["pause_reason"],
+                         "paused_seconds": int((now - datetime.fromisoformat(c["paused_at"])).total_seconds())
+                         if c["paused_at"] else None,
+                         "ticket": ticket["label"] if ticket else None, "ticket_state": ticket["state"] if ticket else None,
+                         "ticket_seconds": int((now - datetime.fromisoformat(since)).total_seconds()) if since else None})
+    return {"site": snapshot["site"], "now": snapshot["now"], "seq": snapshot["seq"], "fields": fields,
+            "counters": counters, "alerts": [f["field"] for f in fields if f["over_target"]]}
+
+
+class AlertWatcher:
+    def __init__(self, engine, client, keys: dict[str, Keys], emit, sleep):
+        self.engine, self.client, self.keys, self.emit, self.sleep = engine, client, keys, emit, sleep
+        self._stop = threading.Event()
+        self.sent = 0
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def check(self) -> list[dict]:
+        """Announce every field newly over its target (once, whichever process sees it first)."""
+        sent = []
+        for site_id in self.engine.config.sites:
+            view = monitor_view(self.engine.snapshot(site_id))
+            for field in view["fields"]:
+                oldest = field.get("oldest")
+                if not field["over_target"] or not oldest:
+                    continue
+                if not self.client.set(self.keys[site_id].alert(field["field"], oldest["id"]), 1, nx=True, ex=86400):
+                    continue
+                alert = {"site": site_id, "field": field["field"], "name": field["name"], "name_en": field["name_en"],
+                         "longest_wait_seconds": field["longest_wait_seconds"],
+                         "target_wait_seconds": field["target_wait_seconds"], "waiting": field["waiting"],
+                         "oldest_label": oldest["label"], "at": view["now"]}
+                logger.warning("alert site=%s field=%s longest_wait=%ss target=%ss waiting=%s", site_id,
+                               field["field"], field["longest_wait_seconds"], field["target_wait_seconds"],
+                               field["waiting"])
+                self.emit("alert", alert, f"monitor:{site_id}")
+                sent.append(alert)
+        self.sent += len(sent)
+        return sent
+
+    def run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.check()
+            except Exception:  # noqa: BLE001 - the watcher must survive a Redis blip
+                logger.exception("alert watcher: check failed")
+            self.sleep(CHECK_SECONDS)

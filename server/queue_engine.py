@@ -1,0 +1,511 @@
+"""The queue engine: every operation on tickets and counters, each one atomic step in Redis.
+
+The rules (which ticket comes next, what state allows what) live in the Lua scripts under
+``server/lua``; this class prepares their keys and arguments from the site's config and
+the clock, translates refusals into domain errors and logs one line per operation.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import redis
+
+from .clock import SystemClock, from_ms, to_ms
+from .config import Config, SiteConfig
+from .errors import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    NotFound,
+    TooManyRequests,
+    from_script,
+)
+from .estimate import estimated_wait_seconds, service_samples
+from .keys import Keys
+from .scripts import Scripts
+from .ticket import ticket_json
+
+logger = logging.getLogger(__name__)
+
+IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+TICKET_ID = re.compile(r"^(\d{8})-(\d{1,15})$")
+TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+TOKEN_TTL_SECONDS = 3 * 24 * 3600
+PRESS_ID = re.compile(r"^[A-Za-z0-9_.:-]{8,80}$")
+PRESS_MEMORY_SECONDS = 30 * 24 * 3600  # longer than any agent keeps presses on disk
+REASON_MAX = 200
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who asks for an operation: an officer (maybe an admin), a kiosk, a display, an agent."""
+
+    kind: str
+    id: str
+    site: str | None = None
+    counter: int | None = None
+    is_admin: bool = False
+
+    @property
+    def label(self) -> str:
+        return self.id if self.kind in ("officer", "admin") else f"{self.kind}:{self.id}"
+
+
+SYSTEM = Actor("system", "system", is_admin=True)
+
+
+def _as_list(value: Any) -> list:
+    """Lua's cjson writes an empty table as {}; the lists it stands for are empty lists."""
+    return value if isinstance(value, list) else []
+
+
+class QueueEngine:
+    """Tickets and counters of every site this server runs."""
+
+    def __init__(self, client: redis.Redis, config: Config, *, clock=None, always_open: bool = False):
+        self.client = client
+        self.config = config
+        self.clock = clock or SystemClock()
+        self.always_open = always_open
+        self.scripts = Scripts(client)
+        self.keys = {sid: Keys(config.redis.key_prefix, site) for sid, site in config.sites.items()}
+        # The last business day this process made sure was rolled over, per site. Only a
+        # shortcut: close_day itself is idempotent and its state lives in Redis.
+        self._rolled_to: dict[str, str] = {}
+
+    # -- helpers ---------------------------------------------------------------
+    def site(self, site_id: str) -> SiteConfig:
+        site = self.config.sites.get(site_id)
+        if site is None:
+            raise NotFound(f"Unknown site {site_id!r}.", code="unknown_site")
+        return site
+
+    def local_now(self, site: SiteConfig) -> datetime:
+        return self.clock.now().astimezone(site.timezone)
+
+    def _moment(self, site: SiteConfig) -> tuple[str, int, datetime]:
+        local = self.local_now(site)
+        day = local.strftime("%Y%m%d")
+        self._roll_over(site, day, to_ms(local))
+        return day, to_ms(local), local
+
+    def _run(self, name: str, keys: list[str], args: list[Any]) -> dict:
+        reply = self.scripts.run(name, keys, args)
+        if "error" in reply:
+            raise from_script(reply)
+        return reply
+
+    def _roll_over(self, site: SiteConfig, day: str, now_ms: int) -> None:
+        """Close every earlier business day still open (once per process per day)."""
+        if self._rolled_to.get(site.id) == day:
+            return
+        k = self.keys[site.id]
+        for old in sorted(d.decode() if isinstance(d, bytes) else d for d in self.client.smembers(k.open_days)):
+            if old < day:
+                records = [k.tickets(old), k.numbers(old), k.calls(old), k.ratings(old),
+                           *(k.finished(old, c) for c in k.counter_ids)]
+                reply = self._run("close_day",
+                                  [k.tickets(old), k.noshow(old), k.counters, k.events, k.evseq, k.open_days,
+                                   *k.layout_keys(old), *records],
+                                  [now_ms, old, *k.layout_args(), self.config.archive.redis_days * 86400])
+                if not reply.get("already"):
+                    logger.info("close_day site=%s day=%s closed_tickets=%s", site.id, old, reply.get("closed"))
+        self._rolled_to[site.id] = day
+
+    def _counter(self, site: SiteConfig, number: int | str):
+        try:
+            return site.counters[int(number)]
+        except (KeyError, ValueError, TypeError):
+            raise NotFound(f"Unknown counter {number!r}.", code="unknown_counter") from None
+
+    def _estimate(self, site: SiteConfig, field: str, ahead: int, reply: dict) -> int:
+        counters = [json.loads(c) for c in _as_list(reply.get("counters"))]
+        return estimated_wait_seconds(site, field, ahead, counters, service_samples(reply.get("service_times")))
+
+    @staticmethod
+    def _log(operation: str, site: SiteConfig, t: dict, actor: Actor, **extra) -> None:
+        """One log line per operation: what, where, which ticket, who."""
+        details = "".join(f" {key}={value}" for key, value in extra.items())
+        logger.info("%s site=%s ticket=%s number=%s actor=%s%s", operation, site.id, t["id"], t["label"],
+                    actor.label, details)
+
+    def _ticket_day(self, ticket_id: str) -> str:
+        match = TICKET_ID.match(ticket_id or "")
+        if not match:
+            raise NotFound(f"No ticket {ticket_id!r}.", code="ticket_not_found")
+        return match.group(1)
+
+    # -- issuing ---------------------------------------------------------------
+    def issue(self, site_id: str, field_code: str, *, priority: str | None = None,
+              idempotency_key: str | None = None, actor: Actor = SYSTEM) -> dict:
+        """A new ticket for ``field_code``; the same idempotency key from the same issuer
+        returns the ticket made the first time instead of a second one."""
+        site = self.site(site_id)
+        field = site.fields.get(field_code) if isinstance(field_code, str) else None
+        if field is None:
+            raise BadRequest(f"Unknown field {field_code!r}.", code="unknown_field")
+        kiosk = site.kiosks.get(actor.id) if actor.kind == "kiosk" else None
+        if kiosk is not None and kiosk.fields and field.code not in kiosk.fields:
+            raise Forbidden("This kiosk does not issue tickets for that field.", code="field_not_at_kiosk")
+        category = None
+        if priority is not None:
+            category = site.categories.get(priority) if isinstance(priority, str) else None
+            if category is None:
+                raise BadRequest(f"Unknown priority category {priority!r}.", code="unknown_priority",
+                                 details={"categories": list(site.categories)})
+        if idempotency_key is not None and (not isinstance(idempotency_key, str)
+                                            or not IDEMPOTENCY_KEY.match(idempotency_key)):
+            raise BadRequest("idempotency_key must be 1 to 64 letters, digits or _.:-",
+                             code="bad_idempotency_key")
+        local = self.local_now(site)
+        if not self.always_open and not site.opening_hours.is_open(local):
+            nxt = site.opening_hours.next_opening(local)
+            raise Conflict("The centre is not issuing tickets now (outside opening hours).",
+                           code="outside_opening_hours",
+                           details={"next_opening": nxt.isoformat(timespec="minutes") if nxt else None,
+                                    "hours": site.opening_hours.describe()})
+        day, now, _ = self._moment(site)
+        k = self.keys[site.id]
+        token = secrets.token_urlsafe(16)
+        idem = k.idempotency(actor.label, idempotency_key) if idempotency_key else k.idempotency("-", "-")
+        minute = now // 60_000
+        keys = [k.seq, k.numbers(day), k.tickets(day), k.events, k.evseq, idem, k.token(token), k.open_days,
+                k.counters, k.service_times, k.rate(actor.label, minute), *k.layout_keys(day, [field.code], [])]
+        args = [now, day, field.code, category.code if category else "", category.weight if category else 0,
+                field.first, field.last, field.daily_cap or 0, field.prefix, field.digits, token, TOKEN_TTL_SECONDS,
+                site.idempotency_seconds if idempotency_key else 0, actor.label,
+                site.kiosk_tickets_per_minute if actor.kind == "kiosk" else 0,
+                *k.layout_args([field.code], []), *(c.id for c in site.counters_serving(field.code))]
+        reply = self.scripts.run("issue", keys, args)
+        if reply.get("error") == "kiosk_rate_limited":
+            if reply.get("first_refusal"):
+                logger.warning("kiosk-flood site=%s kiosk=%s: over %s tickets this minute", site.id, actor.id,
+                               site.kiosk_tickets_per_minute)
+            raise TooManyRequests("This kiosk is taking tickets too fast; wait a moment.", code="kiosk_rate_limited",
+                                  details={"retry_after": 60 - (now // 1000) % 60})
+        if "error" in reply:
+            raise from_script(reply)
+        if reply.get("replayed"):
+            view = self.ticket(site.id, reply["id"])
+            view["token"] = reply["token"]
+            view["replayed"] = True
+            logger.info("issue-replayed site=%s ticket=%s actor=%s", site.id, reply["id"], actor.label)
+            return view
+        t = reply["ticket"]
+        self._log("issue", site, t, actor, field=t["field"], priority=t.get("category") or "-")
+        return ticket_json(t, site, people_ahead=reply["ahead"],
+                           estimated_wait_seconds=self._estimate(site, t["field"], reply["ahead"], reply),
+                           token=token, replayed=False)
+
+    # -- reading ----------------------------------------------------------------
+    def ticket(self, site_id: str, ticket_id: str) -> dict:
+        """One ticket with its state, people ahead, estimated wait and counter."""
+        site = self.site(site_id)
+        day = self._ticket_day(ticket_id)
+        k = self.keys[site.id]
+        reply = self._run("ticket_view", [k.tickets(day), k.counters, k.service_times, *k.layout_keys(day)],
+                          [ticket_id, *k.layout_args()])
+        t = reply["ticket"]
+        ahead = reply["ahead"]
+        waiting = t["state"] == "waiting"
+        return ticket_json(t, site, people_ahead=ahead if waiting else 0,
+                           estimated_wait_seconds=self._estimate(site, t["field"], ahead, reply) if waiting else 0)
+
+    def ticket_by_token(self, site_id: str, token: str) -> dict:
+        """The ticket a phone-page token stands for (the token is not derived from the ticket)."""
+        site = self.site(site_id)
+        if not isinstance(token, str) or not TOKEN.match(token):
+            raise NotFound("No ticket for that link.", code="ticket_not_found")
+        ticket_id = self.client.get(self.keys[site.id].token(token))
+        if ticket_id is None:
+            raise NotFound("No ticket for that link.", code="ticket_not_found")
+        return self.ticket(site.id, ticket_id.decode() if isinstance(ticket_id, bytes) else ticket_id)
+
+    def snapshot(self, site_id: str, *, with_lists: bool = False) -> dict:
+        """Everything the screens show, read at one instant, with the event sequence it is current to."""
+        site = self.site(site_id)
+        day, now, local = self._moment(site)
+        k = self.keys[site.id]
+        r = self._run("snapshot", [k.counters, k.tickets(day), k.calls(day), k.evseq, k.service_times,
+                                   k.noshow(day), k.numbers(day), *k.layout_keys(day)],
+                      [day, site.recent_calls, *k.layout_args(), with_lists])
+        snap = SnapshotView(site, day, now, r, with_lists).build()
+        is_open = self.always_open or site.opening_hours.is_open(local)
+        nxt = None if is_open else site.opening_hours.next_opening(local)
+        snap["open"] = is_open
+        snap["next_opening"] = nxt.isoformat(timespec="minutes") if nxt else None
+        return snap
+
+    # -- counters ----------------------------------------------------------------
+    def _counter_args(self, site: SiteConfig, counter):
+        c = self._counter(site, counter)
+        day, now, _ = self._moment(site)
+        return c, day, now, self.keys[site.id]
+
+    def call_next(self, site_id: str, counter: int, actor: Actor, *, finish_current: bool = False) -> dict | None:
+        """Call the next visitor to ``counter``; None when nobody waits for it."""
+        site = self.site(site_id)
+        c, day, now, k = self._counter_args(site, counter)
+        ratio_p, ratio_n = site.priority_ratio
+        reply = self._run("call_next",
+                          [k.counters, k.tickets(day), k.events, k.evseq, k.calls(day), k.service_times,
+                           k.finished(day, c.id), *k.layout_keys(day, c.fields, [c.id])],
+                          [now, day, c.id, actor.label, actor.is_admin, c.policy, ratio_p, ratio_n,
+                           finish_current, site.recent_calls, *k.layout_args(c.fields, [c.id]), len(c.fields),
+                           *c.fields])
+        if reply.get("finished"):
+            self._log("finish", site, reply["finished"], actor, counter=c.number)
+        if reply.get("empty"):
+            logger.info("call-next-empty site=%s counter=%s actor=%s", site.id, c.number, actor.label)
+            return None
+        t = reply["ticket"]
+        self._log("call", site, t, actor, counter=c.number)
+        return ticket_json(t, site)
+
+    def call_ticket(self, site_id: str, counter: int, ticket_id: str, actor: Actor) -> dict:
+        """Call one chosen waiting ticket to ``counter``."""
+        site = self.site(site_id)
+        c, day, now, k = self._counter_args(site, counter)
+        if not isinstance(ticket_id, str) or self._ticket_day(ticket_id) != day:
+            raise Conflict("Only today's waiting tickets can be called.", code="wrong_state")
+        reply = self._run("call_ticket",
+                          [k.counters, k.tickets(day), k.events, k.evseq, k.calls(day),
+                           *k.layout_keys(day, c.fields, [c.id])],
+                          [now, day, c.id, actor.label, actor.is_admin, ticket_id, site.recent_calls,
+                           *k.layout_args(c.fields, [c.id]), len(c.fields), *c.fields])
+        t = reply["ticket"]
+        self._log("call-chosen", site, t, actor, counter=c.number)
+        return ticket_json(t, site)
+
+    def _step(self, site_id: str, counter: int, actor: Actor, step: str) -> dict:
+        site = self.site(site_id)
+        c, day, now, k = self._counter_args(site, counter)
+        reply = self._run("counter_step",
+                          [k.counters, k.tickets(day), k.events, k.evseq, k.calls(day), k.service_times,
+                           k.noshow(day), k.finished(day, c.id)],
+                          [now, day, c.id, actor.label, actor.is_admin, step, site.recent_calls])
+        t = reply["ticket"]
+        self._log(step.replace("_", "-"), site, t, actor, counter=c.number)
+        return ticket_json(t, site)
+
+    def recall(self, site_id: str, counter: int, actor: Actor) -> dict:
+        """Announce the current ticket again (counted on the ticket)."""
+        return self._step(site_id, counter, actor, "recall")
+
+    def start(self, site_id: str, counter: int, actor: Actor) -> dict:
+        """The called visitor has arrived: service starts."""
+        return self._step(site_id, counter, actor, "start")
+
+    def finish(self, site_id: str, counter: int, actor: Actor) -> dict:
+        """Service of the current ticket is over."""
+        return self._step(site_id, counter, actor, "finish")
+
+    def no_show(self, site_id: str, counter: int, actor: Actor) -> dict:
+        """The called visitor did not come; restorable for the site's no-show window."""
+        return self._step(site_id, counter, actor, "no_show")
+
+    def transfer(self, site_id: str, counter: int, actor: Actor, *, field: str | None = None,
+                 to_counter: int | None = None) -> dict:
+        """Send the current visitor to another field or counter, keeping their place in line."""
+        site = self.site(site_id)
+        if (field is None) == (to_counter is None):
+            raise BadRequest("Give either a field or a counter to transfer to.", code="bad_transfer")
+        if field is not None and (not isinstance(field, str) or field not in site.fields):
+            raise BadRequest(f"Unknown field {field!r}.", code="unknown_field")
+        if to_counter is not None:
+            if isinstance(to_counter, bool) or not isinstance(to_counter, int) or to_counter not in site.counters:
+                raise BadRequest(f"Unknown counter {to_counter!r}.", code="unknown_counter")
+        c, day, now, k = self._counter_args(site, counter)
+        kind, target = ("field", field) if field is not None else ("counter", str(to_counter))
+        reply = self._run("transfer", [k.counters, k.tickets(day), k.events, k.evseq, *k.layout_keys(day)],
+                          [now, day, c.id, actor.label, actor.is_admin, kind, target, *k.layout_args()])
+        t = reply["ticket"]
+        self._log("transfer", site, t, actor, counter=c.number, **{f"to_{kind}": target})
+        return ticket_json(t, site, people_ahead=reply["ahead"])
+
+    def _status(self, site_id: str, counter: int, actor: Actor, action: str, arg: str = "") -> dict:
+        site = self.site(site_id)
+        c, day, now, k = self._counter_args(site, counter)
+        reply = self._run("counter_status", [k.counters, k.tickets(day), k.events, k.evseq],
+                          [now, day, c.id, actor.label, actor.is_admin, action, arg])
+        logger.info("counter-%s site=%s counter=%s actor=%s%s", action, site.id, c.number, actor.label,
+                    f" reason={arg!r}" if action == "pause" else "")
+        return counter_json(site, reply["counter"])
+
+    def open_counter(self, site_id: str, counter: int, actor: Actor, *, take_over: bool = False) -> dict:
+        """An officer signs in at a counter (``take_over`` replaces another officer still signed in)."""
+        return self._status(site_id, counter, actor, "open", "1" if take_over else "0")
+
+    def close_counter(self, site_id: str, counter: int, actor: Actor) -> dict:
+        return self._status(site_id, counter, actor, "close")
+
+    def pause(self, site_id: str, counter: int, actor: Actor, reason: str) -> dict:
+        """Pause the counter with a reason shown to visitors and leaders."""
+        if not isinstance(reason, str) or not reason.strip() or len(reason) > REASON_MAX:
+            raise BadRequest(f"A pause needs a reason of 1 to {REASON_MAX} characters.", code="bad_reason")
+        return self._status(site_id, counter, actor, "pause", reason.strip())
+
+    def resume(self, site_id: str, counter: int, actor: Actor) -> dict:
+        return self._status(site_id, counter, actor, "resume")
+
+    # -- tickets -------------------------------------------------------------------
+    def cancel(self, site_id: str, ticket_id: str, actor: Actor, *, reason: str = "cancelled") -> dict:
+        """A waiting visitor leaves."""
+        site = self.site(site_id)
+        day = self._ticket_day(ticket_id)
+        today, now, _ = self._moment(site)
+        if day != today:
+            raise Conflict("Tickets of an earlier day are closed.", code="wrong_state")
+        k = self.keys[site.id]
+        reply = self._run("cancel", [k.tickets(day), k.noshow(day), k.events, k.evseq, *k.layout_keys(day)],
+                          [now, ticket_id, actor.label, reason, *k.layout_args()])
+        t = reply["ticket"]
+        self._log("cancel", site, t, actor, reason=repr(reason))
+        return ticket_json(t, site)
+
+    def restore(self, site_id: str, ticket_id: str, actor: Actor) -> dict:
+        """Put a no-show back at the front of its line, within the restore window."""
+        site = self.site(site_id)
+        day = self._ticket_day(ticket_id)
+        today, now, _ = self._moment(site)
+        if day != today:
+            raise Conflict("Tickets of an earlier day are closed.", code="wrong_state")
+        k = self.keys[site.id]
+        reply = self._run("restore", [k.tickets(day), k.noshow(day), k.events, k.evseq, *k.layout_keys(day)],
+                          [now, ticket_id, site.no_show_restore_seconds * 1000, actor.label, *k.layout_args()])
+        t = reply["ticket"]
+        self._log("restore", site, t, actor)
+        return ticket_json(t, site, people_ahead=reply["ahead"])
+
+    # -- satisfaction ----------------------------------------------------------------
+    def rate(self, site_id: str, counter: int, level: int, *, press_id: str, pressed_at: datetime | None = None,
+             device: str = "", actor: Actor = SYSTEM) -> dict:
+        """Store one press of a rating panel and tie it to the ticket it rates (see rate.lua)."""
+        site = self.site(site_id)
+        c = self._counter(site, counter)
+        meaning = site.ratings.level(level) if isinstance(level, int) and not isinstance(level, bool) else None
+        if meaning is None:
+            raise BadRequest(f"No rating level {level!r}.", code="unknown_level",
+                             details={"levels": [lv.level for lv in site.ratings.levels]})
+        if not isinstance(press_id, str) or not PRESS_ID.match(press_id):
+            raise BadRequest("press_id must be 8 to 80 letters, digits or _.:-", code="bad_press_id")
+        local_now = self.local_now(site)
+        when = local_now if pressed_at is None else pressed_at.astimezone(site.timezone)
+        if when > local_now + timedelta(minutes=5):
+            raise BadRequest("The press is dated in the future.", code="bad_pressed_at")
+        day, now, _ = self._moment(site)
+        press_day = when.strftime("%Y%m%d")
+        k = self.keys[site.id]
+        reply = self._run("rate", [k.counters, k.tickets(press_day), k.finished(press_day, c.id), k.ratings(press_day),
+                                   k.press(press_id), k.events, k.evseq],
+                          [now, press_day, c.id, meaning.level, meaning.category, meaning.score, to_ms(when),
+                           site.ratings.window_seconds * 1000, press_id, device, PRESS_MEMORY_SECONDS])
+        press = reply["press"]
+        logger.info("rate site=%s counter=%s level=%s outcome=%s ticket=%s officer=%s press=%s actor=%s%s",
+                    site.id, c.number, press["level"], press["outcome"], press.get("ticket") or "-",
+                    press.get("officer") or "-", press_id, actor.label, " (already stored)" if reply.get("duplicate")
+                    else "")
+        return {**press, "pressed_at": from_ms(press["pressed_at"], site.timezone),
+                "received_at": from_ms(press["received_at"], site.timezone), "duplicate": bool(reply.get("duplicate"))}
+
+    def stored_ticket(self, site_id: str, ticket_id: str) -> dict | None:
+        """The raw stored record (for authorisation checks that need the field)."""
+        site = self.site(site_id)
+        raw = self.client.hget(self.keys[site.id].tickets(self._ticket_day(ticket_id)), ticket_id)
+        return json.loads(raw) if raw else None
+
+
+def counter_json(site: SiteConfig, record: dict, ticket: dict | None = None) -> dict:
+    """A counter as screens show it; a counter never opened is closed."""
+    number = int(record["id"])
+    cfg = site.counters[number]
+    officer = site.officers.get(record.get("officer") or "")
+    out = {
+        "number": number,
+        "name": cfg.name,
+        "fields": list(cfg.fields),
+        "status": record.get("status", "closed"),
+        "officer": record.get("officer"),
+        "officer_name": officer.name if officer else None,
+        "pause_reason": record.get("pause_reason"),
+        "paused_at": from_ms(record.get("paused_at"), site.timezone),
+        "current": record.get("current"),
+    }
+    if ticket is not None:
+        out["ticket"] = ticket
+    return out
+
+
+def remaining_numbers(field, last_number: int | None) -> int:
+    """How many more tickets the field can issue today (its daily cap, or its number range)."""
+    last = field.first - 1 if last_number is None else last_number
+    left = field.last - last
+    if field.daily_cap is not None:
+        left = min(left, field.daily_cap - (last - field.first + 1))
+    return max(0, left)
+
+
+class SnapshotView:
+    """Shapes a snapshot script reply into the JSON screens read."""
+
+    def __init__(self, site: SiteConfig, day: str, now_ms: int, reply: dict, with_lists: bool):
+        self.site, self.day, self.now, self.r, self.with_lists = site, day, now_ms, reply, with_lists
+        self.tickets = reply["tickets"] if isinstance(reply["tickets"], dict) else {}
+
+    def build(self) -> dict:
+        site, r = self.site, self.r
+        records = {str(c["id"]): c for c in _as_list(r["counters"])}
+        samples = {}
+        flat = _as_list(r["service_times"])
+        for i in range(0, len(flat), 2):
+            samples[flat[i]] = service_samples(flat[i + 1])
+        counters = []
+        for number in site.counters:
+            rec = records.get(str(number), {"id": str(number), "status": "closed"})
+            ticket = ticket_json(rec["ticket"], site) if isinstance(rec.get("ticket"), dict) else None
+            counters.append(counter_json(site, rec, ticket))
+        flat_numbers = _as_list(r.get("numbers"))
+        last_numbers = {flat_numbers[i]: int(flat_numbers[i + 1]) for i in range(0, len(flat_numbers), 2)}
+        waiting = {}
+        raw_waiting = r["waiting"] if isinstance(r["waiting"], dict) else {}
+        for code in site.fields:
+            w = raw_waiting.get(code, {})
+            total = w.get("p", 0) + w.get("n", 0)
+            heads = [self.tickets[i] for i in _as_list(w.get("heads")) if i in self.tickets]
+            first = min(heads, key=lambda h: h.get("transferred_at") or h["issued_at"], default=None)
+            oldest = (first.get("transferred_at") or first["issued_at"]) if first else None
+            entry = {
+                "field": code, "name": site.fields[code].name, "name_en": site.fields[code].name_en,
+                "waiting": total, "priority": w.get("p", 0),
+                "longest_wait_seconds": int((self.now - oldest) / 1000) if oldest else 0,
+                "estimated_wait_seconds": estimated_wait_seconds(site, code, total, records.values(),
+                                                                 samples.get(code, [])),
+                "target_wait_seconds": site.fields[code].target_wait_seconds,
+                "remaining": remaining_numbers(site.fields[code], last_numbers.get(code)),
+                "oldest": {"id": first["id"], "label": first["label"]} if first else None,
+            }
+            if self.with_lists:
+                entry["tickets"] = [ticket_json(self.tickets[i], site) for lane in ("p_ids", "n_ids")
+                                    for i in _as_list(w.get(lane)) if i in self.tickets]
+            waiting[code] = entry
+        direct = r["direct"] if isinstance(r["direct"], dict) else {}
+        out = {
+            "site": site.id, "day": self.day, "seq": r["seq"],
+            "now": from_ms(self.now, site.timezone),
+            "counters": counters,
+            "waiting": waiting,
+            "counter_queues": {int(cid): [ticket_json(self.tickets[i], site) for i in ids if i in self.tickets]
+                               for cid, ids in direct.items()},
+            "calls": [{**call, "at": from_ms(call["at"], site.timezone)} for call in _as_list(r["calls"])],
+        }
+        if self.with_lists:
+            flat_ns = _as_list(r.get("noshow"))
+            out["no_shows"] = [ticket_json(self.tickets[flat_ns[i]], site)
+                               for i in range(0, len(flat_ns), 2) if flat_ns[i] in self.tickets]
+        return out

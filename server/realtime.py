@@ -1,0 +1,182 @@
+"""Socket.IO: who may connect, which rooms they join, and the operations they may send.
+
+A client connects with ``auth = {"site": ..., "token": ...}`` (a device token or an
+officer's session; an officer's browser may use its session cookie instead) or, for the
+visitor's phone, ``{"site": ..., "ticket_token": ...}``. It joins ``site:<site>`` (every
+public update, each with the site's sequence number) and its own room
+(``display:``, ``counter:``, ``ticket:``, ``kiosk:``, ``agent:``), then receives a full
+``snapshot``. A client that sees a gap in ``seq`` sends ``snapshot`` to get a new one.
+"""
+from __future__ import annotations
+
+import functools
+import logging
+from dataclasses import dataclass
+
+from flask import current_app, request
+from flask_socketio import Namespace, join_room
+
+from .auth import SESSION_COOKIE, require, require_counter
+from .counter_actions import check_target, run_action
+from .errors import BadRequest, QmsError
+from .params import check_params
+from .queue_engine import Actor
+from .ratings import record_press
+
+logger = logging.getLogger(__name__)
+
+
+def guarded(handler):
+    """Answer a QmsError as JSON and log anything else; never let an exception escape, since
+    Flask-SocketIO re-runs a handler without its arguments when a TypeError leaves it."""
+
+    @functools.wraps(handler)
+    def wrapper(self, *args):
+        try:
+            return handler(self, *args)
+        except ConnectionRefusedError:
+            raise
+        except QmsError as err:
+            return err.to_json()
+        except Exception:  # noqa: BLE001 - logged with its traceback, answered as an error
+            logger.exception("socket handler %s failed (sid=%s)", handler.__name__, request.sid)
+            if handler.__name__ == "on_connect":
+                raise ConnectionRefusedError("internal_error") from None
+            return {"error": {"code": "internal_error", "message": "Internal error."}}
+
+    return wrapper
+
+
+@dataclass
+class Connection:
+    site: str
+    actor: Actor | None
+    ticket_id: str | None = None
+
+
+class LiveNamespace(Namespace):
+    """The default namespace of every screen."""
+
+    def __init__(self, namespace: str = "/"):
+        super().__init__(namespace)
+        # Per-connection facts of this process's own sockets (not queue state).
+        self.connections: dict[str, Connection] = {}
+
+    @property
+    def svc(self):
+        return current_app.extensions["qms"]
+
+    @guarded
+    def on_connect(self, auth=None):
+        auth = auth if isinstance(auth, dict) else {}
+        site_id = auth.get("site") or request.args.get("site")
+        try:
+            site = self.svc.engine.site(site_id if isinstance(site_id, str) else "")
+            token = auth.get("token")
+            actor = self.svc.auth.actor(site, token if isinstance(token, str) else None,
+                                        request.cookies.get(SESSION_COOKIE))
+            ticket_id = None
+            if actor is None:
+                ticket_token = auth.get("ticket_token")
+                if not isinstance(ticket_token, str):
+                    raise ConnectionRefusedError("unauthorized")
+                ticket_id = self.svc.engine.ticket_by_token(site.id, ticket_token)["id"]
+        except QmsError as err:
+            logger.info("socket refused sid=%s site=%r: %s", request.sid, site_id, err.code)
+            raise ConnectionRefusedError(err.code) from None
+        conn = Connection(site.id, actor, ticket_id)
+        self.connections[request.sid] = conn
+        join_room(f"site:{site.id}")
+        if ticket_id:
+            join_room(f"ticket:{site.id}:{ticket_id}")
+        elif actor.kind == "officer" and actor.counter is not None:
+            join_room(f"counter:{site.id}:{actor.counter}")
+        elif actor.kind != "officer":
+            join_room(f"{actor.kind}:{site.id}:{actor.id}")
+            if actor.kind == "agent":
+                self.svc.devices.agent_seen(site.id, actor.id)
+        if actor is not None and (actor.is_admin or actor.kind == "agent"):
+            join_room(f"monitor:{site.id}")
+        logger.info("socket connect sid=%s site=%s who=%s", request.sid, site.id,
+                    actor.label if actor else f"phone:{ticket_id}")
+        # Joined first, then the snapshot: nothing can fall between the two.
+        self._send_snapshot(self._snapshot(conn, lists=False))
+
+    def on_disconnect(self, *args):
+        conn = self.connections.pop(request.sid, None)
+        if conn and conn.actor and conn.actor.kind == "agent":
+            self.svc.devices.agent_gone(conn.site, conn.actor.id)
+            logger.info("agent %s disconnected", conn.actor.id)
+
+    def _send_snapshot(self, snap: dict) -> None:
+        """To this client only, straight from this process (it is connected here): no trip
+        through the message queue for every (re)connecting screen."""
+        self.socketio.emit("snapshot", snap, to=request.sid, namespace=self.namespace, ignore_queue=True)
+
+    def _snapshot(self, conn: Connection, lists: bool) -> dict:
+        snap = self.svc.engine.snapshot(conn.site, with_lists=lists)
+        if conn.ticket_id:
+            snap["ticket"] = self.svc.engine.ticket(conn.site, conn.ticket_id)
+        return snap
+
+    @guarded
+    def on_snapshot(self, data=None):
+        """A client asks again (after a gap); officers may ask for the waiting lists."""
+        conn = self.connections.get(request.sid)
+        if conn is None:
+            return {"error": {"code": "unauthorized", "message": "Connect first."}}
+        lists = isinstance(data, dict) and data.get("lists") is True
+        if lists and (conn.actor is None or conn.actor.kind != "officer"):
+            lists = False
+        snap = self._snapshot(conn, lists)
+        self._send_snapshot(snap)
+        return {"ok": True, "seq": snap["seq"]}
+
+    @guarded
+    def on_counter(self, data=None):
+        """A counter operation sent over the socket: {"action": "call-next", "counter": 5, ...}."""
+        conn = self.connections.get(request.sid)
+        if conn is None or not isinstance(data, dict):
+            raise BadRequest("Send an object with action and counter.", code="malformed_json")
+        site = self.svc.engine.site(conn.site)
+        params = dict(data)
+        action, number = params.pop("action", None), params.pop("counter", None)
+        check_target(site, number, action)
+        actor = require_counter(conn.actor, number)
+        return {"ok": True, "result": run_action(self.svc.engine, site, number, actor, action, params)}
+
+    @guarded
+    def on_press(self, data=None):
+        """A rating panel's press from the agent that reads it; the answer is the agent's receipt."""
+        conn = self.connections.get(request.sid)
+        actor = require(conn.actor if conn else None, "agent")
+        self.svc.devices.agent_seen(conn.site, actor.id)
+        return {"ok": True, "press": record_press(self.svc.engine, conn.site, actor, data)}
+
+    @guarded
+    def on_device_status(self, data=None):
+        """An agent's heartbeat: its devices' connected / last seen / error counts."""
+        conn = self.connections.get(request.sid)
+        actor = require(conn.actor if conn else None, "agent")
+        data = check_params(data, {"devices": dict, "spool": dict})
+        self.svc.devices.report(self.svc.config.sites[conn.site], actor.id, data.get("devices") or {},
+                                data.get("spool"))
+        return {"ok": True}
+
+    @guarded
+    def on_print_result(self, data=None):
+        conn = self.connections.get(request.sid)
+        actor = require(conn.actor if conn else None, "agent")
+        data = check_params(data, {"job": str, "kiosk": str, "status": str, "detail": str})
+        self.svc.devices.print_result(self.svc.config.sites[conn.site], actor.id, data)
+        return {"ok": True}
+
+    @guarded
+    def on_issue(self, data=None):
+        """A kiosk takes a ticket over the socket: {"field": ..., "priority": ..., "idempotency_key": ...}."""
+        conn = self.connections.get(request.sid)
+        actor = require(conn.actor if conn else None, "kiosk", "officer")
+        data = check_params(data, {"field": str, "priority": str, "idempotency_key": str}, ("field",))
+        ticket = self.svc.engine.issue(conn.site, data["field"], priority=data.get("priority"),
+                                       idempotency_key=data.get("idempotency_key"), actor=actor)
+        return {"ok": True, "ticket": ticket}

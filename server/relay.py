@@ -1,0 +1,124 @@
+"""Pushes every state change to the browsers connected to this process.
+
+Each server process tails the per-site event streams (XREAD BLOCK: Redis pushes, nobody
+polls) and emits each event to its own clients only. Every process therefore sends the
+same events in the same order with the same sequence numbers, whichever process made
+the change, and a change is pushed even if the process that made it died right after.
+The reader reconnects with a doubling back-off capped at 60 s and resumes after the last
+event it saw, so a Redis restart loses no update.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from typing import Any
+
+import redis
+
+from .clock import from_ms
+from .config import Config, SiteConfig
+from .keys import Keys
+from .queue_engine import counter_json
+from .ticket import ticket_json
+
+logger = logging.getLogger(__name__)
+
+BLOCK_MS = 1000
+BRIEF = ("id", "number", "label", "field", "priority", "state", "counter", "target_counter", "recalls",
+         "transfers", "called_at", "started_at", "rating")
+MAX_BACKOFF = 60.0
+
+
+def public_event(site: SiteConfig, fields: dict[str, str]) -> dict[str, Any]:
+    """A stream entry as clients receive it: ticket and counter shaped like the API's, no actor."""
+    data = json.loads(fields["data"])
+    data.pop("actor", None)
+    event: dict[str, Any] = {"seq": int(fields["seq"]), "type": fields["type"], "site": site.id,
+                             "at": from_ms(int(fields["ts"]), site.timezone)}
+    for key, value in data.items():
+        if key == "ticket" and isinstance(value, dict):
+            event["ticket"] = ticket_json(value, site)
+        elif key == "counter_state" and isinstance(value, dict):
+            event["counter_state"] = counter_json(site, value)
+        elif key == "waiting" and isinstance(value, dict):
+            fields_part = value.get("fields") if isinstance(value.get("fields"), dict) else {}
+            counters_part = value.get("counters") if isinstance(value.get("counters"), dict) else {}
+            event["waiting"] = {code: {"waiting": w.get("p", 0) + w.get("n", 0), "priority": w.get("p", 0)}
+                                for code, w in fields_part.items()}
+            event["counter_queues"] = {int(cid): n for cid, n in counters_part.items()}
+        else:
+            event[key] = value
+    return event
+
+
+class EventRelay:
+    """One background reader per process; ``emit(event_name, payload, room)`` sends locally."""
+
+    def __init__(self, client: redis.Redis, config: Config, keys: dict[str, Keys], emit, sleep):
+        self.client = client
+        self.config = config
+        self.keys = keys
+        self.emit = emit
+        self.sleep = sleep
+        self._stop = threading.Event()
+        self._streams = {keys[sid].events: sid for sid in config.sites}
+        self.last_ids: dict[str, str] = {}
+        self.delivered = 0
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def prime(self) -> None:
+        """Remember where each stream ends now: every later event will be pushed. Called before
+        the server accepts clients, so none can read a snapshot older than the relay's start."""
+        self._start_positions()
+
+    def _start_positions(self) -> None:
+        for stream in self._streams:
+            if stream in self.last_ids:
+                continue
+            last = self.client.xrevrange(stream, count=1)
+            self.last_ids[stream] = last[0][0].decode() if last else "0-0"
+
+    def run(self) -> None:
+        """Read and push until stopped; never dies on an error, only waits and retries."""
+        backoff = 1.0
+        while not self._stop.is_set():
+            try:
+                self._start_positions()
+                replies = self.client.xread(dict(self.last_ids), block=BLOCK_MS, count=500)
+                backoff = 1.0
+                for stream, entries in replies or []:
+                    stream = stream.decode() if isinstance(stream, bytes) else stream
+                    for entry_id, raw in entries:
+                        self.last_ids[stream] = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
+                        self._deliver(self._streams[stream], raw)
+            except redis.RedisError as err:
+                if self._stop.is_set():
+                    break
+                logger.warning("event relay: Redis unavailable (%s); retrying in %.0f s", err, backoff)
+                self.sleep(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF)
+            except Exception:  # noqa: BLE001 - a bad entry must not stop the displays
+                logger.exception("event relay: failed to deliver an event; continuing")
+                self.sleep(backoff)
+        logger.info("event relay stopped")
+
+    def _deliver(self, site_id: str, raw: dict) -> None:
+        fields = {k.decode() if isinstance(k, bytes) else k: v.decode() if isinstance(v, bytes) else v
+                  for k, v in raw.items()}
+        site = self.config.sites[site_id]
+        event = public_event(site, fields)
+        ticket = event.get("ticket")
+        if ticket:
+            # The whole site gets the ticket's essentials (one message to every screen of the
+            # hall: small is fast); its own phone page gets all of it.
+            self.emit("update", {**event, "ticket": {k: ticket[k] for k in BRIEF if k in ticket}}, f"site:{site_id}")
+            self.emit("ticket_update", event, f"ticket:{site_id}:{ticket['id']}")
+        else:
+            self.emit("update", event, f"site:{site_id}")
+        counter = event.get("counter")
+        if isinstance(counter, int):
+            self.emit("counter_update", event, f"counter:{site_id}:{counter}")
+        self.delivered += 1

@@ -1,0 +1,50 @@
+"""The Lua scripts of the queue engine, registered once and called by name.
+
+Each file in ``server/lua`` is one atomic operation; ``_prelude.lua`` (helpers only) is put
+in front of each when it is registered. redis-py's Script sends EVALSHA and reloads the
+script by itself after NOSCRIPT (a restarted or failed-over Redis).
+"""
+from __future__ import annotations
+
+import json
+import logging
+from importlib import resources
+from typing import Any, Sequence
+
+import redis
+
+logger = logging.getLogger(__name__)
+
+PRELUDE = "_prelude.lua"
+
+
+class Scripts:
+    """All queue scripts, bound to one Redis client."""
+
+    def __init__(self, client: redis.Redis):
+        self.client = client
+        folder = resources.files("server") / "lua"
+        prelude = (folder / PRELUDE).read_text(encoding="utf-8")
+        self._scripts = {}
+        for entry in sorted(folder.iterdir(), key=lambda p: p.name):
+            if entry.name.endswith(".lua") and entry.name != PRELUDE:
+                source = prelude + "\n" + entry.read_text(encoding="utf-8")
+                self._scripts[entry.name[:-4]] = client.register_script(source)
+        logger.debug("registered %d Lua scripts", len(self._scripts))
+
+    @property
+    def names(self) -> list[str]:
+        return sorted(self._scripts)
+
+    def run(self, name: str, keys: Sequence[str], args: Sequence[Any]) -> dict:
+        """Run one script; its JSON answer is returned as a dict (errors are in ``error``)."""
+        raw = self._scripts[name](keys=list(keys), args=[_arg(a) for a in args])
+        return json.loads(raw)
+
+
+def _arg(value: Any) -> str:
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if value is None:
+        return ""
+    return str(value)

@@ -1,0 +1,75 @@
+/* The live monitor: pushed snapshots and updates, alerts from the server, timers ticking here. */
+(function () {
+  "use strict";
+  const {t, duration, localName} = QMS;
+  const site = window.MONITOR.site;
+  const $ = (id) => document.getElementById(id);
+  const state = {snapshot: null, receivedAt: 0, alerts: [], live: null, refresh: null};
+  window.monitor = state;
+
+  function cell(text, cls) {
+    const td = document.createElement("td");
+    td.textContent = text;
+    if (cls) td.className = cls;
+    return td;
+  }
+
+  function render() {
+    const snap = state.snapshot;
+    if (!snap) return;
+    const elapsed = (Date.now() - state.receivedAt) / 1000;
+    const fields = $("fields");
+    fields.innerHTML = "";
+    Object.values(snap.waiting).forEach((w) => {
+      const longest = w.waiting ? w.longest_wait_seconds + elapsed : 0;
+      const over = w.waiting > 0 && longest > w.target_wait_seconds;
+      const tr = document.createElement("tr");
+      tr.dataset.field = w.field;
+      tr.className = over ? "over" : "";
+      tr.append(cell(localName(w)), cell(String(w.waiting)), cell(w.waiting ? duration(longest) : "—", "num"),
+                cell(duration(w.estimated_wait_seconds), "num"), cell(duration(w.target_wait_seconds), "num"));
+      fields.appendChild(tr);
+    });
+    const counters = $("counters");
+    counters.innerHTML = "";
+    snap.counters.forEach((c) => {
+      const tr = document.createElement("tr");
+      tr.dataset.counter = c.number;
+      const ticket = c.ticket && (c.ticket.state === "called" || c.ticket.state === "serving") ? c.ticket : null;
+      let status = t("counter.status_" + c.status);
+      let since = null;
+      if (c.status === "paused") {
+        status += c.pause_reason ? ": " + c.pause_reason : "";
+        since = c.paused_at;
+      } else if (ticket) {
+        status = t("counter.ticket_" + ticket.state);
+        since = ticket.started_at || ticket.called_at;
+      }
+      tr.className = "status-" + c.status;
+      tr.append(cell(c.name), cell(status), cell(c.officer_name || "—"), cell(ticket ? ticket.label : "—"),
+                cell(since ? duration((Date.parse(snap.now) - Date.parse(since)) / 1000 + elapsed) : "—", "num"));
+      counters.appendChild(tr);
+    });
+  }
+
+  function showAlert(alert) {
+    state.alerts.push(alert);
+    const div = document.createElement("div");
+    div.className = "alert";
+    div.textContent = t("monitor.alert", {field: localName(alert), minutes: Math.round(alert.longest_wait_seconds / 60),
+                                          target: Math.round(alert.target_wait_seconds / 60), n: alert.waiting});
+    $("alerts").prepend(div);
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    state.live = new QMS.Live({
+      auth: {site},
+      onSnapshot: (snap) => { state.snapshot = snap; state.receivedAt = Date.now(); render(); },
+      onUpdate: () => { clearTimeout(state.refresh); state.refresh = setTimeout(() => state.live.resync(), 300); },
+      onStatus: (online) => { $("connection").textContent = online ? "" : t("common.reconnecting"); },
+      events: {alert: showAlert},
+    });
+    setInterval(render, 1000);
+    setInterval(() => state.live.resync(), 30000);
+  });
+})();

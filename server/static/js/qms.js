@@ -1,0 +1,176 @@
+/* Shared client code of every screen: translations, the API, live state over Socket.IO,
+   and the accessibility toolbar. Exposed as window.QMS. */
+(function () {
+  "use strict";
+
+  const catalogue = window.QMS_I18N || {};
+
+  /** The text of a catalogue key, with {name} placeholders filled. */
+  function t(key, params) {
+    let text = Object.prototype.hasOwnProperty.call(catalogue, key) ? catalogue[key] : key;
+    if (params) {
+      text = text.replace(/\{(\w+)\}/g, (m, name) => (name in params ? String(params[name]) : m));
+    }
+    return text;
+  }
+
+  /** Put translated text into every element with data-i18n="key". */
+  function translatePage(root) {
+    (root || document).querySelectorAll("[data-i18n]").forEach((el) => {
+      el.textContent = t(el.dataset.i18n);
+    });
+    (root || document).querySelectorAll("[data-i18n-placeholder]").forEach((el) => {
+      el.placeholder = t(el.dataset.i18nPlaceholder);
+    });
+  }
+
+  /** A device's token: taken once from the address (#token=...) and kept on the device. */
+  function deviceToken(site) {
+    const storageKey = "qms-token-" + site;
+    const match = /(?:^|[#&])token=([^&]+)/.exec(location.hash);
+    if (match) {
+      localStorage.setItem(storageKey, decodeURIComponent(match[1]));
+      history.replaceState(null, "", location.pathname + location.search);
+    }
+    return localStorage.getItem(storageKey);
+  }
+
+  /** Call the REST API; resolves to {status, data} and never throws on HTTP errors. */
+  async function api(method, path, body, token) {
+    const headers = {};
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    if (token) headers["Authorization"] = "Bearer " + token;
+    try {
+      const response = await fetch("/api/v1" + path, {
+        method, headers, body: body === undefined ? undefined : JSON.stringify(body),
+        credentials: "same-origin",
+      });
+      const text = await response.text();
+      return {status: response.status, data: text ? JSON.parse(text) : null};
+    } catch (err) {
+      return {status: 0, data: {error: {code: "network", message: String(err)}}};
+    }
+  }
+
+  /** The message for an API error, in the screen's language. */
+  function errorText(result) {
+    const code = result && result.data && result.data.error ? result.data.error.code : "network";
+    const key = "error." + code;
+    return Object.prototype.hasOwnProperty.call(catalogue, key) ? t(key) : t("error.generic", {code});
+  }
+
+  /**
+   * Live state of a site: a snapshot on (re)connect, then updates applied strictly in
+   * sequence; a gap makes it ask for a new snapshot. Callbacks: onSnapshot(snapshot),
+   * onUpdate(event), onStatus(online), and any extra {eventName: handler}.
+   */
+  class Live {
+    constructor(options) {
+      this.options = options;
+      this.seq = null;
+      this.resyncs = 0;
+      this.socket = io({
+        auth: options.auth,
+        transports: ["websocket", "polling"],
+        reconnectionDelay: 250,
+        reconnectionDelayMax: 1500,
+        timeout: 4000,
+      });
+      this.socket.on("connect", () => options.onStatus && options.onStatus(true));
+      this.socket.on("disconnect", () => options.onStatus && options.onStatus(false));
+      this.socket.on("connect_error", (err) => options.onStatus && options.onStatus(false, err && err.message));
+      this.socket.on("snapshot", (snap) => {
+        this.seq = snap.seq;
+        options.onSnapshot && options.onSnapshot(snap);
+      });
+      this.socket.on("update", (event) => this._update(event));
+      Object.entries(options.events || {}).forEach(([name, handler]) => this.socket.on(name, handler));
+    }
+
+    _update(event) {
+      if (this.seq === null || event.seq <= this.seq) return;
+      if (event.seq !== this.seq + 1) {
+        this.resync();
+        return;
+      }
+      this.seq = event.seq;
+      this.options.onUpdate && this.options.onUpdate(event);
+    }
+
+    /** Ask for a new snapshot (after a gap, or when a screen wants fresh figures). */
+    resync() {
+      this.resyncs += 1;
+      this.socket.emit("snapshot", this.options.snapshotRequest || {});
+    }
+
+    /** Send an event and wait for the server's answer. */
+    request(name, payload) {
+      return new Promise((resolve) => this.socket.timeout(8000).emit(name, payload, (err, answer) => {
+        resolve(err ? {error: {code: "network", message: String(err)}} : answer);
+      }));
+    }
+  }
+
+  /** Minutes for people: "about 12 minutes". */
+  function minutes(seconds) {
+    const m = Math.max(0, Math.round((seconds || 0) / 60));
+    return m === 0 ? t("common.now") : t("common.minutes", {n: m});
+  }
+
+  /** hh:mm:ss of a duration in seconds. */
+  function duration(seconds) {
+    const s = Math.max(0, Math.floor(seconds));
+    const hh = Math.floor(s / 3600), mm = Math.floor((s % 3600) / 60), ss = s % 60;
+    const two = (n) => String(n).padStart(2, "0");
+    return (hh ? hh + ":" : "") + two(mm) + ":" + two(ss);
+  }
+
+  /** Language buttons, A+ / A− and high contrast; choices are kept on the device. */
+  function toolbar() {
+    const root = document.documentElement;
+    const scale = parseFloat(localStorage.getItem("qms-scale") || "1");
+    root.style.setProperty("--scale", scale);
+    if (localStorage.getItem("qms-contrast") === "1") root.classList.add("contrast");
+    document.querySelectorAll("[data-lang]").forEach((b) => b.addEventListener("click", () => {
+      const url = new URL(location.href);
+      url.searchParams.set("lang", b.dataset.lang);
+      location.replace(url.toString());
+    }));
+    document.querySelectorAll("[data-a11y]").forEach((b) => b.addEventListener("click", () => {
+      const action = b.dataset.a11y;
+      if (action === "contrast") {
+        const on = root.classList.toggle("contrast");
+        localStorage.setItem("qms-contrast", on ? "1" : "0");
+        return;
+      }
+      let s = parseFloat(getComputedStyle(root).getPropertyValue("--scale")) || 1;
+      s = Math.min(1.6, Math.max(0.8, s + (action === "larger" ? 0.1 : -0.1)));
+      s = Math.round(s * 10) / 10;
+      root.style.setProperty("--scale", s);
+      localStorage.setItem("qms-scale", String(s));
+    }));
+  }
+
+  /** A clock that ticks every second in the given element (site time zone). */
+  function clock(element, timeZone) {
+    const fmt = new Intl.DateTimeFormat(window.QMS_LANG === "en" ? "en-GB" : "vi-VN", {
+      timeZone, hour: "2-digit", minute: "2-digit", second: "2-digit",
+      weekday: "long", day: "2-digit", month: "2-digit", year: "numeric",
+    });
+    const tick = () => { element.textContent = fmt.format(new Date()); };
+    tick();
+    return setInterval(tick, 1000);
+  }
+
+  /** Field / site names in the screen's language. */
+  function localName(item) {
+    return window.QMS_LANG === "en" && item.name_en ? item.name_en : item.name;
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    translatePage();
+    toolbar();
+  });
+
+  window.QMS = {t, translatePage, deviceToken, api, errorText, Live, minutes, duration, clock, localName};
+})();

@@ -1,0 +1,75 @@
+"""Screens in a real headless Chromium (Debian's, driven by Playwright) against a real
+`qms serve` process and Redis. Screenshots go to test-artifacts/screens/."""
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from ..hall import hall_document, password_hash
+from ..servers import ServerProcess, write_config
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts" / "screens"
+KIOSK_PIN = "246810"
+
+
+def screens_hall(prefix: str, **site_overrides) -> dict:
+    doc = hall_document(prefix, **site_overrides)
+    site = doc["sites"][0]
+    site["displays"][0].update(voice_repeat=1, notice="Thông báo: trung tâm nghỉ Tết từ 14/02.")
+    site["catalogue"] = str(ROOT / "tests" / "data" / "catalogue.yaml")
+    site["kiosk_pin_hash"] = password_hash(KIOSK_PIN)
+    return doc
+
+
+@pytest.fixture
+def hall(tmp_path, prefix, redis_url):
+    """A running server on the test Redis: returns (server, config path)."""
+    path = write_config(tmp_path, screens_hall(prefix), redis_url=redis_url)
+    server = ServerProcess(path).wait_ready()
+    yield server
+    server.stop()
+
+
+class Pages:
+    """Browser pages that record console errors and every host they load from."""
+
+    def __init__(self, browser, base_url: str):
+        self.browser = browser
+        self.base = base_url
+        self.errors: list[str] = []
+        self.hosts: set[str] = set()
+        self.contexts = []
+
+    def open(self, path: str, *, width=1280, height=800, lang: str | None = None):
+        context = self.browser.new_context(viewport={"width": width, "height": height}, locale="vi-VN")
+        self.contexts.append(context)
+        page = context.new_page()
+        page.on("pageerror", lambda err: self.errors.append(f"{path}: {err}"))
+        page.on("console", lambda msg: msg.type == "error" and "status of 4" not in msg.text
+                and self.errors.append(f"{path}: {msg.text}"))
+        page.on("request", lambda req: self.hosts.add(urlparse(req.url).hostname or req.url.split(":")[0]))
+        page.goto(self.base + path)
+        return page
+
+    def close(self):
+        for c in self.contexts:
+            c.close()
+
+
+@pytest.fixture
+def pages(browser, hall):
+    p = Pages(browser, hall.url)
+    yield p
+    p.close()
+    assert not p.errors, p.errors
+    assert p.hosts <= {"127.0.0.1", "data"}, f"a page loaded something from elsewhere: {p.hosts}"
+
+
+def shot(page, name: str) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path))
+    return path

@@ -1,0 +1,47 @@
+"""The leader's pages in a real browser: reports with charts, and the live monitor."""
+from __future__ import annotations
+
+import requests
+from playwright.sync_api import expect
+
+from ..hall import ADMIN_PASSWORD, KIOSK_TOKEN, PASSWORD
+from .conftest import shot
+
+
+def busy_morning(url):
+    headers = {"Authorization": f"Bearer {KIOSK_TOKEN}"}
+    for field in ("TP", "TP", "DD", "XD", "TP"):
+        requests.post(f"{url}/api/v1/sites/hcc/tickets", json={"field": field}, headers=headers, timeout=10)
+    token = requests.post(f"{url}/api/v1/sites/hcc/login", timeout=10,
+                          json={"username": "cb1", "password": PASSWORD, "counter": 1}).json()["token"]
+    officer = {"Authorization": f"Bearer {token}"}
+    for action in ("call-next", "start", "finish", "call-next"):
+        requests.post(f"{url}/api/v1/sites/hcc/counters/1/{action}", headers=officer, timeout=10)
+
+
+def admin_login(page):
+    page.fill("#admin-username", "admin")
+    page.fill("#admin-password", ADMIN_PASSWORD)
+    page.click("#admin-login button[type=submit]")
+
+
+def test_reports_page_with_charts(pages, hall):
+    busy_morning(hall.url)
+    page = pages.open("/admin/hcc", width=1400, height=1000)
+    admin_login(page)
+    expect(page.locator("#stat-issued")).to_have_text("5", timeout=10000)
+    expect(page.locator("#stat-served")).to_have_text("1")
+    assert page.locator(".chart svg").count() == 3
+    expect(page.locator("table.report tr.total td").first).to_have_text("Tổng cộng")
+    shot(page, "admin-reports")
+
+
+def test_monitor_page_is_live(pages, hall):
+    page = pages.open("/admin/hcc/monitor", width=1400, height=900)
+    admin_login(page)
+    page.wait_for_function("window.monitor && window.monitor.snapshot !== null")
+    expect(page.locator('#fields tr[data-field="TP"] td').nth(1)).to_have_text("0")
+    busy_morning(hall.url)
+    expect(page.locator('#fields tr[data-field="TP"] td').nth(1)).to_have_text("1")
+    expect(page.locator('#counters tr[data-counter="1"] td').nth(1)).to_have_text("Đang mời")
+    shot(page, "admin-monitor")

@@ -1,0 +1,79 @@
+"""Every string a screen shows is in the catalogues, in Vietnamese and in English."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+CATALOGUES = ROOT / "server" / "translations"
+VIETNAMESE = re.compile(r"[àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ]", re.I)
+# Keys built at run time from a prefix and a value the code knows the range of.
+DYNAMIC = {
+    "print.": ["no_printer", "printing", "printed", "failed", "paper_out", "offline", "printed_before"],
+    "day.": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+    "counter.status_": ["open", "paused", "closed"],
+    "counter.ticket_": ["called", "serving"],
+    "phone.state_": ["waiting", "called", "serving", "done", "no_show", "cancelled"],
+    "lang.": ["vi", "en"],
+    "report.period.": ["day", "week", "month", "quarter", "year", "custom"],
+    "report.group.": ["field", "counter", "officer", "priority", "hour"],
+    "error.": [],  # every code the API returns: see test_the_error_codes_the_api_returns_have_words_for_people
+}
+
+
+def screen_files():
+    for pattern in ("*/templates/**/*.html", "*/static/*.js"):
+        yield from (p for p in ROOT.glob(pattern) if ".venv" not in p.parts and "test-artifacts" not in p.parts)
+    yield from (ROOT / "server" / "static" / "js").glob("*.js")
+
+
+def without_comments(text: str) -> str:
+    text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
+    text = re.sub(r"{#.*?#}", "", text, flags=re.S)
+    return re.sub(r"(?m)^\s*//.*$|\s//\s.*$", "", text)
+
+
+def test_both_languages_have_the_same_keys_and_placeholders():
+    vi = json.loads((CATALOGUES / "vi.json").read_text(encoding="utf-8"))
+    en = json.loads((CATALOGUES / "en.json").read_text(encoding="utf-8"))
+    assert set(vi) == set(en)
+    for key in vi:
+        assert set(re.findall(r"{(\w+)}", vi[key])) == set(re.findall(r"{(\w+)}", en[key])), key
+        assert vi[key].strip() and en[key].strip(), key
+
+
+def test_every_key_the_screens_use_exists():
+    vi = json.loads((CATALOGUES / "vi.json").read_text(encoding="utf-8"))
+    used = set()
+    for path in screen_files():
+        text = without_comments(path.read_text(encoding="utf-8"))
+        used |= set(re.findall(r"""_\(\s*['"]([\w.]+)['"]""", text))
+        used |= set(re.findall(r"""data-i18n(?:-placeholder)?=["']([\w.]+)["']""", text))
+        used |= set(re.findall(r"""\bt\(\s*["']([\w.]+)["']""", text))
+    assert {k for k in used if k.endswith((".", "_"))} <= set(DYNAMIC)  # built keys are all known
+    used = {k for k in used if not k.endswith((".", "_"))}
+    for prefix, values in DYNAMIC.items():
+        used |= {prefix + v for v in values}
+    missing = sorted(k for k in used if k not in vi)
+    assert not missing, missing
+    assert len(used) > 120  # the scan really read the screens
+
+
+def test_no_vietnamese_text_outside_the_catalogues():
+    offenders = []
+    for path in screen_files():
+        for number, line in enumerate(without_comments(path.read_text(encoding="utf-8")).splitlines(), 1):
+            if VIETNAMESE.search(line):
+                offenders.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()[:80]}")
+    assert not offenders, offenders
+
+
+def test_the_error_codes_the_api_returns_have_words_for_people():
+    from server.errors import SCRIPT_ERRORS
+
+    vi = json.loads((CATALOGUES / "vi.json").read_text(encoding="utf-8"))
+    api_codes = set(SCRIPT_ERRORS) - {"corrupt_queue", "unknown_step", "unknown_action"}
+    api_codes |= {"outside_opening_hours", "bad_credentials", "not_your_counter", "bad_pin", "pin_locked",
+                  "field_not_at_kiosk", "unknown_priority", "unknown_site", "csrf", "store_unavailable"}
+    assert sorted(c for c in api_codes if f"error.{c}" not in vi) == []

@@ -1,0 +1,46 @@
+"""The kiosk with a real (simulated) printer: printed, out of paper, printer offline — the
+visitor is told in plain words, and the number on the screen stays valid."""
+from __future__ import annotations
+
+from playwright.sync_api import expect
+
+from ..hall import KIOSK_TOKEN
+from ..hardware.test_agent import Rig
+from .conftest import Pages, shot
+
+
+def take_number(kiosk, field="TP"):
+    kiosk.click(f'.field-button[data-field="{field}"]')
+    kiosk.click("#confirm-take")
+    kiosk.wait_for_selector("#view-ticket:not(.hidden)")
+    return kiosk.locator("#ticket-number").inner_text()
+
+
+def test_print_outcomes_reach_the_visitor(browser, tmp_path, prefix, redis_url):
+    rig = Rig(tmp_path, prefix, redis_url)
+    pages = Pages(browser, rig.server.url)
+    try:
+        rig.start_agent()
+        kiosk = pages.open(f"/kiosk/hcc#token={KIOSK_TOKEN}", width=1280, height=1024)
+        kiosk.wait_for_selector(".field-button")
+        first = take_number(kiosk)
+        expect(kiosk.locator("#ticket-print")).to_have_text("Mời bạn nhận vé.")
+        assert rig.printer.wait_for_jobs(1)
+        kiosk.click("#ticket-done")
+
+        rig.printer.paper_out = True
+        second = take_number(kiosk)
+        expect(kiosk.locator("#ticket-print")).to_contain_text("Máy in hết giấy")
+        expect(kiosk.locator("#ticket-print")).to_contain_text("vẫn hợp lệ")
+        assert second != first and kiosk.locator("#ticket-qr").get_attribute("src").endswith("/qr.svg")
+        shot(kiosk, "kiosk-paper-out")
+        kiosk.click("#ticket-done")
+
+        rig.agent.stop()
+        rig.agent = None
+        take_number(kiosk)
+        expect(kiosk.locator("#ticket-print")).to_contain_text("Không kết nối được máy in")
+        assert not pages.errors, pages.errors
+    finally:
+        pages.close()
+        rig.close()

@@ -1,0 +1,131 @@
+"""The deployment samples: nginx in front of two `qms serve` processes (tested with the real
+nginx), the systemd units and the production settings."""
+from __future__ import annotations
+
+import configparser
+import re
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import requests
+import socketio
+import yaml
+
+from server.config import parse_config
+
+from ..hall import DISPLAY_TOKEN, KIOSK_TOKEN, PASSWORD, hall_document
+from ..servers import ServerProcess, write_config
+from .test_serve import Display  # noqa: F401 - documents the shared helper
+
+ROOT = Path(__file__).resolve().parents[2]
+DEPLOY = ROOT / "docs" / "deploy"
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+
+
+@pytest.fixture
+def behind_nginx(tmp_path, prefix, redis_url):
+    if not Path(NGINX).exists():
+        pytest.fail("nginx is not installed: apt-get install nginx-light (.ci/run does it)")
+    doc = hall_document(prefix)
+    doc["server"]["behind_proxy"] = True
+    path = write_config(tmp_path, doc, redis_url=redis_url)
+    servers = [ServerProcess(path).wait_ready() for _ in range(2)]
+    from server.embedded_redis import free_port
+
+    port = free_port()
+    sample = (DEPLOY / "nginx.conf").read_text()
+    upstreams = "\n".join(f"    server 127.0.0.1:{s.port} max_fails=2 fail_timeout=5s;" for s in servers)
+    site = re.sub(r"    server 127\.0\.0\.1:808\d[^\n]*\n", "", sample).replace("    ip_hash;\n",
+                                                                                  f"    ip_hash;\n{upstreams}\n")
+    site = site.replace("listen 80;", f"listen 127.0.0.1:{port};")
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(f"""daemon off;
+pid {tmp_path}/nginx.pid;
+error_log {tmp_path}/nginx-error.log;
+events {{ worker_connections 256; }}
+http {{
+    access_log off;
+    client_body_temp_path {tmp_path}/body;
+    proxy_temp_path {tmp_path}/proxy;
+    fastcgi_temp_path {tmp_path}/fastcgi;
+    uwsgi_temp_path {tmp_path}/uwsgi;
+    scgi_temp_path {tmp_path}/scgi;
+{site}
+}}
+""")
+    check = subprocess.run([NGINX, "-t", "-p", str(tmp_path), "-c", str(conf)], capture_output=True, text=True)
+    assert check.returncode == 0, check.stderr
+    proc = subprocess.Popen([NGINX, "-p", str(tmp_path), "-c", str(conf)], stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(url + "/api/v1/health", timeout=1).ok:
+                break
+        except requests.RequestException:
+            time.sleep(0.1)
+    yield url, servers
+    proc.terminate()
+    proc.wait(timeout=10)
+    for s in servers:
+        s.stop()
+
+
+def test_through_nginx_http_and_websockets_reach_every_server(behind_nginx):
+    url, servers = behind_nginx
+    updates, snapshots = [], []
+    for transports in (["websocket"], ["polling"]):
+        client = socketio.Client(reconnection=False)
+        client.on("update", updates.append)
+        client.on("snapshot", snapshots.append)
+        client.connect(url, auth={"site": "hcc", "token": DISPLAY_TOKEN}, transports=transports, wait_timeout=10)
+        r = requests.post(url + "/api/v1/sites/hcc/tickets", json={"field": "TP"},
+                          headers={"Authorization": f"Bearer {KIOSK_TOKEN}", "X-Forwarded-Proto": "https"},
+                          timeout=10)
+        assert r.status_code == 201
+        assert r.json()["status_url"].startswith(url.replace("http://", "http://"))
+        # A call made directly on either server reaches the client behind nginx.
+        for server in servers:
+            token = requests.post(f"{server.url}/api/v1/sites/hcc/login", timeout=10,
+                                  json={"username": "cb1", "password": PASSWORD, "counter": 1,
+                                        "take_over": True}).json()["token"]
+            requests.post(f"{server.url}/api/v1/sites/hcc/counters/1/call-next",
+                          headers={"Authorization": f"Bearer {token}"}, json={"finish_current": False}, timeout=10)
+            requests.post(f"{server.url}/api/v1/sites/hcc/counters/1/finish",
+                          headers={"Authorization": f"Bearer {token}"}, timeout=10)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and sum(u["type"] == "ticket.called" for u in updates) < 1:
+            time.sleep(0.05)
+        client.disconnect()
+        assert snapshots and any(u["type"] == "ticket.called" for u in updates), transports
+        updates.clear()
+
+
+def test_systemd_units_run_real_commands():
+    for unit in ("qms@.service", "qms-agent@.service"):
+        parser = configparser.ConfigParser(interpolation=None, strict=False)
+        parser.read(DEPLOY / unit)
+        exec_start = parser["Service"]["ExecStart"]
+        command = exec_start.split()[1]
+        assert command in ("serve", "agent")
+        assert parser["Service"]["Restart"] == "always"
+        for option in re.findall(r"(--[a-z-]+)", exec_start):
+            help_text = subprocess.run([str(ROOT / ".venv" / "bin" / "qms") if (ROOT / ".venv").exists() else "qms",
+                                        command, "--help"], capture_output=True, text=True).stdout
+            assert option in help_text, (unit, option)
+
+
+def test_production_settings_are_a_valid_config():
+    demo = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
+    production = yaml.safe_load((DEPLOY / "config-production.yaml").read_text(encoding="utf-8"))
+    demo.update(production)
+    for site in demo["sites"]:
+        site["catalogue"] = str(ROOT / site["catalogue"]) if "catalogue" in site else None
+        if site["catalogue"] is None:
+            site.pop("catalogue")
+    config = parse_config(demo)
+    assert config.server.behind_proxy and config.redis.url.startswith("redis://")
+    assert config.archive_url.startswith("postgresql")

@@ -1,0 +1,199 @@
+"""`qms serve` as a hall runs it: several processes on one Redis, and the embedded Redis."""
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import requests
+import socketio
+
+from ..hall import DISPLAY_TOKEN, KIOSK_B_TOKEN, KIOSK_TOKEN, PASSWORD, hall_document
+from ..servers import ServerProcess, write_config
+from .test_concurrency import N_COUNTERS, busy_hall_document
+
+
+@pytest.fixture
+def three_servers(tmp_path, prefix, redis_url):
+    path = write_config(tmp_path, busy_hall_document(prefix), redis_url=redis_url)
+    servers = [ServerProcess(path) for _ in range(3)]
+    try:
+        for s in servers:
+            s.wait_ready()
+        yield servers
+    finally:
+        for s in servers:
+            s.stop()
+
+
+class Display:
+    """A lobby display on a real Socket.IO connection, checking the sequence as it goes."""
+
+    def __init__(self, url: str):
+        self.updates: list[dict] = []
+        self.snapshots: list[dict] = []
+        self.notices: list[dict] = []
+        self.client = socketio.Client(reconnection=False)
+        self.client.on("snapshot", self.snapshots.append)
+        self.client.on("update", self.updates.append)
+        self.client.on("notice", self.notices.append)
+        self.client.connect(url, auth={"site": "hcc", "token": DISPLAY_TOKEN}, transports=["websocket"],
+                            wait_timeout=10)
+
+    def wait(self, predicate, timeout=10.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if predicate():
+                return
+            time.sleep(0.05)
+        raise AssertionError("timed out waiting for the display")
+
+
+def test_three_servers_one_hall(three_servers, redis_url, prefix):
+    a, b, c = three_servers
+    display = Display(c.url)
+    display.wait(lambda: display.snapshots)
+    start_seq = display.snapshots[0]["seq"]
+
+    sessions = {}
+    for n in range(1, N_COUNTERS + 1):
+        server = three_servers[n % 3]
+        r = requests.post(f"{server.url}/api/v1/sites/hcc/login",
+                          json={"username": f"cb{n}", "password": PASSWORD, "counter": n}, timeout=10)
+        assert r.status_code == 200, r.text
+        sessions[n] = (server, r.json()["token"])
+
+    issued, called, errors = [], [], []
+    lock = threading.Lock()
+
+    def kiosk(i):
+        token = KIOSK_TOKEN if i % 2 else KIOSK_B_TOKEN
+        server = three_servers[i % 3]
+        for j in range(40):
+            body = {"field": ["TP", "DD", "XD"][j % 3], "idempotency_key": f"k{i}-{j}"}
+            r = requests.post(f"{server.url}/api/v1/sites/hcc/tickets", json=body,
+                              headers={"Authorization": f"Bearer {token}"}, timeout=10)
+            if r.status_code != 201:
+                errors.append(r.text)
+                return
+            with lock:
+                issued.append(r.json())
+
+    def officer(n):
+        server, token = sessions[n]
+        headers = {"Authorization": f"Bearer {token}"}
+        idle = 0
+        while idle < 20:
+            r = requests.post(f"{server.url}/api/v1/sites/hcc/counters/{n}/call-next", headers=headers, timeout=10)
+            if r.status_code == 204:
+                idle += 1
+                time.sleep(0.05)
+                continue
+            if r.status_code != 200:
+                errors.append(r.text)
+                return
+            idle = 0
+            with lock:
+                called.append(r.json()["id"])
+            r = requests.post(f"{server.url}/api/v1/sites/hcc/counters/{n}/finish", headers=headers, timeout=10)
+            if r.status_code != 200:
+                errors.append(r.text)
+                return
+
+    threads = [threading.Thread(target=kiosk, args=(i,)) for i in range(6)]
+    threads += [threading.Thread(target=officer, args=(n,)) for n in range(1, N_COUNTERS + 1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not errors, errors[:3]
+
+    assert len(issued) == 240
+    per_field = Counter(t["field"] for t in issued)
+    for field, first in (("TP", 1001), ("DD", 2001), ("XD", 3001)):
+        numbers = sorted(t["number"] for t in issued if t["field"] == field)
+        assert numbers == list(range(first, first + per_field[field])), f"duplicate or missing numbers in {field}"
+    assert len(called) == len(set(called)), "a ticket was called twice"
+    assert set(called) == {t["id"] for t in issued}, "a ticket was lost"
+
+    # The display on the third server heard every call, whichever server made it, in order.
+    display.wait(lambda: sum(u["type"] == "ticket.called" for u in display.updates) == len(called))
+    seqs = [u["seq"] for u in display.updates]
+    assert seqs == list(range(start_seq + 1, start_seq + 1 + len(seqs)))
+
+    # Another process can push through the shared Socket.IO message queue.
+    from flask_socketio import SocketIO
+
+    SocketIO(message_queue=redis_url, channel=f"{prefix}-socketio", async_mode="threading").emit(
+        "notice", {"text": "Trung tâm nghỉ lễ 2/9"}, to="site:hcc")
+    display.wait(lambda: display.notices)
+    assert display.notices[0]["text"] == "Trung tâm nghỉ lễ 2/9"
+    display.client.disconnect()
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            return "zombie" not in f.read()
+    except FileNotFoundError:
+        return False
+
+
+def embedded_pid(tmp_path: Path) -> int:
+    return int((tmp_path / "data" / "redis" / "redis.pid").read_text())
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_embedded_redis_starts_keeps_data_and_stops_with_the_server(tmp_path, prefix, sig):
+    path = write_config(tmp_path, hall_document(prefix), redis_url=None)
+    server = ServerProcess(path).wait_ready()
+    headers = {"Authorization": f"Bearer {KIOSK_TOKEN}"}
+    r = requests.post(f"{server.url}/api/v1/sites/hcc/tickets", json={"field": "TP"}, headers=headers, timeout=10)
+    assert r.status_code == 201 and r.json()["label"] == "1001"
+    pid = embedded_pid(tmp_path)
+    assert pid_alive(pid)
+    assert server.stop(sig) == 0
+    assert not pid_alive(pid), "the embedded redis-server outlived the server"
+
+    again = ServerProcess(path).wait_ready()
+    try:
+        r = requests.post(f"{again.url}/api/v1/sites/hcc/tickets", json={"field": "TP"}, headers=headers, timeout=10)
+        assert r.json()["label"] == "1002"  # the first ticket survived the restart (AOF)
+        state = requests.get(f"{again.url}/api/v1/sites/hcc/state", headers=headers, timeout=10).json()
+        assert state["waiting"]["TP"]["waiting"] == 2
+    finally:
+        again.stop()
+
+
+def test_embedded_redis_dies_with_a_killed_server(tmp_path, prefix):
+    path = write_config(tmp_path, hall_document(prefix), redis_url=None)
+    server = ServerProcess(path).wait_ready()
+    pid = embedded_pid(tmp_path)
+    os.kill(server.proc.pid, signal.SIGKILL)
+    server.proc.wait()
+    deadline = time.monotonic() + 10
+    while pid_alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not pid_alive(pid), "an orphaned redis-server was left behind"
+    server.stop()
+
+
+def test_the_same_code_serves_in_threading_mode(tmp_path, prefix, redis_url):
+    """async_mode is a setting: nothing outside the entry point depends on eventlet."""
+    path = write_config(tmp_path, hall_document(prefix), redis_url=redis_url)
+    server = ServerProcess(path, extra_args=("--async-mode", "threading")).wait_ready()
+    try:
+        display = Display(server.url)
+        display.wait(lambda: display.snapshots)
+        r = requests.post(f"{server.url}/api/v1/sites/hcc/tickets", json={"field": "TP"},
+                          headers={"Authorization": f"Bearer {KIOSK_TOKEN}"}, timeout=10)
+        assert r.status_code == 201
+        display.wait(lambda: any(u["type"] == "ticket.issued" for u in display.updates))
+        display.client.disconnect()
+        assert "async_mode=threading" in server.log()
+    finally:
+        server.stop()
