@@ -6,10 +6,12 @@ from pathlib import Path
 
 import pytest
 import requests
+from playwright.sync_api import expect
 
 from ..hall import DISPLAY_TOKEN
 from ..servers import ServerProcess, write_config
-from .conftest import Pages, screens_hall
+from .conftest import Pages, screens_hall, shot
+from .test_admin import busy_morning
 from .test_visit import open_display
 
 READINGS = {
@@ -101,18 +103,40 @@ def test_a_site_recording_replaces_the_default_clip(browser, tmp_path, prefix, r
 
 
 def test_layouts_per_display(browser, tmp_path, prefix, redis_url):
+    """A second screen by the counters shows only the calls, in bigger type; another
+    shows only the counters; the main display keeps everything."""
     doc = screens_hall(prefix)
-    doc["sites"][0]["displays"].append({"id": "display-b", "token": "test-display-token-02", "layout": "calls",
-                                        "counters": [1, 2], "fields": ["TP"]})
+    doc["sites"][0]["displays"] += [
+        {"id": "display-b", "token": "test-display-token-02", "layout": "calls", "counters": [1, 2], "fields": ["TP"]},
+        {"id": "display-c", "token": "test-display-token-03", "layout": "counters"}]
     server = ServerProcess(write_config(tmp_path, doc, redis_url=redis_url)).wait_ready()
     pages = Pages(browser, server.url)
     try:
-        page = pages.open("/display/hcc#token=test-display-token-02", width=1920, height=1080)
-        page.wait_for_function("window.lobby && lobby.snapshots > 0")
-        assert page.evaluate("document.body.classList.contains('layout-calls')")
-        assert page.locator("#counters").is_hidden() and page.locator("#recent").is_visible()
+        calls = pages.open("/display/hcc#token=test-display-token-02", width=1920, height=1080)
+        tiles = pages.open("/display/hcc#token=test-display-token-03", width=1920, height=1080)
         standard = pages.open(f"/display/hcc#token={DISPLAY_TOKEN}", width=1920, height=1080)
-        standard.wait_for_function("window.lobby && lobby.snapshots > 0")
+        for page in (calls, tiles, standard):
+            page.wait_for_function("window.lobby && lobby.snapshots > 0")
+        busy_morning(server.url)
+
+        assert calls.evaluate("document.body.classList.contains('layout-calls')")
+        expect(calls.locator("#recent li")).to_have_count(2)
+        expect(calls.locator("#recent")).to_be_visible()
+        expect(calls.locator("#counters")).to_be_hidden()
+        expect(calls.locator("#waiting")).to_be_hidden()
+        big = calls.evaluate("parseFloat(getComputedStyle(document.querySelector('#recent li')).fontSize)")
+        expect(standard.locator("#recent li")).to_have_count(2)
+        normal = standard.evaluate("parseFloat(getComputedStyle(document.querySelector('#recent li')).fontSize)")
+        assert big > normal * 1.2, (big, normal)
+        shot(calls, "display-layout-calls")
+
+        expect(tiles.locator('.tile[data-counter="1"] .tile-number')).not_to_have_text("")
+        expect(tiles.locator("#recent")).to_be_hidden()
+        expect(tiles.locator("#waiting")).to_be_hidden()
+        shot(tiles, "display-layout-counters")
+
+        expect(standard.locator("#counters")).to_be_visible()
+        expect(standard.locator("#waiting")).to_be_visible()
         assert standard.locator(".tile").count() == 5 and standard.locator("#waiting li").count() == 4
         assert not pages.errors, pages.errors
     finally:
