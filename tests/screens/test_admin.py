@@ -1,6 +1,8 @@
 """The leader's pages in a real browser: reports with charts, and the live monitor."""
 from __future__ import annotations
 
+import time
+
 import requests
 from playwright.sync_api import expect
 
@@ -29,7 +31,15 @@ def test_reports_page_with_charts(pages, hall):
     busy_morning(hall.url)
     page = pages.open("/admin/hcc", width=1400, height=1000)
     admin_login(page)
-    expect(page.locator("#stat-issued")).to_have_text("5", timeout=10000)
+    page.wait_for_selector("#stat-issued")
+    # The archiver (its own process) may not have stored the last events yet: the page
+    # then says how many are still waiting, and a reload shows them.
+    deadline = time.monotonic() + 15
+    while page.locator("#stat-issued").inner_text() != "5" and time.monotonic() < deadline:
+        expect(page.locator("p.hint").first).to_contain_text("sự kiện đang chờ lưu trữ")
+        time.sleep(0.5)
+        page.reload()
+    expect(page.locator("#stat-issued")).to_have_text("5")
     expect(page.locator("#stat-served")).to_have_text("1")
     assert page.locator(".chart svg").count() == 3
     expect(page.locator("table.report tr.total td").first).to_have_text("Tổng cộng")
