@@ -4,7 +4,7 @@
     .venv/bin/python -m bench.run issue call  # some of them
 
 Needs wrk (apt-get install wrk), redis-benchmark (apt-get install redis-tools) and aiohttp
-(pip install aiohttp) for the many-client test. Numbers are measured on whatever machine
+(pip install -e '.[bench]') for the many-client test. Numbers are measured on whatever machine
 runs it, all in one run, so ratios between them are meaningful even on a noisy machine.
 """
 from __future__ import annotations
