@@ -56,10 +56,15 @@ def free_port() -> int:
 
 
 def die_with_parent() -> None:  # runs in the child between fork and exec
+    """A child of `qms serve` (redis-server, the archiver) gets SIGTERM when the server dies,
+    and lives in its own process group: Ctrl-C in a terminal (SIGINT to the whole foreground
+    group) then reaches only the server, which stops its children in order (the archiver
+    first, while Redis is still there to hand its lead over, Redis last)."""
+    os.setpgrp()
     try:
         libc = ctypes.CDLL("libc.so.6", use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-    except OSError:
+    except OSError:  # no glibc (musl): nothing can be logged between fork and exec
         pass
 
 

@@ -20,7 +20,7 @@ class ServerProcess:
     """One `qms serve` on a free port, logging to a file beside its config."""
 
     def __init__(self, config_path: Path, *, port: int | None = None, always_open: bool = True,
-                 extra_args: tuple[str, ...] = ()):
+                 extra_args: tuple[str, ...] = (), own_group: bool = False):
         self.config_path = config_path
         self.port = port or free_port()
         self.log_path = config_path.parent / f"server-{self.port}.log"
@@ -30,7 +30,7 @@ class ServerProcess:
             args.append("--always-open")
         self._log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(args, cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT,
-                                     env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                                     env={**os.environ, "PYTHONUNBUFFERED": "1"}, start_new_session=own_group)
 
     @property
     def url(self) -> str:

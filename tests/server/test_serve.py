@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import threading
 import time
@@ -179,6 +180,35 @@ def test_embedded_redis_dies_with_a_killed_server(tmp_path, prefix):
     while pid_alive(pid) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not pid_alive(pid), "an orphaned redis-server was left behind"
+    server.stop()
+
+
+def test_ctrl_c_in_a_terminal_stops_everything_in_order(tmp_path, prefix):
+    """Ctrl-C sends SIGINT to the whole foreground process group. The server must still
+    be the one to stop its children: the archiver hands over its lead while Redis is up,
+    the embedded Redis goes last, and nothing complains on the way out."""
+    path = write_config(tmp_path, hall_document(prefix), redis_url=None)
+    server = ServerProcess(path, own_group=True).wait_ready()
+    r = requests.post(f"{server.url}/api/v1/sites/hcc/tickets", json={"field": "TP"},
+                      headers={"Authorization": f"Bearer {KIOSK_TOKEN}"}, timeout=10)
+    assert r.status_code == 201
+    deadline = time.monotonic() + 15
+    while "leads hcc" not in server.log() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert "leads hcc" in server.log()
+    pid = embedded_pid(tmp_path)
+    os.killpg(server.proc.pid, signal.SIGINT)
+    assert server.proc.wait(timeout=20) == 0
+    deadline = time.monotonic() + 10
+    while pid_alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not pid_alive(pid)
+    redis_log = (tmp_path / "data" / "redis" / "redis.log").read_text(errors="replace")
+    assert "Received SIGINT" not in redis_log and "User requested shutdown" in redis_log, redis_log[-800:]
+    log = server.log_path.read_text(errors="replace")
+    assert re.search(r"archiver \S+ stopped", log), log[-2000:]
+    complaints = [line for line in log.splitlines() if " WARNING " in line or " ERROR " in line]
+    assert not complaints, complaints
     server.stop()
 
 
