@@ -1,7 +1,20 @@
 """Talking to the API the way kiosks and counters do."""
 from __future__ import annotations
 
+import time
+
 from .hall import ADMIN_PASSWORD, KIOSK_TOKEN, PASSWORD
+
+
+def wait_until(predicate, timeout=15.0, what="condition"):
+    """Poll until predicate() is truthy; returns its value, or fails the test."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
 
 
 class Api:

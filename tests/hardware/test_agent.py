@@ -21,17 +21,8 @@ from server.config import load_config, parse_config
 from server.devices import ticket_text
 
 from ..hall import ADMIN_PASSWORD, KIOSK_TOKEN, PASSWORD, hall_document
+from ..helpers import wait_until
 from ..servers import ServerProcess, write_config
-
-
-def wait_until(predicate, timeout=15.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 class Rig:

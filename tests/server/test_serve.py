@@ -14,6 +14,7 @@ import requests
 import socketio
 
 from ..hall import DISPLAY_TOKEN, KIOSK_B_TOKEN, KIOSK_TOKEN, PASSWORD, hall_document
+from ..helpers import wait_until
 from ..servers import ServerProcess, write_config
 from .test_concurrency import N_COUNTERS, busy_hall_document
 
@@ -176,10 +177,7 @@ def test_embedded_redis_dies_with_a_killed_server(tmp_path, prefix):
     pid = embedded_pid(tmp_path)
     os.kill(server.proc.pid, signal.SIGKILL)
     server.proc.wait()
-    deadline = time.monotonic() + 10
-    while pid_alive(pid) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not pid_alive(pid), "an orphaned redis-server was left behind"
+    wait_until(lambda: not pid_alive(pid), timeout=10, what="the orphaned redis-server to go")
     server.stop()
 
 
@@ -192,17 +190,11 @@ def test_ctrl_c_in_a_terminal_stops_everything_in_order(tmp_path, prefix):
     r = requests.post(f"{server.url}/api/v1/sites/hcc/tickets", json={"field": "TP"},
                       headers={"Authorization": f"Bearer {KIOSK_TOKEN}"}, timeout=10)
     assert r.status_code == 201
-    deadline = time.monotonic() + 15
-    while "leads hcc" not in server.log() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert "leads hcc" in server.log()
+    wait_until(lambda: "leads hcc" in server.log(), what="the archiver to lead hcc")
     pid = embedded_pid(tmp_path)
     os.killpg(server.proc.pid, signal.SIGINT)
     assert server.proc.wait(timeout=20) == 0
-    deadline = time.monotonic() + 10
-    while pid_alive(pid) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not pid_alive(pid)
+    wait_until(lambda: not pid_alive(pid), timeout=10, what="the embedded redis-server to stop")
     redis_log = (tmp_path / "data" / "redis" / "redis.log").read_text(errors="replace")
     assert "Received SIGINT" not in redis_log and "User requested shutdown" in redis_log, redis_log[-800:]
     log = server.log_path.read_text(errors="replace")
