@@ -18,6 +18,7 @@ import socketio
 from . import escpos
 from .escpos import PrinterState
 from .led_display import LedDisplay, counter_text
+from .ordered_client import OrderedClient
 from .panel_readers import AsciiPanelReader, Rs485Bus
 from .printers import PrinterError, printer_for
 from .spool import PressSpool
@@ -45,8 +46,9 @@ class DeviceAgent:
         self.readers = self._readers()
         self.leds = {d.counter: LedDisplay(d, self.stop_event) for d in self.devices.values() if d.kind == "led_display"}
         self.print_results: dict[str, dict] = {}
-        self.sio = socketio.Client(reconnection=True, reconnection_delay=0.5, reconnection_delay_max=30,
-                                   logger=False, engineio_logger=False)
+        # Handlers in arrival order: an LED must never end on an older state than the last one sent.
+        self.sio = OrderedClient(reconnection=True, reconnection_delay=0.5, reconnection_delay_max=30,
+                                 logger=False, engineio_logger=False)
         self.sio.on("connect", self._on_connect)
         self.sio.on("disconnect", self._on_disconnect)
         self.sio.on("snapshot", self._on_snapshot)
@@ -210,7 +212,7 @@ class DeviceAgent:
         self.stop_event.set()
         self.wake.set()
         try:
-            self.sio.disconnect()
+            self.sio.close()
         except socketio.exceptions.SocketIOError:
             logger.debug("disconnect failed", exc_info=True)
         for reader in self.readers:

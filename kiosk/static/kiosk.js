@@ -12,6 +12,8 @@
     token: null, hall: null, me: null, snapshot: null, live: null,
     field: null, category: null, idempotencyKey: null, countdown: null, idleTimer: null,
     lookupField: null, lookupTimer: null, refreshTimer: null,
+    // Printer answers by job id: one can arrive on the socket before the ticket's HTTP reply.
+    printResults: new Map(),
   };
   window.kiosk = state;  // for people (and tests) looking at a running kiosk
 
@@ -163,7 +165,8 @@
     if (cat) $("ticket-priority").textContent = localName(cat);
     $("ticket-qr").src = "/api/v1/sites/" + cfg.site + "/t/" + ticket.token + "/qr.svg";
     $("ticket-qr").alt = t("kiosk.qr_alt");
-    showPrint(ticket.print);
+    const early = ticket.print && ticket.print.job ? state.printResults.get(ticket.print.job) : null;
+    showPrint(early || ticket.print);
     show("ticket");
     let left = TICKET_SECONDS;
     $("ticket-countdown").textContent = "(" + left + ")";
@@ -185,6 +188,9 @@
 
   /** The printer's answer for the ticket on screen (other jobs are stale). */
   function onPrintResult(result) {
+    if (!result || !result.job) return;
+    state.printResults.set(result.job, result);
+    while (state.printResults.size > 20) state.printResults.delete(state.printResults.keys().next().value);
     const shown = state.lastTicket && state.lastTicket.print;
     if (shown && result.job === shown.job && state.view === "ticket") showPrint(result);
   }

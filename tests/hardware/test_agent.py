@@ -6,10 +6,10 @@ import time
 
 import pytest
 import requests
-import socketio
 from PIL import ImageChops
 
 from hardware.agent import DeviceAgent
+from hardware.ordered_client import OrderedClient
 from hardware.simulators import (
     AsciiPanelSimulator,
     LedDisplaySimulator,
@@ -186,7 +186,7 @@ def test_an_agent_cut_off_from_the_server_loses_nothing(rig):
 
 def test_the_kiosk_ticket_is_printed_and_the_kiosk_hears_how_it_went(rig):
     results = []
-    kiosk = socketio.Client(reconnection=False)
+    kiosk = OrderedClient(reconnection=False)
     kiosk.on("print_result", results.append)
     rig.start_agent()
     kiosk.connect(rig.server.url, auth={"site": "hcc", "token": KIOSK_TOKEN}, transports=["websocket"])

@@ -44,3 +44,28 @@ def test_print_outcomes_reach_the_visitor(browser, tmp_path, prefix, redis_url):
     finally:
         pages.close()
         rig.close()
+
+
+def test_a_printer_answer_that_beats_the_ticket_reply_is_not_lost(browser, tmp_path, prefix, redis_url):
+    """An out-of-paper answer takes milliseconds; the ticket's own HTTP reply can come later
+    (a busy server, a slow LAN). The visitor must still be told the paper ran out."""
+    rig = Rig(tmp_path, prefix, redis_url)
+    pages = Pages(browser, rig.server.url)
+    try:
+        rig.start_agent()
+        rig.printer.paper_out = True
+        kiosk = pages.open(f"/kiosk/hcc#token={KIOSK_TOKEN}", width=1280, height=1024)
+        kiosk.wait_for_selector(".field-button")
+
+        def slow_reply(route):
+            reply = route.fetch()
+            kiosk.wait_for_timeout(1500)  # the print result arrives on the socket meanwhile
+            route.fulfill(response=reply)
+
+        kiosk.route("**/api/v1/sites/hcc/tickets", slow_reply)
+        take_number(kiosk)
+        expect(kiosk.locator("#ticket-print")).to_contain_text("Máy in hết giấy")
+        assert not pages.errors, pages.errors
+    finally:
+        pages.close()
+        rig.close()

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 import requests
-import socketio
 import yaml
 
+from hardware.ordered_client import OrderedClient
 from server.config import parse_config
 
 from ..hall import DISPLAY_TOKEN, KIOSK_TOKEN, PASSWORD, hall_document
@@ -78,7 +78,7 @@ def test_through_nginx_http_and_websockets_reach_every_server(behind_nginx):
     url, servers = behind_nginx
     updates, snapshots = [], []
     for transports in (["websocket"], ["polling"]):
-        client = socketio.Client(reconnection=False)
+        client = OrderedClient(reconnection=False)
         client.on("update", updates.append)
         client.on("snapshot", snapshots.append)
         client.connect(url, auth={"site": "hcc", "token": DISPLAY_TOKEN}, transports=transports, wait_timeout=10)

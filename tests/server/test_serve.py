@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 import requests
-import socketio
+
+from hardware.ordered_client import OrderedClient
 
 from ..hall import DISPLAY_TOKEN, KIOSK_B_TOKEN, KIOSK_TOKEN, PASSWORD, hall_document
 from ..helpers import wait_until
@@ -33,13 +34,14 @@ def three_servers(tmp_path, prefix, redis_url):
 
 
 class Display:
-    """A lobby display on a real Socket.IO connection, checking the sequence as it goes."""
+    """A lobby display on a real Socket.IO connection. Like a browser, it handles events one
+    at a time in arrival order, so what it records is the order the server sent."""
 
     def __init__(self, url: str):
         self.updates: list[dict] = []
         self.snapshots: list[dict] = []
         self.notices: list[dict] = []
-        self.client = socketio.Client(reconnection=False)
+        self.client = OrderedClient(reconnection=False)
         self.client.on("snapshot", self.snapshots.append)
         self.client.on("update", self.updates.append)
         self.client.on("notice", self.notices.append)
@@ -54,12 +56,17 @@ class Display:
             time.sleep(0.05)
         raise AssertionError("timed out waiting for the display")
 
+    def close(self) -> None:
+        self.client.close()
+
 
 def test_three_servers_one_hall(three_servers, redis_url, prefix):
-    a, b, c = three_servers
-    display = Display(c.url)
-    display.wait(lambda: display.snapshots)
-    start_seq = display.snapshots[0]["seq"]
+    # A display on each server: every process must send every update, in sequence order.
+    displays = [Display(s.url) for s in three_servers]
+    for display in displays:
+        display.wait(lambda d=display: d.snapshots)
+    start_seq = displays[0].snapshots[0]["seq"]
+    assert all(d.snapshots[0]["seq"] == start_seq for d in displays)
 
     sessions = {}
     for n in range(1, N_COUNTERS + 1):
@@ -122,19 +129,21 @@ def test_three_servers_one_hall(three_servers, redis_url, prefix):
     assert len(called) == len(set(called)), "a ticket was called twice"
     assert set(called) == {t["id"] for t in issued}, "a ticket was lost"
 
-    # The display on the third server heard every call, whichever server made it, in order.
-    display.wait(lambda: sum(u["type"] == "ticket.called" for u in display.updates) == len(called))
-    seqs = [u["seq"] for u in display.updates]
-    assert seqs == list(range(start_seq + 1, start_seq + 1 + len(seqs)))
+    # Each display heard every call, whichever server made it, and every update in order.
+    for display in displays:
+        display.wait(lambda d=display: sum(u["type"] == "ticket.called" for u in d.updates) == len(called))
+        seqs = [u["seq"] for u in display.updates]
+        assert seqs == list(range(start_seq + 1, start_seq + 1 + len(seqs)))
 
     # Another process can push through the shared Socket.IO message queue.
     from flask_socketio import SocketIO
 
     SocketIO(message_queue=redis_url, channel=f"{prefix}-socketio", async_mode="threading").emit(
         "notice", {"text": "Trung tâm nghỉ lễ 2/9"}, to="site:hcc")
-    display.wait(lambda: display.notices)
-    assert display.notices[0]["text"] == "Trung tâm nghỉ lễ 2/9"
-    display.client.disconnect()
+    for display in displays:
+        display.wait(lambda d=display: d.notices)
+        assert display.notices[0]["text"] == "Trung tâm nghỉ lễ 2/9"
+        display.close()
 
 
 def pid_alive(pid: int) -> bool:
@@ -210,12 +219,12 @@ def test_the_same_code_serves_in_threading_mode(tmp_path, prefix, redis_url):
     server = ServerProcess(path, extra_args=("--async-mode", "threading")).wait_ready()
     try:
         display = Display(server.url)
-        display.wait(lambda: display.snapshots)
+        display.wait(lambda d=display: d.snapshots)
         r = requests.post(f"{server.url}/api/v1/sites/hcc/tickets", json={"field": "TP"},
                           headers={"Authorization": f"Bearer {KIOSK_TOKEN}"}, timeout=10)
         assert r.status_code == 201
         display.wait(lambda: any(u["type"] == "ticket.issued" for u in display.updates))
-        display.client.disconnect()
+        display.close()
         assert "async_mode=threading" in server.log()
     finally:
         server.stop()
