@@ -87,9 +87,13 @@ def site_and_actor(site_id: str):
 # -- the server --------------------------------------------------------------------------
 @bp.get("/health")
 def health():
+    """200 when the hall can work; otherwise 503 saying what is wrong ("redis: disk full, writes refused")."""
     svc = services()
-    svc.redis.ping()
-    return jsonify({"status": "ok", "sites": list(svc.config.sites)})
+    store = svc.store_status()
+    if store["status"] != "ok":
+        return jsonify({"error": {"code": "store_unavailable", "message": store["message"],
+                                  "details": {"redis": store}}}), 503
+    return jsonify({"status": "ok", "sites": list(svc.config.sites), "redis": store})
 
 
 @bp.get("/openapi.yaml")

@@ -27,6 +27,7 @@ from .queue_engine import QueueEngine
 from .realtime import LiveNamespace
 from .relay import EventRelay
 from .sessions import SessionStore
+from .store_health import StoreHealth, is_store_outage
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +45,10 @@ class Services:
     relay: EventRelay
     namespace: LiveNamespace
     devices: DeviceRegistry
+    health: StoreHealth
     watcher: AlertWatcher | None = None
+    supervisor: Any = None  # the embedded Redis's, when `qms serve` runs one
+    redis_version: str | None = None
     _archive_sql: Engine | None = None
 
     @property
@@ -58,6 +62,30 @@ class Services:
         """An absolute address for QR codes: the configured public URL, else this request's host."""
         base = self.config.server.public_url or request.host_url.rstrip("/")
         return base + path
+
+    def store_status(self) -> dict:
+        """The store as /health reports it: its state (asked now), version, and whether it is ours."""
+        out: dict[str, Any] = {"embedded": self.supervisor is not None}
+        try:
+            info = self.redis.info("server") if self.redis_version is None else {}
+            if info:
+                self.redis_version = str(info.get("redis_version"))
+            persistence = self.redis.info("persistence")
+        except redis.RedisError as err:
+            if not is_store_outage(err):
+                raise
+            self.health.failed(err)
+            persistence = None
+        out["version"] = self.redis_version
+        if persistence is not None:
+            if persistence.get("aof_last_write_status") == "err":
+                known = self.health.reason if "writes refused" in self.health.reason else ""
+                self.health.failed(known or "redis: cannot write its append-only file (disk full?), writes refused")
+            elif self.supervisor is None or self.supervisor.running:
+                self.health.ok()  # it answers, and its last AOF write worked
+        if self.supervisor is not None and not self.supervisor.running:
+            self.health.failed(self.supervisor.reason, known=True)
+        return {**out, **self.health.describe()}
 
     def shutdown(self) -> None:
         self.relay.stop()
@@ -88,13 +116,17 @@ def create_app(config: Config | None = None, *, redis_url: str | None = None, cl
     app.json.sort_keys = False
 
     client = queue_store_client(url)
+    health = StoreHealth()
     engine = QueueEngine(client, config, clock=clock, always_open=always_open)
+    engine.scripts.on_success = lambda wrote: health.ok(wrote=wrote)
     sessions = SessionStore(client, engine.keys, config.server.session_seconds)
 
     manager = None
     if message_queue:
         # Blocking pub/sub reads need socket_timeout=None (redis-py 8 defaults to 5 s).
+        # Its own logger in our format (python-socketio's default prints each retry twice).
         manager = python_socketio.RedisManager(url, channel=f"{config.redis.key_prefix}-socketio",
+                                               logger=logging.getLogger("server.message_queue"),
                                                redis_options={"socket_timeout": None,
                                                               "health_check_interval": 30})
     socketio = SocketIO(app, async_mode=config.server.async_mode, client_manager=manager,
@@ -107,12 +139,12 @@ def create_app(config: Config | None = None, *, redis_url: str | None = None, cl
                                         health_check_interval=30)
     relay = EventRelay(relay_client, config, engine.keys,
                        emit=lambda event, data, room: socketio.emit(event, data, to=room, ignore_queue=True),
-                       sleep=socketio.sleep)
+                       sleep=socketio.sleep, health=health)
     devices = DeviceRegistry(client, config, engine.keys,
                              emit=lambda event, data, room: socketio.emit(event, data, to=room))
     app.extensions["qms"] = Services(config=config, redis=client, engine=engine, sessions=sessions,
                                      auth=Authenticator(config, sessions), socketio=socketio, relay=relay,
-                                     namespace=namespace, devices=devices)
+                                     namespace=namespace, devices=devices, health=health)
 
     from counter import bp as counter_bp  # noqa: PLC0415 - the screens register on the app
     from display import bp as display_bp  # noqa: PLC0415
@@ -178,12 +210,14 @@ def _register_error_handlers(app: Flask) -> None:
         code = (err.name or "error").lower().replace(" ", "_")
         return jsonify({"error": {"code": code, "message": err.description}}), err.code
 
-    @app.errorhandler(redis.ConnectionError)
-    @app.errorhandler(redis.TimeoutError)
+    @app.errorhandler(redis.RedisError)
     def store_unavailable(err):
-        logger.exception("Redis unavailable during %s %s", request.method, request.path)
+        if not is_store_outage(err):
+            return unexpected(err)
+        # One log line per change of the store's state (StoreHealth), not a traceback per request.
+        reason = app.extensions["qms"].health.failed(err)
         return jsonify({"error": {"code": "store_unavailable",
-                                  "message": "The queue store is not reachable; try again."}}), 503
+                                  "message": f"The queue store is unavailable ({reason}); try again shortly."}}), 503
 
     @app.errorhandler(Exception)
     def unexpected(err):

@@ -25,12 +25,13 @@ from .embedded_redis import die_with_parent
 from .keys import Keys
 from .projection import Projector
 from .scripts import Scripts
+from .store_health import StoreHealth, is_store_outage
 
 logger = logging.getLogger(__name__)
 
 GROUP = "archive"
 LEASE_MS = 15_000
-MAX_BACKOFF = 60.0
+MAX_BACKOFF = 10.0
 
 
 def _text(value) -> str:
@@ -49,6 +50,7 @@ class Archiver:
         self.streams = {keys[sid].events: sid for sid in config.sites}
         self.stored = 0
         self._stop = threading.Event()
+        self.health = StoreHealth()
         self._groups_ready = False
         self._last_trim = 0.0
         self._leading: set[str] = set()
@@ -168,10 +170,14 @@ class Archiver:
                 if self.step():
                     self._stop.wait(gather)
                 backoff = 1.0
+                self.health.ok(wrote=False)
             except (redis.RedisError, OperationalError) as err:
                 if self._stop.is_set():
                     break
-                logger.warning("archiver: %s; retrying in %.0f s", err, backoff)
+                if isinstance(err, redis.RedisError) and is_store_outage(err):
+                    self.health.failed(err)  # one line per change of state, not one per retry
+                else:
+                    logger.warning("archiver: %s; retrying in %.0f s", err, backoff)
                 self._groups_ready = False
                 self._leading.clear()
                 sleep(backoff)

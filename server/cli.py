@@ -98,7 +98,6 @@ def _serve(args) -> int:
     import dataclasses  # noqa: PLC0415
     import gc  # noqa: PLC0415
     import logging  # noqa: PLC0415
-    import signal  # noqa: PLC0415
     import socket  # noqa: PLC0415
 
     from .config import ConfigError, load_config  # noqa: PLC0415
@@ -129,15 +128,16 @@ def _serve(args) -> int:
             log.error("cannot start the embedded Redis: %s", err)
             return 1
 
-    def _terminate(signum, _frame):
-        log.info("signal %s: shutting down", signum)
-        raise SystemExit(0)
-
-    signal.signal(signal.SIGTERM, _terminate)
-    app = archiver = None
+    _on_sigterm(mode, log)
+    app = archiver = supervisor = None
     try:
         app = create_app(config, redis_url=url, always_open=args.always_open, start_watcher=True)
         services = app.extensions["qms"]
+        if embedded is not None:
+            from .redis_supervisor import RedisSupervisor  # noqa: PLC0415
+
+            supervisor = services.supervisor = RedisSupervisor(embedded, services.health, services.socketio.sleep)
+            services.socketio.start_background_task(supervisor.run)
         # Everything made at start-up lives for ever: keep it out of the collector's scans,
         # which otherwise pause every connection together.
         gc.collect()
@@ -159,6 +159,8 @@ def _serve(args) -> int:
     except KeyboardInterrupt:
         log.info("interrupted: shutting down")
     finally:
+        if supervisor is not None:
+            supervisor.stop()
         if archiver is not None:
             archiver.stop()
         if app is not None:
@@ -166,6 +168,29 @@ def _serve(args) -> int:
         if embedded is not None:
             embedded.stop()
     return 0
+
+
+def _on_sigterm(mode: str, log) -> None:
+    """SIGTERM stops the server the way Ctrl-C does. Under eventlet the exit is thrown into
+    the main greenlet (the WSGI server's), not into whichever handler was running when the
+    signal came, which would log that handler's failure on the way out."""
+    import signal  # noqa: PLC0415
+
+    if mode == "eventlet":
+        import eventlet.hubs  # noqa: PLC0415
+        import greenlet  # noqa: PLC0415
+
+        main = greenlet.getcurrent()
+
+        def _terminate(signum, _frame):
+            log.info("signal %s: shutting down", signum)
+            eventlet.hubs.get_hub().schedule_call_global(0, main.throw, SystemExit(0))
+    else:
+        def _terminate(signum, _frame):
+            log.info("signal %s: shutting down", signum)
+            raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, _terminate)
 
 
 def _agent(args) -> int:
@@ -204,9 +229,10 @@ def _archive(args) -> int:
     import signal  # noqa: PLC0415
     import socket  # noqa: PLC0415
 
+    import threading  # noqa: PLC0415
+
     import redis  # noqa: PLC0415
 
-    from .archive_schema import open_archive  # noqa: PLC0415
     from .archiver import Archiver  # noqa: PLC0415
     from .config import ConfigError, load_config  # noqa: PLC0415
     from .keys import Keys  # noqa: PLC0415
@@ -225,13 +251,46 @@ def _archive(args) -> int:
     logging.basicConfig(level=config.server.log_level,
                         format="%(asctime)s %(levelname)s %(process)d %(name)s: %(message)s")
     keys = {sid: Keys(config.redis.key_prefix, site) for sid, site in config.sites.items()}
-    archiver = Archiver(redis.Redis.from_url(redis_url, socket_timeout=None), config, keys,
-                        open_archive(config.archive_url), consumer=args.consumer or socket.gethostname(),
-                        stream_retention_seconds=config.archive.stream_hours * 3600)
+    stopping = threading.Event()
+    archiver = None
+
+    def _stop(*_):
+        stopping.set()
+        if archiver is not None:
+            archiver.stop()
+
     for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: archiver.stop())
-    archiver.run()
+        signal.signal(sig, _stop)
+    sql = _open_archive_patiently(config.archive_url, stopping, logging.getLogger("qms.archive"))
+    if sql is None:
+        return 0
+    archiver = Archiver(redis.Redis.from_url(redis_url, socket_timeout=None), config, keys, sql,
+                        consumer=args.consumer or socket.gethostname(),
+                        stream_retention_seconds=config.archive.stream_hours * 3600)
+    if not stopping.is_set():
+        archiver.run()
     return 0
+
+
+def _open_archive_patiently(url: str, stopping, log):
+    """The archive database, waiting while it cannot be opened (a full disk, PostgreSQL not up
+    yet): the events wait in Redis meanwhile. None if told to stop first."""
+    from sqlalchemy.exc import OperationalError  # noqa: PLC0415
+
+    from .archive_schema import open_archive  # noqa: PLC0415
+
+    delay, said = 1.0, ""
+    while not stopping.is_set():
+        try:
+            return open_archive(url)
+        except OperationalError as err:
+            reason = str(err.orig) if err.orig is not None else str(err)
+            if reason != said:  # one line per new reason, not one per try
+                log.warning("archive database cannot be opened (%s); retrying", reason)
+                said = reason
+            stopping.wait(delay)
+            delay = min(delay * 2, 10.0)
+    return None
 
 
 def _simulate_panel(args) -> int:

@@ -76,6 +76,7 @@ class EmbeddedRedis:
         self.port = port
         self.appendfsync = appendfsync
         self.process: subprocess.Popen | None = None
+        self._atexit = False
 
     @property
     def url(self) -> str:
@@ -98,14 +99,16 @@ class EmbeddedRedis:
         self.process = subprocess.Popen(args, cwd=self.data_dir, stdin=subprocess.DEVNULL,
                                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                         preexec_fn=die_with_parent)  # noqa: PLW1509 - only sets prctl
-        atexit.register(self.stop)
+        if not self._atexit:  # once, however often it is restarted
+            atexit.register(self.stop)
+            self._atexit = True
         deadline = time.monotonic() + timeout
         client = redis.Redis(host="127.0.0.1", port=self.port, socket_connect_timeout=1, socket_timeout=2)
         try:
             while True:
                 if self.process.poll() is not None:
                     raise EmbeddedRedisError(f"redis-server exited at start ({self.process.returncode}): "
-                                             f"{self._log_tail()}")
+                                             f"{self.log_tail()}")
                 try:
                     if client.ping():
                         # A loading AOF answers PING with LOADING errors; wait for real readiness.
@@ -116,7 +119,7 @@ class EmbeddedRedis:
                 if time.monotonic() > deadline:
                     self.stop()
                     raise EmbeddedRedisError(f"redis-server did not answer within {timeout:.0f} s: "
-                                             f"{self._log_tail()}")
+                                             f"{self.log_tail()}")
                 time.sleep(0.05)
         finally:
             client.close()
@@ -175,7 +178,7 @@ class EmbeddedRedis:
             time.sleep(0.05)
         os.kill(pid, signal.SIGKILL)
 
-    def _log_tail(self) -> str:
+    def log_tail(self) -> str:
         try:
             return " | ".join((self.data_dir / "redis.log").read_text(errors="replace").splitlines()[-5:])
         except OSError:

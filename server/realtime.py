@@ -22,6 +22,7 @@ from .errors import BadRequest, QmsError
 from .params import check_params
 from .queue_engine import Actor
 from .ratings import record_press
+from .store_health import is_store_outage
 
 logger = logging.getLogger(__name__)
 
@@ -38,11 +39,16 @@ def guarded(handler):
             raise
         except QmsError as err:
             return err.to_json()
-        except Exception:  # noqa: BLE001 - logged with its traceback, answered as an error
-            logger.exception("socket handler %s failed (sid=%s)", handler.__name__, request.sid)
+        except Exception as err:  # noqa: BLE001 - logged (a store outage once per change), answered as an error
+            if is_store_outage(err):
+                reason = current_app.extensions["qms"].health.failed(err)
+                code, message = "store_unavailable", f"The queue store is unavailable ({reason}); try again shortly."
+            else:
+                logger.exception("socket handler %s failed (sid=%s)", handler.__name__, request.sid)
+                code, message = "internal_error", "Internal error."
             if handler.__name__ == "on_connect":
-                raise ConnectionRefusedError("internal_error") from None
-            return {"error": {"code": "internal_error", "message": "Internal error."}}
+                raise ConnectionRefusedError(code) from None
+            return {"error": {"code": code, "message": message}}
 
     return wrapper
 

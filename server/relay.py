@@ -27,7 +27,8 @@ logger = logging.getLogger(__name__)
 BLOCK_MS = 1000
 BRIEF = ("id", "number", "label", "field", "priority", "state", "counter", "target_counter", "recalls",
          "transfers", "called_at", "started_at", "rating")
-MAX_BACKOFF = 60.0
+# Short: after Redis comes back, the screens must be live again within seconds.
+MAX_BACKOFF = 5.0
 
 
 def public_event(site: SiteConfig, fields: dict[str, str]) -> dict[str, Any]:
@@ -55,8 +56,9 @@ def public_event(site: SiteConfig, fields: dict[str, str]) -> dict[str, Any]:
 class EventRelay:
     """One background reader per process; ``emit(event_name, payload, room)`` sends locally."""
 
-    def __init__(self, client: redis.Redis, config: Config, keys: dict[str, Keys], emit, sleep):
+    def __init__(self, client: redis.Redis, config: Config, keys: dict[str, Keys], emit, sleep, health=None):
         self.client = client
+        self.health = health
         self.config = config
         self.keys = keys
         self.emit = emit
@@ -83,12 +85,14 @@ class EventRelay:
 
     def run(self) -> None:
         """Read and push until stopped; never dies on an error, only waits and retries."""
-        backoff = 1.0
+        backoff = 0.5
         while not self._stop.is_set():
             try:
                 self._start_positions()
                 replies = self.client.xread(dict(self.last_ids), block=BLOCK_MS, count=500)
-                backoff = 1.0
+                backoff = 0.5
+                if self.health is not None:
+                    self.health.ok(wrote=False)
                 for stream, entries in replies or []:
                     stream = stream.decode() if isinstance(stream, bytes) else stream
                     for entry_id, raw in entries:
@@ -97,7 +101,10 @@ class EventRelay:
             except redis.RedisError as err:
                 if self._stop.is_set():
                     break
-                logger.warning("event relay: Redis unavailable (%s); retrying in %.0f s", err, backoff)
+                if self.health is not None:
+                    self.health.failed(err)  # logged there, once per change of state
+                else:
+                    logger.warning("event relay: Redis unavailable (%s); retrying in %.1f s", err, backoff)
                 self.sleep(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF)
             except Exception:  # noqa: BLE001 - a bad entry must not stop the displays

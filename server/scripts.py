@@ -16,6 +16,7 @@ import redis
 logger = logging.getLogger(__name__)
 
 PRELUDE = "_prelude.lua"
+READS_ONLY = "-- reads only"
 
 
 class Scripts:
@@ -23,13 +24,18 @@ class Scripts:
 
     def __init__(self, client: redis.Redis):
         self.client = client
+        # Told each time Redis ran a script (wrote=False for one that only reads): the store is up.
+        self.on_success = lambda wrote: None
         folder = resources.files("server") / "lua"
         prelude = (folder / PRELUDE).read_text(encoding="utf-8")
         self._scripts = {}
+        self.read_only: set[str] = set()  # scripts whose header says "-- reads only"
         for entry in sorted(folder.iterdir(), key=lambda p: p.name):
             if entry.name.endswith(".lua") and entry.name != PRELUDE:
-                source = prelude + "\n" + entry.read_text(encoding="utf-8")
-                self._scripts[entry.name[:-4]] = client.register_script(source)
+                text = entry.read_text(encoding="utf-8")
+                self._scripts[entry.name[:-4]] = client.register_script(prelude + "\n" + text)
+                if READS_ONLY in text.split("\nlocal", 1)[0]:
+                    self.read_only.add(entry.name[:-4])
         logger.debug("registered %d Lua scripts", len(self._scripts))
 
     @property
@@ -39,6 +45,7 @@ class Scripts:
     def run(self, name: str, keys: Sequence[str], args: Sequence[Any]) -> dict:
         """Run one script; its JSON answer is returned as a dict (errors are in ``error``)."""
         raw = self._scripts[name](keys=list(keys), args=[_arg(a) for a in args])
+        self.on_success(name not in self.read_only)
         return json.loads(raw)
 
 
