@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask import current_app, request
 from flask_socketio import Namespace, join_room
@@ -58,6 +58,7 @@ class Connection:
     site: str
     actor: Actor | None
     ticket_id: str | None = None
+    rooms: set[str] = field(default_factory=set)
 
 
 class LiveNamespace(Namespace):
@@ -92,21 +93,21 @@ class LiveNamespace(Namespace):
             raise ConnectionRefusedError(err.code) from None
         conn = Connection(site.id, actor, ticket_id)
         self.connections[request.sid] = conn
-        join_room(f"site:{site.id}")
+        rooms = {f"site:{site.id}"}
         if ticket_id:
-            join_room(f"ticket:{site.id}:{ticket_id}")
+            rooms.add(f"ticket:{site.id}:{ticket_id}")
         elif actor.kind == "officer" and actor.counter is not None:
-            join_room(f"counter:{site.id}:{actor.counter}")
+            rooms.add(f"counter:{site.id}:{actor.counter}")
         elif actor.kind != "officer":
-            join_room(f"{actor.kind}:{site.id}:{actor.id}")
+            rooms.add(f"{actor.kind}:{site.id}:{actor.id}")
             if actor.kind == "agent":
                 self.svc.devices.agent_seen(site.id, actor.id)
         if actor is not None and (actor.is_admin or actor.kind == "agent"):
-            join_room(f"monitor:{site.id}")
+            rooms.add(f"monitor:{site.id}")
         logger.info("socket connect sid=%s site=%s who=%s", request.sid, site.id,
                     actor.label if actor else f"phone:{ticket_id}")
-        # Joined first, then the snapshot: nothing can fall between the two.
-        self._send_snapshot(self._snapshot(conn, lists=False))
+        conn.rooms = rooms
+        self._send_snapshot(conn, self._snapshot(conn, lists=False), join=rooms)
 
     def on_disconnect(self, *args):
         conn = self.connections.pop(request.sid, None)
@@ -114,10 +115,16 @@ class LiveNamespace(Namespace):
             self.svc.devices.agent_gone(conn.site, conn.actor.id)
             logger.info("agent %s disconnected", conn.actor.id)
 
-    def _send_snapshot(self, snap: dict) -> None:
-        """To this client only, straight from this process (it is connected here): no trip
-        through the message queue for every (re)connecting screen."""
-        self.socketio.emit("snapshot", snap, to=request.sid, namespace=self.namespace, ignore_queue=True)
+    def _send_snapshot(self, conn: Connection, snap: dict, join: set[str] = frozenset()) -> None:
+        """To this client only, straight from this process (it is connected here), then the
+        updates already pushed after that snapshot was read: the client sees the snapshot
+        first and every later update once, in order, whatever the relay did meanwhile."""
+        with self.svc.relay.joining(conn.site, snap["seq"], conn.rooms) as missed:
+            for room in join:
+                join_room(room)
+            self.socketio.emit("snapshot", snap, to=request.sid, namespace=self.namespace, ignore_queue=True)
+            for name, payload in missed:
+                self.socketio.emit(name, payload, to=request.sid, namespace=self.namespace, ignore_queue=True)
 
     def _snapshot(self, conn: Connection, lists: bool) -> dict:
         snap = self.svc.engine.snapshot(conn.site, with_lists=lists)
@@ -135,7 +142,7 @@ class LiveNamespace(Namespace):
         if lists and (conn.actor is None or conn.actor.kind != "officer"):
             lists = False
         snap = self._snapshot(conn, lists)
-        self._send_snapshot(snap)
+        self._send_snapshot(conn, snap)
         return {"ok": True, "seq": snap["seq"]}
 
     @guarded

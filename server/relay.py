@@ -12,7 +12,9 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from typing import Any
+from collections import deque
+from contextlib import contextmanager
+from typing import Any, Iterator
 
 import redis
 
@@ -29,6 +31,9 @@ BRIEF = ("id", "number", "label", "field", "priority", "state", "counter", "targ
          "transfers", "called_at", "started_at", "rating")
 # Short: after Redis comes back, the screens must be live again within seconds.
 MAX_BACKOFF = 5.0
+# Pushed events kept per site, for a screen that connects while they go out (a snapshot
+# read takes milliseconds; this covers minutes of a peak).
+RECENT = 2000
 
 
 def public_event(site: SiteConfig, fields: dict[str, str]) -> dict[str, Any]:
@@ -67,6 +72,10 @@ class EventRelay:
         self._streams = {keys[sid].events: sid for sid in config.sites}
         self.last_ids: dict[str, str] = {}
         self.delivered = 0
+        # Held while events go out, and while a screen joins its rooms and gets its snapshot:
+        # nothing newer than a screen's snapshot can reach it before the snapshot.
+        self._sending = threading.Lock()
+        self._recent: dict[str, deque] = {sid: deque(maxlen=RECENT) for sid in config.sites}
 
     def stop(self) -> None:
         self._stop.set()
@@ -112,6 +121,16 @@ class EventRelay:
                 self.sleep(backoff)
         logger.info("event relay stopped")
 
+    @contextmanager
+    def joining(self, site_id: str, after_seq: int, rooms: set[str]) -> Iterator[list[tuple[str, dict]]]:
+        """For a screen that joins ``rooms`` with a snapshot current to ``after_seq``: while
+        the block runs no event goes out, and it gets the (event, payload) pairs already
+        pushed to those rooms after that snapshot, to send right after it, in order. Those
+        went out before the screen was in the rooms; later ones reach it the usual way."""
+        with self._sending:
+            yield [(name, payload) for seq, name, payload, room in self._recent.get(site_id, ())
+                   if seq > after_seq and room in rooms]
+
     def _deliver(self, site_id: str, raw: dict) -> None:
         fields = {k.decode() if isinstance(k, bytes) else k: v.decode() if isinstance(v, bytes) else v
                   for k, v in raw.items()}
@@ -121,11 +140,16 @@ class EventRelay:
         if ticket:
             # The whole site gets the ticket's essentials (one message to every screen of the
             # hall: small is fast); its own phone page gets all of it.
-            self.emit("update", {**event, "ticket": {k: ticket[k] for k in BRIEF if k in ticket}}, f"site:{site_id}")
-            self.emit("ticket_update", event, f"ticket:{site_id}:{ticket['id']}")
+            out = [("update", {**event, "ticket": {k: ticket[k] for k in BRIEF if k in ticket}}, f"site:{site_id}"),
+                   ("ticket_update", event, f"ticket:{site_id}:{ticket['id']}")]
         else:
-            self.emit("update", event, f"site:{site_id}")
+            out = [("update", event, f"site:{site_id}")]
         counter = event.get("counter")
         if isinstance(counter, int):
-            self.emit("counter_update", event, f"counter:{site_id}:{counter}")
+            out.append(("counter_update", event, f"counter:{site_id}:{counter}"))
+        recent = self._recent[site_id]
+        with self._sending:
+            for name, payload, room in out:
+                self.emit(name, payload, room)
+                recent.append((event["seq"], name, payload, room))
         self.delivered += 1

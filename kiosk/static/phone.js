@@ -54,7 +54,10 @@
     });
     new QMS.Live({
       auth: {site: cfg.site, ticket_token: cfg.token},
-      onSnapshot: (snap) => { if (snap.ticket) { state.ticket = snap.ticket; render(); } },
+      onSnapshot: (snap) => {
+        state.ticketSeq = snap.seq;
+        if (snap.ticket) { state.ticket = snap.ticket; render(); }
+      },
       onUpdate: (event) => {
         // Any change of my field (or of me) can move my place: ask for my ticket again.
         if ((event.ticket && event.ticket.id === state.ticket.id) || (event.waiting && event.waiting[state.ticket.field])) later();
@@ -64,7 +67,13 @@
         $("connection").classList.toggle("offline", !online);
       },
       events: {
-        ticket_update: (event) => { state.ticket = Object.assign({}, state.ticket, event.ticket); render(); later(); },
+        ticket_update: (event) => {
+          if (event.seq <= (state.ticketSeq || 0)) return;  // already in the snapshot
+          state.ticketSeq = event.seq;
+          state.ticket = Object.assign({}, state.ticket, event.ticket);
+          render();
+          later();
+        },
       },
     });
   }

@@ -61,14 +61,17 @@
 
   /**
    * Live state of a site: a snapshot on (re)connect, then updates applied strictly in
-   * sequence; a gap makes it ask for a new snapshot. Callbacks: onSnapshot(snapshot),
-   * onUpdate(event), onStatus(online), and any extra {eventName: handler}.
+   * sequence; a gap makes it ask for a new snapshot. Updates that arrive while a snapshot is
+   * awaited are kept, and those newer than the snapshot are applied after it. Callbacks:
+   * onSnapshot(snapshot), onUpdate(event), onStatus(online), and any extra {eventName: handler}.
    */
   class Live {
     constructor(options) {
       this.options = options;
       this.seq = null;
       this.resyncs = 0;
+      this.awaiting = true;   // a snapshot is on its way (connect, reconnect, resync)
+      this.early = [];        // updates received meanwhile
       this.socket = io({
         auth: options.auth,
         transports: ["websocket", "polling"],
@@ -77,17 +80,33 @@
         timeout: 4000,
       });
       this.socket.on("connect", () => options.onStatus && options.onStatus(true));
-      this.socket.on("disconnect", () => options.onStatus && options.onStatus(false));
-      this.socket.on("connect_error", (err) => options.onStatus && options.onStatus(false, err && err.message));
+      this.socket.on("disconnect", () => {
+        this.awaiting = true;  // the server sends a snapshot when it reconnects
+        this.early = [];
+        options.onStatus && options.onStatus(false);
+      });
+      this.socket.on("connect_error", (err) => {
+        options.onStatus && options.onStatus(false, err && err.message);
+        // Refused by the server (its store away, say): socket.io does not try again by itself.
+        if (!this.socket.active) setTimeout(() => this.socket.connect(), 3000);
+      });
       this.socket.on("snapshot", (snap) => {
         this.seq = snap.seq;
+        this.awaiting = false;
+        const early = this.early.sort((a, b) => a.seq - b.seq);
+        this.early = [];
         options.onSnapshot && options.onSnapshot(snap);
+        early.forEach((event) => this._update(event));
       });
       this.socket.on("update", (event) => this._update(event));
       Object.entries(options.events || {}).forEach(([name, handler]) => this.socket.on(name, handler));
     }
 
     _update(event) {
+      if (this.awaiting) {
+        if (this.early.length < 1000) this.early.push(event);
+        return;
+      }
       if (this.seq === null || event.seq <= this.seq) return;
       if (event.seq !== this.seq + 1) {
         this.resync();
@@ -100,7 +119,11 @@
     /** Ask for a new snapshot (after a gap, or when a screen wants fresh figures). */
     resync() {
       this.resyncs += 1;
-      this.socket.emit("snapshot", this.options.snapshotRequest || {});
+      this.awaiting = true;
+      this.socket.timeout(8000).emit("snapshot", this.options.snapshotRequest || {}, (err, answer) => {
+        // No snapshot is coming: ask again a little later, keeping what arrives meanwhile.
+        if ((err || !answer || answer.error) && this.socket.connected) setTimeout(() => this.resync(), 2000);
+      });
     }
 
     /** Send an event and wait for the server's answer. */
