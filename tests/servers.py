@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import requests
@@ -62,6 +63,19 @@ class ServerProcess:
                 self.proc.wait()
         self._log.close()
         return self.proc.returncode
+
+
+@contextmanager
+def running(path: Path, count: int):
+    """``count`` `qms serve` processes on one config (one Redis), all ready; stopped after."""
+    servers = [ServerProcess(path) for _ in range(count)]
+    try:
+        for s in servers:
+            s.wait_ready()
+        yield servers
+    finally:
+        for s in servers:
+            s.stop()
 
 
 def write_config(tmp_path: Path, document: dict, *, redis_url: str | None) -> Path:

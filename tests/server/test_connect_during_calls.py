@@ -13,7 +13,7 @@ import requests
 from hardware.ordered_client import OrderedClient
 
 from ..hall import DISPLAY_TOKEN, KIOSK_TOKEN, PASSWORD
-from ..servers import ServerProcess, write_config
+from ..servers import running, write_config
 from .test_concurrency import N_COUNTERS, busy_hall_document
 
 SCREENS = 40
@@ -45,14 +45,8 @@ class Screen:
 @pytest.fixture
 def two_servers(tmp_path, prefix, redis_url):
     path = write_config(tmp_path, busy_hall_document(prefix), redis_url=redis_url)
-    servers = [ServerProcess(path) for _ in range(2)]
-    try:
-        for s in servers:
-            s.wait_ready()
+    with running(path, 2) as servers:
         yield servers
-    finally:
-        for s in servers:
-            s.stop()
 
 
 def test_forty_screens_connecting_during_calls_miss_nothing(two_servers, redis_url, prefix):

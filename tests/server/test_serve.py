@@ -16,21 +16,15 @@ from hardware.ordered_client import OrderedClient
 
 from ..hall import DISPLAY_TOKEN, KIOSK_B_TOKEN, KIOSK_TOKEN, PASSWORD, hall_document
 from ..helpers import wait_until
-from ..servers import ServerProcess, write_config
+from ..servers import ServerProcess, running, write_config
 from .test_concurrency import N_COUNTERS, busy_hall_document
 
 
 @pytest.fixture
 def three_servers(tmp_path, prefix, redis_url):
     path = write_config(tmp_path, busy_hall_document(prefix), redis_url=redis_url)
-    servers = [ServerProcess(path) for _ in range(3)]
-    try:
-        for s in servers:
-            s.wait_ready()
+    with running(path, 3) as servers:
         yield servers
-    finally:
-        for s in servers:
-            s.stop()
 
 
 class Display:
