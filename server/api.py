@@ -56,7 +56,10 @@ def request_json() -> Any:
         return {}
     if not request.is_json:
         raise BadRequest("Send the body as JSON (Content-Type: application/json).", code="not_json")
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # nested thousands deep: no request of ours is
+        raise BadRequest("The body is nested too deeply.", code="malformed_json") from None
     if data is None:
         raise BadRequest("The body is not valid JSON.", code="malformed_json")
     return data

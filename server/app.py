@@ -1,6 +1,7 @@
 """The central server: the app factory is the one place that wires the parts together."""
 from __future__ import annotations
 
+import io
 import logging
 import os
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ from flask_socketio import SocketIO
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 from sqlalchemy.engine import Engine
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .archive_schema import open_archive
@@ -112,6 +113,7 @@ def create_app(config: Config | None = None, *, redis_url: str | None = None, cl
         # nginx tells the client's address and scheme (QR links, secure cookies); trust one hop.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
     app.config["MAX_CONTENT_LENGTH"] = config.server.max_body_bytes
+    app.wsgi_app = _ChunkedInput(app.wsgi_app, config.server.max_body_bytes)
     app.json.ensure_ascii = False
     app.json.sort_keys = False
 
@@ -170,6 +172,44 @@ def create_app(config: Config | None = None, *, redis_url: str | None = None, cl
     return app
 
 
+class _ChunkedInput:
+    """eventlet's server decodes a chunked body but does not say it ends by itself, so
+    Werkzeug, seeing no Content-Length, reads it as empty. Saying so lets Werkzeug read it;
+    Werkzeug then applies no size limit to it, so the body is capped here (413 past it)."""
+
+    def __init__(self, wsgi_app, max_bytes: int):
+        self.wsgi_app = wsgi_app
+        self.max_bytes = max_bytes
+
+    def __call__(self, environ, start_response):
+        if "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower() and not environ.get("CONTENT_LENGTH"):
+            environ["wsgi.input_terminated"] = True
+            environ["wsgi.input"] = _CappedInput(environ["wsgi.input"], self.max_bytes)
+        return self.wsgi_app(environ, start_response)
+
+
+class _CappedInput(io.RawIOBase):
+    """A request body that raises 413 once more than ``max_bytes`` come (Werkzeug's own
+    LimitedStream stops at the limit silently, which would cut a long body short)."""
+
+    def __init__(self, stream, max_bytes: int):
+        super().__init__()
+        self.stream, self.max_bytes, self.count = stream, max_bytes, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = self.stream.read(min(len(buffer), self.max_bytes + 1 - self.count))
+        self.count += len(data)
+        if self.count == self.max_bytes and data:
+            self.count += len(self.stream.read(1))  # at the limit: one more byte means too long
+        if self.count > self.max_bytes:
+            raise RequestEntityTooLarge()
+        buffer[:len(data)] = data
+        return len(data)
+
+
 def queue_store_client(url: str) -> redis.Redis:
     """The client that runs queue scripts.
 
@@ -207,7 +247,8 @@ def _register_error_handlers(app: Flask) -> None:
             if err.code == 404:
                 return render_template("error.html", message=translate(g.get("lang", "vi"), "error.not_found")), 404
             return err
-        code = (err.name or "error").lower().replace(" ", "_")
+        # 413 is named as openapi.yaml and PayloadTooLarge name it (RFC 9110 calls it "Content Too Large").
+        code = "payload_too_large" if err.code == 413 else (err.name or "error").lower().replace(" ", "_")
         return jsonify({"error": {"code": code, "message": err.description}}), err.code
 
     @app.errorhandler(redis.RedisError)

@@ -21,6 +21,8 @@ def record_press(engine: QueueEngine, site_id: str, actor: Actor, params) -> dic
             raise BadRequest("pressed_at is not an ISO 8601 time.", code="bad_pressed_at") from None
         if pressed_at.tzinfo is None:
             raise BadRequest("pressed_at needs its time zone.", code="bad_pressed_at")
+        if not 2000 <= pressed_at.year <= 2099:  # year 1 or 9999 overflow once shifted to UTC
+            raise BadRequest("pressed_at is not a time of this century.", code="bad_pressed_at")
     device = body.get("device") or ""
     site = engine.site(site_id)
     if device and (device not in site.devices or site.devices[device].kind != "rating_panel"):

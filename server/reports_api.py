@@ -25,14 +25,20 @@ def _leader(site_id: str):
     return site
 
 
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
+
+
 def _date(name: str, default: date | None) -> date | None:
     raw = request.args.get(name)
     if raw is None:
         return default
     try:
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except ValueError:
         raise BadRequest(f"{name} must be a date YYYY-MM-DD.", code="bad_period") from None
+    if not FIRST_DAY <= day <= LAST_DAY:  # a year 9999 week would overflow the date type
+        raise BadRequest(f"{name} must be between {FIRST_DAY} and {LAST_DAY}.", code="bad_period")
+    return day
 
 
 def build_report(site) -> dict:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from ..hall import DISPLAY_TOKEN, KIOSK_TOKEN
+from ..hall import AGENT_TOKEN, DISPLAY_TOKEN, KIOSK_TOKEN
 
 # Counters of refused attempts are meant to change on a refusal; sessions are touched on use.
 BOOKKEEPING = (b":rate:", b":loginfail:", b":pinfail:", b":sess:")
@@ -24,6 +24,7 @@ def busy_hall(api):
     api.login(2)
     api.act(1, "call-next")
     api.act(1, "start")
+    api.login_admin()
     return api
 
 
@@ -48,7 +49,28 @@ CASES = [
     ("not JSON at all", lambda a: raw_post(a, "/tickets", b"field=TP", "application/x-www-form-urlencoded"),
      400, "not_json"),
     ("oversized body", lambda a: raw_post(a, "/tickets", b'{"field": "' + b"T" * 70000 + b'"}'),
-     413, "request_entity_too_large"),
+     413, "payload_too_large"),
+    ("deeply nested JSON", lambda a: raw_post(a, "/tickets", b'{"field": ' + b"[" * 5000 + b"]" * 5000 + b"}"),
+     400, "malformed_json"),
+    ("a lone surrogate in a pause reason", lambda a: raw_post(a, "/counters/2/pause", b'{"reason": "Ngh\\udc80"}',
+                                                              token=a.tokens[2]), 400, "bad_text"),
+    ("a lone surrogate in a cancel reason", lambda a: raw_post(a, "/tickets/20261123-2/cancel",
+                                                               b'{"reason": "\\ud800x"}', token=a.tokens[1]),
+     400, "bad_text"),
+    ("a lone surrogate in a username", lambda a: raw_post(a, "/login", b'{"username": "cb\\udfff", "password": "x"}',
+                                                          token=None), 400, "bad_text"),
+    ("a press in year 1", lambda a: a.post("/ratings", {"counter": 1, "level": 3, "press_id": "panel-1-aaaaaaaa",
+                                                        "pressed_at": "0001-01-01T00:00:00+07:00"}, AGENT_TOKEN),
+     400, "bad_pressed_at"),
+    ("a press in year 9999", lambda a: a.post("/ratings", {"counter": 1, "level": 3, "press_id": "panel-1-bbbbbbbb",
+                                                           "pressed_at": "9999-12-31T23:59:59-07:00"}, AGENT_TOKEN),
+     400, "bad_pressed_at"),
+    ("a report for 9999-12-31", lambda a: a.get("/reports?period=day&date=9999-12-31", a.tokens["admin"]),
+     400, "bad_period"),
+    ("a report for year 1", lambda a: a.get("/reports?period=week&date=0001-01-01", a.tokens["admin"]),
+     400, "bad_period"),
+    ("a custom report to 9999", lambda a: a.get("/reports?period=custom&from=2026-01-01&to=9999-12-31",
+                                                a.tokens["admin"]), 400, "bad_period"),
     ("no credentials", lambda a: a.client.application.test_client().post(a.url("/tickets"), json={"field": "TP"}),
      401, "unauthorized"),
     ("unknown token", lambda a: a.post("/tickets", {"field": "TP"}, "no-such-token-at-all"), 401, "bad_token"),

@@ -222,3 +222,20 @@ def test_the_same_code_serves_in_threading_mode(tmp_path, prefix, redis_url):
         assert "async_mode=threading" in server.log()
     finally:
         server.stop()
+
+
+def test_a_chunked_body_is_read(tmp_path, prefix, redis_url):
+    """A client that streams its body (Transfer-Encoding: chunked, no Content-Length) is
+    served like any other, and a chunked body over the limit is refused as too large."""
+    server = ServerProcess(write_config(tmp_path, hall_document(prefix), redis_url=redis_url)).wait_ready()
+    headers = {"Authorization": f"Bearer {KIOSK_TOKEN}", "Content-Type": "application/json"}
+    try:
+        r = requests.post(f"{server.url}/api/v1/sites/hcc/tickets", headers=headers, timeout=10,
+                          data=(part for part in (b'{"field":', b' "TP"}')))
+        assert r.status_code == 201, r.text
+        assert r.json()["label"] == "1001"
+        r = requests.post(f"{server.url}/api/v1/sites/hcc/tickets", headers=headers, timeout=10,
+                          data=(b'{"field": "' + b"T" * 4096 if i == 0 else b"T" * 4096 for i in range(40)))
+        assert r.status_code == 413 and r.json()["error"]["code"] == "payload_too_large", r.text
+    finally:
+        server.stop()
