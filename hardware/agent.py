@@ -22,7 +22,7 @@ from .ordered_client import OrderedClient
 from .panel_readers import AsciiPanelReader, Rs485Bus
 from .printers import PrinterError, printer_for
 from .spool import PressSpool
-from .ticket_image import TicketText, render
+from .ticket_image import TicketText, layout
 
 logger = logging.getLogger(__name__)
 
@@ -167,8 +167,11 @@ class DeviceAgent:
             detail = f"no printer {job.get('device')!r} here"
         else:
             try:
-                image = render(TicketText.from_json(job["ticket"]), device.options.get("paper", 80))
-                printer_for(device.url, device.options.get("baudrate", 19200)).print_job(escpos.ticket_job(image))
+                image, coarse = layout(TicketText.from_json(job["ticket"]), device.options.get("paper", 80))
+                if device.options.get("raster", "compact") == "full":
+                    coarse = ()
+                printer_for(device.url, device.options.get("baudrate", 19200)).print_job(
+                    escpos.ticket_job(image, coarse))
                 status = "printed"
             except PrinterError as err:
                 status = {PrinterState.PAPER_OUT: "paper_out", PrinterState.OFFLINE: "offline"}.get(err.state, "failed")

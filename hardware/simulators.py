@@ -184,22 +184,68 @@ class LedDisplaySimulator:
         self.pty.unplug()
 
 
-class VirtualNetworkPrinter:
-    """A raw-TCP (port 9100 style) ESC/POS printer: answers status questions and keeps each
-    job as an image (and, with ``out_dir``, as a PNG file)."""
+class PrinterMechanism:
+    """What a simulated ESC/POS printer does with the bytes it gets, whatever the line:
+    answers status questions, and keeps each job as an image (and PNG, with ``out_dir``)."""
 
     READY = 0x12
     PAPER_END = 0x60
     OFFLINE = 0x08
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, out_dir: str | Path | None = None):
-        self.server = socket.create_server((host, port))
-        self.host, self.port = self.server.getsockname()[:2]
+    def __init__(self, out_dir: str | Path | None = None, width: int | None = None):
         self.out_dir = Path(out_dir) if out_dir else None
+        self.width = width
         self.paper_out = False
         self.offline = False
         self.printouts: list[raster_decode.Printout] = []
         self.images: list[Image.Image] = []
+
+    def answer(self, data: bytearray) -> bytes:
+        """Answers to the DLE EOT n questions at the front of ``data`` (removed from it), as
+        soon as they arrive: the sender waits for them. Inside a job (after ESC @) those
+        bytes may be raster data, so only the part before it is read."""
+        answers = bytearray()
+        while True:
+            job_start = data.find(b"\x1b@")
+            at = data.find(b"\x10\x04", 0, job_start if job_start >= 0 else len(data))
+            if at < 0 or at + 2 >= len(data):
+                return bytes(answers)
+            n = data[at + 2]
+            answers.append(self.READY | (self.OFFLINE if self.offline and n == 1 else 0)
+                           | (self.PAPER_END if self.paper_out and n == 4 else 0))
+            del data[at:at + 3]
+
+    def keep(self, data: bytes) -> None:
+        """One job's bytes, printed."""
+        if not bytes(data).strip(b"\x1b@"):
+            return
+        printout = raster_decode.decode(bytes(data))
+        self.printouts.append(printout)
+        image = printout.image(self.width)
+        self.images.append(image)
+        if self.out_dir:
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+            path = self.out_dir / f"ticket-{len(self.images):04d}.png"
+            image.save(path)
+            logger.info("virtual printer: printed %s", path)
+
+    def wait_for_jobs(self, count: int, timeout: float = 10.0) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if len(self.images) >= count:
+                return True
+            time.sleep(0.02)
+        return False
+
+
+class VirtualNetworkPrinter:
+    """A raw-TCP (port 9100 style) ESC/POS printer (80 mm unless ``width`` says otherwise)."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, out_dir: str | Path | None = None,
+                 width: int = 576):
+        self.server = socket.create_server((host, port))
+        self.host, self.port = self.server.getsockname()[:2]
+        self.status = PrinterMechanism(out_dir, width)
         self.stop_event = threading.Event()
         self.thread = threading.Thread(target=self._serve, daemon=True, name="printer-sim")
         self.thread.start()
@@ -231,40 +277,87 @@ class VirtualNetworkPrinter:
             if not chunk:
                 break
             data += chunk
-            # Answer DLE EOT n as soon as it arrives (the sender waits for it); inside the
-            # job (after ESC @) those bytes may be raster data, so only the prefix is read.
-            while True:
-                job_start = data.find(b"\x1b@")
-                at = data.find(b"\x10\x04", 0, job_start if job_start >= 0 else len(data))
-                if at < 0 or at + 2 >= len(data):
-                    break
-                n = data[at + 2]
-                answer = self.READY | (self.OFFLINE if self.offline and n == 1 else 0) \
-                    | (self.PAPER_END if self.paper_out and n == 4 else 0)
-                conn.sendall(bytes([answer]))
-                del data[at:at + 3]
-        if not data.strip(b"\x1b@"):
-            return
-        printout = raster_decode.decode(bytes(data))
-        self.printouts.append(printout)
-        image = printout.image()
-        self.images.append(image)
-        if self.out_dir:
-            self.out_dir.mkdir(parents=True, exist_ok=True)
-            path = self.out_dir / f"ticket-{len(self.images):04d}.png"
-            image.save(path)
-            logger.info("virtual printer: printed %s", path)
+            conn.sendall(self.status.answer(data))
+        self.status.keep(data)
+    @property
+    def printouts(self) -> list[raster_decode.Printout]:
+        return self.status.printouts
+
+    @property
+    def images(self) -> list[Image.Image]:
+        return self.status.images
+
+    @property
+    def paper_out(self) -> bool:
+        return self.status.paper_out
+
+    @paper_out.setter
+    def paper_out(self, value: bool) -> None:
+        self.status.paper_out = value
 
     def wait_for_jobs(self, count: int, timeout: float = 10.0) -> bool:
         """True once ``count`` jobs were printed (a job is complete when the sender hangs up)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if len(self.images) >= count:
-                return True
-            time.sleep(0.02)
-        return False
+        return self.status.wait_for_jobs(count, timeout)
 
     def close(self) -> None:
         self.stop_event.set()
         self.server.close()
         self.thread.join(timeout=2)
+
+
+class SerialPrinterSimulator:
+    """An ESC/POS printer on a pseudo-terminal that takes bytes no faster than its line
+    (``baudrate``, 8N1: ten bits a byte), so a sender meets the real time a ticket takes.
+    Jobs are read one after another, as the printer's parser would."""
+
+    def __init__(self, baudrate: int = 19200, link: str | Path | None = None, out_dir: str | Path | None = None,
+                 width: int = 576):
+        self.pty = PseudoTerminal(link)
+        self.bytes_per_second = baudrate / 10
+        self.status = PrinterMechanism(out_dir, width)
+        self.received = 0
+        self.stop_event = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True, name="serial-printer-sim")
+        self.thread.start()
+
+    @property
+    def path(self) -> str:
+        return self.pty.path
+
+    def _serve(self) -> None:
+        data = bytearray()
+        tick = 0.02
+        while not self.stop_event.is_set():
+            started = time.monotonic()
+            budget = max(1, int(self.bytes_per_second * tick))
+            chunk = b""
+            if self.pty.master is not None:
+                ready, _, _ = select.select([self.pty.master], [], [], tick)
+                if ready:
+                    try:
+                        chunk = os.read(self.pty.master, budget)
+                    except OSError:
+                        chunk = b""
+            if chunk:
+                self.received += len(chunk)
+                data += chunk
+            while data:
+                answers = self.status.answer(data)
+                if answers:
+                    self.pty.write(answers)
+                try:
+                    end = raster_decode.job_end(bytes(data))
+                except raster_decode.EscPosError:
+                    logger.exception("serial printer simulator: unreadable bytes, dropped")
+                    data.clear()
+                    break
+                if end is None:
+                    break
+                self.status.keep(bytes(data[:end]))
+                del data[:end]
+            time.sleep(max(0.0, tick - (time.monotonic() - started)))  # the line's pace
+
+    def close(self) -> None:
+        self.stop_event.set()
+        self.thread.join(timeout=2)
+        self.pty.unplug()

@@ -139,7 +139,7 @@ def _options(node: Node, kind: str | None, kiosk_ids: set[str], ratings: RatingC
         return {"model": model, "baudrate": m.int("baudrate", 9600, minimum=1200, maximum=115200),
                 "keys": clean, "address": address}
     if kind == "printer":
-        m = node.mapping(["paper", "kiosk", "baudrate"])
+        m = node.mapping(["paper", "kiosk", "baudrate", "raster"])
         if m is None:
             return {}
         kiosk = m.str("kiosk", required=True)
@@ -149,7 +149,13 @@ def _options(node: Node, kind: str | None, kiosk_ids: set[str], ratings: RatingC
         if paper not in (58, 80):
             m.node("paper").error(f"paper is 58 or 80 (mm), not {paper!r}")
             paper = 80
-        return {"paper": paper, "kiosk": kiosk, "baudrate": m.int("baudrate", 19200, minimum=1200, maximum=115200)}
+        raster = m.str("raster", "compact")
+        if raster not in ("compact", "full"):
+            m.node("raster").error(f"raster is compact (large parts at half resolution, a quarter of the bytes) "
+                                   f"or full (every dot sent), not {raster!r}")
+            raster = "compact"
+        return {"paper": paper, "kiosk": kiosk, "raster": raster,
+                "baudrate": m.int("baudrate", 19200, minimum=1200, maximum=115200)}
     if kind == "led_display":
         m = node.mapping(["address", "baudrate", "digits"])
         if m is None:

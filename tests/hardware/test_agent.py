@@ -8,6 +8,7 @@ import pytest
 import requests
 from PIL import ImageChops
 
+from hardware import escpos
 from hardware.agent import DeviceAgent
 from hardware.ordered_client import OrderedClient
 from hardware.simulators import (
@@ -16,7 +17,7 @@ from hardware.simulators import (
     Rs485PanelSimulator,
     VirtualNetworkPrinter,
 )
-from hardware.ticket_image import TicketText, render
+from hardware.ticket_image import TicketText, layout
 from server.config import load_config, parse_config
 from server.devices import ticket_text
 
@@ -195,7 +196,8 @@ def test_the_kiosk_ticket_is_printed_and_the_kiosk_hears_how_it_went(rig):
         assert ticket["print"]["status"] == "printing"
         assert rig.printer.wait_for_jobs(1)
         site = parse_config(__import__("yaml").safe_load(rig.config_path.read_text())).sites["hcc"]
-        expected = render(TicketText.from_json(ticket_text(site, ticket, "vi")), 80)
+        # As printed: the large parts at half resolution, every dot doubled (raster: compact).
+        expected = escpos.as_printed(*layout(TicketText.from_json(ticket_text(site, ticket, "vi")), 80))
         assert ImageChops.difference(rig.printer.images[0].convert("L"), expected.convert("L")).getbbox() is None
         wait_until(lambda: results, what="the print result")
         assert results[0] == {"job": ticket["print"]["job"], "status": "printed"}
