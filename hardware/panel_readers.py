@@ -21,7 +21,10 @@ logger = logging.getLogger(__name__)
 OnPress = Callable[[str, int, datetime], None]
 REPLY_TIMEOUT = 0.15
 SILENT_AFTER = 3          # polls without an answer before a panel counts as offline
-SEQ_FORGET_SECONDS = 10   # a repeated sequence number after this long is a new press (panel restarted)
+# A sequence number not heard for this long, then heard again, is a new press (the panel
+# restarted and counts from 1 again). Counted from the last time it was heard: a press
+# resent at every poll while its acknowledgements are lost stays one press.
+SEQ_FORGET_SECONDS = 10
 
 
 class AsciiPanelReader(threading.Thread):
@@ -81,7 +84,8 @@ class Rs485Bus(threading.Thread):
             out[device.id] = {
                 "connected": bus.connected and mine.connected, "last_seen": mine.last_seen,
                 "reconnects": bus.reconnects, "last_error": bus.last_error,
-                "counts": {**mine.counts, "bus_broken_frames": self.parser.broken,
+                "counts": {**mine.counts, "bus_disconnects": bus.counts.get("disconnects", 0),
+                           "bus_broken_frames": self.parser.broken,
                            "bus_bad_checksum": self.parser.bad_checksum,
                            "bus_unknown_address": bus.counts.get("unknown_address", 0)},
             }
@@ -153,6 +157,7 @@ class Rs485Bus(threading.Thread):
             status.count("presses")
             self.on_press(device.id, level, datetime.now(timezone.utc))
         else:
+            self._last_seq[address] = (seq, now)
             status.count("repeats")
         # Acknowledge even a repeat or an unknown key, so the panel stops sending it.
         self.link.write(rs485.ack(address, seq))

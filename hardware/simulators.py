@@ -103,6 +103,8 @@ class Rs485PanelSimulator:
         self.seq = {a: 0 for a in addresses}
         self.polls = {a: 0 for a in addresses}
         self.drop_acks = drop_acks  # ignore this many ACKs, as if they were lost on the line
+        self.drop_acks_until = 0.0  # ...or every ACK until this time.monotonic()
+        self.acks_dropped = 0
         self.garbage_next: bytes = b""
         self.lock = threading.Lock()
         self.stop_event = threading.Event()
@@ -138,8 +140,9 @@ class Rs485PanelSimulator:
                         reply += rs485.key_press(frame.address, *queue[0]) if queue else rs485.nothing(frame.address)
                         self.pty.write(reply)
                     elif frame.command == "A":
-                        if self.drop_acks:
-                            self.drop_acks -= 1
+                        if self.drop_acks or time.monotonic() < self.drop_acks_until:
+                            self.drop_acks = max(0, self.drop_acks - 1)
+                            self.acks_dropped += 1
                             continue
                         queue = self.pending[frame.address]
                         if queue and queue[0][0] == int(frame.payload, 16):

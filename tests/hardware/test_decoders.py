@@ -73,3 +73,44 @@ def test_random_escpos_is_refused_cleanly(data):
         raster_decode.decode(data)
     except raster_decode.EscPosError:
         pass
+
+
+def test_a_press_resent_for_30_s_while_its_acks_are_lost_counts_once(tmp_path):
+    """The panel keeps sending an unacknowledged press at every poll. The window in which
+    its sequence number means "the same press" runs from the last time it was heard, so
+    however long the acknowledgements are lost it is one press, and the next visitor's
+    ticket does not get it."""
+    import threading
+    import time
+
+    from hardware.panel_readers import SEQ_FORGET_SECONDS, Rs485Bus
+    from hardware.simulators import Rs485PanelSimulator
+    from server.config import parse_config
+
+    from ..hall import hall_document
+
+    doc = hall_document("qmstest-bus")
+    sim = Rs485PanelSimulator([1], tmp_path / "bus")
+    doc["sites"][0]["devices"] = [{"id": "panel-2", "kind": "rating_panel", "url": sim.path, "counter": 2,
+                                   "agent": "agent-1", "options": {"model": "rs485", "address": 1}}]
+    device = parse_config(doc).sites["hcc"].devices["panel-2"]
+    presses, stop = [], threading.Event()
+    bus = Rs485Bus(sim.path, 9600, [device], lambda *press: presses.append(press), stop)
+    bus.start()
+    try:
+        lost_for = 3 * SEQ_FORGET_SECONDS
+        sim.drop_acks_until = time.monotonic() + lost_for
+        sim.press(1, "1")
+        time.sleep(lost_for + 1.0)
+        deadline = time.monotonic() + 5
+        while sim.waiting() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert sim.acks_dropped > 100 and sim.waiting() == 0  # resent all along, then acknowledged
+        assert len(presses) == 1, presses
+        counts = bus.statuses()["panel-2"]["counts"]
+        assert counts["presses"] == 1 and counts["repeats"] == sim.acks_dropped
+        assert "bus_disconnects" in counts
+    finally:
+        stop.set()
+        bus.join(timeout=3)
+        sim.close()
