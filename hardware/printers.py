@@ -10,12 +10,14 @@
 """
 from __future__ import annotations
 
+import io
 import logging
 import os
 import select
 import socket
 import subprocess
 import threading
+import time
 from pathlib import Path
 
 import serial
@@ -92,24 +94,49 @@ class Printer:
 
 class SerialPrinter(Printer):
     """A serial line takes baudrate / 10 bytes a second (8N1): a ticket of 15 KB needs 8 s
-    at 19200 baud. It is written in chunks, each given the time its bytes need (three times
-    over), so a slow line prints a whole ticket while a printer that stops taking data is
-    noticed within seconds."""
+    at 19200 baud. The job goes out as fast as the line (and the printer's flow control)
+    takes it, however long that is; what counts as a dead printer is one that takes no byte
+    at all for ``STALL_SECONDS``. A fixed timeout per write would either cut a slow line
+    short or wait too long for a dead printer."""
 
     can_answer = True
     CHUNK = 512
+    STALL_SECONDS = 5.0
 
     def __init__(self, url: str, baudrate: int = 19200):
         self.url, self.baudrate, self.port = url, baudrate, None
 
     def open(self) -> None:
         self.port = serial.serial_for_url(self.url, baudrate=self.baudrate, timeout=0.5,
-                                          write_timeout=max(2.0, self.CHUNK * 10 / self.baudrate * 3))
+                                          write_timeout=self.STALL_SECONDS)
 
     def _raw(self, data: bytes) -> None:
-        for start in range(0, len(data), self.CHUNK):
-            self.port.write(data[start:start + self.CHUNK])
+        try:
+            fd = self.port.fileno()  # a real or pseudo terminal (opened non-blocking by pyserial)
+        except (AttributeError, io.UnsupportedOperation, serial.SerialException):
+            fd = None
+        if fd is None:  # socket://, rfc2217:// …: their own write timeout, chunk by chunk
+            for start in range(0, len(data), self.CHUNK):
+                self.port.write(data[start:start + self.CHUNK])
+        else:
+            self._write_watching_progress(fd, data)
         self.port.flush()
+
+    def _write_watching_progress(self, fd: int, data: bytes) -> None:
+        sent, progress = 0, time.monotonic()
+        while sent < len(data):
+            _, ready, _ = select.select([], [fd], [], 0.2)
+            written = 0
+            if ready:
+                try:
+                    written = os.write(fd, data[sent:sent + self.CHUNK])
+                except BlockingIOError:
+                    written = 0
+            if written:
+                sent, progress = sent + written, time.monotonic()
+            elif time.monotonic() - progress > self.STALL_SECONDS:
+                raise serial.SerialTimeoutException(
+                    f"the printer took no data for {self.STALL_SECONDS:.0f} s ({sent} of {len(data)} bytes sent)")
 
     def _read(self, size: int, timeout: float) -> bytes:
         self.port.timeout = timeout
