@@ -15,20 +15,19 @@ import qrcode.constants
 import yaml
 from flask import Blueprint, Response, current_app, g, jsonify, make_response, request
 from qrcode.image.svg import SvgPathImage
-from werkzeug.security import check_password_hash
 
 from hardware.ticket_image import TicketText
 from hardware.ticket_image import render as render_ticket
 
 from .auth import SESSION_COOKIE, require, require_counter
-from .counter_actions import check_target, run_action
+from .sessions import fingerprint
+from .counter_actions import check_target, ending_sessions_of_the_replaced, run_action
 from .devices import ticket_text
 from .errors import (
     BadRequest,
     Conflict,
     Forbidden,
     NotFound,
-    TooManyRequests,
     Unauthorized,
 )
 from .params import check_params
@@ -39,11 +38,6 @@ logger = logging.getLogger(__name__)
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-PIN_TRIES = 5
-PIN_LOCK_SECONDS = 300
-LOGIN_TRIES_PER_NAME = 10       # wrong passwords for one username within the lock time
-LOGIN_TRIES_PER_ADDRESS = 50    # wrong passwords from one address (a guessing script) within it
-LOGIN_LOCK_SECONDS = 900
 
 def services():
     return current_app.extensions["qms"]
@@ -141,20 +135,12 @@ def login(site_id):
     body = json_body({"username": str, "password": str, "counter": int, "take_over": bool},
                      required=("username", "password"))
     svc = services()
-    keys = svc.engine.keys[site.id]
-    who = [keys.login_failures(f"user:{body['username'][:64]}"), keys.login_failures(f"ip:{request.remote_addr}")]
-    failures = [int(v or 0) for v in svc.redis.mget(who)]
-    if failures[0] >= LOGIN_TRIES_PER_NAME or failures[1] >= LOGIN_TRIES_PER_ADDRESS:
-        raise TooManyRequests("Too many failed sign-ins: wait 15 minutes.", code="login_locked")
+    address = request.remote_addr or ""
+    svc.guard.attempt(site.id, body["username"], address)  # counted before the check, in one step
     officer = svc.auth.check_password(site, body["username"], body["password"])
     if officer is None:
-        pipe = svc.redis.pipeline()
-        for key in who:
-            pipe.incr(key)
-            pipe.expire(key, LOGIN_LOCK_SECONDS)
-        pipe.execute()
         raise Unauthorized("Wrong username or password.", code="bad_credentials")
-    svc.redis.delete(who[0])
+    svc.guard.passed(site.id, body["username"], address)
     counter = body.get("counter")
     if counter is None and not officer.is_admin:
         raise BadRequest("Choose the counter you sit at.", code="missing_parameter")
@@ -166,8 +152,9 @@ def login(site_id):
     actor = Actor("officer", officer.username, site.id, counter, officer.is_admin)
     counter_state = None
     if counter is not None:
-        counter_state = svc.engine.open_counter(site.id, counter, actor, take_over=bool(body.get("take_over")))
-    session_id = svc.sessions.create(site.id, officer.username, counter)
+        counter_state = svc.engine.open_counter(site.id, counter, actor, take_over=bool(body.get("take_over")),
+                                                on_take_over=ending_sessions_of_the_replaced(svc.auth, site, counter))
+    session_id = svc.sessions.create(site.id, officer.username, counter, fingerprint(officer.password_hash))
     logger.info("login site=%s officer=%s counter=%s", site.id, officer.username, counter)
     response = make_response(jsonify({"token": session_id, "officer": officer.username, "name": officer.name,
                                       "role": officer.role, "counter": counter_state,
@@ -190,9 +177,8 @@ def logout(site_id):
         except Conflict as err:
             if err.code != "counter_closed":
                 raise
-    header = request.headers.get("Authorization", "")
-    svc.sessions.delete(site.id, header[7:].strip() if header.lower().startswith("bearer ")
-                        else request.cookies.get(SESSION_COOKIE, ""))
+    if actor.session:
+        svc.auth.end_sessions(site, svc.sessions.end(site.id, actor.session), "signed out")
     logger.info("logout site=%s officer=%s counter=%s", site.id, actor.id, actor.counter)
     response = make_response("", 204)
     response.delete_cookie(SESSION_COOKIE, path="/")
@@ -223,18 +209,12 @@ def kiosk_unlock(site_id):
     actor = require(actor, "kiosk")
     body = json_body({"pin": str}, required=("pin",))
     svc = services()
-    key = svc.engine.keys[site.id].pin_failures(actor.id)
-    failures = int(svc.redis.get(key) or 0)
-    if failures >= PIN_TRIES:
-        raise TooManyRequests("Too many wrong PINs: wait five minutes.", code="pin_locked")
-    if not site.kiosk_pin_hash or not check_password_hash(site.kiosk_pin_hash, body["pin"]):
-        pipe = svc.redis.pipeline()
-        pipe.incr(key)
-        pipe.expire(key, PIN_LOCK_SECONDS)
-        pipe.execute()
+    address = request.remote_addr or ""
+    svc.guard.attempt(site.id, actor.id, address, scope="pin")
+    if not site.kiosk_pin_hash or not svc.auth.passwords.check(site.kiosk_pin_hash, body["pin"]):
         logger.warning("kiosk-unlock-failed site=%s kiosk=%s", site.id, actor.id)
         raise Unauthorized("Wrong PIN.", code="bad_pin")
-    svc.redis.delete(key)
+    svc.guard.passed(site.id, actor.id, address, scope="pin")
     logger.info("kiosk-unlock site=%s kiosk=%s", site.id, actor.id)
     return "", 204
 
@@ -387,7 +367,9 @@ def counter_action(site_id, number, action):
     site, actor = site_and_actor(site_id)
     check_target(site, number, action)
     actor = require_counter(actor, number)
-    result = run_action(services().engine, site, number, actor, action, request_json())
+    svc = services()
+    result = run_action(svc.engine, site, number, actor, action, request_json(),
+                        on_take_over=ending_sessions_of_the_replaced(svc.auth, site, number))
     if result is None:
         return "", 204
     return jsonify(result)

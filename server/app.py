@@ -28,6 +28,7 @@ from .queue_engine import QueueEngine
 from .realtime import LiveNamespace
 from .relay import EventRelay
 from .sessions import SessionStore
+from .sign_in import PasswordChecker, SignInGuard
 from .store_health import StoreHealth, is_store_outage
 
 logger = logging.getLogger(__name__)
@@ -47,6 +48,7 @@ class Services:
     namespace: LiveNamespace
     devices: DeviceRegistry
     health: StoreHealth
+    guard: SignInGuard
     watcher: AlertWatcher | None = None
     supervisor: Any = None  # the embedded Redis's, when `qms serve` runs one
     redis_version: str | None = None
@@ -121,7 +123,9 @@ def create_app(config: Config | None = None, *, redis_url: str | None = None, cl
     health = StoreHealth()
     engine = QueueEngine(client, config, clock=clock, always_open=always_open)
     engine.scripts.on_success = lambda wrote: health.ok(wrote=wrote)
-    sessions = SessionStore(client, engine.keys, config.server.session_seconds)
+    sessions = SessionStore(client, engine.keys, config.server.session_seconds, config.server.session_max_seconds,
+                            now=lambda: engine.clock.now().timestamp())
+    guard = SignInGuard(engine.scripts, engine.keys, now=lambda: engine.clock.now().timestamp())
 
     manager = None
     if message_queue:
@@ -134,6 +138,8 @@ def create_app(config: Config | None = None, *, redis_url: str | None = None, cl
     socketio = SocketIO(app, async_mode=config.server.async_mode, client_manager=manager,
                         max_http_buffer_size=config.server.max_body_bytes, ping_interval=25, ping_timeout=20)
     namespace = LiveNamespace("/")
+    auth = Authenticator(config, sessions, PasswordChecker(),
+                         drop_sockets=lambda sids: [socketio.server.disconnect(sid, namespace="/") for sid in sids])
     socketio.on_namespace(namespace)
 
     # The relay blocks on XREAD: its own connection without a read timeout.
@@ -145,7 +151,8 @@ def create_app(config: Config | None = None, *, redis_url: str | None = None, cl
     devices = DeviceRegistry(client, config, engine.keys,
                              emit=lambda event, data, room: socketio.emit(event, data, to=room))
     app.extensions["qms"] = Services(config=config, redis=client, engine=engine, sessions=sessions,
-                                     auth=Authenticator(config, sessions), socketio=socketio, relay=relay,
+                                     auth=auth, guard=guard,
+                                     socketio=socketio, relay=relay,
                                      namespace=namespace, devices=devices, health=health)
 
     from counter import bp as counter_bp  # noqa: PLC0415 - the screens register on the app
@@ -239,7 +246,10 @@ def _register_error_handlers(app: Flask) -> None:
         if not request.path.startswith("/api/"):
             message = translate(g.get("lang", "vi"), f"error.{err.code}")
             return render_template("error.html", message=message), err.status
-        return jsonify(err.to_json()), err.status
+        response = jsonify(err.to_json())
+        if "retry_after" in err.details:
+            response.headers["Retry-After"] = str(err.details["retry_after"])
+        return response, err.status
 
     @app.errorhandler(HTTPException)
     def http_error(err: HTTPException):

@@ -7,28 +7,31 @@ from __future__ import annotations
 
 import hmac
 import logging
-
-from werkzeug.security import check_password_hash
+from typing import Callable
 
 from .config import Config, SiteConfig
 from .errors import Forbidden, Unauthorized
 from .queue_engine import Actor
-from .sessions import SessionStore
+from .sessions import SessionStore, fingerprint
+from .sign_in import PasswordChecker
 
 logger = logging.getLogger(__name__)
 
 SESSION_COOKIE = "qms_session"
 # A real hash to compare against when the username is unknown, so timing does not tell
 # which usernames exist.
-_DUMMY_HASH = ("scrypt:32768:8:1$0000000000000000$"
-               "5f8a6c6d0c1f5e2b2f4c9d2a8e7b1c3d4e5f60718293a4b5c6d7e8f9012345675f8a6c6d0c1f5e2b2f4c9d2a8e7b1c3d"
-               "4e5f60718293a4b5c6d7e8f901234567")
+_DUMMY_HASH = ("scrypt:131072:8:1$TkqDXJTL9dpkT5jH$7703d5bed7c49095d9b166334506abb8f7ca77413c8ae68a9dcf24fe04a8fce"
+               "ad58da27eb795707f1ff18272a17afa449324f9161a7ea18c90bd7e9749cb4e52")
 
 
 class Authenticator:
-    def __init__(self, config: Config, sessions: SessionStore):
+    def __init__(self, config: Config, sessions: SessionStore, passwords: PasswordChecker,
+                 drop_sockets: Callable[[list[str]], None] = lambda sids: None):
         self.config = config
         self.sessions = sessions
+        self.passwords = passwords
+        # Disconnects Socket.IO sids on whichever server process holds them (set by the app).
+        self.drop_sockets = drop_sockets
 
     def actor(self, site: SiteConfig, bearer: str | None, cookie: str | None) -> Actor | None:
         """The principal for a request to ``site``; None when anonymous.
@@ -60,19 +63,36 @@ class Authenticator:
         return None
 
     def _session(self, site: SiteConfig, session_id: str) -> Actor | None:
-        record = self.sessions.get(site.id, session_id)
+        return self._officer(site, self.sessions.get(site.id, session_id))
+
+    def session_actor(self, site: SiteConfig, digest: str) -> Actor | None:
+        """The officer of a session named by its digest (a socket re-checking); None once it ended."""
+        return self._officer(site, self.sessions.get_by_digest(site.id, digest))
+
+    def _officer(self, site: SiteConfig, record: dict | None) -> Actor | None:
         if record is None:
             return None
         officer = site.officers.get(record["officer"])
-        if officer is None:  # removed from config since signing in
+        if officer is None or record.get("pw") != fingerprint(officer.password_hash):
+            # Removed from config, or the password changed, since signing in: that session is over.
+            sids = self.sessions.end(site.id, record["digest"])
+            self.drop_sockets(sids)
+            logger.info("session ended site=%s officer=%s: %s", site.id, record["officer"],
+                        "officer removed" if officer is None else "password changed")
             return None
-        return Actor("officer", officer.username, site.id, record.get("counter"), officer.is_admin)
+        return Actor("officer", officer.username, site.id, record.get("counter"), officer.is_admin,
+                     session=record["digest"])
+
+    def end_sessions(self, site: SiteConfig, sids: list[str], why: str) -> None:
+        if sids:
+            logger.info("session sockets closed site=%s count=%d: %s", site.id, len(sids), why)
+        self.drop_sockets(sids)
 
     def check_password(self, site: SiteConfig, username: str, password: str):
         """The officer when the password matches; None otherwise (same cost either way)."""
         officer = site.officers.get(username) if isinstance(username, str) else None
-        ok = check_password_hash(officer.password_hash if officer else _DUMMY_HASH,
-                                 password if isinstance(password, str) else "")
+        ok = self.passwords.check(officer.password_hash if officer else _DUMMY_HASH,
+                                  password if isinstance(password, str) else "")
         if officer is None or not ok:
             logger.warning("login-failed site=%s username=%r", site.id, username if isinstance(username, str) else "?")
             return None

@@ -384,6 +384,8 @@ def _hash_password(args) -> int:
 
     from werkzeug.security import generate_password_hash  # noqa: PLC0415
 
+    from .password_policy import HASH_METHOD  # noqa: PLC0415
+
     if args.stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
@@ -397,7 +399,7 @@ def _hash_password(args) -> int:
     if not args.pin and len(password) < 8:
         sys.stderr.write("qms: use at least 8 characters\n")
         return 2
-    sys.stdout.write(generate_password_hash(password) + "\n")
+    sys.stdout.write(generate_password_hash(password, method=HASH_METHOD) + "\n")
     return 0
 
 

@@ -5,6 +5,7 @@ with its path; the server refuses to start half-configured.
 """
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -16,6 +17,9 @@ from .catalogue import load_catalogue
 from .config_devices import DeviceConfig, RatingConfig, parse_devices, parse_ratings
 from .config_reader import SLUG, ConfigError, Mapping, Node, check_unique, load_yaml
 from .opening_hours import OpeningHours, parse_days, parse_interval
+from .password_policy import weakness
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["Config", "ConfigError", "DeviceConfig", "RatingConfig", "load_config", "parse_config"]
 
@@ -142,6 +146,8 @@ class ServerConfig:
     voice_dir: Path = Path("data/voice")
     max_body_bytes: int = 65536
     session_seconds: int = 12 * 3600
+    session_max_seconds: int = 16 * 3600
+    accept_weak_hashes: bool = False  # test suites only: see server/password_policy.py
     log_level: str = "INFO"
 
 
@@ -207,6 +213,12 @@ def parse_config(document: Any, *, base_dir: Path | None = None, source: str = "
     site_nodes = root.node("sites").items(required=True)
     sites = [_site(n, base_dir or Path.cwd()) for n in site_nodes]
     check_unique([(n, s.id if s else None) for n, s in zip(site_nodes, sites)], "site id")
+    weak = _weak_hashes(site_nodes, sites)
+    if server.accept_weak_hashes:
+        for where, why in weak:
+            logger.warning("%s: %s (accepted: server.accept_weak_hashes is set)", where, why)
+    else:
+        errors.extend(f"{where}: {why}; make a new one with: qms hash-password" for where, why in weak)
     _check_tokens_unique(site_nodes, sites)
     if errors:
         raise ConfigError(errors, source)
@@ -214,9 +226,24 @@ def parse_config(document: Any, *, base_dir: Path | None = None, source: str = "
                   sites={s.id: s for s in sites if s is not None}, path=path)
 
 
+def _weak_hashes(site_nodes: list[Node], sites: list) -> list[tuple[str, str]]:
+    """(path, reason) of each password or PIN hash weaker than the policy."""
+    found = []
+    for node, site in zip(site_nodes, sites):
+        if site is None:
+            continue
+        if site.kiosk_pin_hash and (why := weakness(site.kiosk_pin_hash)):
+            found.append((node.child_path("kiosk_pin_hash"), why))
+        for j, officer in enumerate(site.officers.values()):
+            if why := weakness(officer.password_hash):
+                found.append((f"{node.child_path('officers')}[{j}].password_hash", why))
+    return found
+
+
 def _server(node: Node, base_dir: Path) -> ServerConfig:
     m = node.mapping(["host", "port", "async_mode", "data_dir", "public_url", "voice_dir", "behind_proxy",
-                      "max_body_bytes", "session_hours", "log_level"])
+                      "max_body_bytes", "session_hours", "session_max_hours", "log_level",
+                      "accept_weak_hashes"])
     if m is None:
         return ServerConfig()
     data_dir = Path(m.str("data_dir", "data"))
@@ -225,6 +252,10 @@ def _server(node: Node, base_dir: Path) -> ServerConfig:
     public_url = m.str("public_url", "") or ""
     if public_url and not PUBLIC_URL.match(public_url):
         m.node("public_url").error(f"{public_url!r} is not an http:// or https:// address")
+    session_hours = m.int("session_hours", 12, minimum=1, maximum=24 * 7)
+    session_max_hours = m.int("session_max_hours", max(16, session_hours), minimum=1, maximum=24 * 30)
+    if session_max_hours < session_hours:
+        m.node("session_max_hours").error(f"{session_max_hours} is shorter than session_hours ({session_hours})")
     return ServerConfig(
         host=m.str("host", "0.0.0.0"),
         port=m.int("port", 8080, minimum=1, maximum=65535),
@@ -234,7 +265,9 @@ def _server(node: Node, base_dir: Path) -> ServerConfig:
         public_url=public_url.rstrip("/"),
         behind_proxy=_flag(m, "behind_proxy"),
         max_body_bytes=m.int("max_body_bytes", 65536, minimum=1024, maximum=10 * 1024 * 1024),
-        session_seconds=3600 * m.int("session_hours", 12, minimum=1, maximum=24 * 7),
+        session_seconds=3600 * session_hours,
+        session_max_seconds=3600 * session_max_hours,
+        accept_weak_hashes=_flag(m, "accept_weak_hashes"),
         log_level=m.str("log_level", "INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR")),
     )
 

@@ -36,7 +36,20 @@ def check_target(site: SiteConfig, number: Any, action: Any) -> None:
         raise NotFound(f"Unknown counter {number!r}.", code="unknown_counter")
 
 
-def run_action(engine: QueueEngine, site: SiteConfig, number: int, actor: Actor, action: str, params: Any):
-    """Check the parameters of ``action`` and run it; None means 'nobody waits' for call-next."""
+def ending_sessions_of_the_replaced(auth, site: SiteConfig, number: int) -> Callable[[str], None]:
+    """The on_take_over hook: the replaced officer's sessions at that counter end, and their
+    sockets are closed on every server process."""
+    return lambda previous: auth.end_sessions(site, auth.sessions.end_officer(site.id, previous, counter=number),
+                                              f"counter {number} taken over from {previous}")
+
+
+def run_action(engine: QueueEngine, site: SiteConfig, number: int, actor: Actor, action: str, params: Any,
+               on_take_over: Callable[[str], None] | None = None):
+    """Check the parameters of ``action`` and run it; None means 'nobody waits' for call-next.
+    ``on_take_over`` is told the officer an "open" with take_over replaced."""
     schema, required, run = ACTIONS[action]
-    return run(engine, site.id, number, actor, check_params(params, schema, required))
+    body = check_params(params, schema, required)
+    if action == "open":
+        return engine.open_counter(site.id, number, actor, take_over=bool(body.get("take_over")),
+                                   on_take_over=on_take_over)
+    return run(engine, site.id, number, actor, body)

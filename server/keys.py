@@ -59,18 +59,24 @@ class Keys:
         return f"{self.base}:tok:{token}"
 
     def rate(self, who: str, window: int) -> str:
-        """Requests of one kiosk (or sign-in attempts of one name) in one time window."""
+        """Requests of one kiosk in one time window."""
         return f"{self.base}:rate:{who}:{window}"
 
-    def login_failures(self, who: str) -> str:
-        return f"{self.base}:loginfail:{who}"
+    def sign_in_tries(self, client: str) -> str:
+        """Sign-in (or kiosk PIN) tries of one client: a digest of name and address, or of an address."""
+        return f"{self.base}:signin:{client}"
 
-    def pin_failures(self, kiosk: str) -> str:
-        """Wrong kiosk PIN attempts, counted for a few minutes."""
-        return f"{self.base}:pinfail:{kiosk}"
+    def session(self, digest: str) -> str:
+        """A sign-in session, named by the SHA-256 of its id (never the id itself)."""
+        return f"{self.base}:sess:{digest}"
 
-    def session(self, session_id: str) -> str:
-        return f"{self.base}:sess:{session_id}"
+    def officer_sessions(self, username: str) -> str:
+        """The digests of one officer's sessions."""
+        return f"{self.base}:sessof:{username}"
+
+    def session_sockets(self, digest: str) -> str:
+        """The Socket.IO sids opened with one session."""
+        return f"{self.base}:sesssock:{digest}"
 
     # -- per business day ----------------------------------------------------
     def tickets(self, day: str) -> str:

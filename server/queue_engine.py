@@ -11,8 +11,9 @@ import logging
 import re
 import secrets
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Callable
 
 import redis
 
@@ -51,6 +52,7 @@ class Actor:
     site: str | None = None
     counter: int | None = None
     is_admin: bool = False
+    session: str | None = dataclass_field(default=None, compare=False)  # an officer's session digest
 
     @property
     def label(self) -> str:
@@ -329,18 +331,24 @@ class QueueEngine:
         self._log("transfer", site, t, actor, counter=c.number, **{f"to_{kind}": target})
         return ticket_json(t, site, people_ahead=reply["ahead"])
 
-    def _status(self, site_id: str, counter: int, actor: Actor, action: str, arg: str = "") -> dict:
+    def _status(self, site_id: str, counter: int, actor: Actor, action: str, arg: str = "",
+                on_take_over: Callable[[str], None] | None = None) -> dict:
         site = self.site(site_id)
         c, day, now, k = self._counter_args(site, counter)
         reply = self._run("counter_status", [k.counters, k.tickets(day), k.events, k.evseq],
                           [now, day, c.id, actor.label, actor.is_admin, action, arg])
         logger.info("counter-%s site=%s counter=%s actor=%s%s", action, site.id, c.number, actor.label,
                     f" reason={arg!r}" if action == "pause" else "")
+        previous = reply.get("previous_officer")
+        if on_take_over is not None and previous and previous != actor.label:
+            on_take_over(previous)
         return counter_json(site, reply["counter"])
 
-    def open_counter(self, site_id: str, counter: int, actor: Actor, *, take_over: bool = False) -> dict:
-        """An officer signs in at a counter (``take_over`` replaces another officer still signed in)."""
-        return self._status(site_id, counter, actor, "open", "1" if take_over else "0")
+    def open_counter(self, site_id: str, counter: int, actor: Actor, *, take_over: bool = False,
+                     on_take_over: Callable[[str], None] | None = None) -> dict:
+        """An officer signs in at a counter (``take_over`` replaces another officer still signed in;
+        ``on_take_over`` is then told who that was)."""
+        return self._status(site_id, counter, actor, "open", "1" if take_over else "0", on_take_over)
 
     def close_counter(self, site_id: str, counter: int, actor: Actor) -> dict:
         return self._status(site_id, counter, actor, "close")

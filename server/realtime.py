@@ -14,14 +14,15 @@ import logging
 from dataclasses import dataclass, field
 
 from flask import current_app, request
-from flask_socketio import Namespace, join_room
+from flask_socketio import ConnectionRefusedError, Namespace, join_room  # noqa: A004 - socket.io's, which carries its reason to the client
 
 from .auth import SESSION_COOKIE, require, require_counter
-from .counter_actions import check_target, run_action
-from .errors import BadRequest, QmsError
+from .counter_actions import check_target, ending_sessions_of_the_replaced, run_action
+from .errors import BadRequest, QmsError, Unauthorized
 from .params import check_params
 from .queue_engine import Actor
 from .ratings import record_press
+from .relay import phone_own_ticket
 from .store_health import is_store_outage
 
 logger = logging.getLogger(__name__)
@@ -86,14 +87,16 @@ class LiveNamespace(Namespace):
             if actor is None:
                 ticket_token = auth.get("ticket_token")
                 if not isinstance(ticket_token, str):
-                    raise ConnectionRefusedError("unauthorized")
+                    raise Unauthorized("Sign in or send a device token.", code="unauthorized")
                 ticket_id = self.svc.engine.ticket_by_token(site.id, ticket_token)["id"]
         except QmsError as err:
             logger.info("socket refused sid=%s site=%r: %s", request.sid, site_id, err.code)
             raise ConnectionRefusedError(err.code) from None
         conn = Connection(site.id, actor, ticket_id)
         self.connections[request.sid] = conn
-        rooms = {f"site:{site.id}"}
+        if actor is not None and actor.session:
+            self.svc.sessions.add_socket(site.id, actor.session, request.sid)
+        rooms = {f"phones:{site.id}" if ticket_id else f"site:{site.id}"}  # phones: see relay.phone_event
         if ticket_id:
             rooms.add(f"ticket:{site.id}:{ticket_id}")
         elif actor.kind == "officer" and actor.counter is not None:
@@ -111,9 +114,23 @@ class LiveNamespace(Namespace):
 
     def on_disconnect(self, *args):
         conn = self.connections.pop(request.sid, None)
+        if conn and conn.actor and conn.actor.session:
+            self.svc.sessions.remove_socket(conn.site, conn.actor.session, request.sid)
         if conn and conn.actor and conn.actor.kind == "agent":
             self.svc.devices.agent_gone(conn.site, conn.actor.id)
             logger.info("agent %s disconnected", conn.actor.id)
+
+    def _signed_in(self, conn: Connection | None) -> Connection | None:
+        """The connection, after checking that an officer's session has not ended since it
+        connected (logout, expiry, take-over, password change); an ended one is disconnected."""
+        if conn is None or conn.actor is None or not conn.actor.session:
+            return conn
+        actor = self.svc.auth.session_actor(self.svc.config.sites[conn.site], conn.actor.session)
+        if actor is None:
+            logger.info("socket sid=%s: the session of %s has ended", request.sid, conn.actor.id)
+            self.socketio.server.disconnect(request.sid, namespace=self.namespace)
+            raise Unauthorized("Your session has ended: sign in again.", code="session_ended")
+        return conn
 
     def _send_snapshot(self, conn: Connection, snap: dict, join: set[str] = frozenset()) -> None:
         """To this client only, straight from this process (it is connected here), then the
@@ -129,13 +146,16 @@ class LiveNamespace(Namespace):
     def _snapshot(self, conn: Connection, lists: bool) -> dict:
         snap = self.svc.engine.snapshot(conn.site, with_lists=lists)
         if conn.ticket_id:
-            snap["ticket"] = self.svc.engine.ticket(conn.site, conn.ticket_id)
+            # A phone: its own ticket and the waiting count per field, nothing of the counters.
+            return {"seq": snap["seq"], "site": conn.site,
+                    "waiting": {code: {"waiting": w["waiting"]} for code, w in snap.get("waiting", {}).items()},
+                    "ticket": phone_own_ticket(self.svc.engine.ticket(conn.site, conn.ticket_id))}
         return snap
 
     @guarded
     def on_snapshot(self, data=None):
         """A client asks again (after a gap); officers may ask for the waiting lists."""
-        conn = self.connections.get(request.sid)
+        conn = self._signed_in(self.connections.get(request.sid))
         if conn is None:
             return {"error": {"code": "unauthorized", "message": "Connect first."}}
         lists = isinstance(data, dict) and data.get("lists") is True
@@ -148,7 +168,7 @@ class LiveNamespace(Namespace):
     @guarded
     def on_counter(self, data=None):
         """A counter operation sent over the socket: {"action": "call-next", "counter": 5, ...}."""
-        conn = self.connections.get(request.sid)
+        conn = self._signed_in(self.connections.get(request.sid))
         if conn is None or not isinstance(data, dict):
             raise BadRequest("Send an object with action and counter.", code="malformed_json")
         site = self.svc.engine.site(conn.site)
@@ -156,7 +176,9 @@ class LiveNamespace(Namespace):
         action, number = params.pop("action", None), params.pop("counter", None)
         check_target(site, number, action)
         actor = require_counter(conn.actor, number)
-        return {"ok": True, "result": run_action(self.svc.engine, site, number, actor, action, params)}
+        return {"ok": True, "result": run_action(self.svc.engine, site, number, actor, action, params,
+                                                 on_take_over=ending_sessions_of_the_replaced(self.svc.auth, site,
+                                                                                             number))}
 
     @guarded
     def on_press(self, data=None):
@@ -187,7 +209,7 @@ class LiveNamespace(Namespace):
     @guarded
     def on_issue(self, data=None):
         """A kiosk takes a ticket over the socket: {"field": ..., "priority": ..., "idempotency_key": ...}."""
-        conn = self.connections.get(request.sid)
+        conn = self._signed_in(self.connections.get(request.sid))
         actor = require(conn.actor if conn else None, "kiosk", "officer")
         data = check_params(data, {"field": str, "priority": str, "idempotency_key": str}, ("field",))
         ticket = self.svc.engine.issue(conn.site, data["field"], priority=data.get("priority"),

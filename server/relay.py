@@ -29,6 +29,32 @@ logger = logging.getLogger(__name__)
 BLOCK_MS = 1000
 BRIEF = ("id", "number", "label", "field", "priority", "state", "counter", "target_counter", "recalls",
          "transfers", "called_at", "started_at", "rating")
+# What a visitor's phone hears of other people's business: that something happened (so it
+# sees every seq and notices a gap), the waiting count of each field it touched, and for a
+# call the number and counter the lobby display shows anyway. No officer, rating, priority
+# category or anyone else's ticket id.
+PHONE_CALL = ("label", "field", "counter")
+CALLS = ("ticket.called", "ticket.recalled")
+# The visitor's own ticket, minus who served it (ratings are anonymous to the officer and
+# the officer's name is not the visitor's business in a stored event).
+PHONE_OWN_HIDDEN = ("officer", "last_officer", "actor")
+
+
+def phone_event(event: dict[str, Any]) -> dict[str, Any]:
+    out = {k: event[k] for k in ("seq", "type", "site", "at") if k in event}
+    waiting = event.get("waiting")
+    if isinstance(waiting, dict):
+        out["waiting"] = {code: {"waiting": w.get("waiting", 0)} for code, w in waiting.items()}
+    ticket = event.get("ticket")
+    if event["type"] in CALLS and isinstance(ticket, dict):
+        out["ticket"] = {k: ticket[k] for k in PHONE_CALL if k in ticket}
+    return out
+
+
+def phone_own_ticket(ticket: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in ticket.items() if k not in PHONE_OWN_HIDDEN}
+
+
 # Short: after Redis comes back, the screens must be live again within seconds.
 MAX_BACKOFF = 5.0
 # Pushed events kept per site, for a screen that connects while they go out (a snapshot
@@ -141,9 +167,11 @@ class EventRelay:
             # The whole site gets the ticket's essentials (one message to every screen of the
             # hall: small is fast); its own phone page gets all of it.
             out = [("update", {**event, "ticket": {k: ticket[k] for k in BRIEF if k in ticket}}, f"site:{site_id}"),
-                   ("ticket_update", event, f"ticket:{site_id}:{ticket['id']}")]
+                   ("ticket_update", {**phone_event(event), "ticket": phone_own_ticket(ticket)},
+                    f"ticket:{site_id}:{ticket['id']}")]
         else:
             out = [("update", event, f"site:{site_id}")]
+        out.append(("update", phone_event(event), f"phones:{site_id}"))
         counter = event.get("counter")
         if isinstance(counter, int):
             out.append(("counter_update", event, f"counter:{site_id}:{counter}"))

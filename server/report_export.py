@@ -68,14 +68,26 @@ def evaluation_table(report: dict, lang: str) -> tuple[list[str], list[list]]:
     return headings, rows
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_cell(value):
+    """A cell as text a spreadsheet will not run: a leading ' before = + - @ (OWASP's advice)."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
 def to_csv(report: dict, lang: str) -> bytes:
     """UTF-8 with a byte-order mark, so spreadsheet programs show Vietnamese letters."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow([report["site"]["name"], _period_text(report, lang)])
+    writer.writerow([_csv_cell(report["site"]["name"]), _period_text(report, lang)])
     headings, rows = table(report, lang)
-    writer.writerow(headings)
-    writer.writerows(["" if v is None else v for v in row] for row in rows)
+    writer.writerow([_csv_cell(h) for h in headings])
+    writer.writerows([_csv_cell(v) for v in row] for row in rows)
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
@@ -91,6 +103,14 @@ def to_xlsx(report: dict, lang: str) -> bytes:
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def _as_text(ws) -> None:
+    """openpyxl stores a string that starts with "=" as a formula: mark every string as text."""
+    for row in ws.iter_rows():
+        for cell in row:
+            if isinstance(cell.value, str) and cell.data_type == "f":
+                cell.data_type = "s"
 
 
 def _sheet(ws, title: str, report: dict, lang: str, headings: list[str], rows: list[list]) -> None:
@@ -110,6 +130,7 @@ def _sheet(ws, title: str, report: dict, lang: str, headings: list[str], rows: l
     ws["A1"].font = Font(bold=True, size=14)
     for i, _ in enumerate(headings, 1):
         ws.column_dimensions[get_column_letter(i)].width = 28 if i <= 2 else 14
+    _as_text(ws)
 
 
 def _period_text(report: dict, lang: str) -> str:

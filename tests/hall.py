@@ -71,5 +71,6 @@ def hall_document(prefix: str, **site_overrides) -> dict:
                       "password_hash": password_hash(PASSWORD)}],
         "kiosks": [{"id": "kiosk-xa", "token": OTHER_SITE_KIOSK_TOKEN}],
     }
-    return {"server": {"async_mode": "threading", "log_level": "INFO"},
+    # Cheap hashes (see password_hash above) are accepted on purpose, and only here.
+    return {"server": {"async_mode": "threading", "log_level": "INFO", "accept_weak_hashes": True},
             "redis": {"key_prefix": prefix}, "sites": [site, other]}

@@ -24,6 +24,10 @@
   // -- signing in -----------------------------------------------------------------------
   function loginView(message) {
     if (state.live) { state.live.socket.disconnect(); state.live = null; }
+    $("connection").textContent = "";  // signed out: no connection is expected, none is missing
+    $("connection").classList.remove("offline");
+    $("who-counter").textContent = "";
+    $("who-officer").textContent = "";
     const select = $("login-counter");
     if (!select.options.length) {
       cfg.counters.forEach((c) => {

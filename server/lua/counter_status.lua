@@ -52,4 +52,4 @@ put_record(KEYS[1], cid, c)
 event.counter_state = counter_view(c)
 local seq = emit(KEYS[3], KEYS[4], 'counter.' .. ({open = 'opened', close = 'closed', pause = 'paused',
                                                   resume = 'resumed'})[action], now, event)
-return reply_ok({counter = c, seq = seq})
+return reply_ok({counter = c, seq = seq, previous_officer = event.previous_officer})

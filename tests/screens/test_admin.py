@@ -36,7 +36,9 @@ def test_reports_page_with_charts(pages, hall):
     # then says how many are still waiting, and a reload shows them.
     deadline = time.monotonic() + 15
     while page.locator("#stat-issued").inner_text() != "5" and time.monotonic() < deadline:
-        expect(page.locator("p.hint").first).to_contain_text("sự kiện đang chờ lưu trữ")
+        hint = page.locator("p.hint").first.inner_text()
+        issued = page.locator("#stat-issued").inner_text()
+        assert "sự kiện đang chờ lưu trữ" in hint, f"{issued!r} issued, and no archive lag shown: {hint!r}"
         time.sleep(0.5)
         page.reload()
     expect(page.locator("#stat-issued")).to_have_text("5")

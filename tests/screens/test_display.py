@@ -87,7 +87,7 @@ def test_a_site_recording_replaces_the_default_clip(browser, tmp_path, prefix, r
     (voice / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
     (voice / "xin-moi.wav").write_bytes((pack / "nam.wav").read_bytes())
     doc = screens_hall(prefix)
-    doc["server"] = {"voice_dir": str(tmp_path / "voice")}
+    doc["server"] = {**doc["server"], "voice_dir": str(tmp_path / "voice")}
     server = ServerProcess(write_config(tmp_path, doc, redis_url=redis_url)).wait_ready()
     pages = Pages(browser, server.url)
     try:

@@ -74,6 +74,6 @@ def test_the_error_codes_the_api_returns_have_words_for_people():
 
     vi = json.loads((CATALOGUES / "vi.json").read_text(encoding="utf-8"))
     api_codes = set(SCRIPT_ERRORS) - {"corrupt_queue", "unknown_step", "unknown_action"}
-    api_codes |= {"outside_opening_hours", "bad_credentials", "not_your_counter", "bad_pin", "pin_locked",
+    api_codes |= {"outside_opening_hours", "bad_credentials", "not_your_counter", "bad_pin", "pin_locked", "login_locked", "busy",
                   "field_not_at_kiosk", "unknown_priority", "unknown_site", "csrf", "store_unavailable"}
     assert sorted(c for c in api_codes if f"error.{c}" not in vi) == []

@@ -7,7 +7,7 @@ import time
 import requests
 from playwright.sync_api import expect
 
-from ..hall import DISPLAY_TOKEN, KIOSK_TOKEN, PASSWORD
+from ..hall import ADMIN_PASSWORD, DISPLAY_TOKEN, KIOSK_TOKEN, PASSWORD
 from .conftest import shot
 
 
@@ -192,3 +192,17 @@ def test_landing_page_lists_the_screens(pages):
     index = pages.open("/")
     expect(index.locator("h2").first).to_have_text("Trung tâm Phục vụ Hành chính công tỉnh Thử nghiệm")
     assert re.search(r"/counter/hcc$", index.get_by_role("link", name="Màn hình quầy (cán bộ)").first.get_attribute("href"))
+
+
+def test_a_counter_screen_taken_over_goes_back_to_sign_in(pages, hall):
+    """The admin takes over counter 1: cb1's open screen is told at once that the session has
+    ended and shows the sign-in form; it can no longer call anyone."""
+    desk = sign_in(pages, 1)
+    r = requests.post(f"{hall.url}/api/v1/sites/hcc/login", timeout=10,
+                      json={"username": "admin", "password": ADMIN_PASSWORD, "counter": 1, "take_over": True})
+    assert r.status_code == 200, r.text
+    desk.wait_for_selector("#view-login:not(.hidden)", timeout=5000)
+    expect(desk.locator("#login-error")).to_have_text("Phiên làm việc đã kết thúc, xin đăng nhập lại.")
+    expect(desk.locator("#connection")).to_have_text("")  # not "reconnecting…" under a sign-in form
+    expect(desk.locator("#who-officer")).to_have_text("")
+    shot(desk, "counter-session-ended")

@@ -6,7 +6,7 @@ import pytest
 from ..hall import AGENT_TOKEN, DISPLAY_TOKEN, KIOSK_TOKEN
 
 # Counters of refused attempts are meant to change on a refusal; sessions are touched on use.
-BOOKKEEPING = (b":rate:", b":loginfail:", b":pinfail:", b":sess:")
+BOOKKEEPING = (b":rate:", b":signin:", b":sess:", b":sessof:", b":sesssock:")
 
 
 def store_fingerprint(redis_client, prefix):

@@ -138,3 +138,39 @@ def test_hash_password_makes_a_hash_the_config_accepts(monkeypatch, capsys, pref
     from werkzeug.security import check_password_hash
 
     assert check_password_hash(site.officers["cb1"].password_hash, "Mật-khẩu-mới-2026")
+
+
+WEAK = [("scrypt:32768:8:1", "N=32768"), ("pbkdf2:sha256:1000", "1000 iterations"),
+        ("pbkdf2:sha1:1000000", "sha1"), ("scrypt", "N=32768")]
+
+
+@pytest.mark.parametrize("method, why", WEAK)
+def test_a_weak_password_hash_is_refused_with_its_path(prefix, method, why):
+    from werkzeug.security import generate_password_hash
+
+    doc = hall_document(prefix)
+    del doc["server"]["accept_weak_hashes"]
+    for site in doc["sites"]:
+        for officer in site["officers"]:
+            officer["password_hash"] = generate_password_hash("x", method="pbkdf2:sha256:600000")
+    doc["sites"][0]["officers"][2]["password_hash"] = generate_password_hash("x", method=method)
+    with pytest.raises(ConfigError) as err:
+        parse_config(doc)
+    assert str(err.value).count("password_hash") == 1
+    assert "sites[0].officers[2].password_hash" in str(err.value) and why in str(err.value)
+    assert "qms hash-password" in str(err.value)
+
+
+def test_the_shipped_config_and_new_hashes_meet_the_policy(monkeypatch, capsys):
+    import io
+
+    from server.password_policy import weakness
+
+    config = load_config(ROOT / "config.yaml")
+    assert not config.server.accept_weak_hashes
+    hashes = [o.password_hash for s in config.sites.values() for o in s.officers.values()]
+    assert hashes and all(weakness(h) is None for h in hashes)
+    monkeypatch.setattr("sys.stdin", io.StringIO("Mật-khẩu-mới-2026\n"))
+    assert qms(["hash-password", "--stdin"]) == 0
+    made = capsys.readouterr().out.strip()
+    assert made.startswith("scrypt:131072:8:1$") and weakness(made) is None

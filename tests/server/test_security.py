@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from collections import Counter
 
 from ..hall import ADMIN_PASSWORD, AGENT_TOKEN, DISPLAY_TOKEN, KIOSK_TOKEN, PASSWORD
 
@@ -18,14 +19,66 @@ def test_a_stuck_kiosk_button_cannot_flood_the_queue(api, clock):
     assert api.post("/tickets", {"field": "TP"}, KIOSK_TOKEN).status_code == 201
 
 
-def test_password_guessing_is_stopped(api):
-    for _ in range(10):
-        r = api.post("/login", {"username": "cb1", "password": "guess", "counter": 1})
-        assert r.status_code == 401
-    r = api.post("/login", {"username": "cb1", "password": PASSWORD, "counter": 1})
-    assert r.status_code == 429 and r.get_json()["error"]["code"] == "login_locked"
-    # Other officers can still sign in.
-    assert api.post("/login", {"username": "cb2", "password": PASSWORD, "counter": 2}).status_code == 200
+def attacker(n: int) -> dict:
+    return {"environ_base": {"REMOTE_ADDR": f"10.66.0.{n}"}}
+
+
+DESK = {"environ_base": {"REMOTE_ADDR": "10.1.0.7"}}
+
+
+def test_guessing_from_a_few_addresses_locks_out_no_officer(api):
+    """130 wrong sign-ins from four addresses, for every officer and the admin: each of them
+    still signs in at once from their own desk with the right password."""
+    names = [f"cb{n}" for n in range(1, 6)] + ["admin"]
+    answers = Counter()
+    for i in range(130):
+        r = api.post("/login", {"username": names[i % len(names)], "password": f"guess-{i}", "counter": 1},
+                     **attacker(i % 4))
+        answers[r.status_code] += 1
+    # Each address meets three of the names: six tries of each were checked, the rest waited.
+    assert answers == {401: 4 * 3 * 6, 429: 130 - 4 * 3 * 6}, answers
+    for n in range(1, 6):
+        r = api.post("/login", {"username": f"cb{n}", "password": PASSWORD, "counter": n}, **DESK)
+        assert r.status_code == 200, r.get_json()
+    assert api.post("/login", {"username": "admin", "password": ADMIN_PASSWORD}, **DESK).status_code == 200
+
+
+def test_a_guesser_waits_longer_after_each_try_and_only_the_guesser(api, clock):
+    for i in range(5):  # a few typos are free
+        assert api.post("/login", {"username": "cb1", "password": f"typo-{i}", "counter": 1},
+                        **attacker(1)).status_code == 401
+    assert api.post("/login", {"username": "cb1", "password": "typo-6", "counter": 1},
+                    **attacker(1)).status_code == 401
+    waits = []
+    for i in range(4):
+        r = api.post("/login", {"username": "cb1", "password": PASSWORD, "counter": 1}, **attacker(1))
+        assert r.status_code == 429 and r.get_json()["error"]["code"] == "login_locked"
+        waits.append(int(r.headers["Retry-After"]))
+        clock.advance(seconds=waits[-1])
+        assert api.post("/login", {"username": "cb1", "password": f"again-{i}", "counter": 1},
+                        **attacker(1)).status_code == 401
+    assert waits == [1, 2, 4, 8]
+    # The right password from that desk, once its wait is over, works and forgets the tries.
+    clock.advance(seconds=16)
+    assert api.post("/login", {"username": "cb1", "password": PASSWORD, "counter": 1}, **attacker(1)).status_code == 200
+    for i in range(5):
+        assert api.post("/login", {"username": "cb1", "password": f"typo-{i}", "counter": 1},
+                        **attacker(1)).status_code == 401
+
+
+def test_a_few_typos_then_the_right_password(api):
+    for _ in range(3):
+        assert api.post("/login", {"username": "cb2", "password": "Test@2025", "counter": 2},
+                        **DESK).status_code == 401
+    assert api.post("/login", {"username": "cb2", "password": PASSWORD, "counter": 2}, **DESK).status_code == 200
+
+
+def test_kiosk_pin_guessing_is_slowed(api):
+    for i in range(5):
+        assert api.post("/kiosk/unlock", {"pin": f"00{i}"}, KIOSK_TOKEN).status_code == 401
+    assert api.post("/kiosk/unlock", {"pin": "999"}, KIOSK_TOKEN).status_code == 401
+    r = api.post("/kiosk/unlock", {"pin": "998"}, KIOSK_TOKEN)
+    assert r.status_code == 429 and r.get_json()["error"]["code"] == "pin_locked"
 
 
 def test_no_secret_reaches_the_logs(api, caplog):

@@ -80,10 +80,12 @@
         timeout: 4000,
       });
       this.socket.on("connect", () => options.onStatus && options.onStatus(true));
-      this.socket.on("disconnect", () => {
+      this.socket.on("disconnect", (reason) => {
         this.awaiting = true;  // the server sends a snapshot when it reconnects
         this.early = [];
         options.onStatus && options.onStatus(false);
+        // Closed by the server (a session that ended, say): ask again, and hear why if refused.
+        if (reason === "io server disconnect") setTimeout(() => this.socket.connect(), 250);
       });
       this.socket.on("connect_error", (err) => {
         options.onStatus && options.onStatus(false, err && err.message);
