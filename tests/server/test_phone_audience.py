@@ -46,8 +46,12 @@ def test_a_phone_hears_only_what_is_its_own_business(tmp_path, prefix, redis_url
         assert requests.post(f"{api}/counters/1/call-next", json={}, headers=officer, timeout=10).json()["id"] == \
             mine["id"]
 
-        wait_until(lambda: any(n == "ticket_update" and p["type"] == "ticket.called" for n, p in received),
-                   what="my call on my phone")
+        def my_call_heard():  # both: my own ticket's update, and the call in the site's stream
+            return (any(n == "ticket_update" and p["type"] == "ticket.called" for n, p in received)
+                    and any(n == "update" and p["type"] == "ticket.called"
+                            and p["ticket"]["label"] == mine["label"] for n, p in received))
+
+        wait_until(my_call_heard, what="my call on my phone")
         updates = [p for n, p in received if n == "update"]
         snapshot = next(p for n, p in received if n == "snapshot")
         # Every event of the site reaches it (so a gap is noticed), in order, each stripped down.
