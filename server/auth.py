@@ -75,10 +75,9 @@ class Authenticator:
         officer = site.officers.get(record["officer"])
         if officer is None or record.get("pw") != fingerprint(officer.password_hash):
             # Removed from config, or the password changed, since signing in: that session is over.
-            sids = self.sessions.end(site.id, record["digest"])
-            self.drop_sockets(sids)
-            logger.info("session ended site=%s officer=%s: %s", site.id, record["officer"],
-                        "officer removed" if officer is None else "password changed")
+            why = "officer removed" if officer is None else "password changed"
+            logger.info("session ended site=%s officer=%s: %s", site.id, record["officer"], why)
+            self.end_sessions(site, self.sessions.end(site.id, record["digest"]), why)
             return None
         return Actor("officer", officer.username, site.id, record.get("counter"), officer.is_admin,
                      session=record["digest"])

@@ -22,7 +22,7 @@ from .errors import BadRequest, QmsError, Unauthorized
 from .params import check_params
 from .queue_engine import Actor
 from .ratings import record_press
-from .relay import phone_own_ticket
+from .relay import phone_own_ticket, phone_waiting
 from .store_health import is_store_outage
 
 logger = logging.getLogger(__name__)
@@ -148,7 +148,7 @@ class LiveNamespace(Namespace):
         if conn.ticket_id:
             # A phone: its own ticket and the waiting count per field, nothing of the counters.
             return {"seq": snap["seq"], "site": conn.site,
-                    "waiting": {code: {"waiting": w["waiting"]} for code, w in snap.get("waiting", {}).items()},
+                    "waiting": phone_waiting(snap.get("waiting", {})),
                     "ticket": phone_own_ticket(self.svc.engine.ticket(conn.site, conn.ticket_id))}
         return snap
 

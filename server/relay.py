@@ -40,11 +40,16 @@ CALLS = ("ticket.called", "ticket.recalled")
 PHONE_OWN_HIDDEN = ("officer", "last_officer", "actor")
 
 
+def phone_waiting(waiting: dict[str, Any]) -> dict[str, Any]:
+    """Each field's waiting count, without how many of them are priority visitors."""
+    return {code: {"waiting": w.get("waiting", 0)} for code, w in waiting.items()}
+
+
 def phone_event(event: dict[str, Any]) -> dict[str, Any]:
     out = {k: event[k] for k in ("seq", "type", "site", "at") if k in event}
     waiting = event.get("waiting")
     if isinstance(waiting, dict):
-        out["waiting"] = {code: {"waiting": w.get("waiting", 0)} for code, w in waiting.items()}
+        out["waiting"] = phone_waiting(waiting)
     ticket = event.get("ticket")
     if event["type"] in CALLS and isinstance(ticket, dict):
         out["ticket"] = {k: ticket[k] for k in PHONE_CALL if k in ticket}

@@ -49,7 +49,7 @@ class SessionStore:
         k = self.keys[site_id]
         record = {"officer": username, "counter": counter, "created": int(self.now()), "pw": password_fingerprint}
         pipe = self.client.pipeline(transaction=True)
-        pipe.set(k.session(d), json.dumps(record), ex=min(self.ttl, self.max))
+        pipe.set(k.session(d), json.dumps(record), ex=self.ttl)
         pipe.sadd(k.officer_sessions(username), d)
         pipe.expire(k.officer_sessions(username), self.max)
         pipe.execute()
