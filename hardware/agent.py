@@ -15,6 +15,8 @@ from pathlib import Path
 
 import socketio
 
+from server.queue_engine import PRESS_MAX_AGE_SECONDS
+
 from . import escpos
 from .escpos import PrinterState
 from .led_display import LedDisplay, counter_text
@@ -42,7 +44,7 @@ class DeviceAgent:
         self.devices = {d.id: d for d in site.devices.values() if d.agent == agent_id}
         self.stop_event = threading.Event()
         self.wake = threading.Event()
-        self.spool = PressSpool(Path(spool_dir) / f"{site_id}-{agent_id}.sqlite")
+        self.spool = PressSpool(Path(spool_dir) / f"{site_id}-{agent_id}.sqlite", max_age=PRESS_MAX_AGE_SECONDS)
         self.readers = self._readers()
         self.leds = {d.counter: LedDisplay(d, self.stop_event) for d in self.devices.values() if d.kind == "led_display"}
         self.print_results: dict[str, dict] = {}

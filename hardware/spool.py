@@ -1,6 +1,9 @@
 """Presses waiting to reach the server, kept on disk (SQLite, synchronous writes) so a
 press survives an unreachable server, a crash of the agent or a power cut. A press is
-removed only when the server has answered that it is stored."""
+removed only when the server has answered that it is stored.
+
+A press is kept for ``max_age`` seconds at most (the server takes none older): past that it
+is set aside as expired, still on disk and counted, never sent."""
 from __future__ import annotations
 
 import json
@@ -11,8 +14,9 @@ from pathlib import Path
 
 
 class PressSpool:
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, max_age: float = 7 * 24 * 3600):
         self.path = Path(path)
+        self.max_age = max_age
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
@@ -28,7 +32,10 @@ class PressSpool:
                              (press["press_id"], json.dumps(press), time.time()))
 
     def pending(self, limit: int = 200) -> list[dict]:
+        """The presses still to send, oldest first (those past ``max_age`` are expired first)."""
         with self._lock:
+            self._db.execute("UPDATE presses SET state = 'expired', note = 'older than the server takes'"
+                             " WHERE state = 'pending' AND created < ?", (time.time() - self.max_age,))
             rows = self._db.execute("SELECT payload FROM presses WHERE state = 'pending' ORDER BY created, rowid"
                                     " LIMIT ?", (limit,)).fetchall()
         return [json.loads(r[0]) for r in rows]

@@ -28,6 +28,8 @@ class RatingLevel:
 class RatingConfig:
     window_seconds: int = 180
     levels: tuple[RatingLevel, ...] = ()
+    # More presses than a hand makes: one panel's presses dated in one minute beyond this are refused.
+    presses_per_minute: int = 10
 
     def level(self, number: int) -> RatingLevel | None:
         return next((lv for lv in self.levels if lv.level == number), None)
@@ -53,10 +55,11 @@ class DeviceConfig:
 def parse_ratings(node: Node) -> RatingConfig:
     if node.value is None:
         return RatingConfig(levels=DEFAULT_LEVELS)
-    m = node.mapping(["window_minutes", "levels"])
+    m = node.mapping(["window_minutes", "levels", "presses_per_minute"])
     if m is None:
         return RatingConfig(levels=DEFAULT_LEVELS)
     window = m.number("window_minutes", 3, minimum=0.25, maximum=60)
+    per_minute = m.int("presses_per_minute", 10, minimum=1, maximum=60) or 10
     nodes = m.node("levels").items()
     levels = []
     for item in nodes:
@@ -73,7 +76,7 @@ def parse_ratings(node: Node) -> RatingConfig:
     if nodes and not 2 <= len(nodes) <= 5:
         m.node("levels").error(f"a panel has 2 to 5 buttons, not {len(nodes)}")
     check_unique([(n, lv.level) for n, lv in levels], "rating level")
-    return RatingConfig(window_seconds=int((window or 3) * 60),
+    return RatingConfig(window_seconds=int((window or 3) * 60), presses_per_minute=per_minute,
                         levels=tuple(lv for _, lv in levels) if nodes else DEFAULT_LEVELS)
 
 

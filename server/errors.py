@@ -79,6 +79,7 @@ SCRIPT_ERRORS: dict[str, tuple[type[QmsError], str]] = {
     "ticket_not_found": (NotFound, "No such ticket."),
     "restore_window_passed": (Conflict, "Too late to restore this ticket."),
     "corrupt_queue": (StoreError, "A waiting line names a ticket that does not exist."),
+    "press_rate_limited": (TooManyRequests, "This panel made more presses in that minute than a hand can."),
     "unknown_step": (StoreError, "Unknown counter step."),
     "unknown_action": (StoreError, "Unknown counter action."),
 }

@@ -39,6 +39,8 @@ TICKET_ID = re.compile(r"^(\d{8})-(\d{1,15})$")
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 TOKEN_TTL_SECONDS = 3 * 24 * 3600
 PRESS_ID = re.compile(r"^[A-Za-z0-9_.:-]{8,80}$")
+# How long a device agent keeps a press it could not deliver; no older press is taken (ratings.py).
+PRESS_MAX_AGE_SECONDS = 7 * 24 * 3600
 PRESS_MEMORY_SECONDS = 30 * 24 * 3600  # longer than any agent keeps presses on disk
 REASON_MAX = 200
 
@@ -410,10 +412,18 @@ class QueueEngine:
         day, now, _ = self._moment(site)
         press_day = when.strftime("%Y%m%d")
         k = self.keys[site.id]
-        reply = self._run("rate", [k.counters, k.tickets(press_day), k.finished(press_day, c.id), k.ratings(press_day),
-                                   k.press(press_id), k.events, k.evseq],
-                          [now, press_day, c.id, meaning.level, meaning.category, meaning.score, to_ms(when),
-                           site.ratings.window_seconds * 1000, press_id, device, PRESS_MEMORY_SECONDS])
+        pressed_ms = to_ms(when)
+        reply = self.scripts.run("rate", [k.counters, k.tickets(press_day), k.finished(press_day, c.id), k.ratings(press_day),
+                                   k.press(press_id), k.events, k.evseq,
+                                   k.rate(f"panel:{device}", pressed_ms // 60_000)],
+                          [now, press_day, c.id, meaning.level, meaning.category, meaning.score, pressed_ms,
+                           site.ratings.window_seconds * 1000, press_id, device, PRESS_MEMORY_SECONDS,
+                           site.ratings.presses_per_minute if device else 0, PRESS_MAX_AGE_SECONDS + 86400])
+        if reply.get("error") == "press_rate_limited" and reply.get("first_refusal"):
+            logger.warning("press-flood site=%s device=%s: over %s presses dated %s", site.id, device,
+                           reply.get("limit"), when.strftime("%Y-%m-%d %H:%M"))
+        if "error" in reply:
+            raise from_script(reply)
         press = reply["press"]
         logger.info("rate site=%s counter=%s level=%s outcome=%s ticket=%s officer=%s press=%s actor=%s%s",
                     site.id, c.number, press["level"], press["outcome"], press.get("ticket") or "-",

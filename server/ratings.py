@@ -1,17 +1,23 @@
-"""Satisfaction presses arriving from device agents (HTTP or Socket.IO): check, then store."""
+"""Satisfaction presses arriving from device agents (HTTP or Socket.IO): check, then store.
+
+A press is believed only as far as its agent's own devices go: the agent must name one of
+its rating panels, the counter must be that panel's, and the press may be no older than an
+agent keeps one on disk. The store then limits how many presses one panel can make in a
+minute (rate.lua), so a stolen agent token cannot pour ratings into the hall's figures.
+"""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from .errors import BadRequest
+from .errors import BadRequest, Forbidden
 from .params import check_params
-from .queue_engine import Actor, QueueEngine
+from .queue_engine import PRESS_MAX_AGE_SECONDS, Actor, QueueEngine
 
 PRESS_SCHEMA = {"counter": int, "level": int, "press_id": str, "pressed_at": str, "device": str}
 
 
 def record_press(engine: QueueEngine, site_id: str, actor: Actor, params) -> dict:
-    """One press: ``{counter, level, press_id, pressed_at?, device?}``; re-sending it is harmless."""
+    """One press: ``{counter, level, press_id, device, pressed_at?}``; re-sending it is harmless."""
     body = check_params(params, PRESS_SCHEMA, ("counter", "level", "press_id"))
     pressed_at = None
     if body.get("pressed_at"):
@@ -23,11 +29,20 @@ def record_press(engine: QueueEngine, site_id: str, actor: Actor, params) -> dic
             raise BadRequest("pressed_at needs its time zone.", code="bad_pressed_at")
         if not 2000 <= pressed_at.year <= 2099:  # year 1 or 9999 overflow once shifted to UTC
             raise BadRequest("pressed_at is not a time of this century.", code="bad_pressed_at")
-    device = body.get("device") or ""
     site = engine.site(site_id)
-    if device and (device not in site.devices or site.devices[device].kind != "rating_panel"):
-        raise BadRequest(f"Unknown rating panel {device!r}.", code="unknown_device")
-    if actor.kind == "agent" and device and site.devices[device].agent not in (None, actor.id):
-        raise BadRequest(f"Panel {device!r} belongs to another agent.", code="unknown_device")
+    device_id = body.get("device") or ""
+    if not device_id:
+        raise BadRequest("Name the rating panel that was pressed (device).", code="device_required")
+    device = site.devices.get(device_id)
+    if device is None or device.kind != "rating_panel":
+        raise BadRequest(f"Unknown rating panel {device_id!r}.", code="unknown_device")
+    if device.agent != actor.id:
+        raise Forbidden(f"Panel {device_id!r} is not one of this agent's.", code="not_your_panel")
+    if body["counter"] != device.counter:
+        raise Forbidden(f"Panel {device_id!r} is at counter {device.counter}, not {body['counter']!r}.",
+                        code="wrong_counter", details={"counter": device.counter})
+    if pressed_at is not None and pressed_at < engine.local_now(site) - timedelta(seconds=PRESS_MAX_AGE_SECONDS):
+        raise BadRequest(f"The press is older than an agent keeps one ({PRESS_MAX_AGE_SECONDS // 86400} days).",
+                         code="press_too_old")
     return engine.rate(site_id, body["counter"], body["level"], press_id=body["press_id"], pressed_at=pressed_at,
-                       device=device, actor=actor)
+                       device=device_id, actor=actor)

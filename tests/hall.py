@@ -61,6 +61,9 @@ def hall_document(prefix: str, **site_overrides) -> dict:
                    {"id": "kiosk-2", "token": KIOSK_B_TOKEN}],
         "displays": [{"id": "display-1", "token": DISPLAY_TOKEN}],
         "agents": [{"id": "agent-1", "token": AGENT_TOKEN}],
+        # A rating panel at every counter, read by agent-1 (the server never opens the ports).
+        "devices": [{"id": f"panel-{n}", "kind": "rating_panel", "url": f"/dev/ttyQMS{n}", "counter": n,
+                     "agent": "agent-1"} for n in range(1, 6)],
     }
     site.update(copy.deepcopy(site_overrides))
     other = {

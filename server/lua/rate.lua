@@ -8,11 +8,25 @@
 -- KEYS[4] = ratings:{day} (hash)  KEYS[5] = press:{press id} (string)  KEYS[6] = events  KEYS[7] = evseq
 -- ARGV[1] = now (ms)  ARGV[2] = day of the press  ARGV[3] = counter id  ARGV[4] = level
 -- ARGV[5] = category  ARGV[6] = score  ARGV[7] = pressed at (ms)  ARGV[8] = window (ms)
+-- KEYS[8] = this panel's presses dated in the press's minute (string)
 -- ARGV[9] = press id  ARGV[10] = device id  ARGV[11] = press id memory (s)
+-- ARGV[12] = presses one panel may make in a minute (0 = no limit)  ARGV[13] = life of that count (s)
 local now, day, cid = tonumber(ARGV[1]), ARGV[2], ARGV[3]
 local pressed, window = tonumber(ARGV[7]), tonumber(ARGV[8])
 local earlier = redis.call('GET', KEYS[5])
 if earlier then return reply_ok({duplicate = true, press = cjson.decode(earlier)}) end
+
+-- More presses dated in one minute than a hand makes: a stuck key, or presses forged with a
+-- stolen agent token. Counted by the minute of the press, not of its arrival, so an agent's
+-- backlog delivered at once after an outage is not refused (a resend above did not count).
+local per_minute = tonumber(ARGV[12])
+if per_minute > 0 then
+  local used = redis.call('INCR', KEYS[8])
+  if used == 1 then redis.call('EXPIRE', KEYS[8], tonumber(ARGV[13])) end
+  if used > per_minute then
+    return fail('press_rate_limited', {first_refusal = (used == per_minute + 1), limit = per_minute})
+  end
+end
 
 local t
 local after = redis.call('ZRANGEBYSCORE', KEYS[3], pressed, '+inf', 'LIMIT', 0, 1)

@@ -26,9 +26,9 @@ OPERATIONS = [
     ("GET", "/reports.csv", None, {"admin"}),
     ("GET", "/monitor", None, {"admin"}),
     ("POST", "/tickets", {"field": "DD"}, {"kiosk", "owner", "other_counter", "admin"}),
-    ("POST", "/tickets/{waiting}/cancel", {}, ANY_STAFF),
+    ("POST", "/tickets/{waiting}/cancel", {}, {"owner", "admin"}),
     ("POST", "/tickets/{waiting}/restore", {}, {"owner", "admin"}),
-    ("POST", "/ratings", {"counter": 1, "level": 3, "press_id": "matrix-0001"}, {"agent", "admin"}),
+    ("POST", "/ratings", {"counter": 1, "level": 3, "press_id": "matrix-0001", "device": "panel-1"}, {"agent"}),
     ("POST", "/kiosk/unlock", {"pin": "0000"}, {"kiosk"}),
 ] + [("POST", f"/counters/1/{action}", {"ticket_id": "{waiting}"} if action == "call" else
       {"reason": "Họp"} if action == "pause" else {"field": "DD"} if action == "transfer" else {},

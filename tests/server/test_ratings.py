@@ -89,7 +89,7 @@ def test_a_late_delivered_press_goes_to_the_ticket_of_its_time(desk, engine, clo
 
 def test_rating_api_for_agents_only_and_bad_presses_refused(desk, engine):
     serve(desk, 1)
-    body = {"counter": 1, "level": 3, "press_id": "api-press-0001"}
+    body = {"counter": 1, "level": 3, "press_id": "api-press-0001", "device": "panel-1"}
     assert desk.post("/ratings", body, KIOSK_TOKEN).status_code == 403
     assert desk.post("/ratings", body, desk.tokens[1]).status_code == 403
     r = desk.post("/ratings", body, AGENT_TOKEN)
@@ -99,6 +99,6 @@ def test_rating_api_for_agents_only_and_bad_presses_refused(desk, engine):
                       ({**body, "press_id": "x"}, "bad_press_id"),
                       ({**body, "press_id": "api-press-0003", "pressed_at": "yesterday"}, "bad_pressed_at"),
                       ({**body, "press_id": "api-press-0004", "pressed_at": "2026-11-23T09:00:00"}, "bad_pressed_at"),
-                      ({**body, "press_id": "api-press-0005", "counter": 42}, "unknown_counter")):
+                      ({**body, "press_id": "api-press-0005", "counter": 42}, "wrong_counter")):
         r = desk.post("/ratings", bad, AGENT_TOKEN)
-        assert r.status_code in (400, 404) and r.get_json()["error"]["code"] == code, bad
+        assert r.status_code in (400, 403) and r.get_json()["error"]["code"] == code, bad

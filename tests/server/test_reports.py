@@ -61,8 +61,8 @@ class Day:
 
     def press(self, counter, level):
         self.press_no += 1
-        r = self.api.post("/ratings", {"counter": counter, "level": level, "press_id": f"day-press-{self.press_no:05d}"},
-                          AGENT_TOKEN)
+        r = self.api.post("/ratings", {"counter": counter, "level": level, "device": f"panel-{counter}",
+                                       "press_id": f"day-press-{self.press_no:05d}"}, AGENT_TOKEN)
         assert r.status_code == 201, r.get_json()
         return r.get_json()
 

@@ -89,7 +89,7 @@ def test_no_secret_reaches_the_logs(api, caplog):
     api.act(1, "call-next")
     api.post("/login", {"username": "cb3", "password": "Sai-mat-khau-99", "counter": 3})
     api.get("/state", DISPLAY_TOKEN)
-    api.post("/ratings", {"counter": 1, "level": 3, "press_id": "log-press-0001"}, AGENT_TOKEN)
+    api.post("/ratings", {"counter": 1, "level": 3, "press_id": "log-press-0001", "device": "panel-1"}, AGENT_TOKEN)
     api.client.get(api.url(f"/t/{ticket['token']}"))
     text = caplog.text
     assert "login site=hcc officer=cb1" in text and "issue site=hcc" in text  # the logs do say what happened
