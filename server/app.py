@@ -22,6 +22,7 @@ from .auth import Authenticator
 from .config import Config, load_config
 from .devices import DeviceRegistry
 from .errors import QmsError
+from .handshake_guard import HandshakeGuard
 from .i18n import translate
 from .monitor import AlertWatcher
 from .queue_engine import QueueEngine
@@ -49,6 +50,7 @@ class Services:
     devices: DeviceRegistry
     health: StoreHealth
     guard: SignInGuard
+    handshakes: HandshakeGuard
     watcher: AlertWatcher | None = None
     supervisor: Any = None  # the embedded Redis's, when `qms serve` runs one
     redis_version: str | None = None
@@ -92,6 +94,7 @@ class Services:
 
     def shutdown(self) -> None:
         self.relay.stop()
+        self.handshakes.stop()
         if self.watcher is not None:
             self.watcher.stop()
 
@@ -137,6 +140,10 @@ def create_app(config: Config | None = None, *, redis_url: str | None = None, cl
                                                               "health_check_interval": 30})
     socketio = SocketIO(app, async_mode=config.server.async_mode, client_manager=manager,
                         max_http_buffer_size=config.server.max_body_bytes, ping_interval=25, ping_timeout=20)
+    handshakes = HandshakeGuard(socketio.server, per_address=config.server.anonymous_sessions_per_address,
+                                timeout=config.server.handshake_timeout_seconds,
+                                behind_proxy=config.server.behind_proxy, sleep=socketio.sleep,
+                                start_task=socketio.start_background_task)
     namespace = LiveNamespace("/")
     auth = Authenticator(config, sessions, PasswordChecker(),
                          drop_sockets=lambda sids: [socketio.server.disconnect(sid, namespace="/") for sid in sids])
@@ -153,7 +160,7 @@ def create_app(config: Config | None = None, *, redis_url: str | None = None, cl
     app.extensions["qms"] = Services(config=config, redis=client, engine=engine, sessions=sessions,
                                      auth=auth, guard=guard,
                                      socketio=socketio, relay=relay,
-                                     namespace=namespace, devices=devices, health=health)
+                                     namespace=namespace, devices=devices, health=health, handshakes=handshakes)
 
     from counter import bp as counter_bp  # noqa: PLC0415 - the screens register on the app
     from display import bp as display_bp  # noqa: PLC0415

@@ -148,7 +148,10 @@ def _serve(args) -> int:
         log.info("serving %s on http://%s:%s (async_mode=%s%s)", ", ".join(config.sites), server_cfg.host,
                  server_cfg.port, mode, ", always open" if args.always_open else "")
         if mode == "eventlet":
-            _run_eventlet(app, server_cfg.host, server_cfg.port)
+            from .http_server import serve  # noqa: PLC0415
+
+            serve(app, server_cfg.host, server_cfg.port, max_connections=server_cfg.max_connections,
+                  header_timeout=server_cfg.header_timeout_seconds, socket_timeout=server_cfg.socket_timeout_seconds)
         else:
             run_kwargs = {"host": server_cfg.host, "port": server_cfg.port}
             if mode == "threading":
@@ -348,21 +351,6 @@ def _simulate_printer(args) -> int:
     except KeyboardInterrupt:
         printer.close()
     return 0
-
-
-def _run_eventlet(app, host: str, port: int) -> None:
-    """eventlet's WSGI server on a listener with TCP_NODELAY, which accepted sockets inherit:
-    without it a small Socket.IO frame can wait ~40 ms for a delayed ACK (Nagle)."""
-    import socket  # noqa: PLC0415
-
-    import eventlet  # noqa: PLC0415
-    import eventlet.wsgi  # noqa: PLC0415
-
-    family, _type, _proto, _name, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
-    # A deep accept queue: after a network cut every display and phone reconnects at once.
-    listener = eventlet.listen(address, family, backlog=2048)
-    listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    eventlet.wsgi.server(listener, app, log_output=False)
 
 
 def _check_config(args) -> int:

@@ -149,6 +149,14 @@ class ServerConfig:
     session_max_seconds: int = 16 * 3600
     accept_weak_hashes: bool = False  # test suites only: see server/password_policy.py
     log_level: str = "INFO"
+    # A hostile LAN (docs/security.md): connections held at once (eventlet), seconds for a
+    # request's line and headers, seconds a read may wait, seconds and sessions per address
+    # for Engine.IO sessions that have not joined Socket.IO.
+    max_connections: int = 8192
+    header_timeout_seconds: float = 10.0
+    socket_timeout_seconds: float = 60.0
+    handshake_timeout_seconds: float = 10.0
+    anonymous_sessions_per_address: int = 32
 
 
 @dataclass(frozen=True)
@@ -243,7 +251,8 @@ def _weak_hashes(site_nodes: list[Node], sites: list) -> list[tuple[str, str]]:
 def _server(node: Node, base_dir: Path) -> ServerConfig:
     m = node.mapping(["host", "port", "async_mode", "data_dir", "public_url", "voice_dir", "behind_proxy",
                       "max_body_bytes", "session_hours", "session_max_hours", "log_level",
-                      "accept_weak_hashes"])
+                      "accept_weak_hashes", "max_connections", "header_timeout_seconds", "socket_timeout_seconds",
+                      "handshake_timeout_seconds", "anonymous_sessions_per_address"])
     if m is None:
         return ServerConfig()
     data_dir = Path(m.str("data_dir", "data"))
@@ -269,6 +278,12 @@ def _server(node: Node, base_dir: Path) -> ServerConfig:
         session_max_seconds=3600 * session_max_hours,
         accept_weak_hashes=_flag(m, "accept_weak_hashes"),
         log_level=m.str("log_level", "INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR")),
+        max_connections=m.int("max_connections", 8192, minimum=64, maximum=65536),
+        header_timeout_seconds=m.number("header_timeout_seconds", 10, minimum=1, maximum=300),
+        # Above Engine.IO's ping interval plus its timeout (25 + 20 s): a live screen is never cut.
+        socket_timeout_seconds=m.number("socket_timeout_seconds", 60, minimum=50, maximum=3600),
+        handshake_timeout_seconds=m.number("handshake_timeout_seconds", 10, minimum=1, maximum=300),
+        anonymous_sessions_per_address=m.int("anonymous_sessions_per_address", 32, minimum=1, maximum=10000),
     )
 
 

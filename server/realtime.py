@@ -94,6 +94,7 @@ class LiveNamespace(Namespace):
             raise ConnectionRefusedError(err.code) from None
         conn = Connection(site.id, actor, ticket_id)
         self.connections[request.sid] = conn
+        self.svc.handshakes.admitted(self.socketio.server.manager.eio_sid_from_sid(request.sid, self.namespace))
         if actor is not None and actor.session:
             self.svc.sessions.add_socket(site.id, actor.session, request.sid)
         rooms = {f"phones:{site.id}" if ticket_id else f"site:{site.id}"}  # phones: see relay.phone_event
