@@ -21,9 +21,24 @@ def main(argv=None) -> int:
     serve.add_argument("--port", type=int, help="port to listen on (default from config)")
     serve.add_argument("--always-open", action="store_true",
                        help="issue tickets at any hour (demos and training), ignoring opening hours")
+    serve.add_argument("--demo", action="store_true",
+                       help="allow the demo config's published passwords and tokens, on loopback only")
     serve.add_argument("--async-mode", choices=("eventlet", "gevent", "threading"),
                        help="override server.async_mode")
     serve.set_defaults(func=_serve)
+
+    init = sub.add_parser("init", help="write a new hall's config with random tokens and its own passwords")
+    init.add_argument("path", nargs="?", default=DEFAULT_CONFIG, help="the file to write (default config.yaml)")
+    init.add_argument("--site", help="site id: lower-case letters, digits, '-' (asked if not given)")
+    init.add_argument("--name", help="the centre's name, e.g. 'Bộ phận Một cửa xã …' (asked if not given)")
+    init.add_argument("--name-en", default="", help="its English name")
+    init.add_argument("--counters", type=int, default=3, help="how many counters (one officer each; default 3)")
+    init.add_argument("--host", default="127.0.0.1", help="server.host (default 127.0.0.1: this computer only)")
+    init.add_argument("--port", type=int, default=8080)
+    init.add_argument("--stdin", action="store_true",
+                      help="read the passwords from standard input, one a line: admin, each officer, kiosk PIN")
+    init.add_argument("--force", action="store_true", help="replace the file if it exists")
+    init.set_defaults(func=_init)
 
     check = sub.add_parser("check-config", help="validate a config file and summarise it")
     check.add_argument("path", nargs="?", default=DEFAULT_CONFIG)
@@ -113,6 +128,12 @@ def _serve(args) -> int:
     server_cfg = dataclasses.replace(config.server, async_mode=mode,
                                      host=args.host or config.server.host, port=args.port or config.server.port)
     config = dataclasses.replace(config, server=server_cfg)
+    from .demo_secrets import refusal  # noqa: PLC0415
+
+    why = refusal(config, server_cfg.host, args.demo)
+    if why:
+        sys.stderr.write(f"qms: refusing to start: {why}\n")
+        return 2
 
     from .app import create_app  # noqa: PLC0415
     from .archiver import ArchiverProcess  # noqa: PLC0415
@@ -364,6 +385,81 @@ def _check_config(args) -> int:
     sys.stdout.write(f"{args.path}: OK\n")
     for site_id, counts in describe(config).items():
         sys.stdout.write(f"  {site_id}: " + ", ".join(f"{n} {what}" for what, n in counts.items()) + "\n")
+    from .demo_secrets import demo_secrets, is_loopback  # noqa: PLC0415
+
+    found = demo_secrets(config)
+    if found:
+        sys.stderr.write(f"warning: {len(found)} secret(s) are the demo's, published in the README: anyone could "
+                         f"sign in with them. `qms serve` runs them only with --demo on 127.0.0.1. Replace them "
+                         f"(qms hash-password; a random token: qms init makes them):\n")
+        for secret in found:
+            sys.stderr.write(f"  {secret.path} ({secret.kind})\n")
+    if not is_loopback(config.server.host):
+        sys.stdout.write(f"  listens on {config.server.host}:{config.server.port} (server.host): reachable from "
+                         f"the network\n")
+    return 0
+
+
+def _init(args) -> int:
+    import getpass  # noqa: PLC0415
+    import re  # noqa: PLC0415
+    from pathlib import Path  # noqa: PLC0415
+
+    from .config import ConfigError, load_config  # noqa: PLC0415
+    from .site_init import InitError, NewSite, check_password, check_pin, render, write  # noqa: PLC0415
+
+    def secret(prompt: str) -> str:
+        if args.stdin:
+            line = sys.stdin.readline()
+            if not line:
+                raise InitError(f"standard input ended before the {prompt}")
+            return line.rstrip("\n")
+        first = getpass.getpass(f"{prompt}: ")
+        if getpass.getpass(f"{prompt} (nhập lại / again): ") != first:
+            raise InitError(f"the two entries of the {prompt} differ")
+        return first
+
+    try:
+        site_id = args.site or input("Mã đơn vị / site id (e.g. xa-an-binh): ").strip()
+        if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,39}", site_id):
+            raise InitError(f"site id {site_id!r}: lower-case letters, digits, '-' or '_'")
+        name = args.name or input("Tên trung tâm / centre name: ").strip()
+        if not name:
+            raise InitError("the centre needs a name")
+        if not 1 <= args.counters <= 200:
+            raise InitError("--counters is 1 to 200")
+        site = NewSite(site_id, name, args.counters, host=args.host, port=args.port, name_en=args.name_en)
+        site.admin_password = secret("Mật khẩu quản trị / admin password")
+        check_password("admin", site.admin_password)
+        for user in site.officers:
+            password = secret(f"Mật khẩu cán bộ / password of {user}")
+            check_password(user, password)
+            site.officer_passwords.append(password)
+        site.kiosk_pin = secret("Mã PIN bảo trì ki-ốt / kiosk maintenance PIN (4-8 digits)")
+        check_pin(site.kiosk_pin)
+        text, tokens = render(site)
+        path = Path(args.path)
+        write(path, text, args.force)
+    except InitError as err:
+        sys.stderr.write(f"qms init: {err}; nothing written\n")
+        return 2
+    except (EOFError, KeyboardInterrupt):
+        sys.stderr.write("\nqms init: stopped; nothing written\n")
+        return 2
+    try:
+        load_config(path)
+    except ConfigError as err:  # a bug here, not the user's: say so plainly
+        sys.stderr.write(f"qms init: the written file does not load ({err}); please report it\n")
+        return 1
+    base = f"http://{'<this-server>' if args.host in ('0.0.0.0', '::') else args.host}:{args.port}"
+    sys.stdout.write(
+        f"wrote {path} (readable by you only): site {site_id}, {args.counters} counter(s), officers "
+        f"{', '.join(site.officers)} and admin.\n"
+        f"Screens (each address carries its device's token: type it in, do not print it):\n"
+        f"  kiosk:   {base}/kiosk/{site_id}#token={tokens['kiosk-1']}\n"
+        f"  display: {base}/display/{site_id}#token={tokens['display-1']}\n"
+        f"  device agent token (put it in the agent PC's token file): {tokens['agent-1']}\n"
+        f"Next: edit the fields and counters, then: qms check-config {path} && qms serve --config {path}\n")
     return 0
 
 

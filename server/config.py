@@ -137,7 +137,7 @@ class SiteConfig:
 
 @dataclass(frozen=True)
 class ServerConfig:
-    host: str = "0.0.0.0"
+    host: str = "127.0.0.1"  # this computer only: a hall puts its LAN address here deliberately
     port: int = 8080
     async_mode: str = "eventlet"
     data_dir: Path = Path("data")
@@ -266,7 +266,7 @@ def _server(node: Node, base_dir: Path) -> ServerConfig:
     if session_max_hours < session_hours:
         m.node("session_max_hours").error(f"{session_max_hours} is shorter than session_hours ({session_hours})")
     return ServerConfig(
-        host=m.str("host", "0.0.0.0"),
+        host=m.str("host", "127.0.0.1"),
         port=m.int("port", 8080, minimum=1, maximum=65535),
         async_mode=m.str("async_mode", "eventlet", choices=ASYNC_MODES),
         data_dir=data_dir,
