@@ -1,5 +1,8 @@
-"""The device agent: runs on a PC with devices attached and serves exactly the devices its
-config names. It connects to the server over Socket.IO with its device token.
+"""The device agent: runs on a PC with devices attached and serves exactly the devices the
+server says are its own. It knows only the server's address and its own token: it asks
+the server for its settings (GET /api/v1/agent/settings) and keeps the last answer on
+disk, so a restart while the server is away still reads the panels. A hall PC never holds
+config.yaml, with every officer's password hash and every device's token.
 
 Presses go to disk first, then to the server; each is removed from disk only when the
 server answers that it is stored (the server ignores a press id it has seen), so with the
@@ -7,15 +10,19 @@ server away nothing is lost and, when it is back, nothing counts twice.
 """
 from __future__ import annotations
 
+import json
 import logging
+import os
 import threading
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+import requests
 import socketio
 
-from server.queue_engine import PRESS_MAX_AGE_SECONDS
+from server.config_devices import DeviceConfig
 
 from . import escpos
 from .escpos import PrinterState
@@ -28,25 +35,99 @@ from .ticket_image import TicketText, layout
 
 logger = logging.getLogger(__name__)
 
-HEARTBEAT_SECONDS = 10
 PERMANENT = 400  # a 4xx-style refusal will not change by sending again
 
 
+class SettingsError(Exception):
+    """The agent's settings cannot be had: the server refused the token, or answered nonsense."""
+
+
+@dataclass(frozen=True)
+class AgentSettings:
+    """What the server says this agent serves."""
+
+    site: str
+    agent: str
+    name: str
+    heartbeat_seconds: float
+    press_max_age_seconds: float
+    devices: tuple[DeviceConfig, ...]
+
+    @classmethod
+    def from_json(cls, data) -> "AgentSettings":
+        try:
+            devices = tuple(DeviceConfig(id=str(d["id"]), kind=str(d["kind"]), url=str(d["url"]),
+                                         counter=d.get("counter"), agent=str(data["agent"]),
+                                         options=dict(d.get("options") or {}))
+                            for d in data["devices"])
+            return cls(site=str(data["site"]), agent=str(data["agent"]), name=str(data.get("name", "")),
+                       heartbeat_seconds=float(data["heartbeat_seconds"]),
+                       press_max_age_seconds=float(data["press_max_age_seconds"]), devices=devices)
+        except (KeyError, TypeError, ValueError) as err:
+            raise SettingsError(f"the server's settings are not what an agent expects ({err!r})") from None
+
+    def to_json(self) -> dict:
+        return {"site": self.site, "agent": self.agent, "name": self.name, "heartbeat_seconds": self.heartbeat_seconds,
+                "press_max_age_seconds": self.press_max_age_seconds,
+                "devices": [{"id": d.id, "kind": d.kind, "url": d.url, "counter": d.counter, "options": d.options}
+                            for d in self.devices]}
+
+
+def fetch_settings(server_url: str, token: str, timeout: float = 10) -> AgentSettings:
+    """The agent's settings from the server; SettingsError when the server refuses them,
+    requests' own errors when it cannot be reached."""
+    r = requests.get(f"{server_url}/api/v1/agent/settings", headers={"Authorization": f"Bearer {token}"},
+                     timeout=timeout)
+    if r.status_code in (401, 403):
+        raise SettingsError("the server does not know this agent's token (was it changed in config.yaml?)")
+    r.raise_for_status()
+    return AgentSettings.from_json(r.json())
+
+
+class _Devices:
+    """The running readers and LED displays of one set of settings."""
+
+    def __init__(self, settings: AgentSettings, on_press):
+        self.settings = settings
+        self.by_id = {d.id: d for d in settings.devices}
+        self.stop = threading.Event()
+        self.readers: list = []
+        buses: dict[str, list] = {}
+        for device in settings.devices:
+            if device.kind != "rating_panel":
+                continue
+            if device.options.get("model") == "rs485":
+                buses.setdefault(device.url, []).append(device)
+            else:
+                self.readers.append(AsciiPanelReader(device, on_press, self.stop))
+        for url, members in buses.items():
+            self.readers.append(Rs485Bus(url, members[0].options.get("baudrate", 9600), members, on_press, self.stop))
+        self.leds = {d.counter: LedDisplay(d, self.stop) for d in settings.devices if d.kind == "led_display"}
+
+    def start(self) -> None:
+        for reader in self.readers:
+            reader.start()
+
+    def stop_all(self) -> None:
+        self.stop.set()
+        for reader in self.readers:
+            reader.join(timeout=3)
+        for led in self.leds.values():
+            led.link.close()
+
+
 class DeviceAgent:
-    def __init__(self, config, site_id: str, agent_id: str, server_url: str, spool_dir: str | Path,
-                 *, heartbeat: float = HEARTBEAT_SECONDS):
-        site = config.sites[site_id]
-        self.site = site
-        self.agent_id = agent_id
-        self.heartbeat = heartbeat
-        self.token = site.agents[agent_id].token
+    def __init__(self, server_url: str, token: str, spool_dir: str | Path, *, heartbeat: float | None = None):
         self.server_url = server_url.rstrip("/")
-        self.devices = {d.id: d for d in site.devices.values() if d.agent == agent_id}
+        self.token = token
+        self.spool_dir = Path(spool_dir)
+        self.heartbeat_override = heartbeat
         self.stop_event = threading.Event()
         self.wake = threading.Event()
-        self.spool = PressSpool(Path(spool_dir) / f"{site_id}-{agent_id}.sqlite", max_age=PRESS_MAX_AGE_SECONDS)
-        self.readers = self._readers()
-        self.leds = {d.counter: LedDisplay(d, self.stop_event) for d in self.devices.values() if d.kind == "led_display"}
+        self.settings: AgentSettings | None = None
+        self.spool: PressSpool | None = None
+        self.running: _Devices | None = None
+        self._apply_lock = threading.Lock()
         self.print_results: dict[str, dict] = {}
         # Handlers in arrival order: an LED must never end on an older state than the last one sent.
         self.sio = OrderedClient(reconnection=True, reconnection_delay=0.5, reconnection_delay_max=30,
@@ -57,24 +138,96 @@ class DeviceAgent:
         self.sio.on("update", self._on_update)
         self.sio.on("print", self._on_print)
 
-    # -- devices -----------------------------------------------------------------------------
-    def _readers(self) -> list:
-        readers, buses = [], {}
-        for device in self.devices.values():
-            if device.kind != "rating_panel":
-                continue
-            if device.options.get("model") == "rs485":
-                buses.setdefault(device.url, []).append(device)
-            else:
-                readers.append(AsciiPanelReader(device, self.on_press, self.stop_event))
-        for url, members in buses.items():
-            readers.append(Rs485Bus(url, members[0].options.get("baudrate", 9600), members, self.on_press,
-                                    self.stop_event))
-        return readers
+    @property
+    def agent_id(self) -> str:
+        return self.settings.agent if self.settings else "?"
 
+    @property
+    def devices(self) -> dict[str, DeviceConfig]:
+        return self.running.by_id if self.running else {}
+
+    @property
+    def readers(self) -> list:
+        return self.running.readers if self.running else []
+
+    @property
+    def leds(self) -> dict:
+        return self.running.leds if self.running else {}
+
+    @property
+    def heartbeat(self) -> float:
+        if self.heartbeat_override is not None:
+            return self.heartbeat_override
+        return self.settings.heartbeat_seconds if self.settings else 10.0
+
+    # -- settings ------------------------------------------------------------------------------
+    @property
+    def _cache(self) -> Path:
+        return self.spool_dir / "settings.json"
+
+    def _first_settings(self) -> AgentSettings | None:
+        """The server's settings; while it cannot be reached, the last ones it gave (so panels
+        are read and presses kept meanwhile); with neither, keep asking. None if stopped first."""
+        delay = 0.5
+        while not self.stop_event.is_set():
+            try:
+                return fetch_settings(self.server_url, self.token)
+            except requests.RequestException as err:
+                if self._cache.exists():
+                    logger.warning("server %s not reachable (%s): using the settings it gave last", self.server_url,
+                                   err)
+                    return AgentSettings.from_json(json.loads(self._cache.read_text(encoding="utf-8")))
+                logger.warning("server %s not reachable (%s) and no settings kept yet; retrying in %.1f s",
+                               self.server_url, err, delay)
+            self.stop_event.wait(delay)
+            delay = min(delay * 2, 30)
+        return None
+
+    def _apply(self, settings: AgentSettings) -> None:
+        """Serve the devices of ``settings``; the devices of earlier ones stop first if they differ."""
+        with self._apply_lock:
+            if self.settings is not None and settings.to_json() == self.settings.to_json():
+                return
+            if self.settings is not None and (settings.site, settings.agent) != (self.settings.site,
+                                                                                   self.settings.agent):
+                logger.error("the token now belongs to %s/%s, not %s/%s: restart the agent", settings.site,
+                             settings.agent, self.settings.site, self.settings.agent)
+                return
+            self._keep(settings)
+            if self.spool is None:
+                self.spool = PressSpool(self.spool_dir / f"{settings.site}-{settings.agent}.sqlite",
+                                        max_age=settings.press_max_age_seconds)
+            previous, self.settings = self.running, settings
+            if previous is not None:
+                logger.info("agent %s: device settings changed on the server; restarting its devices",
+                            settings.agent)
+                previous.stop_all()
+            devices = _Devices(settings, self.on_press)
+            self.running = devices
+            devices.start()
+            logger.info("agent %s serves %d device(s): %s", settings.agent, len(devices.by_id),
+                        ", ".join(devices.by_id) or "none")
+
+    def _keep(self, settings: AgentSettings) -> None:
+        """The settings on disk, for a start while the server is away (no secret in them)."""
+        self.spool_dir.mkdir(parents=True, exist_ok=True)
+        tmp = self._cache.with_suffix(".new")
+        tmp.write_text(json.dumps(settings.to_json(), ensure_ascii=False), encoding="utf-8")
+        os.replace(tmp, self._cache)
+
+    def _refresh_settings(self) -> None:
+        try:
+            self._apply(fetch_settings(self.server_url, self.token))
+        except (requests.RequestException, SettingsError) as err:
+            logger.warning("agent %s: settings not refreshed: %s", self.agent_id, err)
+
+    # -- devices -----------------------------------------------------------------------------
     def on_press(self, device_id: str, level: int, pressed_at: datetime) -> None:
         """A button was pressed: on disk now, to the server as soon as it can be reached."""
-        device = self.devices[device_id]
+        device = self.devices.get(device_id)
+        if device is None:  # its reader was stopping while the settings changed
+            logger.warning("press on %s, which this agent no longer serves: dropped", device_id)
+            return
         press = {"press_id": f"{device_id}-{uuid.uuid4().hex}", "counter": device.counter, "level": level,
                  "device": device_id, "pressed_at": pressed_at.isoformat(timespec="milliseconds")}
         self.spool.add(press)
@@ -97,12 +250,16 @@ class DeviceAgent:
     def _on_connect(self):
         logger.info("agent %s connected to %s", self.agent_id, self.server_url)
         self.wake.set()
+        # The server may have been restarted with other settings for this agent.
+        threading.Thread(target=self._refresh_settings, name="settings", daemon=True).start()
 
     def _on_disconnect(self, *args):
         logger.warning("agent %s disconnected from the server", self.agent_id)
 
     def _flush(self) -> None:
         """Send what waits on disk, oldest first; stop at the first failure and try again later."""
+        if self.spool is None:
+            return
         for press in self.spool.pending():
             if not self.sio.connected or self.stop_event.is_set():
                 return
@@ -135,7 +292,7 @@ class DeviceAgent:
         while not self.stop_event.wait(self.heartbeat):
             for led in self.leds.values():
                 led.refresh()  # a display that was unplugged gets its number back
-            if self.sio.connected:
+            if self.sio.connected and self.spool is not None:
                 try:
                     self.sio.emit("device_status", {"devices": self.statuses(), "spool": self.spool.counts()})
                 except socketio.exceptions.SocketIOError:
@@ -194,18 +351,20 @@ class DeviceAgent:
 
     # -- running -------------------------------------------------------------------------------
     def start(self) -> None:
-        for reader in self.readers:
-            reader.start()
+        """Returns once the agent serves its devices (or was stopped while waiting for its settings)."""
+        settings = self._first_settings()
+        if settings is None:
+            return
+        self._apply(settings)
         for target in (self._flusher, self._heartbeat, self._connector):
             threading.Thread(target=target, name=target.__name__, daemon=True).start()
-        logger.info("agent %s serves %d device(s): %s", self.agent_id, len(self.devices), ", ".join(self.devices))
 
     def _connector(self) -> None:
         """Connect, and keep trying while the server is away at start (later cuts reconnect by themselves)."""
         delay = 0.5
         while not self.stop_event.is_set() and not self.sio.connected:
             try:
-                self.sio.connect(self.server_url, auth={"site": self.site.id, "token": self.token},
+                self.sio.connect(self.server_url, auth={"site": self.settings.site, "token": self.token},
                                  transports=["websocket"], wait_timeout=5)
                 return
             except socketio.exceptions.ConnectionError as err:
@@ -220,6 +379,7 @@ class DeviceAgent:
             self.sio.close()
         except socketio.exceptions.SocketIOError:
             logger.debug("disconnect failed", exc_info=True)
-        for reader in self.readers:
-            reader.join(timeout=3)
-        self.spool.close()
+        if self.running is not None:
+            self.running.stop_all()
+        if self.spool is not None:
+            self.spool.close()

@@ -31,7 +31,7 @@ from .errors import (
     Unauthorized,
 )
 from .params import check_params
-from .queue_engine import Actor
+from .queue_engine import PRESS_MAX_AGE_SECONDS, Actor
 from .ratings import record_press
 
 logger = logging.getLogger(__name__)
@@ -309,6 +309,19 @@ def rating_press(site_id):
     actor = require(actor, "agent")
     press = record_press(services().engine, site.id, actor, request_json())
     return jsonify(press), 200 if press["duplicate"] else 201
+
+
+@bp.get("/agent/settings")
+def agent_settings():
+    """A device agent's own settings, found by its token alone (it knows nothing else)."""
+    header = request.headers.get("Authorization", "")
+    bearer = header[7:].strip() if header.lower().startswith("bearer ") else ""
+    found = services().auth.device(bearer) if bearer else None
+    if found is None or found[1].kind != "agent":
+        raise Unauthorized("Send a device agent's token.", code="bad_token")
+    site, agent = found
+    logger.info("agent-settings site=%s agent=%s", site.id, agent.id)
+    return jsonify(services().devices.agent_settings(site, agent.id, PRESS_MAX_AGE_SECONDS))
 
 
 @bp.get("/sites/<site_id>/devices")

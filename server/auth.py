@@ -40,7 +40,7 @@ class Authenticator:
         like an anonymous visitor) and Forbidden for a token of another site.
         """
         if bearer:
-            device = self._device(bearer)
+            device = self.device(bearer)
             if device is not None:
                 dev_site, client = device
                 if dev_site.id != site.id:
@@ -54,7 +54,8 @@ class Authenticator:
             return self._session(site, cookie)
         return None
 
-    def _device(self, token: str):
+    def device(self, token: str):
+        """(site, client) of the kiosk, display or agent holding ``token``; None if no device does."""
         for site in self.config.sites.values():
             for group in (site.kiosks, site.displays, site.agents):
                 for client in group.values():

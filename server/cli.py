@@ -49,12 +49,12 @@ def main(argv=None) -> int:
     hashpw.add_argument("--pin", action="store_true", help="a kiosk admin PIN (4 to 8 digits) instead of a password")
     hashpw.set_defaults(func=_hash_password)
 
-    agent = sub.add_parser("agent", help="run the device agent for the devices of one agent in the config")
-    agent.add_argument("--config", default=DEFAULT_CONFIG)
-    agent.add_argument("--site", required=True, help="site id")
-    agent.add_argument("--agent", required=True, dest="agent_id", help="agent id (agents[].id in the config)")
+    agent = sub.add_parser("agent", help="run the device agent of this PC's rating panels, printers and LED displays")
     agent.add_argument("--server", default="http://127.0.0.1:8080", help="the central server's address")
-    agent.add_argument("--spool", default=None, help="folder for presses not yet delivered (default data_dir/spool)")
+    agent.add_argument("--token-file", help="a file holding this agent's token (else $QMS_AGENT_TOKEN); the agent "
+                                            "asks the server for its devices and needs nothing else")
+    agent.add_argument("--spool", default=None,
+                       help="folder for presses not yet delivered and the last settings (default ~/.local/share/qms-agent)")
     agent.set_defaults(func=_agent)
 
     archive = sub.add_parser("archive", help="run the history archiver on its own (qms serve runs one as well)")
@@ -220,29 +220,46 @@ def _on_sigterm(mode: str, log) -> None:
 def _agent(args) -> int:
     import logging  # noqa: PLC0415
     import signal  # noqa: PLC0415
+    import stat  # noqa: PLC0415
     import threading  # noqa: PLC0415
+    from pathlib import Path  # noqa: PLC0415
 
-    from hardware.agent import DeviceAgent  # noqa: PLC0415
+    from hardware.agent import DeviceAgent, SettingsError  # noqa: PLC0415
 
-    from .config import ConfigError, load_config  # noqa: PLC0415
-
-    try:
-        config = load_config(args.config)
-    except ConfigError as err:
-        sys.stderr.write(f"qms agent: refusing to start, {err}\n")
-        return 2
-    site = config.sites.get(args.site)
-    if site is None or args.agent_id not in site.agents:
-        sys.stderr.write(f"qms agent: no agent {args.agent_id!r} in site {args.site!r} of {args.config}\n")
-        return 2
-    logging.basicConfig(level=config.server.log_level,
+    logging.basicConfig(level=os.environ.get("QMS_LOG_LEVEL", "INFO"),
                         format="%(asctime)s %(levelname)s %(process)d %(name)s: %(message)s")
-    spool = args.spool or config.server.data_dir / "spool"
-    agent = DeviceAgent(config, site.id, args.agent_id, args.server, spool)
+    log = logging.getLogger("qms.agent")
+    if args.token_file:
+        path = Path(args.token_file)
+        try:
+            token = path.read_text(encoding="utf-8").strip()
+        except OSError as err:
+            sys.stderr.write(f"qms agent: cannot read the token file: {err}\n")
+            return 2
+        if os.name == "posix" and path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+            log.warning("%s can be read by other users: chmod 600 it", path)
+    else:
+        token = os.environ.get("QMS_AGENT_TOKEN", "").strip()
+    if not token:
+        sys.stderr.write("qms agent: give this agent's token with --token-file FILE or $QMS_AGENT_TOKEN "
+                         "(agents[].token in the server's config; qms init prints it)\n")
+        return 2
+    data_home = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    spool = Path(args.spool) if args.spool else data_home / "qms-agent"
+    agent = DeviceAgent(args.server, token, spool)
     done = threading.Event()
+
+    def _stop(*_):
+        done.set()
+        agent.stop_event.set()  # also ends a wait for the first settings
+
     for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: done.set())
-    agent.start()
+        signal.signal(sig, _stop)
+    try:
+        agent.start()
+    except SettingsError as err:
+        log.error("agent not started: %s", err)
+        return 2
     done.wait()
     agent.stop()
     return 0

@@ -17,6 +17,7 @@ from .keys import Keys
 
 logger = logging.getLogger(__name__)
 
+AGENT_HEARTBEAT_SECONDS = 10
 AGENT_ALIVE_SECONDS = 35  # three missed heartbeats
 
 
@@ -26,6 +27,15 @@ class DeviceRegistry:
         self.config = config
         self.keys = keys
         self.emit = emit  # (event, data, room): through the message queue, to whichever process holds the room
+
+    @staticmethod
+    def agent_settings(site: SiteConfig, agent_id: str, press_max_age_seconds: int) -> dict:
+        """What a device agent needs to run, and nothing more: its own devices. A hall PC never
+        holds config.yaml (every officer's hash and every device's token)."""
+        return {"site": site.id, "agent": agent_id, "name": site.agents[agent_id].name,
+                "heartbeat_seconds": AGENT_HEARTBEAT_SECONDS, "press_max_age_seconds": press_max_age_seconds,
+                "devices": [{"id": d.id, "kind": d.kind, "url": d.url, "counter": d.counter, "options": d.options}
+                            for d in site.devices.values() if d.agent == agent_id]}
 
     # -- presence and reports ------------------------------------------------------------
     def agent_seen(self, site_id: str, agent_id: str) -> None:

@@ -21,7 +21,7 @@ from hardware.ticket_image import TicketText, layout
 from server.config import load_config, parse_config
 from server.devices import ticket_text
 
-from ..hall import ADMIN_PASSWORD, KIOSK_TOKEN, PASSWORD, hall_document
+from ..hall import ADMIN_PASSWORD, AGENT_TOKEN, KIOSK_TOKEN, PASSWORD, hall_document
 from ..helpers import wait_until
 from ..servers import ServerProcess, write_config
 
@@ -53,7 +53,7 @@ class Rig:
         self.sessions = {}
 
     def start_agent(self):
-        self.agent = DeviceAgent(self.config, "hcc", "agent-1", self.server.url, self.tmp / "spool", heartbeat=0.5)
+        self.agent = DeviceAgent(self.server.url, AGENT_TOKEN, self.tmp / "spool", heartbeat=0.5)
         self.agent.start()
         wait_until(lambda: self.agent.sio.connected, what="the agent to connect")
         return self.agent
