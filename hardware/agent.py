@@ -73,11 +73,14 @@ class AgentSettings:
                             for d in self.devices]}
 
 
-def fetch_settings(server_url: str, token: str, timeout: float = 10) -> AgentSettings:
+def fetch_settings(server_url: str, token: str, timeout: float = 10, session: requests.Session | None = None
+                   ) -> AgentSettings:
     """The agent's settings from the server; SettingsError when the server refuses them,
     requests' own errors when it cannot be reached."""
-    r = requests.get(f"{server_url}/api/v1/agent/settings", headers={"Authorization": f"Bearer {token}"},
-                     timeout=timeout)
+    session = session or requests.Session()
+    # verify given per request: requests would otherwise prefer $REQUESTS_CA_BUNDLE to the session's CA.
+    r = session.get(f"{server_url}/api/v1/agent/settings", timeout=timeout, verify=session.verify,
+                    headers={"Authorization": f"Bearer {token}"})
     if r.status_code in (401, 403):
         raise SettingsError("the server does not know this agent's token (was it changed in config.yaml?)")
     r.raise_for_status()
@@ -117,8 +120,14 @@ class _Devices:
 
 
 class DeviceAgent:
-    def __init__(self, server_url: str, token: str, spool_dir: str | Path, *, heartbeat: float | None = None):
+    def __init__(self, server_url: str, token: str, spool_dir: str | Path, *, heartbeat: float | None = None,
+                 ca_file: str | None = None):
         self.server_url = server_url.rstrip("/")
+        # HTTPS to a server whose certificate the hall's own CA signed (qms tls): that CA, for
+        # the settings and the websocket alike; otherwise the system's trusted CAs.
+        self.http = requests.Session()
+        if ca_file:
+            self.http.verify = str(ca_file)
         self.token = token
         self.spool_dir = Path(spool_dir)
         self.heartbeat_override = heartbeat
@@ -131,7 +140,7 @@ class DeviceAgent:
         self.print_results: dict[str, dict] = {}
         # Handlers in arrival order: an LED must never end on an older state than the last one sent.
         self.sio = OrderedClient(reconnection=True, reconnection_delay=0.5, reconnection_delay_max=30,
-                                 logger=False, engineio_logger=False)
+                                 logger=False, engineio_logger=False, http_session=self.http)
         self.sio.on("connect", self._on_connect)
         self.sio.on("disconnect", self._on_disconnect)
         self.sio.on("snapshot", self._on_snapshot)
@@ -171,7 +180,7 @@ class DeviceAgent:
         delay = 0.5
         while not self.stop_event.is_set():
             try:
-                return fetch_settings(self.server_url, self.token)
+                return fetch_settings(self.server_url, self.token, session=self.http)
             except requests.RequestException as err:
                 if self._cache.exists():
                     logger.warning("server %s not reachable (%s): using the settings it gave last", self.server_url,
@@ -217,7 +226,7 @@ class DeviceAgent:
 
     def _refresh_settings(self) -> None:
         try:
-            self._apply(fetch_settings(self.server_url, self.token))
+            self._apply(fetch_settings(self.server_url, self.token, session=self.http))
         except (requests.RequestException, SettingsError) as err:
             logger.warning("agent %s: settings not refreshed: %s", self.agent_id, err)
 

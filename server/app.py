@@ -15,7 +15,6 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 from sqlalchemy.engine import Engine
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
-from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .archive_schema import open_archive
 from .auth import Authenticator
@@ -31,6 +30,7 @@ from .relay import EventRelay
 from .sessions import SessionStore
 from .sign_in import PasswordChecker, SignInGuard
 from .store_health import StoreHealth, is_store_outage
+from .web_guards import SecurityHeaders, TrustedProxyFix
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +71,8 @@ class Services:
     def store_status(self) -> dict:
         """The store as /health reports it: its state (asked now), version, and whether it is ours."""
         out: dict[str, Any] = {"embedded": self.supervisor is not None}
+        if self.supervisor is not None:
+            out["server"] = self.supervisor.embedded.binary.describe()
         try:
             info = self.redis.info("server") if self.redis_version is None else {}
             if info:
@@ -114,9 +116,9 @@ def create_app(config: Config | None = None, *, redis_url: str | None = None, cl
         raise RuntimeError("No Redis URL: set redis.url in config.yaml or start with `qms serve`, "
                            "which runs an embedded Redis.")
     app = Flask(__name__)
-    if config.server.behind_proxy:
-        # nginx tells the client's address and scheme (QR links, secure cookies); trust one hop.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+    # nginx tells the client's address and scheme (QR links, secure cookies): believed from the
+    # configured proxy addresses only, one hop.
+    app.wsgi_app = TrustedProxyFix(app.wsgi_app, trusted_proxies(config))
     app.config["MAX_CONTENT_LENGTH"] = config.server.max_body_bytes
     app.wsgi_app = _ChunkedInput(app.wsgi_app, config.server.max_body_bytes)
     app.json.ensure_ascii = False
@@ -142,7 +144,7 @@ def create_app(config: Config | None = None, *, redis_url: str | None = None, cl
                         max_http_buffer_size=config.server.max_body_bytes, ping_interval=25, ping_timeout=20)
     handshakes = HandshakeGuard(socketio.server, per_address=config.server.anonymous_sessions_per_address,
                                 timeout=config.server.handshake_timeout_seconds,
-                                behind_proxy=config.server.behind_proxy, sleep=socketio.sleep,
+                                proxies=trusted_proxies(config), sleep=socketio.sleep,
                                 start_task=socketio.start_background_task)
     namespace = LiveNamespace("/")
     auth = Authenticator(config, sessions, PasswordChecker(),
@@ -157,6 +159,8 @@ def create_app(config: Config | None = None, *, redis_url: str | None = None, cl
                        sleep=socketio.sleep, health=health)
     devices = DeviceRegistry(client, config, engine.keys,
                              emit=lambda event, data, room: socketio.emit(event, data, to=room))
+    # Around everything, Socket.IO's endpoint included: no response leaves without them.
+    app.wsgi_app = SecurityHeaders(app.wsgi_app)
     app.extensions["qms"] = Services(config=config, redis=client, engine=engine, sessions=sessions,
                                      auth=auth, guard=guard,
                                      socketio=socketio, relay=relay,
@@ -222,6 +226,11 @@ class _CappedInput(io.RawIOBase):
             raise RequestEntityTooLarge()
         buffer[:len(data)] = data
         return len(data)
+
+
+def trusted_proxies(config: Config) -> frozenset[str]:
+    """The addresses whose X-Forwarded-* headers are believed: none unless behind_proxy."""
+    return config.server.proxy_addresses if config.server.behind_proxy else frozenset()
 
 
 def queue_store_client(url: str) -> redis.Redis:

@@ -10,6 +10,7 @@ stream, so Redis does not grow with years of history.
 from __future__ import annotations
 
 import logging
+import os
 import socket
 import subprocess
 import sys
@@ -213,7 +214,9 @@ class ArchiverProcess:
 
     def __init__(self, config_path, redis_url: str, consumer: str):
         self.args = [sys.executable, "-m", "server.cli", "archive", "--config", str(config_path),
-                     "--redis-url", redis_url, "--consumer", consumer, "--nice", "10"]
+                     "--consumer", consumer, "--nice", "10"]
+        # In the environment, not on the command line: the URL carries the store's password.
+        self.env = {**os.environ, "QMS_ARCHIVER_REDIS_URL": redis_url}
         self.proc: subprocess.Popen | None = None
         self._stop = threading.Event()
 
@@ -222,7 +225,7 @@ class ArchiverProcess:
             if self.proc is None or self.proc.poll() is not None:
                 if self.proc is not None:
                     logger.error("archiver process exited with %s; starting it again", self.proc.returncode)
-                self.proc = subprocess.Popen(self.args, preexec_fn=die_with_parent)  # noqa: PLW1509
+                self.proc = subprocess.Popen(self.args, env=self.env, preexec_fn=die_with_parent)  # noqa: PLW1509
                 logger.info("archiver process pid=%s", self.proc.pid)
             sleep(2)
 

@@ -40,6 +40,13 @@ def main(argv=None) -> int:
     init.add_argument("--force", action="store_true", help="replace the file if it exists")
     init.set_defaults(func=_init)
 
+    tls = sub.add_parser("tls", help="HTTPS on a LAN without internet: the hall's own CA and nginx's certificate")
+    tls.add_argument("--dir", default="tls", help="where the CA and the certificate go (default ./tls)")
+    tls.add_argument("--name", action="append", default=[], help="a name the screens use, e.g. qms.hall.local")
+    tls.add_argument("--ip", action="append", default=[], help="an address the screens use, e.g. 192.168.1.10")
+    tls.add_argument("--days", type=int, default=825, help="how long the certificate lasts (default 825 days)")
+    tls.set_defaults(func=_tls)
+
     check = sub.add_parser("check-config", help="validate a config file and summarise it")
     check.add_argument("path", nargs="?", default=DEFAULT_CONFIG)
     check.set_defaults(func=_check_config)
@@ -53,6 +60,8 @@ def main(argv=None) -> int:
     agent.add_argument("--server", default="http://127.0.0.1:8080", help="the central server's address")
     agent.add_argument("--token-file", help="a file holding this agent's token (else $QMS_AGENT_TOKEN); the agent "
                                             "asks the server for its devices and needs nothing else")
+    agent.add_argument("--ca-file", help="the CA certificate that vouches for the server's HTTPS (qms tls makes "
+                                         "one); default: the system's")
     agent.add_argument("--spool", default=None,
                        help="folder for presses not yet delivered and the last settings (default ~/.local/share/qms-agent)")
     agent.set_defaults(func=_agent)
@@ -137,17 +146,30 @@ def _serve(args) -> int:
 
     from .app import create_app  # noqa: PLC0415
     from .archiver import ArchiverProcess  # noqa: PLC0415
-    from .embedded_redis import EmbeddedRedis, EmbeddedRedisError  # noqa: PLC0415
+    from .embedded_redis import EmbeddedRedis, EmbeddedRedisError, choose_redis_binary  # noqa: PLC0415
 
     embedded = None
     url = config.redis.url
     if not url:
-        embedded = EmbeddedRedis(config.server.data_dir / "redis", appendfsync=config.redis.appendfsync)
+        try:
+            binary = choose_redis_binary(config.redis.server_binary)
+        except EmbeddedRedisError as err:
+            log.error("cannot start the embedded Redis: %s", err)
+            return 1
+        log.info("qms serve: %s, store: embedded %s", ", ".join(config.sites), binary.describe())
+        if binary.known_unpatched():
+            log.warning("%s predates the fixes for CVE-2024-31449 and CVE-2025-49844 (and the other 2025 Lua "
+                        "CVEs): install a patched one (Debian: apt install redis-server), which qms then runs",
+                        binary.describe())
+        embedded = EmbeddedRedis(config.server.data_dir / "redis", appendfsync=config.redis.appendfsync,
+                                 binary=binary)
         try:
             url = embedded.start()
         except EmbeddedRedisError as err:
             log.error("cannot start the embedded Redis: %s", err)
             return 1
+    else:
+        log.info("qms serve: %s, store: %s", ", ".join(config.sites), _external_store(url))
 
     _on_sigterm(mode, log)
     app = archiver = supervisor = None
@@ -192,6 +214,21 @@ def _serve(args) -> int:
         if embedded is not None:
             embedded.stop()
     return 0
+
+
+def _external_store(url: str) -> str:
+    """'redis-server 7.2.4 at redis://…' (no password), as far as it can be asked now."""
+    import redis  # noqa: PLC0415
+
+    from .app import _safe_url  # noqa: PLC0415
+
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=3, socket_timeout=3)
+        version = client.info("server").get("redis_version", "?")
+        client.close()
+        return f"redis-server {version} at {_safe_url(url)}"
+    except redis.RedisError as err:
+        return f"redis at {_safe_url(url)} (version not known yet: {err})"
 
 
 def _on_sigterm(mode: str, log) -> None:
@@ -246,7 +283,7 @@ def _agent(args) -> int:
         return 2
     data_home = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
     spool = Path(args.spool) if args.spool else data_home / "qms-agent"
-    agent = DeviceAgent(args.server, token, spool)
+    agent = DeviceAgent(args.server, token, spool, ca_file=args.ca_file)
     done = threading.Event()
 
     def _stop(*_):
@@ -285,7 +322,8 @@ def _archive(args) -> int:
         return 2
     if args.nice:
         os.nice(args.nice)  # archiving can lag a moment; the counters and kiosks cannot
-    redis_url = args.redis_url or config.redis.url
+    # qms serve passes its embedded Redis's URL (with its password) in the environment, not argv.
+    redis_url = args.redis_url or os.environ.get("QMS_ARCHIVER_REDIS_URL") or config.redis.url
     if not redis_url:
         sys.stderr.write("qms archive: needs redis.url (the embedded Redis belongs to one qms serve)\n")
         return 2
@@ -477,6 +515,25 @@ def _init(args) -> int:
         f"  display: {base}/display/{site_id}#token={tokens['display-1']}\n"
         f"  device agent token (put it in the agent PC's token file): {tokens['agent-1']}\n"
         f"Next: edit the fields and counters, then: qms check-config {path} && qms serve --config {path}\n")
+    return 0
+
+
+def _tls(args) -> int:
+    from .local_ca import TlsError, issue  # noqa: PLC0415
+
+    try:
+        done = issue(args.dir, args.name, args.ip, days=args.days)
+    except TlsError as err:
+        sys.stderr.write(f"qms tls: {err}\n")
+        return 2
+    made = "made the hall's CA" if done.ca_created else "used the hall's CA"
+    sys.stdout.write(
+        f"{made}: {done.ca_cert} (its key {done.ca_cert.with_name('ca-key.pem')} stays here, mode 600)\n"
+        f"certificate for {', '.join(done.names + done.addresses)} until {done.not_after:%Y-%m-%d}:\n"
+        f"  ssl_certificate     {done.cert.resolve()};\n"
+        f"  ssl_certificate_key {done.key.resolve()};\n"
+        f"Install {done.ca_cert.name} on each kiosk, display and counter PC (docs/security.md, HTTPS), and give it "
+        f"to device agents: qms agent --ca-file {done.ca_cert.name} ...\n")
     return 0
 
 

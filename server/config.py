@@ -5,6 +5,7 @@ with its path; the server refuses to start half-configured.
 """
 from __future__ import annotations
 
+import ipaddress
 import logging
 import re
 from dataclasses import dataclass
@@ -143,6 +144,8 @@ class ServerConfig:
     data_dir: Path = Path("data")
     public_url: str = ""
     behind_proxy: bool = False
+    # The proxies whose X-Forwarded-* headers are believed (when behind_proxy): nginx on this machine.
+    proxy_addresses: frozenset[str] = frozenset({"127.0.0.1", "::1"})
     voice_dir: Path = Path("data/voice")
     max_body_bytes: int = 65536
     session_seconds: int = 12 * 3600
@@ -164,6 +167,7 @@ class RedisConfig:
     url: str = ""
     key_prefix: str = "qms"
     appendfsync: str = "always"
+    server_binary: str = ""   # the embedded redis-server to run; empty: the newest found
 
 
 @dataclass(frozen=True)
@@ -250,6 +254,7 @@ def _weak_hashes(site_nodes: list[Node], sites: list) -> list[tuple[str, str]]:
 
 def _server(node: Node, base_dir: Path) -> ServerConfig:
     m = node.mapping(["host", "port", "async_mode", "data_dir", "public_url", "voice_dir", "behind_proxy",
+                      "proxy_addresses",
                       "max_body_bytes", "session_hours", "session_max_hours", "log_level",
                       "accept_weak_hashes", "max_connections", "header_timeout_seconds", "socket_timeout_seconds",
                       "handshake_timeout_seconds", "anonymous_sessions_per_address"])
@@ -273,6 +278,7 @@ def _server(node: Node, base_dir: Path) -> ServerConfig:
         voice_dir=voice_dir if voice_dir.is_absolute() else base_dir / voice_dir,
         public_url=public_url.rstrip("/"),
         behind_proxy=_flag(m, "behind_proxy"),
+        proxy_addresses=_addresses(m, "proxy_addresses", ServerConfig.proxy_addresses),
         max_body_bytes=m.int("max_body_bytes", 65536, minimum=1024, maximum=10 * 1024 * 1024),
         session_seconds=3600 * session_hours,
         session_max_seconds=3600 * session_max_hours,
@@ -287,6 +293,23 @@ def _server(node: Node, base_dir: Path) -> ServerConfig:
     )
 
 
+def _addresses(m: Mapping, key: str, default: frozenset[str]) -> frozenset[str]:
+    """A list of IP addresses (no names: a proxy is trusted by the address it connects from)."""
+    value = m.data.get(key)
+    if value is None:
+        return default
+    if not isinstance(value, list) or not value:
+        m.node(key).error("expected a list of IP addresses, e.g. [127.0.0.1]")
+        return default
+    out = set()
+    for i, item in enumerate(value):
+        try:
+            out.add(str(ipaddress.ip_address(str(item))))
+        except ValueError:
+            Node(None, m.node(key).child_path(i), m.node(key).errors).error(f"{item!r} is not an IP address")
+    return frozenset(out)
+
+
 def _flag(m: Mapping, key: str) -> bool:
     value = m.data.get(key, False)
     if not isinstance(value, bool):
@@ -296,7 +319,7 @@ def _flag(m: Mapping, key: str) -> bool:
 
 
 def _redis(node: Node) -> RedisConfig:
-    m = node.mapping(["url", "key_prefix", "appendfsync"])
+    m = node.mapping(["url", "key_prefix", "appendfsync", "server_binary"])
     if m is None:
         return RedisConfig()
     url = m.str("url", "") or ""
@@ -307,6 +330,7 @@ def _redis(node: Node) -> RedisConfig:
         key_prefix=m.str("key_prefix", "qms", pattern=re.compile(r"^[A-Za-z0-9_.-]{1,32}$"),
                          hint="letters, digits, '_', '.', '-'"),
         appendfsync=m.str("appendfsync", "always", choices=("always", "everysec", "no")),
+        server_binary=m.str("server_binary", "") or "",
     )
 
 

@@ -15,12 +15,14 @@ import time
 from collections import Counter
 from typing import Callable
 
+from .web_guards import is_trusted_proxy
+
 logger = logging.getLogger(__name__)
 
 
-def client_address(environ: dict, behind_proxy: bool) -> str:
-    """The client's address as ProxyFix (one trusted hop) gives it to the app."""
-    if behind_proxy:
+def client_address(environ: dict, proxies: frozenset[str]) -> str:
+    """The client's address as the app sees it (web_guards.TrustedProxyFix: one trusted hop)."""
+    if is_trusted_proxy(environ, proxies):
         forwarded = environ.get("HTTP_X_FORWARDED_FOR", "")
         if forwarded:
             return forwarded.split(",")[-1].strip()
@@ -28,12 +30,12 @@ def client_address(environ: dict, behind_proxy: bool) -> str:
 
 
 class HandshakeGuard:
-    def __init__(self, sio_server, *, per_address: int, timeout: float, behind_proxy: bool,
+    def __init__(self, sio_server, *, per_address: int, timeout: float, proxies: frozenset[str],
                  sleep: Callable[[float], None], start_task: Callable, clock: Callable[[], float] = time.monotonic):
         self.eio = sio_server.eio
         self.per_address = per_address
         self.timeout = timeout
-        self.behind_proxy = behind_proxy
+        self.proxies = proxies
         self.sleep = sleep
         self.start_task = start_task
         self.clock = clock
@@ -51,7 +53,7 @@ class HandshakeGuard:
         self.eio.on("disconnect", self._disconnect)
 
     def _connect(self, eio_sid: str, environ: dict):
-        address = client_address(environ, self.behind_proxy)
+        address = client_address(environ, self.proxies)
         with self._lock:
             if self.by_address[address] >= self.per_address:
                 self.refused[address] += 1

@@ -55,7 +55,7 @@ def init_app(app: Flask) -> None:
     def _remember_language(response):
         chosen = request.args.get("lang")
         if chosen in LANGUAGES and request.cookies.get(COOKIE) != chosen:
-            response.set_cookie(COOKIE, chosen, max_age=365 * 24 * 3600, samesite="Lax")
+            response.set_cookie(COOKIE, chosen, max_age=365 * 24 * 3600, samesite="Lax", secure=request.is_secure)
         return response
 
     @app.context_processor

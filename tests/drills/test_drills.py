@@ -24,7 +24,7 @@ from server.embedded_redis import EmbeddedRedis
 
 from ..hall import DISPLAY_TOKEN, KIOSK_B_TOKEN, KIOSK_TOKEN, PASSWORD, hall_document
 from ..helpers import wait_until
-from ..screens.conftest import shot
+from ..screens.conftest import shot, wait_js
 from ..server.test_concurrency import N_COUNTERS, busy_hall_document
 from ..servers import ServerProcess, write_config
 
@@ -176,6 +176,15 @@ def embedded_store(server: ServerProcess) -> tuple[int, int]:
     return int(match[-1][0]), int(match[-1][1])
 
 
+def embedded_client(server: ServerProcess) -> redis_lib.Redis:
+    """A client of the redis-server a `qms serve` started for itself (its password is in its
+    redis.conf, readable by the owner only: this test runs as that owner)."""
+    _pid, port = embedded_store(server)
+    conf = (server.config_path.parent / "data" / "redis" / "redis.conf").read_text()
+    password = re.search(r"^requirepass (\S+)$", conf, re.M).group(1)
+    return redis_lib.Redis(port=port, password=password)
+
+
 def first_after(times: list[float], moment: float) -> float | None:
     later = [t for t in times if t > moment]
     return min(later) - moment if later else None
@@ -218,7 +227,7 @@ def test_kill_9_of_the_embedded_redis_under_load(tmp_path, prefix):
         new_pid, new_port = embedded_store(server)
         assert new_pid != pid and new_port == port and pid_state(new_pid) == "alive"
         assert pid_state(pid) == "gone", "the killed redis-server was left as a zombie"
-        figures = check_no_loss(load, redis_lib.Redis(port=port), prefix)
+        figures = check_no_loss(load, embedded_client(server), prefix)
         log = server.log_path.read_text(errors="replace")
         assert "Traceback" not in log, log[-3000:]
         outage_lines = [line for line in log.splitlines() if " WARNING " in line and "redis" in line]
@@ -236,7 +245,6 @@ def test_an_external_redis_away_for_a_while(tmp_path, prefix):
     the server keeps answering 503 meanwhile, then recovers by itself."""
     store = EmbeddedRedis(tmp_path / "redis", appendfsync="always")
     store.start()
-    port = store.port
     path = write_config(tmp_path, busy_hall_document(prefix), redis_url=store.url)
     server = ServerProcess(path).wait_ready()
     load = Load([server.url])
@@ -249,8 +257,7 @@ def test_an_external_redis_away_for_a_while(tmp_path, prefix):
         during = requests.get(server.url + "/api/v1/health", timeout=5)
         assert during.status_code == 503 and "redis: not reachable" in during.json()["error"]["message"]
         time.sleep(7.0)
-        store = EmbeddedRedis(tmp_path / "redis", port=port, appendfsync="always")
-        store.start()
+        store.start()  # the same server again: its port, its data, its password
         restarted = time.monotonic()
         healthy_after = health_back_within(server.url, restarted, timeout=10)
         deadline = time.monotonic() + 10
@@ -294,7 +301,7 @@ def test_screens_recover_from_a_30_second_network_cut(browser, tmp_path, prefix,
         kiosk = {"Authorization": f"Bearer {KIOSK_TOKEN}"}
         ticket = requests.post(f"{api}/tickets", json={"field": "TP"}, headers=kiosk, timeout=10).json()
         display = pages.open(f"/display/hcc#token={DISPLAY_TOKEN}", width=1920, height=1080)
-        display.wait_for_function("window.lobby && lobby.snapshots > 0")
+        wait_js(display, "window.lobby && lobby.snapshots > 0")
         phone = pages.open(f"/t/hcc/{ticket['token']}", width=390, height=844)
         phone.wait_for_selector("#number")
         desk = pages.open("/counter/hcc", width=1366, height=768)
@@ -302,13 +309,13 @@ def test_screens_recover_from_a_30_second_network_cut(browser, tmp_path, prefix,
         desk.fill("#login-password", PASSWORD)
         desk.select_option("#login-counter", "1")
         desk.click("#login-form button[type=submit]")
-        desk.wait_for_function("window.desk && window.desk.snapshot !== null")
+        wait_js(desk, "window.desk && window.desk.snapshot !== null")
         for page in (display, phone, desk):
             page.evaluate("window.__sameDocument = true")
 
         proxy.cut()
         cut_at = time.monotonic()
-        display.wait_for_function("document.getElementById('connection').textContent !== ''", timeout=15000)
+        wait_js(display, "document.getElementById('connection').textContent !== ''", timeout=15000)
         # While the screens are cut off, the hall goes on (another officer's terminal).
         token = requests.post(f"{api}/login", json={"username": "cb1", "password": PASSWORD, "counter": 1,
                                                     "take_over": True}, timeout=10).json()["token"]
@@ -318,15 +325,15 @@ def test_screens_recover_from_a_30_second_network_cut(browser, tmp_path, prefix,
         time.sleep(max(0.0, 30 - (time.monotonic() - cut_at)))
         proxy.restore()
         restored = time.monotonic()
-        display.wait_for_function("document.querySelector('#latest-number').textContent === "
+        wait_js(display, "document.querySelector('#latest-number').textContent === "
                                   f"'{ticket['label']}'", timeout=5000)
-        display.wait_for_function("document.querySelector('#waiting li[data-field=\"DD\"] .w-count')"
+        wait_js(display, "document.querySelector('#waiting li[data-field=\"DD\"] .w-count')"
                                   ".textContent === '3'", timeout=5000)
         display_back = time.monotonic() - restored
-        phone.wait_for_function("!document.getElementById('call-banner').classList.contains('hidden')",
+        wait_js(phone, "!document.getElementById('call-banner').classList.contains('hidden')",
                                 timeout=5000)
         phone_back = time.monotonic() - restored
-        desk.wait_for_function(f"document.getElementById('current-number').textContent === '{ticket['label']}'",
+        wait_js(desk, f"document.getElementById('current-number').textContent === '{ticket['label']}'",
                                timeout=5000)
         desk_back = time.monotonic() - restored
         for page in (display, phone, desk):
@@ -556,7 +563,7 @@ def test_every_acknowledged_ticket_is_on_disk_before_its_answer(tmp_path, prefix
         fresh = EmbeddedRedis(copy)
         fresh.start()
         try:
-            stored = stored_tickets(redis_lib.Redis(port=fresh.port), prefix)
+            stored = stored_tickets(redis_lib.Redis.from_url(fresh.url), prefix)
         finally:
             fresh.stop()
         lost = [t["id"] for t in load.acked.values() if t["id"] not in stored]
@@ -577,7 +584,7 @@ def test_the_fsync_check_catches_a_store_that_does_not_fsync(tmp_path):
     store.start()
     trace = SyscallTrace(store.process.pid, tmp_path / "redis.strace")
     try:
-        client = redis_lib.Redis(port=store.port)
+        client = redis_lib.Redis.from_url(store.url)
         for n in range(50):
             client.set(f"k{n}", n)
         trace.stop()

@@ -2,6 +2,7 @@
 `qms serve` process and Redis. Screenshots go to test-artifacts/screens/."""
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -66,6 +67,16 @@ def pages(browser, hall):
     p.close()
     assert not p.errors, p.errors
     assert p.hosts <= {"127.0.0.1", "data"}, f"a page loaded something from elsewhere: {p.hosts}"
+
+
+def wait_js(page, expression: str, timeout: float = 30000) -> None:
+    """Wait until ``expression`` is truthy in the page. (Playwright's wait_for_function builds its
+    predicate with eval inside the page, which the Content-Security-Policy refuses; evaluate does not.)"""
+    deadline = time.monotonic() + timeout / 1000
+    while not page.evaluate(f"!!({expression})"):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout / 1000:.0f} s waiting for {expression}")
+        time.sleep(0.05)
 
 
 def shot(page, name: str) -> Path:

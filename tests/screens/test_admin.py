@@ -7,7 +7,7 @@ import requests
 from playwright.sync_api import expect
 
 from ..hall import ADMIN_PASSWORD, KIOSK_TOKEN, PASSWORD
-from .conftest import shot
+from .conftest import shot, wait_js
 
 
 def busy_morning(url):
@@ -51,7 +51,7 @@ def test_reports_page_with_charts(pages, hall):
 def test_monitor_page_is_live(pages, hall):
     page = pages.open("/admin/hcc/monitor", width=1400, height=900)
     admin_login(page)
-    page.wait_for_function("window.monitor && window.monitor.snapshot !== null")
+    wait_js(page, "window.monitor && window.monitor.snapshot !== null")
     expect(page.locator('#fields tr[data-field="TP"] td').nth(1)).to_have_text("0")
     busy_morning(hall.url)
     expect(page.locator('#fields tr[data-field="TP"] td').nth(1)).to_have_text("1")

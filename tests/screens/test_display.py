@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from ..hall import DISPLAY_TOKEN
 from ..servers import ServerProcess, write_config
-from .conftest import Pages, screens_hall, shot
+from .conftest import Pages, screens_hall, shot, wait_js
 from .test_admin import busy_morning
 from .test_visit import open_display
 
@@ -38,7 +38,7 @@ READINGS = {
 @pytest.fixture
 def display(pages):
     page = open_display(pages)
-    page.wait_for_function("lobby.announcer.loaded")
+    wait_js(page, "lobby.announcer.loaded")
     return page
 
 
@@ -61,7 +61,7 @@ def test_digit_by_digit_reading(display):
 
 def test_a_new_call_never_cuts_off_the_one_being_spoken(display):
     display.evaluate("lobby.announcer.announce('1001', 1); lobby.announcer.announce('2002', 2)")
-    display.wait_for_function("lobby.announcer.log.length === 2", timeout=40000)
+    wait_js(display, "lobby.announcer.log.length === 2", timeout=40000)
     first, second = display.evaluate("lobby.announcer.log")
     assert [first["label"], second["label"]] == ["1001", "2002"]
     assert second["startedAt"] >= first["endedAt"]
@@ -94,7 +94,7 @@ def test_a_site_recording_replaces_the_default_clip(browser, tmp_path, prefix, r
         assert requests.get(f"{server.url}/display/voice/vi/xin-moi.wav", timeout=10).content == \
             (pack / "nam.wav").read_bytes()
         page = pages.open(f"/display/hcc#token={DISPLAY_TOKEN}", width=1920, height=1080)
-        page.wait_for_function("window.lobby && lobby.announcer && lobby.announcer.loaded")
+        wait_js(page, "window.lobby && lobby.announcer && lobby.announcer.loaded")
         assert page.evaluate("lobby.announcer.text('1001', 3)").startswith("Kính mời công dân có số một nghìn")
         assert not pages.errors, pages.errors
     finally:
@@ -116,7 +116,7 @@ def test_layouts_per_display(browser, tmp_path, prefix, redis_url):
         tiles = pages.open("/display/hcc#token=test-display-token-03", width=1920, height=1080)
         standard = pages.open(f"/display/hcc#token={DISPLAY_TOKEN}", width=1920, height=1080)
         for page in (calls, tiles, standard):
-            page.wait_for_function("window.lobby && lobby.snapshots > 0")
+            wait_js(page, "window.lobby && lobby.snapshots > 0")
         busy_morning(server.url)
 
         assert calls.evaluate("document.body.classList.contains('layout-calls')")

@@ -8,12 +8,12 @@ import requests
 from playwright.sync_api import expect
 
 from ..hall import ADMIN_PASSWORD, DISPLAY_TOKEN, KIOSK_TOKEN, PASSWORD
-from .conftest import shot
+from .conftest import shot, wait_js
 
 
 def open_display(pages):
     display = pages.open(f"/display/hcc#token={DISPLAY_TOKEN}", width=1920, height=1080)
-    display.wait_for_function("window.lobby && window.lobby.snapshots > 0")
+    wait_js(display, "window.lobby && window.lobby.snapshots > 0")
     return display
 
 
@@ -30,7 +30,7 @@ def sign_in(pages, counter=1):
     desk.select_option("#login-counter", str(counter))
     desk.click("#login-form button[type=submit]")
     desk.wait_for_selector("#view-desk:not(.hidden)")
-    desk.wait_for_function("window.desk.snapshot !== null")
+    wait_js(desk, "window.desk.snapshot !== null")
     return desk
 
 
@@ -51,7 +51,7 @@ def test_a_visit_from_kiosk_to_counter_to_display_to_phone(pages):
     expect(kiosk.locator("#ticket-number")).to_have_text("1001")
     expect(kiosk.locator("#ticket-ahead")).to_have_text("0")
     expect(kiosk.locator("#ticket-print")).to_contain_text("vẫn hợp lệ")
-    kiosk.wait_for_function("document.getElementById('ticket-qr').naturalWidth > 0")
+    wait_js(kiosk, "document.getElementById('ticket-qr').naturalWidth > 0")
     shot(kiosk, "kiosk-ticket")
     token = kiosk.evaluate("window.kiosk.lastTicket.token")
 
@@ -77,13 +77,13 @@ def test_a_visit_from_kiosk_to_counter_to_display_to_phone(pages):
     expect(display.locator("#latest-counter")).to_have_text("Quầy 1")
     expect(display.locator('.tile[data-counter="1"] .tile-number')).to_have_text("1001")
     expect(waiting_on_display(display, "TP")).to_have_text("0")
-    display.wait_for_function("lobby.announcer.log.length + lobby.announcer.queue.length + (lobby.announcer.speaking ? 1 : 0) > 0")
+    wait_js(display, "lobby.announcer.log.length + lobby.announcer.queue.length + (lobby.announcer.speaking ? 1 : 0) > 0")
     shot(display, "display-call")
     expect(phone.locator("#call-banner")).to_be_visible()
     expect(phone.locator("#call-counter")).to_have_text("Quầy 1")
     shot(phone, "phone-called")
 
-    display.wait_for_function("lobby.announcer.log.length === 1", timeout=30000)
+    wait_js(display, "lobby.announcer.log.length === 1", timeout=30000)
     said = display.evaluate("lobby.announcer.log[0]")
     assert said["text"] == "Xin mời công dân có số thứ tự một nghìn không trăm linh một đến quầy số một"
     assert said["endedAt"] - said["startedAt"] > 3000  # the clips really played, one after another
@@ -119,7 +119,7 @@ def test_the_phone_page_follows_its_place_in_line(pages, hall):
 
 def test_the_display_recovers_after_a_server_restart(pages, hall):
     display = open_display(pages)
-    display.wait_for_function("lobby.announcer.loaded")
+    wait_js(display, "lobby.announcer.loaded")
     display.evaluate("window.__sameDocument = true")
     hall.stop()
     expect(display.locator("#connection")).to_contain_text("kết nối lại", timeout=10000)

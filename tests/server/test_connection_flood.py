@@ -147,5 +147,8 @@ def test_behind_nginx_each_phone_counts_under_its_own_address():
 
     via_nginx = {"REMOTE_ADDR": "127.0.0.1", "HTTP_X_FORWARDED_FOR": "10.9.9.9, 192.168.1.23"}
     # nginx appends the address it saw: the last entry is the one a client cannot forge.
-    assert client_address(via_nginx, behind_proxy=True) == "192.168.1.23"
-    assert client_address(via_nginx, behind_proxy=False) == "127.0.0.1"
+    assert client_address(via_nginx, frozenset({"127.0.0.1"})) == "192.168.1.23"
+    assert client_address(via_nginx, frozenset()) == "127.0.0.1"
+    # A LAN client sending the header itself is counted under its own address.
+    forged = {"REMOTE_ADDR": "192.168.1.77", "HTTP_X_FORWARDED_FOR": "192.168.1.23"}
+    assert client_address(forged, frozenset({"127.0.0.1"})) == "192.168.1.77"

@@ -6,7 +6,9 @@ import configparser
 import re
 import shutil
 import subprocess
+import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -16,7 +18,7 @@ import yaml
 from hardware.ordered_client import OrderedClient
 from server.config import parse_config
 
-from ..hall import DISPLAY_TOKEN, KIOSK_TOKEN, PASSWORD, hall_document
+from ..hall import AGENT_TOKEN, DISPLAY_TOKEN, KIOSK_TOKEN, PASSWORD, hall_document
 from ..servers import ServerProcess, write_config
 from .test_serve import Display  # noqa: F401 - documents the shared helper
 
@@ -25,22 +27,37 @@ DEPLOY = ROOT / "docs" / "deploy"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 
 
+@dataclass
+class Nginx:
+    url: str           # https://127.0.0.1:<port>
+    http_url: str      # the plain-HTTP listener, which only redirects
+    ca: Path           # the hall's CA that signed nginx's certificate (qms tls)
+    servers: list
+
+
 @pytest.fixture
 def behind_nginx(tmp_path, prefix, redis_url):
+    """The sample nginx.conf as shipped, on free ports, with a certificate made by `qms tls`."""
     if not Path(NGINX).exists():
         pytest.fail("nginx is not installed: apt-get install nginx-light (.ci/run does it)")
+    tls = subprocess.run([sys.executable, "-m", "server.cli", "tls", "--dir", str(tmp_path / "tls"),
+                          "--name", "localhost", "--ip", "127.0.0.1"], cwd=ROOT, capture_output=True, text=True)
+    assert tls.returncode == 0, tls.stderr
     doc = hall_document(prefix)
     doc["server"]["behind_proxy"] = True
     path = write_config(tmp_path, doc, redis_url=redis_url)
     servers = [ServerProcess(path).wait_ready() for _ in range(2)]
     from server.embedded_redis import free_port
 
-    port = free_port()
+    http_port, https_port = free_port(), free_port()
     sample = (DEPLOY / "nginx.conf").read_text()
     upstreams = "\n".join(f"    server 127.0.0.1:{s.port} max_fails=2 fail_timeout=5s;" for s in servers)
     site = re.sub(r"    server 127\.0\.0\.1:808\d[^\n]*\n", "", sample).replace("    ip_hash;\n",
                                                                                   f"    ip_hash;\n{upstreams}\n")
-    site = site.replace("listen 80;", f"listen 127.0.0.1:{port};")
+    site = (site.replace("listen 80;", f"listen 127.0.0.1:{http_port};")
+            .replace("listen 443 ssl;", f"listen 127.0.0.1:{https_port} ssl;")
+            .replace("/etc/qms/tls/", f"{tmp_path}/tls/"))
+    assert f"{tmp_path}/tls/server.pem" in site and f"{https_port} ssl" in site  # the sample's own lines
     conf = tmp_path / "nginx.conf"
     conf.write_text(f"""daemon off;
 pid {tmp_path}/nginx.pid;
@@ -59,34 +76,37 @@ http {{
     check = subprocess.run([NGINX, "-t", "-p", str(tmp_path), "-c", str(conf)], capture_output=True, text=True)
     assert check.returncode == 0, check.stderr
     proc = subprocess.Popen([NGINX, "-p", str(tmp_path), "-c", str(conf)], stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
+    nginx = Nginx(f"https://127.0.0.1:{https_port}", f"http://127.0.0.1:{http_port}", tmp_path / "tls" / "ca.pem",
+                  servers)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         try:
-            if requests.get(url + "/api/v1/health", timeout=1).ok:
+            if requests.get(nginx.url + "/api/v1/health", timeout=1, verify=str(nginx.ca)).ok:
                 break
         except requests.RequestException:
             time.sleep(0.1)
-    yield url, servers
+    yield nginx
     proc.terminate()
     proc.wait(timeout=10)
     for s in servers:
         s.stop()
 
 
-def test_through_nginx_http_and_websockets_reach_every_server(behind_nginx):
-    url, servers = behind_nginx
+def test_through_nginx_https_and_websockets_reach_every_server(behind_nginx):
+    url, servers = behind_nginx.url, behind_nginx.servers
     updates, snapshots = [], []
     for transports in (["websocket"], ["polling"]):
-        client = OrderedClient(reconnection=False)
+        session = requests.Session()
+        session.verify = str(behind_nginx.ca)  # the hall's CA, as a screen that has it installed
+        session.trust_env = False  # else requests prefers $REQUESTS_CA_BUNDLE, set on some machines
+        client = OrderedClient(reconnection=False, http_session=session)
         client.on("update", updates.append)
         client.on("snapshot", snapshots.append)
         client.connect(url, auth={"site": "hcc", "token": DISPLAY_TOKEN}, transports=transports, wait_timeout=10)
-        r = requests.post(url + "/api/v1/sites/hcc/tickets", json={"field": "TP"},
-                          headers={"Authorization": f"Bearer {KIOSK_TOKEN}", "X-Forwarded-Proto": "https"},
-                          timeout=10)
+        r = session.post(url + "/api/v1/sites/hcc/tickets", json={"field": "TP"},
+                         headers={"Authorization": f"Bearer {KIOSK_TOKEN}"}, timeout=10)
         assert r.status_code == 201
-        assert r.json()["status_url"].startswith(url.replace("http://", "http://"))
+        assert r.json()["status_url"].startswith(url + "/")  # the QR code's link is HTTPS, to nginx
         # A call made directly on either server reaches the client behind nginx.
         for server in servers:
             token = requests.post(f"{server.url}/api/v1/sites/hcc/login", timeout=10,
@@ -102,6 +122,27 @@ def test_through_nginx_http_and_websockets_reach_every_server(behind_nginx):
         client.disconnect()
         assert snapshots and any(u["type"] == "ticket.called" for u in updates), transports
         updates.clear()
+
+
+def test_nginx_serves_only_https_with_hsts_and_the_app_sets_secure_cookies(behind_nginx):
+    url, ca = behind_nginx.url, str(behind_nginx.ca)
+    plain = requests.get(behind_nginx.http_url + "/counter/hcc?lang=vi", allow_redirects=False, timeout=10)
+    assert plain.status_code == 301 and plain.headers["Location"] == "https://127.0.0.1/counter/hcc?lang=vi"
+    with pytest.raises(requests.exceptions.SSLError):
+        requests.get(url + "/api/v1/health", timeout=10)  # not a publicly trusted certificate: the CA is needed
+    page = requests.get(url + "/counter/hcc", timeout=10, verify=ca)
+    assert page.status_code == 200
+    assert page.headers["Strict-Transport-Security"] == "max-age=31536000"
+    assert "script-src 'self'" in page.headers["Content-Security-Policy"]  # the app's headers pass through
+    login = requests.post(url + "/api/v1/sites/hcc/login", json={"username": "cb2", "password": PASSWORD,
+                                                                  "counter": 2}, timeout=10, verify=ca)
+    assert login.status_code == 200 and "Secure" in login.headers["Set-Cookie"]
+    # A device agent given the hall's CA (qms agent --ca-file) gets its settings over HTTPS.
+    from hardware.agent import fetch_settings
+
+    session = requests.Session()
+    session.verify = ca
+    assert fetch_settings(url, AGENT_TOKEN, session=session).agent == "agent-1"
 
 
 def test_systemd_units_run_real_commands():

@@ -18,7 +18,6 @@ from ..hall import hall_document
 def test_state_survives_a_redis_crash_and_the_engine_carries_on(tmp_path, prefix):
     store = EmbeddedRedis(tmp_path / "redis", appendfsync="always")
     store.start()
-    port = store.port
     try:
         config = parse_config(hall_document(prefix, opening_hours="always"))
         clock = ControlledClock(datetime(2026, 11, 23, 9, 0, tzinfo=HCM))
@@ -32,8 +31,7 @@ def test_state_survives_a_redis_crash_and_the_engine_carries_on(tmp_path, prefix
         before = engine.snapshot("hcc")
 
         store.kill()  # SIGKILL: no chance to flush anything more
-        store = EmbeddedRedis(tmp_path / "redis", port=port, appendfsync="always")
-        store.start()
+        store.start()  # the same server again: its port, its data, its password
 
         # The same engine (same pooled connection, same registered scripts) goes on after the restart.
         after = engine.snapshot("hcc")

@@ -3,6 +3,12 @@
 (function () {
   "use strict";
 
+  // Each page's data comes in <script type="application/json" data-global="NAME"> blocks
+  // (the Content-Security-Policy runs no inline script); all are in the document before this file.
+  document.querySelectorAll('script[type="application/json"][data-global]').forEach((el) => {
+    window[el.dataset.global] = JSON.parse(el.textContent);
+  });
+
   const catalogue = window.QMS_I18N || {};
 
   /** The text of a catalogue key, with {name} placeholders filled. */
