@@ -65,10 +65,12 @@ def period_of(kind: str, on: date, first: date | None = None, last: date | None 
     if kind == "year":
         return Period(kind, date(on.year, 1, 1), date(on.year, 12, 31))
     if kind == "custom":
-        if first is None or last is None or last < first:
-            raise BadRequest("A custom period needs from <= to.", code="bad_period")
+        if first is None or last is None:
+            raise BadRequest("A custom period needs from and to.", code="period_needs_dates")
+        if last < first:
+            raise BadRequest("A custom period needs from <= to.", code="period_reversed")
         if (last - first).days > 3660:
-            raise BadRequest("A custom period is at most ten years.", code="bad_period")
+            raise BadRequest("A custom period is at most ten years.", code="period_too_long")
         return Period(kind, first, last)
     raise BadRequest(f"Unknown period {kind!r}.", code="bad_period", details={"periods": list(PERIODS)})
 

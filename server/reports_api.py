@@ -30,12 +30,12 @@ FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
 
 def _date(name: str, default: date | None) -> date | None:
     raw = request.args.get(name)
-    if raw is None:
+    if not raw:  # absent, or left empty in the form (which sends every field)
         return default
     try:
         day = date.fromisoformat(raw)
     except ValueError:
-        raise BadRequest(f"{name} must be a date YYYY-MM-DD.", code="bad_period") from None
+        raise BadRequest(f"{name} must be a date YYYY-MM-DD.", code="bad_date") from None
     if not FIRST_DAY <= day <= LAST_DAY:  # a year 9999 week would overflow the date type
         raise BadRequest(f"{name} must be between {FIRST_DAY} and {LAST_DAY}.", code="bad_period")
     return day

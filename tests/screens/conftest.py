@@ -2,6 +2,8 @@
 `qms serve` process and Redis. Screenshots go to test-artifacts/screens/."""
 from __future__ import annotations
 
+import json
+import re
 import time
 from pathlib import Path
 from urllib.parse import urlparse
@@ -32,6 +34,27 @@ def hall(tmp_path, prefix, redis_url):
     server = ServerProcess(path).wait_ready()
     yield server
     server.stop()
+    missing = [line for line in server.log_path.read_text(errors="replace").splitlines() if "missing translation" in line]
+    assert not missing, missing  # a page rendered a catalogue key with no words behind it
+
+
+CATALOGUE = json.loads((ROOT / "server" / "translations" / "vi.json").read_text(encoding="utf-8"))
+# Text that looks like a catalogue key ("error.bad_period"): words a screen must never show.
+RAW_KEY = re.compile(r"(?<![\w/.-])(?:%s)\.[a-z0-9_]+(?:\.[a-z0-9_]+)*(?![\w/.-])"
+                     % "|".join(sorted({key.split(".")[0] for key in CATALOGUE})))
+
+
+FILE_NAME = re.compile(r"\.(?:js|css|png|svg|wav|json|html|yaml)$")
+
+
+def raw_keys(page) -> list[str]:
+    """Catalogue keys shown on the page as they are, in its text or its labels, instead of words."""
+    page.wait_for_load_state()  # not in the middle of a navigation
+    text = page.evaluate("""() => [document.body ? document.body.innerText : "",
+        ...[...document.querySelectorAll("[placeholder],[aria-label],[title]")].map(
+            (el) => [el.getAttribute("placeholder"), el.getAttribute("aria-label"), el.getAttribute("title")].join(" "))
+    ].join("\\n")""")
+    return sorted({key for key in RAW_KEY.findall(text) if not FILE_NAME.search(key)})
 
 
 class Pages:
@@ -57,6 +80,11 @@ class Pages:
 
     def close(self):
         for c in self.contexts:
+            for page in c.pages:
+                if not page.is_closed():
+                    shown = raw_keys(page)
+                    if shown:
+                        self.errors.append(f"{page.url}: shows catalogue keys instead of words: {shown}")
             c.close()
 
 
@@ -72,8 +100,16 @@ def pages(browser, hall):
 def wait_js(page, expression: str, timeout: float = 30000) -> None:
     """Wait until ``expression`` is truthy in the page. (Playwright's wait_for_function builds its
     predicate with eval inside the page, which the Content-Security-Policy refuses; evaluate does not.)"""
+    from playwright.sync_api import Error as PlaywrightError
+
     deadline = time.monotonic() + timeout / 1000
-    while not page.evaluate(f"!!({expression})"):
+    while True:
+        try:
+            if page.evaluate(f"!!({expression})"):
+                return
+        except PlaywrightError as err:
+            if "context was destroyed" not in str(err):  # a navigation in between: ask the new page
+                raise
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout / 1000:.0f} s waiting for {expression}")
         time.sleep(0.05)

@@ -57,3 +57,32 @@ def test_monitor_page_is_live(pages, hall):
     expect(page.locator('#fields tr[data-field="TP"] td').nth(1)).to_have_text("1")
     expect(page.locator('#counters tr[data-counter="1"] td').nth(1)).to_have_text("Đang mời")
     shot(page, "admin-monitor")
+
+
+def test_the_report_form_shows_a_report_for_every_choice(pages, hall):
+    """Before: every submit of the form sent date=&from=&to= and showed the raw key error.bad_period."""
+    busy_morning(hall.url)
+    page = pages.open("/admin/hcc", width=1400, height=1000)
+    admin_login(page)
+    page.wait_for_selector("#stat-issued")
+    for period in ("day", "week", "month", "quarter", "year"):
+        page.select_option("select[name=period]", period)
+        page.click(".report-form button[type=submit]")
+        expect(page.locator("#stat-issued")).to_be_visible()
+        assert page.locator(".error-text").count() == 0, (period, page.locator(".error-text").inner_text())
+        assert f"period={period}" in page.url
+    # A custom range with both dates filled in, as a leader picks them.
+    page.select_option("select[name=period]", "custom")
+    page.fill("input[name=from]", "2026-11-01")
+    page.fill("input[name=to]", "2026-11-30")
+    page.select_option("select[name=group]", "officer")
+    page.click(".report-form button[type=submit]")
+    expect(page.locator("#stat-issued")).to_be_visible()
+    expect(page.locator("p.hint").first).to_contain_text("01/11/2026")
+    shot(page, "admin-reports-custom")
+    # A custom range left empty says what to do, in words.
+    page.fill("input[name=from]", "")
+    page.fill("input[name=to]", "")
+    page.click(".report-form button[type=submit]")
+    expect(page.locator(".error-text")).to_have_text("Hãy chọn ngày bắt đầu và ngày kết thúc của khoảng thời gian.")
+    shot(page, "admin-reports-custom-empty")
