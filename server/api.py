@@ -216,7 +216,7 @@ def kiosk_unlock(site_id):
         raise Unauthorized("Wrong PIN.", code="bad_pin")
     svc.guard.passed(site.id, actor.id, address, scope="pin")
     logger.info("kiosk-unlock site=%s kiosk=%s", site.id, actor.id)
-    return "", 204
+    return jsonify(svc.qr_check())  # the maintenance menu shows where the tickets' QR codes lead
 
 
 @bp.get("/sites/<site_id>/procedures")

@@ -24,6 +24,7 @@ from .errors import QmsError
 from .handshake_guard import HandshakeGuard
 from .i18n import translate
 from .monitor import AlertWatcher
+from .public_address import qr_base, qr_warning
 from .queue_engine import QueueEngine
 from .realtime import LiveNamespace
 from .relay import EventRelay
@@ -64,9 +65,13 @@ class Services:
         return self._archive_sql
 
     def public_url(self, path: str) -> str:
-        """An absolute address for QR codes: the configured public URL, else this request's host."""
-        base = self.config.server.public_url or request.host_url.rstrip("/")
-        return base + path
+        """An absolute address for QR codes (public_address.qr_base): never this computer's own."""
+        return qr_base(self.config.server.public_url, request.host_url) + path
+
+    def qr_check(self) -> dict:
+        """Where this request's QR codes lead, and why a phone might not open it."""
+        base = qr_base(self.config.server.public_url, request.host_url)
+        return {"qr_base": base, "qr_warning": qr_warning(base, self.config.server.host, self.config.server.behind_proxy)}
 
     def store_status(self) -> dict:
         """The store as /health reports it: its state (asked now), version, and whether it is ours."""

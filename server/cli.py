@@ -452,7 +452,25 @@ def _check_config(args) -> int:
     if not is_loopback(config.server.host):
         sys.stdout.write(f"  listens on {config.server.host}:{config.server.port} (server.host): reachable from "
                          f"the network\n")
+    _check_qr_address(config)
     return 0
+
+
+def _check_qr_address(config) -> None:
+    """Say where the tickets' QR codes lead, and warn when a phone could not open it."""
+    from .public_address import qr_base, qr_warning  # noqa: PLC0415
+
+    server = config.server
+    base = qr_base(server.public_url, f"http://localhost:{server.port}")
+    source = "server.public_url" if server.public_url else "server.public_url is empty: this server's LAN address"
+    sys.stdout.write(f"  QR codes on tickets lead to {base} ({source})\n")
+    why = qr_warning(base, server.host, server.behind_proxy)
+    if why == "loopback":
+        sys.stderr.write(f"warning: the QR codes lead to {base}, which only this computer can open: set "
+                         f"server.public_url to the address phones reach the server at\n")
+    elif why == "listens_locally":
+        sys.stderr.write(f"warning: server.host is {server.host}: phones cannot reach the server to open the QR "
+                         f"codes; set server.host to its LAN address (or 0.0.0.0), or put it behind nginx\n")
 
 
 def _init(args) -> int:

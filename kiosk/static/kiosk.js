@@ -321,8 +321,9 @@
         if (k === "⌫") pin = pin.slice(0, -1);
         else if (k === "OK") {
           const r = await api("POST", "/sites/" + cfg.site + "/kiosk/unlock", {pin}, state.token);
-          if (r.status === 204) {
+          if (r.status === 200) {
             $("pin-dialog").classList.add("hidden");
+            showQrCheck(r.data || {});
             $("admin-dialog").classList.remove("hidden");
           } else {
             $("pin-error").textContent = errorText(r);
@@ -336,6 +337,14 @@
     $("pin-error").textContent = "";
     render();
     $("pin-dialog").classList.remove("hidden");
+  }
+
+  /** Where the tickets' QR codes lead, and a warning when a phone could not open it. */
+  function showQrCheck(check) {
+    $("admin-qr-base").textContent = check.qr_base || "";
+    const warning = $("admin-qr-warning");
+    warning.textContent = check.qr_warning ? t("kiosk.qr_warning_" + check.qr_warning) : "";
+    warning.classList.toggle("hidden", !check.qr_warning);
   }
 
   function bindMaintenance() {

@@ -16,6 +16,7 @@ DYNAMIC = {
     "counter.ticket_": ["called", "serving"],
     "phone.state_": ["waiting", "called", "serving", "done", "no_show", "cancelled"],
     "lang.": ["vi", "en"],
+    "kiosk.qr_warning_": ["loopback", "listens_locally"],
     "report.period.": ["day", "week", "month", "quarter", "year", "custom"],
     "report.group.": ["field", "counter", "officer", "priority", "hour"],
     "error.": [],  # every code the API returns: see test_the_error_codes_the_api_returns_have_words_for_people

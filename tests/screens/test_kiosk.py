@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from urllib.parse import urlparse
 from zoneinfo import ZoneInfo
 
 import requests
@@ -9,7 +10,7 @@ from playwright.sync_api import expect
 
 from ..hall import KIOSK_TOKEN
 from ..servers import ServerProcess, write_config
-from .conftest import KIOSK_PIN, Pages, screens_hall, shot
+from .conftest import KIOSK_PIN, Pages, screens_hall, shot, wait_js
 from .test_visit import open_kiosk
 
 
@@ -95,7 +96,14 @@ def test_lockdown_and_the_maintenance_pin(pages):
     assert prevented, "the context menu must not open on a kiosk"
     kiosk.evaluate("history.back()")
     expect(kiosk.locator("#view-home")).to_be_visible()
-    # Holding the centre's name opens the PIN pad.
+    open_maintenance(kiosk, wrong_first=True)
+    # This test's server listens on 127.0.0.1 only: the menu says phones cannot reach it.
+    expect(kiosk.locator("#admin-qr-warning")).to_contain_text("điện thoại của công dân không mở được")
+    shot(kiosk, "kiosk-maintenance")
+
+
+def open_maintenance(kiosk, wrong_first: bool = False):
+    """Hold the centre's name for 3 s, then type the PIN, as a technician does."""
     name = kiosk.locator("#site-name")
     box = name.bounding_box()
     kiosk.mouse.move(box["x"] + 20, box["y"] + 10)
@@ -103,15 +111,51 @@ def test_lockdown_and_the_maintenance_pin(pages):
     kiosk.wait_for_timeout(3300)
     kiosk.mouse.up()
     expect(kiosk.locator("#pin-dialog")).to_be_visible()
-    for digit in "1111":
-        kiosk.locator("#pin-pad button", has_text=digit).first.click()
-    kiosk.locator("#pin-pad button", has_text="OK").click()
-    expect(kiosk.locator("#pin-error")).to_have_text("Sai mã quản trị.")
+    if wrong_first:
+        for digit in "1111":
+            kiosk.locator("#pin-pad button", has_text=digit).first.click()
+        kiosk.locator("#pin-pad button", has_text="OK").click()
+        expect(kiosk.locator("#pin-error")).to_have_text("Sai mã quản trị.")
     for digit in KIOSK_PIN:
         kiosk.locator("#pin-pad button", has_text=digit).first.click()
     kiosk.locator("#pin-pad button", has_text="OK").click()
     expect(kiosk.locator("#admin-dialog")).to_be_visible()
-    shot(kiosk, "kiosk-maintenance")
+
+
+def test_the_qr_code_of_a_kiosk_opened_at_localhost_leads_where_a_phone_can_go(browser, tmp_path, prefix, redis_url):
+    """Before: with public_url empty, a kiosk browser on the server itself printed
+    http://localhost:8080/t/…, which no phone can open."""
+    import zxingcpp
+    from PIL import Image
+
+    server = ServerProcess(write_config(tmp_path, screens_hall(prefix), redis_url=redis_url),
+                           extra_args=("--host", "0.0.0.0")).wait_ready()  # a hall's server, on its LAN
+    pages = Pages(browser, f"http://localhost:{server.port}")
+    try:
+        kiosk = pages.open(f"/kiosk/hcc#token={KIOSK_TOKEN}", width=1280, height=1024)
+        kiosk.wait_for_selector(".field-button")
+        kiosk.click('.field-button[data-field="TP"]')
+        kiosk.click("#confirm-take")
+        expect(kiosk.locator("#ticket-number")).to_have_text("1001")
+        wait_js(kiosk, "document.getElementById('ticket-qr').naturalWidth > 0")
+        qr_png = tmp_path / "qr.png"
+        kiosk.locator("#ticket-qr").screenshot(path=str(qr_png))
+        codes = zxingcpp.read_barcodes(Image.open(qr_png).convert("RGB"))
+        assert len(codes) == 1, "the QR code on the kiosk cannot be read"
+        link = codes[0].text
+        host = urlparse(link).hostname
+        assert host not in ("localhost", "127.0.0.1", "::1") and not host.startswith("127."), link
+        assert link == kiosk.evaluate("window.kiosk.lastTicket.status_url")
+        phone = requests.get(link, timeout=10)  # what the visitor's phone opens
+        assert phone.status_code == 200 and "1001" in phone.text
+        open_maintenance(kiosk)
+        expect(kiosk.locator("#admin-qr-base")).to_have_text(f"http://{host}:{server.port}")
+        expect(kiosk.locator("#admin-qr-warning")).to_be_hidden()
+        shot(kiosk, "kiosk-maintenance-qr")
+        assert not pages.errors, pages.errors
+    finally:
+        pages.close()
+        server.stop()
 
 
 def test_a_kiosk_without_its_token_asks_for_setup(pages):
