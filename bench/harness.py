@@ -27,7 +27,7 @@ PASSWORD = "Bench@2026"
 COUNTERS = 16
 
 
-def hall(redis_url: str, data_dir: Path) -> dict:
+def hall(redis_url: str, data_dir: Path, display: dict | None = None) -> dict:
     pw = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
     fields = [{"code": c, "name": n, "numbers": "1-999999"} if not prefix else
               {"code": c, "name": n, "prefix": prefix, "numbers": "1-999999", "digits": 6}
@@ -46,7 +46,7 @@ def hall(redis_url: str, data_dir: Path) -> dict:
             "officers": [{"username": f"cb{n}", "name": f"Cán bộ {n}", "counters": [n], "password_hash": pw}
                          for n in range(1, COUNTERS + 1)],
             "kiosks": [{"id": "kiosk-1", "token": KIOSK_TOKEN}],
-            "displays": [{"id": "display-1", "token": DISPLAY_TOKEN}],
+            "displays": [{"id": "display-1", "token": DISPLAY_TOKEN, **(display or {})}],
         }, {
             # A second hall on the same servers: warm-up load that leaves the measured site's day empty.
             "id": "warm", "name": "Bộ phận Một cửa xã thử tải", "opening_hours": "always",
@@ -61,12 +61,12 @@ def hall(redis_url: str, data_dir: Path) -> dict:
 class Hall:
     """An embedded Redis (AOF, appendfsync always) and `processes` qms servers on it."""
 
-    def __init__(self, processes: int = 1):
+    def __init__(self, processes: int = 1, display: dict | None = None):
         self.tmp = Path(tempfile.mkdtemp(prefix="qms-bench-"))
         self.redis = EmbeddedRedis(self.tmp / "redis", appendfsync="always")
         self.redis.start()
         self.config = self.tmp / "config.yaml"
-        self.config.write_text(yaml.safe_dump(hall(self.redis.url, self.tmp / "data"), allow_unicode=True),
+        self.config.write_text(yaml.safe_dump(hall(self.redis.url, self.tmp / "data", display), allow_unicode=True),
                                encoding="utf-8")
         self.ports = [free_port() for _ in range(processes)]
         self.procs = [subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--config", str(self.config),

@@ -31,6 +31,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "10": ("mười", "muoi-huyen"), "tens": ("mươi", "muoi"), "hundred": ("trăm", "tram"),
     "thousand": ("nghìn", "nghin"), "zero_tens": ("linh", "linh"),
     "intro": ("Xin mời công dân có số thứ tự", "xin-moi"), "to_counter": ("đến quầy số", "den-quay"),
+    # the calls after the first of a group said under one chime: "… số 1024 đến quầy số 7"
+    "next_number": ("số", "so"),
 }
 LETTERS = {"a": "a", "b": "bê", "c": "xê", "d": "dê", "e": "e", "f": "ép", "g": "giê", "h": "hát", "i": "i",
            "j": "gi", "k": "ca", "l": "e lờ", "m": "em mờ", "n": "en nờ", "o": "o", "p": "pê", "q": "quy",

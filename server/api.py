@@ -198,6 +198,7 @@ def me(site_id):
         out.update(name=client.name, fields=list(client.fields), counters=list(client.counters))
         if actor.kind == "display":
             out.update(notice=client.notice, voice=client.voice, voice_repeat=client.voice_repeat,
+                       voice_speed=client.voice_speed,
                        read_digits=client.read_digits, recent_calls=client.recent_calls, layout=client.layout)
     return jsonify(out)
 

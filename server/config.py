@@ -95,6 +95,7 @@ class ClientConfig:
     notice: str = ""
     voice: str = "clips"
     voice_repeat: int = 2
+    voice_speed: float = 1.0   # clips played faster (1.2) or slower (0.9), the pauses between them too
     read_digits: bool = False
     recent_calls: int = 8
     layout: str = "standard"
@@ -593,7 +594,8 @@ def _clients(node: Node, kind: str, fields, counters) -> list[tuple[Node, Client
     out = []
     for item in node.items():
         allowed = ["id", "name", "token"] + (["fields"] if kind == "kiosk" else []) \
-            + (["fields", "counters", "notice", "voice", "voice_repeat", "read_digits", "recent_calls", "layout"]
+            + (["fields", "counters", "notice", "voice", "voice_repeat", "voice_speed", "read_digits", "recent_calls",
+                "layout"]
                if kind == "display" else [])
         m = item.mapping(allowed)
         if m is None:
@@ -613,6 +615,7 @@ def _clients(node: Node, kind: str, fields, counters) -> list[tuple[Node, Client
             notice=m.str("notice", "") or "",
             voice=m.str("voice", "clips", choices=("clips", "browser", "off")) or "clips",
             voice_repeat=m.int("voice_repeat", 2, minimum=1, maximum=3) or 2,
+            voice_speed=m.number("voice_speed", 1.0, minimum=0.75, maximum=1.5) or 1.0,
             read_digits=read_digits,
             recent_calls=m.int("recent_calls", 8, minimum=1, maximum=20) or 8,
             layout=m.str("layout", "standard", choices=("standard", "calls", "counters")) or "standard")

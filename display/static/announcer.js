@@ -1,6 +1,11 @@
 /* Voice announcements for the lobby display: a chime, then "Xin mời công dân có số thứ tự
-   <number> đến quầy số <counter>", said `repeat` times, from a pack of short clips joined
-   in order. Announcements queue: a new call waits for the one being spoken to end. */
+   <number> đến quầy số <counter>", from a pack of short clips joined in order.
+
+   No call is ever cut off: a new call waits for the one being spoken. The lag stays bounded:
+   calls that queued meanwhile are said together, under one chime and once each ("… số 1024
+   đến quầy số 7"), where a call alone is said `repeat` times; a queued call whose counter has
+   moved on is not said at all. A browser that blocks sound is noticed within 2 s (the
+   button to allow it appears); once allowed, only the calls still current are said. */
 (function () {
   "use strict";
 
@@ -57,13 +62,19 @@
     return ["intro"].concat(labelTokens(label, readDigits), ["to_counter"], numberTokens(counter));
   }
 
+  const BLOCKED_AFTER_MS = 1500;   // a resume() that has not happened by then is blocked by the browser
+
+  function later(ms) { return new Promise((resolve) => setTimeout(resolve, ms)); }
+
   class Announcer {
-    /** options: {base, repeat, readDigits, mode: "clips" | "browser" | "off", onBlocked()} */
+    /** options: {base, repeat, readDigits, speed, mode: "clips" | "browser" | "off",
+     *            onBlocked(), isCurrent(item) -> bool} */
     constructor(options) {
-      this.options = options;
+      this.options = Object.assign({speed: 1, isCurrent: () => true}, options);
       this.queue = [];
       this.speaking = false;
-      this.log = [];          // what was said, when it started and ended (shown to tests and people)
+      this.blocked = false;
+      this.log = [];          // what was said (or skipped), when it started and ended: shown to tests and people
       this.buffers = {};
       this.manifest = null;
       this.context = null;
@@ -77,6 +88,8 @@
       if (this.options.mode !== "clips") { this.loaded = true; return; }
       const Ctx = window.AudioContext || window.webkitAudioContext;
       this.context = new Ctx();
+      // Say at once whether the browser lets this page make sound, not at the first call.
+      const allowed = this._running();
       const names = Object.entries(this.manifest.clips).concat([["chime", this.manifest.chime]]);
       await Promise.all(names.map(async ([token, file]) => {
         try {
@@ -87,72 +100,113 @@
         }
       }));
       this.loaded = true;
+      if (!(await allowed)) this._block();
+    }
+
+    /** Whether sound can play: resume() hangs, rather than fails, while the browser blocks it. */
+    async _running() {
+      if (!this.context) return true;
+      if (this.context.state === "running") return true;
+      await Promise.race([this.context.resume().catch(() => {}), later(BLOCKED_AFTER_MS)]);
+      return this.context.state === "running";
+    }
+
+    _block() {
+      if (this.blocked) return;
+      this.blocked = true;
+      if (this.options.onBlocked) this.options.onBlocked();
+    }
+
+    /** The tokens of a call: the whole sentence, or after the first of a group "số … đến quầy số …". */
+    _tokens(item, first) {
+      const tokens = sentenceTokens(item.label, item.counter, this.options.readDigits);
+      if (first || !this.manifest || !this.manifest.clips.next_number) return tokens;
+      return ["next_number"].concat(tokens.slice(1));
     }
 
     /** The sentence as text, in the voice's words. */
-    text(label, counter) {
+    text(label, counter, first = true) {
       const words = this.manifest ? this.manifest.words : {};
-      return sentenceTokens(label, counter, this.options.readDigits).map((tok) => words[tok] || tok).join(" ");
+      return this._tokens({label, counter}, first).map((tok) => words[tok] || tok).join(" ");
     }
 
     /** Queue a call; it is spoken after every call queued before it. */
     announce(label, counter) {
       const item = {label: String(label), counter: Number(counter), queuedAt: performance.now()};
       this.queue.push(item);
-      if (!this.speaking) this._next();
+      if (!this.speaking && !this.blocked) this._next();
       return item;
     }
 
+    /** After a person allowed sound (a click): say what is still current, and go on. */
     async unlock() {
-      if (this.context && this.context.state === "suspended") await this.context.resume();
+      if (this.context && this.context.state !== "running") await this.context.resume();
+      this.blocked = false;
+      if (!this.speaking) this._next();
     }
 
     async _next() {
-      const item = this.queue.shift();
-      if (!item) { this.speaking = false; return; }
       this.speaking = true;
       await this.ready;
-      item.text = this.text(item.label, item.counter);
-      item.startedAt = performance.now();
+      if (this.options.mode === "clips" && !(await this._running())) {
+        this._block();
+        this.speaking = false;  // the queue waits for a person to allow sound
+        return;
+      }
+      const waiting = this.queue.splice(0);
+      const group = [];
+      waiting.forEach((item) => {
+        if (this.options.isCurrent(item)) group.push(item);
+        else { item.skipped = true; this.log.push(item); }   // its counter has moved on: not worth saying
+      });
+      if (!group.length) { this.speaking = false; return; }
       try {
-        if (this.options.mode === "browser" && this._browserVoice()) await this._speakBrowser(item.text);
-        else if (this.options.mode !== "off") await this._playClips(item);
+        if (this.options.mode === "browser" && this._browserVoice()) await this._speakBrowser(group);
+        else if (this.options.mode !== "off") await this._playClips(group);
+        else group.forEach((item) => { item.startedAt = item.endedAt = performance.now(); });
       } catch (err) {
         console.error("announcement failed", err);
-        item.error = String(err);
+        group.forEach((item) => { item.error = String(err); });
       }
-      item.endedAt = performance.now();
-      this.log.push(item);
-      this._next();
+      group.forEach((item) => {
+        item.group = group.length;
+        item.text = this.text(item.label, item.counter, item === group[0]);
+        if (item.endedAt === undefined) item.endedAt = performance.now();
+        this.log.push(item);
+      });
+      if (this.queue.length && !this.blocked) this._next();
+      else this.speaking = false;
     }
 
-    async _playClips(item) {
+    /** One chime, then each call: alone, `repeat` times; in a group, once each. */
+    async _playClips(group) {
       if (!this.context) return;
-      if (this.context.state === "suspended") {
-        await this.context.resume().catch(() => {});
-        if (this.context.state === "suspended") {
-          this.options.onBlocked && this.options.onBlocked();
-          item.blocked = true;
-          return;
-        }
-      }
-      const tokens = sentenceTokens(item.label, item.counter, this.options.readDigits);
-      let at = this.context.currentTime + 0.05;
+      const speed = this.options.speed;
+      const repeat = group.length === 1 ? this.options.repeat : 1;
+      const origin = performance.now();
+      const start = this.context.currentTime + 0.05;
+      let at = start;
       const play = (token, gapAfter) => {
         const buffer = this.buffers[token];
         if (!buffer) return;
         const source = this.context.createBufferSource();
         source.buffer = buffer;
+        source.playbackRate.value = speed;
         source.connect(this.context.destination);
         source.start(at);
-        at += buffer.duration + gapAfter;
+        at += buffer.duration / speed + gapAfter / speed;
       };
       play("chime", 0.35);
-      for (let r = 0; r < this.options.repeat; r += 1) {
-        tokens.forEach((tok, i) => play(tok, i === tokens.length - 1 ? 0.8 : 0.06));
-      }
-      item.seconds = at - this.context.currentTime;
-      await new Promise((resolve) => setTimeout(resolve, Math.max(0, item.seconds * 1000)));
+      group.forEach((item, i) => {
+        item.startedAt = origin + (at - start) * 1000;
+        const tokens = this._tokens(item, i === 0);
+        for (let r = 0; r < repeat; r += 1) {
+          tokens.forEach((tok, k) => play(tok, k === tokens.length - 1 ? 0.8 : 0.06));
+        }
+        item.endedAt = origin + (at - start) * 1000;
+        item.seconds = (item.endedAt - item.startedAt) / 1000;
+      });
+      await later(Math.max(0, (at - start) * 1000));
     }
 
     _browserVoice() {
@@ -160,18 +214,21 @@
       return speechSynthesis.getVoices().find((v) => /^vi/i.test(v.lang)) || null;
     }
 
-    _speakBrowser(text) {
-      return new Promise((resolve) => {
-        let left = this.options.repeat;
-        const sayOnce = () => {
-          const u = new SpeechSynthesisUtterance(text);
-          u.voice = this._browserVoice();
-          u.lang = "vi-VN";
-          u.onend = u.onerror = () => { left -= 1; if (left > 0) sayOnce(); else resolve(); };
-          speechSynthesis.speak(u);
-        };
-        sayOnce();
+    _speakBrowser(group) {
+      const repeat = group.length === 1 ? this.options.repeat : 1;
+      const say = (text) => new Promise((resolve) => {
+        const u = new SpeechSynthesisUtterance(text);
+        u.voice = this._browserVoice();
+        u.lang = "vi-VN";
+        u.rate = this.options.speed;
+        u.onend = u.onerror = resolve;
+        speechSynthesis.speak(u);
       });
+      return group.reduce((done, item, i) => done.then(async () => {
+        item.startedAt = performance.now();
+        for (let r = 0; r < repeat; r += 1) await say(this.text(item.label, item.counter, i === 0));
+        item.endedAt = performance.now();
+      }), Promise.resolve());
     }
   }
 

@@ -52,11 +52,31 @@
     list.innerHTML = "";
     state.recent.slice(0, state.me.recent_calls).forEach((call) => {
       const li = document.createElement("li");
+      li.dataset.ticket = call.id || call.label;
+      if (call.blink) li.className = "blink";
       li.innerHTML = '<span class="r-number"></span><span class="arrow">→</span><span class="r-counter"></span>';
       li.querySelector(".r-number").textContent = call.label;
       li.querySelector(".r-counter").textContent = counterName(call.counter);
       list.appendChild(li);
     });
+    // As many calls as fit above the waiting counts, which are always shown whole.
+    const room = list.getBoundingClientRect().bottom;
+    while (list.lastElementChild && list.lastElementChild.getBoundingClientRect().bottom > room + 1) {
+      list.removeChild(list.lastElementChild);
+    }
+  }
+
+  /** A call goes to the top of the list; a recall (or a restored ticket called again) moves
+   *  its row there and makes it blink again, never a second row. */
+  function remember(call) {
+    state.recent.forEach((c) => { c.blink = false; });
+    state.recent = [Object.assign({}, call, {blink: true})]
+      .concat(state.recent.filter((c) => (c.id || c.label) !== (call.id || call.label))).slice(0, 20);
+    clearTimeout(state.recentTimer);
+    state.recentTimer = setTimeout(() => {
+      state.recent.forEach((c) => { c.blink = false; });
+      renderRecent();
+    }, HIGHLIGHT_MS);
   }
 
   function renderWaiting() {
@@ -71,6 +91,24 @@
       li.querySelector(".w-count").textContent = String(w.waiting);
       list.appendChild(li);
     });
+  }
+
+  /** The waiting counts whole, in the largest type that lets every field fit; then the
+   *  recent calls in the room left. */
+  function renderSide() {
+    renderWaiting();
+    const side = document.querySelector(".side");
+    const list = $("waiting");
+    if (getComputedStyle(side).display !== "none" && getComputedStyle(list).display !== "none") {
+      let size = 2.5;  // vh
+      list.style.fontSize = size + "vh";
+      const limit = () => side.getBoundingClientRect().bottom - 4;
+      while (list.getBoundingClientRect().bottom > limit() && size > 1.4) {
+        size -= 0.1;
+        list.style.fontSize = size.toFixed(1) + "vh";
+      }
+    }
+    renderRecent();
   }
 
   function showLatest(label, counter) {
@@ -97,7 +135,17 @@
       s.label = state.counters[cs.number].label;
     }
     s.current = cs.current;
+    const prev = state.counters[cs.number];
+    if (cs.ticket) s.ticket_state = cs.ticket.state;
+    else if (ticket && cs.current === ticket.id) s.ticket_state = ticket.state;
+    else if (prev && prev.current === cs.current) s.ticket_state = prev.ticket_state;
     return s;
+  }
+
+  /** A call is still worth saying while its counter is open and still calling that number. */
+  function stillCurrent(call) {
+    const c = state.counters[call.counter];
+    return Boolean(c && c.status === "open" && c.label === call.label && (!c.ticket_state || c.ticket_state === "called"));
   }
 
   function onSnapshot(snap) {
@@ -105,10 +153,12 @@
     state.counters = {};
     snap.counters.forEach((c) => { state.counters[c.number] = counterFrom(c, null); });
     state.waiting = snap.waiting;
-    state.recent = snap.calls.filter((c) => shows.counter(c.counter)).map((c) => ({label: c.label, counter: Number(c.counter)}));
+    const seen = new Set();
+    state.recent = snap.calls.filter((c) => shows.counter(c.counter))
+      .map((c) => ({id: c.id, label: c.label, counter: Number(c.counter)}))
+      .filter((c) => !seen.has(c.id || c.label) && seen.add(c.id || c.label));  // a recall is the same row
     renderCounters();
-    renderRecent();
-    renderWaiting();
+    renderSide();
     if (state.recent.length && $("latest-number").textContent === "—") {
       $("latest-number").textContent = state.recent[0].label;
       $("latest-counter").textContent = counterName(state.recent[0].counter);
@@ -125,15 +175,14 @@
     }
     Object.entries(event.waiting || {}).forEach(([code, w]) => { state.waiting[code] = Object.assign({}, state.waiting[code], w); });
     if ((event.type === "ticket.called" || event.type === "ticket.recalled") && shows.counter(event.counter)) {
-      const call = {label: event.ticket.label, counter: event.counter};
-      state.recent = [call].concat(state.recent).slice(0, 20);
+      const call = {id: event.ticket.id, label: event.ticket.label, counter: event.counter};
+      remember(call);
       state.counters[event.counter].flash = true;
       showLatest(call.label, call.counter);
       state.announcer.announce(call.label, call.counter);
     }
     renderCounters();
-    renderRecent();
-    renderWaiting();
+    renderSide();
   }
 
   function onStatus(online) {
@@ -159,6 +208,7 @@
     $("notice").textContent = state.me.notice || t("display.default_notice");
     state.announcer = new Announcer({
       base: cfg.voice_base, repeat: state.me.voice_repeat, readDigits: state.me.read_digits, mode: state.me.voice,
+      speed: state.me.voice_speed || 1, isCurrent: stillCurrent,
       onBlocked: () => $("sound-overlay").classList.remove("hidden"),
     });
     $("sound-on").addEventListener("click", async () => {

@@ -8,7 +8,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from ..hall import DISPLAY_TOKEN
+from ..hall import DISPLAY_TOKEN, KIOSK_TOKEN, PASSWORD
 from ..servers import ServerProcess, write_config
 from .conftest import Pages, screens_hall, shot, wait_js
 from .test_admin import busy_morning
@@ -59,13 +59,103 @@ def test_digit_by_digit_reading(display):
     assert words == "một không hai ba"
 
 
-def test_a_new_call_never_cuts_off_the_one_being_spoken(display):
-    display.evaluate("lobby.announcer.announce('1001', 1); lobby.announcer.announce('2002', 2)")
+class Desk:
+    """Officers at their counters, calling through the API as their screens do."""
+
+    def __init__(self, url: str):
+        self.url = f"{url}/api/v1/sites/hcc"
+        self.tokens: dict[int, dict] = {}
+
+    def issue(self, field: str) -> dict:
+        return requests.post(f"{self.url}/tickets", json={"field": field}, timeout=10,
+                             headers={"Authorization": f"Bearer {KIOSK_TOKEN}"}).json()
+
+    def act(self, counter: int, action: str) -> dict:
+        if counter not in self.tokens:
+            token = requests.post(f"{self.url}/login", timeout=10, json={"username": f"cb{counter}",
+                                                                       "password": PASSWORD,
+                                                                       "counter": counter}).json()["token"]
+            self.tokens[counter] = {"Authorization": f"Bearer {token}"}
+        r = requests.post(f"{self.url}/counters/{counter}/{action}", json={}, headers=self.tokens[counter],
+                          timeout=10)
+        assert r.status_code == 200, r.text
+        return r.json()
+
+
+def said(page) -> list[dict]:
+    return [item for item in page.evaluate("lobby.announcer.log") if not item.get("skipped")]
+
+
+def test_a_new_call_never_cuts_off_the_one_being_spoken(display, hall):
+    desk = Desk(hall.url)
+    desk.issue("TP")
+    desk.issue("DD")
+    desk.act(1, "call-next")
+    desk.act(2, "call-next")
     wait_js(display, "lobby.announcer.log.length === 2", timeout=40000)
-    first, second = display.evaluate("lobby.announcer.log")
-    assert [first["label"], second["label"]] == ["1001", "2002"]
+    first, second = said(display)
+    assert [first["label"], second["label"]] == ["1001", "2001"]
     assert second["startedAt"] >= first["endedAt"]
     assert first["endedAt"] - first["startedAt"] > 3000
+
+
+def test_calls_that_queue_are_said_together_under_one_chime(display, hall):
+    """Before: every call waited for the whole of the one before (chime and repeats), so at a
+    busy moment the lag grew with each call. Now calls that queued meanwhile share one chime,
+    and after the first each is said once, shorter: "số … đến quầy số …"."""
+    desk = Desk(hall.url)
+    for field in ("TP", "DD", "TP", "XD", "K"):
+        desk.issue(field if field != "K" else "KD")
+    desk.act(1, "call-next")
+    display.wait_for_timeout(300)  # the first call has begun
+    for counter in (2, 3, 4, 5):
+        desk.act(counter, "call-next")
+    wait_js(display, "lobby.announcer.log.length === 5", timeout=60000)
+    log = said(display)
+    assert [item["group"] for item in log] == [1, 4, 4, 4, 4]
+    assert log[1]["text"].startswith("Xin mời công dân có số thứ tự")
+    assert log[2]["text"].startswith("số ") and "đến quầy số" in log[2]["text"]
+    for before, after in zip(log, log[1:]):
+        assert after["startedAt"] >= before["endedAt"] - 1  # never two at once
+    # The group began right after the first call, with one chime between, not one each.
+    assert log[1]["startedAt"] - log[0]["endedAt"] < 2500
+    assert log[-1]["endedAt"] - log[0]["queuedAt"] < 45000
+
+
+def test_a_browser_that_blocks_sound_shows_the_button_and_then_says_only_current_calls(browser, hall):
+    """Before: when autoplay was blocked, the announcer hung on AudioContext.resume() with no
+    button shown, then, after a click somewhere, said a call long gone."""
+    from ..conftest import CHROMIUM, CHROMIUM_ARGS
+
+    quiet = browser.browser_type.launch(executable_path=CHROMIUM,
+                                        args=[a for a in CHROMIUM_ARGS if not a.startswith("--autoplay-policy")])
+    pages = Pages(quiet, hall.url)
+    try:
+        display = pages.open(f"/display/hcc#token={DISPLAY_TOKEN}", width=1920, height=1080)
+        # Within 2 s of the page having loaded, with no call yet: a TV must not wait for one.
+        expect(display.locator("#sound-overlay")).to_be_visible(timeout=2000)
+        shot(display, "display-sound-blocked")
+        desk = Desk(hall.url)
+        for field in ("TP", "TP", "DD", "XD"):
+            desk.issue(field)
+        desk.act(1, "call-next")      # 1001 at counter 1 ...
+        desk.act(1, "no-show")        # ... who did not come:
+        desk.act(1, "call-next")      # counter 1 now calls 1002
+        desk.act(2, "call-next")      # 2001 at counter 2
+        desk.act(3, "call-next")      # 3001 at counter 3 ...
+        desk.act(3, "start")          # ... already at the desk
+        wait_js(display, "lobby.counters[3] && lobby.counters[3].ticket_state === 'serving'")
+        assert display.evaluate("lobby.announcer.log.length") == 0  # nothing said, nothing lost
+        display.click("#sound-on")
+        expect(display.locator("#sound-overlay")).to_be_hidden()
+        wait_js(display, "lobby.announcer.log.length === 4", timeout=40000)
+        assert [item["label"] for item in said(display)] == ["1002", "2001"]
+        skipped = {item["label"] for item in display.evaluate("lobby.announcer.log") if item.get("skipped")}
+        assert skipped == {"1001", "3001"}
+        assert not pages.errors, pages.errors
+    finally:
+        pages.close()
+        quiet.close()
 
 
 def test_every_clip_of_the_pack_is_served(hall):
