@@ -21,8 +21,9 @@ ACTIONS: dict[str, tuple[dict, tuple[str, ...], Run]] = {
     "no-show": ({}, (), lambda e, s, n, a, b: e.no_show(s, n, a)),
     "start": ({}, (), lambda e, s, n, a, b: e.start(s, n, a)),
     "finish": ({}, (), lambda e, s, n, a, b: e.finish(s, n, a)),
-    "transfer": ({"field": str, "counter": int}, (),
-                 lambda e, s, n, a, b: e.transfer(s, n, a, field=b.get("field"), to_counter=b.get("counter"))),
+    "transfer": ({"field": str, "counter": int, "even_if_closed": bool}, (),
+                 lambda e, s, n, a, b: e.transfer(s, n, a, field=b.get("field"), to_counter=b.get("counter"),
+                                                  even_if_closed=bool(b.get("even_if_closed")))),
     "pause": ({"reason": str}, ("reason",), lambda e, s, n, a, b: e.pause(s, n, a, b["reason"])),
     "resume": ({}, (), lambda e, s, n, a, b: e.resume(s, n, a)),
 }

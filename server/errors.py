@@ -67,6 +67,8 @@ SCRIPT_ERRORS: dict[str, tuple[type[QmsError], str]] = {
     "bad_transfer": (BadRequest, "A transfer needs a field or a counter."),
     "daily_cap_reached": (Conflict, "This field has issued all its tickets for today."),
     "number_range_exhausted": (Conflict, "This field has used every number of its range today."),
+    "target_counter_closed": (Conflict, "Nobody is serving at that counter now: confirm to send the visitor there "
+                                        "anyway, or choose another."),
     "counter_closed": (Conflict, "The counter is closed: an officer must sign in at it first."),
     "counter_paused": (Conflict, "The counter is paused."),
     "counter_not_paused": (Conflict, "The counter is not paused."),

@@ -128,14 +128,20 @@ class Keys:
         """Tickets transferred to one named counter."""
         return f"{self.base}:cq:{day}:{counter}"
 
+    def transferred(self, day: str) -> str:
+        """Per field, how many of its tickets wait in a named counter's line (they count as waiting)."""
+        return f"{self.base}:xfer:{day}"
+
     # -- the queue layout every script receives ----------------------------------
     def layout_keys(self, day: str, fields=None, counters=None) -> list[str]:
         """Waiting lines of the day: per field the priority and normal lane, then per counter
-        (all of them, or only the ones an operation can touch: fewer arguments to send)."""
+        (all of them, or only the ones an operation can touch: fewer arguments to send), then
+        the count of each field's tickets waiting in counters' lines."""
         fields = self.field_codes if fields is None else fields
         counters = self.counter_ids if counters is None else counters
         keys = [self.queue(day, f, lane) for f in fields for lane in LANES]
         keys += [self.counter_queue(day, c) for c in counters]
+        keys.append(self.transferred(day))
         return keys
 
     def layout_args(self, fields=None, counters=None) -> list[str]:

@@ -218,8 +218,17 @@ class QueueEngine:
         t = reply["ticket"]
         ahead = reply["ahead"]
         waiting = t["state"] == "waiting"
-        return ticket_json(t, site, people_ahead=ahead if waiting else 0,
-                           estimated_wait_seconds=self._estimate(site, t["field"], ahead, reply) if waiting else 0)
+        out = ticket_json(t, site, people_ahead=ahead if waiting else 0,
+                          estimated_wait_seconds=self._estimate(site, t["field"], ahead, reply) if waiting else 0)
+        if waiting:
+            # Sent to a counter nobody staffs now (the officer confirmed it): say so, with no guess.
+            target = t.get("target_counter")
+            records = {str(r.get("id")): r for r in map(json.loads, _as_list(reply.get("counters")))}
+            status = records.get(str(target), {}).get("status", "closed")
+            out["waiting_for_counter"] = {"number": target, "status": status} if target and status != "open" else None
+            if out["waiting_for_counter"]:
+                out["estimated_wait_seconds"] = None
+        return out
 
     def ticket_by_token(self, site_id: str, token: str) -> dict:
         """The ticket a phone-page token stands for (the token is not derived from the ticket)."""
@@ -315,8 +324,10 @@ class QueueEngine:
         return self._step(site_id, counter, actor, "no_show")
 
     def transfer(self, site_id: str, counter: int, actor: Actor, *, field: str | None = None,
-                 to_counter: int | None = None) -> dict:
-        """Send the current visitor to another field or counter, keeping their place in line."""
+                 to_counter: int | None = None, even_if_closed: bool = False) -> dict:
+        """Send the current visitor to another field or counter, keeping their place in line.
+        A counter that is closed or paused is refused (409 target_counter_closed) unless the
+        officer confirmed (``even_if_closed``): the visitor would wait there until it opens."""
         site = self.site(site_id)
         if (field is None) == (to_counter is None):
             raise BadRequest("Give either a field or a counter to transfer to.", code="bad_transfer")
@@ -328,7 +339,8 @@ class QueueEngine:
         c, day, now, k = self._counter_args(site, counter)
         kind, target = ("field", field) if field is not None else ("counter", str(to_counter))
         reply = self._run("transfer", [k.counters, k.tickets(day), k.events, k.evseq, *k.layout_keys(day)],
-                          [now, day, c.id, actor.label, actor.is_admin, kind, target, *k.layout_args()])
+                          [now, day, c.id, actor.label, actor.is_admin, kind, target, "1" if even_if_closed else "0",
+                           *k.layout_args()])
         t = reply["ticket"]
         self._log("transfer", site, t, actor, counter=c.number, **{f"to_{kind}": target})
         return ticket_json(t, site, people_ahead=reply["ahead"])
@@ -337,8 +349,10 @@ class QueueEngine:
                 on_take_over: Callable[[str], None] | None = None) -> dict:
         site = self.site(site_id)
         c, day, now, k = self._counter_args(site, counter)
-        reply = self._run("counter_status", [k.counters, k.tickets(day), k.events, k.evseq],
-                          [now, day, c.id, actor.label, actor.is_admin, action, arg])
+        # Every field: a closing counter hands its transferred visitors back to theirs.
+        reply = self._run("counter_status", [k.counters, k.tickets(day), k.events, k.evseq,
+                                             *k.layout_keys(day, None, [c.id])],
+                          [now, day, c.id, actor.label, actor.is_admin, action, arg, *k.layout_args(None, [c.id])])
         logger.info("counter-%s site=%s counter=%s actor=%s%s", action, site.id, c.number, actor.label,
                     f" reason={arg!r}" if action == "pause" else "")
         previous = reply.get("previous_officer")
@@ -494,13 +508,14 @@ class SnapshotView:
         raw_waiting = r["waiting"] if isinstance(r["waiting"], dict) else {}
         for code in site.fields:
             w = raw_waiting.get(code, {})
-            total = w.get("p", 0) + w.get("n", 0)
+            transferred = w.get("x", 0)  # this field's visitors waiting at a named counter
+            total = w.get("p", 0) + w.get("n", 0) + transferred
             heads = [self.tickets[i] for i in _as_list(w.get("heads")) if i in self.tickets]
             first = min(heads, key=lambda h: h.get("transferred_at") or h["issued_at"], default=None)
             oldest = (first.get("transferred_at") or first["issued_at"]) if first else None
             entry = {
                 "field": code, "name": site.fields[code].name, "name_en": site.fields[code].name_en,
-                "waiting": total, "priority": w.get("p", 0),
+                "waiting": total, "priority": w.get("p", 0), "transferred": transferred,
                 "longest_wait_seconds": int((self.now - oldest) / 1000) if oldest else 0,
                 "estimated_wait_seconds": estimated_wait_seconds(site, code, total, records.values(),
                                                                  samples.get(code, [])),

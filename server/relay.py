@@ -81,7 +81,8 @@ def public_event(site: SiteConfig, fields: dict[str, str]) -> dict[str, Any]:
         elif key == "waiting" and isinstance(value, dict):
             fields_part = value.get("fields") if isinstance(value.get("fields"), dict) else {}
             counters_part = value.get("counters") if isinstance(value.get("counters"), dict) else {}
-            event["waiting"] = {code: {"waiting": w.get("p", 0) + w.get("n", 0), "priority": w.get("p", 0)}
+            event["waiting"] = {code: {"waiting": w.get("p", 0) + w.get("n", 0) + w.get("x", 0),
+                                       "priority": w.get("p", 0), "transferred": w.get("x", 0)}
                                 for code, w in fields_part.items()}
             event["counter_queues"] = {int(cid): n for cid, n in counters_part.items()}
         else:

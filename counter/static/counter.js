@@ -250,9 +250,49 @@
       fields.appendChild(choice(localName(f), () => act("transfer", {field: f.code}))));
     const counters = $("transfer-counters");
     counters.innerHTML = "";
-    cfg.counters.filter((x) => x.number !== state.counter).forEach((x) =>
-      counters.appendChild(choice(x.name, () => act("transfer", {counter: x.number}))));
+    cfg.counters.filter((x) => x.number !== state.counter).forEach((x) => {
+      const status = counterStatus(x.number);
+      const label = status === "open" ? x.name : x.name + " — " + t("counter.status_" + status);
+      const b = choice(label, () => (status === "open" ? transferTo(x.number) : confirmTransfer(x.number, status)));
+      if (status !== "open") b.classList.add("not-open");
+      counters.appendChild(b);
+    });
     openDialog("transfer-dialog");
+  }
+
+  function counterStatus(number) {
+    const c = state.snapshot && state.snapshot.counters.find((x) => x.number === number);
+    return c ? c.status : "closed";
+  }
+
+  /** Transfer to a counter; one nobody staffs now asks the officer first (the server does too). */
+  async function transferTo(number, evenIfClosed) {
+    const body = {counter: number};
+    if (evenIfClosed) body.even_if_closed = true;
+    const r = await api("POST", base() + "/counters/" + state.counter + "/transfer", body);
+    if (r.status === 409 && r.data && r.data.error.code === "target_counter_closed") {
+      confirmTransfer(number, r.data.error.details.status);
+      return;
+    }
+    if (r.status === 401) { loginView(t("counter.session_ended")); return; }
+    message(r.status === 200 ? t("counter.transferred", {label: r.data.label, n: number}) : errorText(r), r.status !== 200);
+    if (state.live) state.live.resync();
+  }
+
+  function confirmTransfer(number, status) {
+    closeDialogs();
+    const target = cfg.counters.find((x) => x.number === number);
+    $("transfer-warning").textContent = t("counter.transfer_warning_" + status, {name: target ? target.name : number});
+    const fields = $("transfer-instead");
+    fields.innerHTML = "";
+    const served = target ? target.fields : [];
+    const mine = myState();
+    const current = mine && mine.ticket ? mine.ticket.field : null;
+    cfg.fields.filter((f) => served.includes(f.code) && f.code !== current).forEach((f) =>
+      fields.appendChild(choice(t("counter.transfer_to_field", {field: localName(f)}),
+                                () => act("transfer", {field: f.code}))));
+    $("transfer-anyway").onclick = () => { closeDialogs(); transferTo(number, true); };
+    openDialog("transfer-confirm");
   }
 
   function openPause() {

@@ -13,7 +13,9 @@
     const active = tk.state === "waiting";
     $("facts").classList.toggle("hidden", !active);
     $("ahead").textContent = String(tk.people_ahead);
-    $("wait").textContent = minutes(tk.estimated_wait_seconds);
+    const held = tk.waiting_for_counter;  // sent to a counter nobody staffs at the moment
+    $("wait").textContent = held ? t("phone.waiting_for_counter_" + held.status, {n: held.number})
+      : minutes(tk.estimated_wait_seconds);
     $("status").textContent = t("phone.state_" + tk.state, {counter: tk.counter || ""});
     const called = tk.state === "called";
     $("call-banner").classList.toggle("hidden", !called);

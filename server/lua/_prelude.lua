@@ -53,6 +53,9 @@ local function layout(kstart, astart)
     L.counter_order[j] = cid
     table.insert(L.all, L.counters[cid])
   end
+  -- Per field, its tickets waiting in named counters' lines (transferred there): they still wait.
+  L.xfer = KEYS[kstart + 2 * nf + nc]
+  table.insert(L.all, L.xfer)
   L.next_arg = astart + 2 + nf + nc
   return L
 end
@@ -143,13 +146,21 @@ local function mark_called(t, c, cid, actor, now)
   c.current = t.id
 end
 
+-- A ticket of `field` enters (+1) or leaves (-1) a named counter's line.
+local function count_transferred(L, field, delta)
+  redis.call('HINCRBY', L.xfer, field, delta)
+end
+
 -- Waiting counts of some fields (and counters' transfer lines), put into events so a screen
--- can apply an update without recounting.
+-- can apply an update without recounting. x: the field's tickets waiting at a named counter.
 local function waiting_of(L, codes, cids)
   local out = {fields = {}, counters = {}}
   for _, code in ipairs(codes) do
     local f = L.fields[code]
-    if f then out.fields[code] = {p = redis.call('ZCARD', f.p), n = redis.call('ZCARD', f.n)} end
+    if f then
+      out.fields[code] = {p = redis.call('ZCARD', f.p), n = redis.call('ZCARD', f.n),
+                          x = tonumber(redis.call('HGET', L.xfer, code) or '0')}
+    end
   end
   for _, cid in ipairs(cids or {}) do
     local key = L.counters[tostring(cid)]

@@ -25,6 +25,7 @@ elseif not serves[t.field] then
   return fail('not_served_here')
 end
 redis.call('ZREM', line_of(L, t), t.id)
+if t.target_counter then count_transferred(L, t.field, -1) end
 mark_called(t, c, cid, actor, now)
 put_record(KEYS[2], t.id, t)
 put_record(KEYS[1], cid, c)

@@ -1,10 +1,15 @@
 -- counter_status: open (an officer signs in), close (signs out), pause (with a reason), resume.
 -- A counter holding a called or serving visitor can neither close nor pause: that visitor
 -- would be left standing at a dark counter.
+-- A counter that closes gives the visitors transferred to it back to their fields, each in the
+-- place its ticket number gives it (nobody would call them at a closed counter).
 -- KEYS[1] = counters (hash)  KEYS[2] = tickets:{day} (hash)  KEYS[3] = events  KEYS[4] = evseq
+-- KEYS[5..] = the day's layout (the fields, this counter's line)
 -- ARGV[1] = now (ms)  ARGV[2] = day  ARGV[3] = counter id  ARGV[4] = actor  ARGV[5] = actor is admin
 -- ARGV[6] = 'open' | 'close' | 'pause' | 'resume'  ARGV[7] = pause reason / '1' to take over on open
+-- ARGV[8..] = layout
 local now, day, cid, actor, action = tonumber(ARGV[1]), ARGV[2], ARGV[3], ARGV[4], ARGV[6]
+local L = layout(5, 8)
 local c = counter_record(KEYS[1], cid)
 local cur = current_ticket(c, KEYS[2], day)
 local busy = cur and (cur.state == 'called' or cur.state == 'serving')
@@ -28,6 +33,19 @@ elseif action == 'close' then
   c.status = 'closed'
   c.officer = nil
   c.pause_reason, c.paused_at = nil, nil
+  for _, id in ipairs(redis.call('ZRANGE', L.counters[cid], 0, -1)) do
+    local t = get_record(KEYS[2], id)
+    redis.call('ZREM', L.counters[cid], id)
+    if t and t.state == 'waiting' then
+      t.target_counter = nil
+      t.returned_from = tonumber(cid)
+      count_transferred(L, t.field, -1)
+      redis.call('ZADD', line_of(L, t), queue_score(t), t.id)
+      put_record(KEYS[2], t.id, t)
+      emit(KEYS[3], KEYS[4], 'ticket.returned', now, {ticket = t, counter = tonumber(cid), actor = actor,
+                                                      reason = 'counter_closed', waiting = waiting_of(L, {t.field})})
+    end
+  end
 elseif action == 'pause' then
   local refused = operable(c, actor, ARGV[5])
   if refused then return fail(refused) end

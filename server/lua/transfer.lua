@@ -4,10 +4,12 @@
 -- KEYS[1] = counters (hash)  KEYS[2] = tickets:{day} (hash)  KEYS[3] = events  KEYS[4] = evseq
 -- KEYS[5..] = the day's layout
 -- ARGV[1] = now (ms)  ARGV[2] = day  ARGV[3] = counter id  ARGV[4] = actor  ARGV[5] = actor is admin
--- ARGV[6] = 'field' | 'counter'  ARGV[7] = target field code or counter id  ARGV[8..] = layout
+-- ARGV[6] = 'field' | 'counter'  ARGV[7] = target field code or counter id
+-- ARGV[8] = '1': transfer even to a counter that is closed or paused (the officer confirmed)
+-- ARGV[9..] = layout
 local now, day, cid, actor = tonumber(ARGV[1]), ARGV[2], ARGV[3], ARGV[4]
 local kind, target = ARGV[6], ARGV[7]
-local L = layout(5, 8)
+local L = layout(5, 9)
 
 local c = counter_record(KEYS[1], cid)
 local refused = operable(c, actor, ARGV[5])
@@ -26,7 +28,13 @@ if kind == 'field' then
 elseif kind == 'counter' then
   if not L.counters[target] then return fail('unknown_counter') end
   if target == cid then return fail('same_counter') end
+  -- Nobody would call the visitor there: the officer is told first, and decides.
+  local tc = counter_record(KEYS[1], target)
+  if tc.status ~= 'open' and ARGV[8] ~= '1' then
+    return fail('target_counter_closed', {counter = tonumber(target), status = tc.status})
+  end
   t.target_counter = tonumber(target)
+  count_transferred(L, t.field, 1)
   event.to_counter = tonumber(target)
 else
   return fail('bad_transfer')

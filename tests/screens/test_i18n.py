@@ -17,6 +17,8 @@ DYNAMIC = {
     "phone.state_": ["waiting", "called", "serving", "done", "no_show", "cancelled"],
     "lang.": ["vi", "en"],
     "kiosk.qr_warning_": ["loopback", "listens_locally"],
+    "counter.transfer_warning_": ["closed", "paused"],
+    "phone.waiting_for_counter_": ["closed", "paused"],
     "report.period.": ["day", "week", "month", "quarter", "year", "custom"],
     "report.group.": ["field", "counter", "officer", "priority", "hour"],
     "error.": [],  # every code the API returns: see test_the_error_codes_the_api_returns_have_words_for_people
