@@ -143,7 +143,9 @@ def login(site_id):
     svc.guard.passed(site.id, body["username"], address)
     counter = body.get("counter")
     if counter is None and not officer.is_admin:
-        raise BadRequest("Choose the counter you sit at.", code="missing_parameter")
+        # Only the leader's pages sign in without a counter.
+        raise Forbidden("This account is not an administrator: officers sign in at their counter's screen.",
+                        code="not_admin")
     if counter is not None:
         if counter not in site.counters:
             raise BadRequest(f"Unknown counter {counter!r}.", code="unknown_counter")

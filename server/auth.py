@@ -105,7 +105,17 @@ def require(actor: Actor | None, *kinds: str) -> Actor:
         raise Unauthorized("Sign in or send a device token.", code="unauthorized")
     if actor.kind in kinds or (actor.is_admin and "admin" in kinds):
         return actor
-    raise Forbidden(f"A {actor.kind} may not do this.", code="forbidden")
+    raise Forbidden(f"Only {_who(kinds)} may do this.", code="forbidden")
+
+
+_NAMES = {"admin": "an administrator", "officer": "an officer", "kiosk": "a kiosk", "display": "a lobby display",
+          "agent": "a device agent"}
+
+
+def _who(kinds: tuple[str, ...]) -> str:
+    """'an administrator', 'an officer or a kiosk', ... for a refusal's message."""
+    names = [_NAMES.get(k, k) for k in kinds]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
 
 
 def require_counter(actor: Actor | None, number: int) -> Actor:

@@ -108,7 +108,8 @@ def _called(p: Projector, conn, ts, data):
 def _recalled(p: Projector, conn, ts, data):
     t = data["ticket"]
     p.upsert_ticket(conn, t)
-    p.update_latest(conn, t["id"], recalls=t.get("recalls", 0))
+    # A recall after a start pressed too early undoes the start: the service begins later.
+    p.update_latest(conn, t["id"], recalls=t.get("recalls", 0), started_at=t.get("started_at"))
 
 
 def _started(p: Projector, conn, ts, data):
@@ -178,6 +179,7 @@ HANDLERS = {
     "ticket.no_show": _no_show,
     "ticket.transferred": _transferred,
     "ticket.restored": _ticket_only,
+    "ticket.returned": _ticket_only,
     "ticket.cancelled": _ticket_only,
     "ticket.expired": _expired,
     "counter.paused": _paused,

@@ -266,12 +266,18 @@ class QueueEngine:
         site = self.site(site_id)
         c, day, now, k = self._counter_args(site, counter)
         ratio_p, ratio_n = site.priority_ratio
-        reply = self._run("call_next",
-                          [k.counters, k.tickets(day), k.events, k.evseq, k.calls(day), k.service_times,
-                           k.finished(day, c.id), *k.layout_keys(day, c.fields, [c.id])],
-                          [now, day, c.id, actor.label, actor.is_admin, c.policy, ratio_p, ratio_n,
-                           finish_current, site.recent_calls, *k.layout_args(c.fields, [c.id]), len(c.fields),
-                           *c.fields])
+        reply = self.scripts.run("call_next",
+                                 [k.counters, k.tickets(day), k.events, k.evseq, k.calls(day), k.service_times,
+                                  k.finished(day, c.id), *k.layout_keys(day, c.fields, [c.id])],
+                                 [now, day, c.id, actor.label, actor.is_admin, c.policy, ratio_p, ratio_n,
+                                  finish_current, site.recent_calls, *k.layout_args(c.fields, [c.id]), len(c.fields),
+                                  *c.fields])
+        if reply.get("paused_after_visitor"):
+            # The visit was finished; the pause asked for during it began instead of a call.
+            logger.info("counter-pause site=%s counter=%s actor=%s after the visitor", site.id, c.number,
+                        actor.label)
+        if "error" in reply:
+            raise from_script(reply)
         if reply.get("finished"):
             self._log("finish", site, reply["finished"], actor, counter=c.number)
         if reply.get("empty"):
@@ -466,6 +472,7 @@ def counter_json(site: SiteConfig, record: dict, ticket: dict | None = None) -> 
         "officer": record.get("officer"),
         "officer_name": officer.name if officer else None,
         "pause_reason": record.get("pause_reason"),
+        "pause_pending": record.get("pause_pending"),
         "paused_at": from_ms(record.get("paused_at"), site.timezone),
         "current": record.get("current"),
     }

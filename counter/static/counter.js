@@ -112,24 +112,49 @@
     $("current-number").textContent = ticket ? ticket.label : "—";
     $("current-field").textContent = ticket ? fieldName(ticket.field) + (ticket.priority ? " · " + t("counter.priority") : "") : t("counter.nobody");
     $("current-state").textContent = ticket ? t("counter.ticket_" + ticket.state) : "—";
-    $("current-waited").textContent = ticket && ticket.waited_seconds !== null ? duration(ticket.waited_seconds) : "—";
+    $("current-waited").textContent = ticket && ticket.waited_seconds !== null ? QMS.elapsed(ticket.waited_seconds) : "—";
     $("current-recalls").textContent = ticket ? String(ticket.recalls) : "—";
-    $("pause-info").classList.toggle("hidden", c.status !== "paused");
-    $("pause-info").textContent = c.status === "paused" ? t("counter.paused_because", {reason: c.pause_reason || ""}) : "";
-    $("pause-label").textContent = t(c.status === "paused" ? "counter.resume" : "counter.pause");
+    const paused = c.status === "paused";
+    $("current").classList.toggle("paused", paused && !ticket);
+    if (paused && !ticket) {
+      // Not a giant dash: what the pause is for, and for how long it has lasted.
+      $("current-number").textContent = t("counter.status_paused");
+      $("current-field").textContent = c.pause_reason || "";
+    }
+    $("pause-info").classList.toggle("hidden", !paused && !c.pause_pending);
+    startPauseClock(c);
+    $("pause-label").textContent = t(paused ? "counter.resume" : c.pause_pending ? "counter.pause_cancel" : "counter.pause");
     startTimer(ticket);
     const allowed = {
       "call-next": c.status === "open" && (!ticket || ticket.state === "serving"),
-      recall: ticket && ticket.state === "called",
+      recall: ticket && (ticket.state === "called" || ticket.state === "serving"),
       start: ticket && ticket.state === "called",
       finish: !!ticket,
       "no-show": ticket && ticket.state === "called",
       transfer: !!ticket,
-      pause: c.status === "paused" || (c.status === "open" && !ticket),
+      pause: c.status === "paused" || c.status === "open",  // with a visitor: after this visitor
     };
     document.querySelectorAll("[data-action]").forEach((b) => { b.disabled = !allowed[b.dataset.action]; });
     renderCounts();
     renderLists(c);
+  }
+
+  /** "Tạm nghỉ từ 10:32 (12 phút): Họp giao ban", ticking; or the pause waiting for the visitor. */
+  function startPauseClock(c) {
+    clearInterval(state.pauseTimer);
+    const info = $("pause-info");
+    if (c.status === "paused") {
+      const since = c.paused_at ? Date.parse(c.paused_at) : Date.now();
+      const tick = () => {
+        info.textContent = t("counter.paused_since", {time: QMS.clockTime(since, cfg.timezone),
+                                                      elapsed: QMS.elapsed((Date.now() - since) / 1000),
+                                                      reason: c.pause_reason || ""});
+      };
+      tick();
+      state.pauseTimer = setInterval(tick, 1000);
+    } else if (c.pause_pending) {
+      info.textContent = t("counter.pause_after_visitor", {reason: c.pause_pending});
+    }
   }
 
   function startTimer(ticket) {
@@ -160,7 +185,7 @@
     const since = Date.parse(ticket.issued_at);
     info.innerHTML = "<strong></strong> <span></span>";
     info.children[0].textContent = ticket.label;
-    info.children[1].textContent = fieldName(ticket.field) + " · " + duration((Date.now() - since) / 1000)
+    info.children[1].textContent = fieldName(ticket.field) + " · " + QMS.elapsed((Date.now() - since) / 1000)
       + (ticket.priority ? " · " + t("counter.priority") : "");
     const b = document.createElement("button");
     b.type = "button";
@@ -224,7 +249,10 @@
     if (!button || button.disabled) return;
     const c = myState();
     if (action === "transfer") openTransfer();
-    else if (action === "pause") { if (c && c.status === "paused") act("resume"); else openPause(); }
+    else if (action === "pause") {
+      if (c && (c.status === "paused" || c.pause_pending)) act("resume");  // resume, or take the pending pause back
+      else openPause();
+    }
     else if (action === "call-next") act("call-next", {finish_current: !!(c && c.ticket && c.ticket.state === "serving")});
     else act(action);
   }

@@ -88,8 +88,9 @@
       if (this.options.mode !== "clips") { this.loaded = true; return; }
       const Ctx = window.AudioContext || window.webkitAudioContext;
       this.context = new Ctx();
-      // Say at once whether the browser lets this page make sound, not at the first call.
-      const allowed = this._running();
+      // Say at once whether the browser lets this page make sound, not at the first call
+      // (nor after every clip has loaded).
+      this._running().then((running) => { if (!running) this._block(); });
       const names = Object.entries(this.manifest.clips).concat([["chime", this.manifest.chime]]);
       await Promise.all(names.map(async ([token, file]) => {
         try {
@@ -100,7 +101,6 @@
         }
       }));
       this.loaded = true;
-      if (!(await allowed)) this._block();
     }
 
     /** Whether sound can play: resume() hangs, rather than fails, while the browser blocks it. */

@@ -206,10 +206,14 @@
     state.hall = hall.data;
     document.body.classList.add("layout-" + (state.me.layout || "standard"));
     $("notice").textContent = state.me.notice || t("display.default_notice");
+    state.announcerAt = performance.now();
     state.announcer = new Announcer({
       base: cfg.voice_base, repeat: state.me.voice_repeat, readDigits: state.me.read_digits, mode: state.me.voice,
       speed: state.me.voice_speed || 1, isCurrent: stillCurrent,
-      onBlocked: () => $("sound-overlay").classList.remove("hidden"),
+      onBlocked: () => {
+        state.soundBlockedAfterMs = performance.now() - state.announcerAt;  // shown to tests and people
+        $("sound-overlay").classList.remove("hidden");
+      },
     });
     $("sound-on").addEventListener("click", async () => {
       await state.announcer.unlock();

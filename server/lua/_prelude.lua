@@ -183,5 +183,18 @@ end
 
 local function counter_view(c)
   return {id = c.id, status = c.status, current = c.current, officer = c.officer,
-          pause_reason = c.pause_reason, paused_at = c.paused_at}
+          pause_reason = c.pause_reason, paused_at = c.paused_at, pause_pending = c.pause_pending}
+end
+
+-- "Pause after this visitor": once the counter has no visitor, the pause asked for begins
+-- (with its own event, so reports count the pause). Returns true when it did.
+local function settle_pause(c, events, evseq, now)
+  if not c.pause_pending or c.current or c.status ~= 'open' then return false end
+  c.status = 'paused'
+  c.pause_reason = c.pause_pending
+  c.paused_at = now
+  c.pause_pending = nil
+  emit(events, evseq, 'counter.paused', now, {counter = tonumber(c.id), reason = c.pause_reason,
+                                                after_visitor = true, counter_state = counter_view(c)})
+  return true
 end

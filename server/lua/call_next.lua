@@ -29,6 +29,11 @@ if cur and (cur.state == 'called' or cur.state == 'serving') then
          {ticket = cur, counter = tonumber(cid), actor = actor, service_ms = service_ms,
           counter_state = counter_view(c)})
     finished = cur
+    -- A pause asked for during this visit begins now, instead of the next call.
+    if settle_pause(c, KEYS[3], KEYS[4], now) then
+      put_record(KEYS[1], cid, c)
+      return fail('counter_paused', {paused_after_visitor = true})
+    end
   else
     return fail('counter_busy', {ticket = cur})
   end

@@ -1,6 +1,6 @@
 -- counter_status: open (an officer signs in), close (signs out), pause (with a reason), resume.
--- A counter holding a called or serving visitor can neither close nor pause: that visitor
--- would be left standing at a dark counter.
+-- A counter holding a called or serving visitor cannot close; a pause asked for then waits for
+-- that visitor to leave ("pause after this visitor"), and a resume takes it back.
 -- A counter that closes gives the visitors transferred to it back to their fields, each in the
 -- place its ticket number gives it (nobody would call them at a closed counter).
 -- KEYS[1] = counters (hash)  KEYS[2] = tickets:{day} (hash)  KEYS[3] = events  KEYS[4] = evseq
@@ -32,7 +32,7 @@ elseif action == 'close' then
   if busy then return fail('counter_busy', {ticket = cur}) end
   c.status = 'closed'
   c.officer = nil
-  c.pause_reason, c.paused_at = nil, nil
+  c.pause_reason, c.paused_at, c.pause_pending = nil, nil, nil
   for _, id in ipairs(redis.call('ZRANGE', L.counters[cid], 0, -1)) do
     local t = get_record(KEYS[2], id)
     redis.call('ZREM', L.counters[cid], id)
@@ -50,14 +50,29 @@ elseif action == 'pause' then
   local refused = operable(c, actor, ARGV[5])
   if refused then return fail(refused) end
   if c.status == 'paused' then return fail('counter_paused') end
-  if busy then return fail('counter_busy', {ticket = cur}) end
+  if busy then
+    c.pause_pending = ARGV[7]
+    put_record(KEYS[1], cid, c)
+    event.reason = ARGV[7]
+    event.counter_state = counter_view(c)
+    local seq = emit(KEYS[3], KEYS[4], 'counter.pause_pending', now, event)
+    return reply_ok({counter = c, seq = seq})
+  end
   c.status = 'paused'
   c.pause_reason = ARGV[7]
   c.paused_at = now
+  c.pause_pending = nil
   event.reason = ARGV[7]
 elseif action == 'resume' then
   local refused = operable(c, actor, ARGV[5])
   if refused then return fail(refused) end
+  if c.pause_pending and c.status == 'open' then
+    c.pause_pending = nil  -- the pause after this visitor is taken back
+    put_record(KEYS[1], cid, c)
+    event.counter_state = counter_view(c)
+    local seq = emit(KEYS[3], KEYS[4], 'counter.pause_cancelled', now, event)
+    return reply_ok({counter = c, seq = seq})
+  end
   if c.status ~= 'paused' then return fail('counter_not_paused') end
   event.paused_ms = now - c.paused_at
   event.reason = c.pause_reason

@@ -1,5 +1,6 @@
 -- counter_step: recall, start, finish or no-show of the counter's current ticket.
--- recall:  called -> called (counted; the display announces it again)
+-- recall:  called or serving -> called (counted; the display announces it again; a start
+--          pressed before the visitor sat down is undone)
 -- start:   called -> serving (the visitor sat down)
 -- finish:  serving -> done (from called: the start is taken as the call)
 -- no_show: called -> no_show (restorable for a while, see restore)
@@ -9,7 +10,7 @@
 -- ARGV[1] = now (ms)  ARGV[2] = day  ARGV[3] = counter id  ARGV[4] = actor  ARGV[5] = actor is admin
 -- ARGV[6] = step ('recall' | 'start' | 'finish' | 'no_show')  ARGV[7] = recent calls kept
 local now, day, cid, actor, step = tonumber(ARGV[1]), ARGV[2], ARGV[3], ARGV[4], ARGV[6]
-local allowed = {recall = {called = true}, start = {called = true},
+local allowed = {recall = {called = true, serving = true}, start = {called = true},
                  finish = {called = true, serving = true}, no_show = {called = true}}
 if not allowed[step] then return fail('unknown_step') end
 
@@ -24,6 +25,8 @@ local extra = {counter = tonumber(cid), actor = actor}
 if step == 'recall' then
   t.recalls = (t.recalls or 0) + 1
   t.recalled_at = now
+  t.state = 'called'
+  t.started_at = nil
   remember_call(KEYS[5], tonumber(ARGV[7]), t, cid, now)
 elseif step == 'start' then
   t.state = 'serving'
@@ -37,10 +40,11 @@ else
   redis.call('ZADD', KEYS[7], now, t.id)
 end
 put_record(KEYS[2], t.id, t)
-put_record(KEYS[1], cid, c)
 local etype = ({recall = 'ticket.recalled', start = 'ticket.started',
                 finish = 'ticket.finished', no_show = 'ticket.no_show'})[step]
 extra.ticket = t
 extra.counter_state = counter_view(c)
 local seq = emit(KEYS[3], KEYS[4], etype, now, extra)
+settle_pause(c, KEYS[3], KEYS[4], now)
+put_record(KEYS[1], cid, c)
 return reply_ok({ticket = t, seq = seq})

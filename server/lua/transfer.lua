@@ -49,9 +49,10 @@ local score = queue_score(t)
 if t.target_counter then score = t.order end
 redis.call('ZADD', line, score, t.id)
 put_record(KEYS[2], t.id, t)
-put_record(KEYS[1], cid, c)
 event.ticket = t
 event.counter_state = counter_view(c)
 event.waiting = waiting_of(L, {event.from_field, t.field}, {event.to_counter})
 local seq = emit(KEYS[3], KEYS[4], 'ticket.transferred', now, event)
+settle_pause(c, KEYS[3], KEYS[4], now)
+put_record(KEYS[1], cid, c)
 return reply_ok({ticket = t, seq = seq, ahead = people_ahead(L, t)})

@@ -56,6 +56,9 @@ def test_monitor_page_is_live(pages, hall):
     busy_morning(hall.url)
     expect(page.locator('#fields tr[data-field="TP"] td').nth(1)).to_have_text("1")
     expect(page.locator('#counters tr[data-counter="1"] td').nth(1)).to_have_text("Đang mời")
+    # Durations in words, not clock times ("15:00" read as a quarter past three).
+    expect(page.locator('#fields tr[data-field="TP"] td').nth(4)).to_have_text("15 phút")
+    expect(page.locator('#counters tr[data-counter="1"] td').nth(4)).to_contain_text("giây")
     shot(page, "admin-monitor")
 
 

@@ -1,7 +1,7 @@
 /* The live monitor: pushed snapshots and updates, alerts from the server, timers ticking here. */
 (function () {
   "use strict";
-  const {t, duration, localName} = QMS;
+  const {t, elapsed, localName} = QMS;
   const site = window.MONITOR.site;
   const $ = (id) => document.getElementById(id);
   const state = {snapshot: null, receivedAt: 0, alerts: [], live: null, refresh: null};
@@ -17,17 +17,17 @@
   function render() {
     const snap = state.snapshot;
     if (!snap) return;
-    const elapsed = (Date.now() - state.receivedAt) / 1000;
+    const sinceSnapshot = (Date.now() - state.receivedAt) / 1000;
     const fields = $("fields");
     fields.innerHTML = "";
     Object.values(snap.waiting).forEach((w) => {
-      const longest = w.waiting ? w.longest_wait_seconds + elapsed : 0;
+      const longest = w.waiting ? w.longest_wait_seconds + sinceSnapshot : 0;
       const over = w.waiting > 0 && longest > w.target_wait_seconds;
       const tr = document.createElement("tr");
       tr.dataset.field = w.field;
       tr.className = over ? "over" : "";
-      tr.append(cell(localName(w)), cell(String(w.waiting)), cell(w.waiting ? duration(longest) : "—", "num"),
-                cell(duration(w.estimated_wait_seconds), "num"), cell(duration(w.target_wait_seconds), "num"));
+      tr.append(cell(localName(w)), cell(String(w.waiting)), cell(w.waiting ? elapsed(longest) : "—", "num"),
+                cell(elapsed(w.estimated_wait_seconds), "num"), cell(elapsed(w.target_wait_seconds), "num"));
       fields.appendChild(tr);
     });
     const counters = $("counters");
@@ -47,7 +47,7 @@
       }
       tr.className = "status-" + c.status;
       tr.append(cell(c.name), cell(status), cell(c.officer_name || "—"), cell(ticket ? ticket.label : "—"),
-                cell(since ? duration((Date.parse(snap.now) - Date.parse(since)) / 1000 + elapsed) : "—", "num"));
+                cell(since ? elapsed((Date.parse(snap.now) - Date.parse(since)) / 1000 + sinceSnapshot) : "—", "num"));
       counters.appendChild(tr);
     });
   }

@@ -156,6 +156,16 @@
     return (hh ? hh + ":" : "") + two(mm) + ":" + two(ss);
   }
 
+  /** A length of time in words: "15 phút", "20 phút 8 giây", "1 giờ 5 phút" (not "20:08",
+   *  which reads as a clock time). */
+  function elapsed(seconds) {
+    const s = Math.max(0, Math.round(seconds));
+    const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
+    if (h) return t("time.h_m", {h, m});
+    if (m) return r ? t("time.m_s", {m, s: r}) : t("time.m", {m});
+    return t("time.s", {s: r});
+  }
+
   /** Language buttons, A+ / A− and high contrast; choices are kept on the device. */
   function toolbar() {
     const root = document.documentElement;
@@ -193,6 +203,12 @@
     return setInterval(tick, 1000);
   }
 
+  /** "10:32": the hour and minute of a moment (ms), in the hall's time zone. */
+  function clockTime(ms, timeZone) {
+    return new Intl.DateTimeFormat("vi-VN", {timeZone, hour: "2-digit", minute: "2-digit", hour12: false})
+      .format(new Date(ms));
+  }
+
   /** Field / site names in the screen's language. */
   function localName(item) {
     return window.QMS_LANG === "en" && item.name_en ? item.name_en : item.name;
@@ -203,5 +219,6 @@
     toolbar();
   });
 
-  window.QMS = {t, translatePage, deviceToken, api, errorText, Live, minutes, duration, clock, localName};
+  window.QMS = {t, translatePage, deviceToken, api, errorText, Live, minutes, duration, elapsed, clock, clockTime,
+                localName};
 })();
