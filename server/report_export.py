@@ -37,8 +37,12 @@ def _minutes(seconds):
     return None if seconds is None else round(seconds / 60, 1)
 
 
+class Share(float):
+    """A share (0.253): 25.3 in CSV, a cell formatted as 25.3% in XLSX (not the number 25.3)."""
+
+
 def _percent(share):
-    return None if share is None else round(100 * share, 1)
+    return None if share is None else Share(share)
 
 
 def table(report: dict, lang: str) -> tuple[list[str], list[list]]:
@@ -61,7 +65,7 @@ def evaluation_table(report: dict, lang: str) -> tuple[list[str], list[list]]:
     for i, r in enumerate(report["rows"] + [report["total"]], 1):
         g = r["ratings"]
         n = g["total"]
-        share = (lambda c: round(100 * c / n, 1) if n else None)
+        share = (lambda c: Share(c / n) if n else None)
         rows.append([i if r is not report["total"] else "", r["name"] if r is not report["total"] else t("report.total"),
                      n, g["very_satisfied"], share(g["very_satisfied"]), g["satisfied"], share(g["satisfied"]),
                      g["dissatisfied"], share(g["dissatisfied"]), _percent(g["satisfaction_rate"])])
@@ -75,6 +79,8 @@ def _csv_cell(value):
     """A cell as text a spreadsheet will not run: a leading ' before = + - @ (OWASP's advice)."""
     if value is None:
         return ""
+    if isinstance(value, Share):
+        return round(100 * value, 1)
     if isinstance(value, str) and value.startswith(FORMULA_START):
         return "'" + value
     return value
@@ -124,7 +130,10 @@ def _sheet(ws, title: str, report: dict, lang: str, headings: list[str], rows: l
         cell.fill = PatternFill("solid", fgColor="DDE4F0")
         cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
     for row in rows:
-        ws.append(row)
+        ws.append([float(v) if isinstance(v, Share) else v for v in row])
+        for column, value in enumerate(row, 1):
+            if isinstance(value, Share):
+                ws.cell(row=ws.max_row, column=column).number_format = "0.0%"
     for cell in ws[ws.max_row]:
         cell.font = Font(bold=True)
     ws["A1"].font = Font(bold=True, size=14)

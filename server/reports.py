@@ -115,9 +115,10 @@ class _Row:
 
 
 class ReportBuilder:
-    def __init__(self, sql: Engine, site: SiteConfig):
+    def __init__(self, sql: Engine, site: SiteConfig, lang: str = "vi"):
         self.sql = sql
         self.site = site
+        self.lang = lang  # names of fields and categories in the reader's language
 
     def _rows(self, table, column, start: int, end: int):
         with self.sql.connect() as conn:
@@ -199,6 +200,10 @@ class ReportBuilder:
                 else:
                     r.repeat_ignored += 1
         out_rows = [rows[k].to_json(self._name(group, k)) for k in sorted(rows, key=lambda k: self._order(group, k))]
+        if group in ("counter", "officer"):
+            # Kiosks issue tickets, not counters or officers: the total has the count, the rows none.
+            for row in out_rows:
+                row["issued"] = None
         return {
             "site": {"id": self.site.id, "name": self.site.name},
             "period": period.to_json(), "group": group,
@@ -242,12 +247,17 @@ class ReportBuilder:
 
     def _name(self, group: str, key) -> str:
         site = self.site
+        english = self.lang == "en"
         if group == "field":
-            return site.fields[key].name if key in site.fields else str(key)
+            if key not in site.fields:
+                return str(key)
+            return (english and site.fields[key].name_en) or site.fields[key].name
         if group == "counter":
             return site.counters[key].name if key in site.counters else str(key)
         if group == "officer":
             return site.officers[key].name if key in site.officers else str(key)
         if group == "priority":
-            return site.categories[key].name if key in site.categories else "—"
+            if key not in site.categories:
+                return "—"
+            return (english and site.categories[key].name_en) or site.categories[key].name
         return f"{key:02d}:00–{key:02d}:59"

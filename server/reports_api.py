@@ -50,7 +50,7 @@ def build_report(site) -> dict:
     if group not in GROUPS:
         raise BadRequest(f"Unknown grouping {group!r}.", code="bad_group", details={"groups": list(GROUPS)})
     period = period_of(request.args.get("period", "day"), _date("date", today), _date("from", None), _date("to", None))
-    report = ReportBuilder(services.archive_sql, site).build(period, group)
+    report = ReportBuilder(services.archive_sql, site, g.lang).build(period, group)
     report["archive_lag"] = archive_lag(services.redis, services.engine.keys[site.id].events)
     return report
 
@@ -86,7 +86,7 @@ def _by_field(site, data: dict) -> dict:
         return data
     p = data["period"]
     period = Period(p["kind"], date.fromisoformat(p["from"]), date.fromisoformat(p["to"]))
-    return ReportBuilder(current_app.extensions["qms"].archive_sql, site).build(period, "field")
+    return ReportBuilder(current_app.extensions["qms"].archive_sql, site, g.lang).build(period, "field")
 
 
 def chart_svg(name: str, site, data: dict) -> str:

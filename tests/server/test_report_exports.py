@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -60,8 +61,10 @@ def test_report_api_and_exports_carry_the_same_numbers(small_day):
     total = [c.value for c in list(evaluation.iter_rows(min_row=5))[-1]]
     ratings = report["total"]["ratings"]
     assert total[2] == ratings["total"] and total[3] == ratings["very_satisfied"]
-    assert total[4] == round(100 * ratings["very_satisfied"] / ratings["total"], 1)
-    assert total[9] == round(100 * ratings["satisfaction_rate"], 1)
+    # Shares as spreadsheet percentages (0.253 shown as 25.3%), not the bare number 25.3.
+    cells = list(evaluation.iter_rows(min_row=5))[-1]
+    assert total[4] == pytest.approx(ratings["very_satisfied"] / ratings["total"]) and cells[4].number_format == "0.0%"
+    assert total[9] == pytest.approx(ratings["satisfaction_rate"]) and cells[9].number_format == "0.0%"
     assert sum(row[1].value for row in arrivals.iter_rows(min_row=2)) == 150
 
     for name in ("arrivals", "waiting", "satisfaction"):
@@ -136,3 +139,19 @@ def test_exports_cannot_carry_formulas(small_day):
         assert not [c.coordinate for c in cells if c.data_type == "f"], sheet.title
         texts = {c.value for c in cells}
         assert "=1+1" in texts and set(names) <= texts
+
+
+def test_officer_rows_do_not_claim_zero_tickets_issued_and_english_reads_english(small_day):
+    """Before: grouped by officer, 'Số vé cấp' was 0 on every row (kiosks issue tickets) while
+    the total said 150; and English reports kept the Vietnamese field names."""
+    _day, api, admin = small_day
+    report = api.get("/reports?period=day&date=2026-11-23&group=officer", admin).get_json()
+    assert report["total"]["issued"] == 150
+    assert report["rows"] and all(r["issued"] is None for r in report["rows"])
+    assert sum(r["served"] for r in report["rows"]) == report["total"]["served"]
+    english = api.get("/reports?period=day&date=2026-11-23&group=field&lang=en", admin).get_json()
+    assert {r["name"] for r in english["rows"]} <= {"Justice", "Land", "Construction", "Đăng ký kinh doanh"}
+    assert "Justice" in {r["name"] for r in english["rows"]}
+    page = api.client.get("/admin/hcc?period=day&date=2026-11-23&group=officer&lang=vi").get_data(as_text=True)
+    assert not re.search(r">\s*None\s*<", page), re.findall(r".{80}None.{20}", page)
+    assert "Vé do ki-ốt cấp" in page
