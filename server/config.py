@@ -363,7 +363,7 @@ def _site(node: Node, base_dir: Path) -> SiteConfig | None:
     except (ZoneInfoNotFoundError, ValueError):
         m.node("timezone").error(f"unknown time zone {tz_name!r}")
         tz = ZoneInfo("Asia/Ho_Chi_Minh")
-    holidays = frozenset(m.list_of("holidays", _holiday))
+    days_off = _days_off(m.node("holidays"))
     ratio, categories = _priority(m.node("priority"))
     fields = _fields(m.node("fields"))
     counters = _counters(m.node("counters"), fields)
@@ -390,7 +390,7 @@ def _site(node: Node, base_dir: Path) -> SiteConfig | None:
         name=m.str("name", required=True) or "",
         name_en=m.str("name_en", "") or "",
         timezone=tz,
-        opening_hours=_opening_hours(m.node("opening_hours"), holidays),
+        opening_hours=_opening_hours(m.node("opening_hours"), days_off),
         no_show_restore_seconds=60 * m.int("no_show_restore_minutes", 30, minimum=0, maximum=24 * 60),
         recent_calls=m.int("recent_calls", 10, minimum=1, maximum=50),
         idempotency_seconds=3600 * m.int("idempotency_hours", 24, minimum=1, maximum=24 * 7),
@@ -422,9 +422,26 @@ def _holiday(node: Node) -> date | None:
         return None
 
 
-def _opening_hours(node: Node, holidays: frozenset[date]) -> OpeningHours:
+CALENDARS = ("VN", "none")
+
+
+def _days_off(node: Node) -> dict:
+    """holidays: a list of extra days off (with Vietnam's official calendar), or
+    {calendar: VN | none, extra: [...], working_days: [...]}."""
+    if node.value is None or isinstance(node.value, list):
+        return {"holidays": frozenset(d for d in (_holiday(n) for n in node.items()) if d), "calendar": "VN"}
+    m = node.mapping(["calendar", "extra", "working_days"])
+    if m is None:
+        return {"calendar": "VN"}
+    calendar = m.str("calendar", "VN", choices=CALENDARS) or "VN"
+    return {"calendar": "" if calendar == "none" else calendar,
+            "holidays": frozenset(d for d in m.list_of("extra", _holiday) if d),
+            "working_days": frozenset(d for d in m.list_of("working_days", _holiday) if d)}
+
+
+def _opening_hours(node: Node, days_off: dict) -> OpeningHours:
     if node.value == "always":
-        return OpeningHours(always=True, holidays=holidays)
+        return OpeningHours(always=True, **days_off)
     if node.value is None:
         node.error("is required: a mapping such as {mon-fri: ['07:30-11:30', '13:30-17:00']} or 'always'")
         return OpeningHours(always=True)
@@ -453,7 +470,7 @@ def _opening_hours(node: Node, holidays: frozenset[date]) -> OpeningHours:
             if d in week:
                 day_node.error(f"day '{('mon','tue','wed','thu','fri','sat','sun')[d]}' is given twice")
             week[d] = intervals
-    return OpeningHours(week={d: tuple(v) for d, v in week.items()}, holidays=holidays)
+    return OpeningHours(week={d: tuple(v) for d, v in week.items()}, **days_off)
 
 
 def _priority(node: Node) -> tuple[tuple[int, int], dict[str, PriorityCategory]]:

@@ -1,9 +1,18 @@
-"""When a site takes new tickets: weekly sessions in the site's time zone, minus holidays."""
+"""When a site takes new tickets: weekly sessions in the site's time zone, minus holidays.
+
+Public holidays come from the official calendar of the site's country (the ``holidays``
+package: Vietnam's, lunar Tết and Giỗ Tổ Hùng Vương included, with the days the government
+moves), plus the days off a centre adds; working days ("làm bù": a Saturday worked to make
+up for a bridged holiday) open with a weekday's hours.
+"""
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+
+import holidays as official
 
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _INTERVAL = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
@@ -15,16 +24,35 @@ class OpeningHours:
 
     always: bool = False
     week: dict[int, tuple[tuple[time, time], ...]] = field(default_factory=dict)
-    holidays: frozenset[date] = frozenset()
+    holidays: frozenset[date] = frozenset()          # days off the centre adds
+    calendar: str = ""                                # official public holidays of this country ("" = none)
+    working_days: frozenset[date] = frozenset()       # days worked to make up for a bridged holiday
+
+    def holiday_name(self, day: date, lang: str = "vi") -> str | None:
+        """The public holiday (or the centre's day off) ``day`` is, or None on a working day."""
+        if day in self.working_days:
+            return None
+        if self.calendar:
+            name = public_holidays(self.calendar, lang).get(day)
+            if name:
+                return name
+        if day in self.holidays:
+            return "Ngày nghỉ" if lang == "vi" else "Day off"
+        return None
+
+    def _sessions(self, day: date) -> tuple[tuple[time, time], ...]:
+        if self.holiday_name(day) is not None:
+            return ()
+        if day in self.working_days:
+            return self.week.get(0, ()) or self.week.get(day.weekday(), ())  # a make-up day keeps Monday's hours
+        return self.week.get(day.weekday(), ())
 
     def is_open(self, local: datetime) -> bool:
         """True when ``local`` (a time in the site's zone) falls inside an opening session."""
         if self.always:
             return True
-        if local.date() in self.holidays:
-            return False
         now = local.time()
-        return any(start <= now < end for start, end in self.week.get(local.weekday(), ()))
+        return any(start <= now < end for start, end in self._sessions(local.date()))
 
     def next_opening(self, local: datetime) -> datetime | None:
         """The start of the next session after ``local``, or None when the hall never opens."""
@@ -32,9 +60,7 @@ class OpeningHours:
             return None
         for offset in range(0, 400):
             day = local.date() + timedelta(days=offset)
-            if day in self.holidays:
-                continue
-            for start, _end in self.week.get(day.weekday(), ()):
+            for start, _end in self._sessions(day):
                 candidate = datetime.combine(day, start, tzinfo=local.tzinfo)
                 if candidate > local:
                     return candidate
@@ -44,6 +70,16 @@ class OpeningHours:
         """The sessions per weekday, for screens that print the opening hours."""
         return [{"day": DAY_NAMES[d], "sessions": [f"{s:%H:%M}-{e:%H:%M}" for s, e in self.week[d]]}
                 for d in sorted(self.week)]
+
+
+@functools.lru_cache(maxsize=None)
+def public_holidays(country: str, lang: str = "vi"):
+    """The country's public holidays (a dict-like of date -> name that fills in each year as it
+    is asked about), named in ``lang`` when the calendar has it."""
+    cal = official.country_holidays(country)
+    wanted = {"en": "en_US"}.get(lang, lang)
+    language = wanted if wanted in cal.supported_languages else cal.default_language
+    return official.country_holidays(country, language=language)
 
 
 def parse_days(spec: str) -> list[int] | None:

@@ -253,6 +253,8 @@ class QueueEngine:
         nxt = None if is_open else site.opening_hours.next_opening(local)
         snap["open"] = is_open
         snap["next_opening"] = nxt.isoformat(timespec="minutes") if nxt else None
+        holiday = {lang: site.opening_hours.holiday_name(local.date(), lang) for lang in ("vi", "en")}
+        snap["holiday"] = holiday if not is_open and holiday["vi"] else None
         return snap
 
     # -- counters ----------------------------------------------------------------

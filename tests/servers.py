@@ -21,7 +21,7 @@ class ServerProcess:
     """One `qms serve` on a free port, logging to a file beside its config."""
 
     def __init__(self, config_path: Path, *, port: int | None = None, always_open: bool = True,
-                 extra_args: tuple[str, ...] = (), own_group: bool = False):
+                 extra_args: tuple[str, ...] = (), own_group: bool = False, faketime: str | None = None):
         self.config_path = config_path
         self.port = port or free_port()
         self.log_path = config_path.parent / f"server-{self.port}.log"
@@ -29,9 +29,15 @@ class ServerProcess:
                 "--host", "127.0.0.1", "--port", str(self.port), *extra_args]
         if always_open:
             args.append("--always-open")
+        if faketime:
+            # The wall clock of another day (libfaketime; monotonic time runs true): "@2027-02-08 02:00:00".
+            args = ["faketime", "-f", faketime, *args]
         self._log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(args, cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT,
-                                     env={**os.environ, "PYTHONUNBUFFERED": "1"}, start_new_session=own_group)
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        if faketime:
+            env["FAKETIME_DONT_FAKE_MONOTONIC"] = "1"
+        self.proc = subprocess.Popen(args, cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT, env=env,
+                                     start_new_session=own_group)
 
     @property
     def url(self) -> str:

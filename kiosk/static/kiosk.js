@@ -82,6 +82,10 @@
 
   function renderClosed() {
     const snap = state.snapshot || {};
+    // A public holiday says which ("Nghỉ lễ: Tết Nguyên Đán"), not just "outside working hours".
+    const holiday = snap.holiday ? (window.QMS_LANG === "en" && snap.holiday.en) || snap.holiday.vi : null;
+    document.querySelector("#view-closed .closed-title").textContent =
+      holiday ? t("kiosk.closed_holiday", {name: holiday}) : t("kiosk.closed_title");
     $("closed-next").textContent = snap.next_opening
       ? t("kiosk.opens_at", {time: formatOpening(snap.next_opening)}) : "";
     const list = $("closed-hours");

@@ -87,6 +87,30 @@ def test_the_kiosk_says_when_the_centre_is_closed(browser, tmp_path, prefix, red
         server.stop()
 
 
+def test_the_kiosk_says_closed_on_tet(browser, tmp_path, prefix, redis_url):
+    """Before: the demo's hand-written holiday list missed Tết, so a kiosk would issue tickets
+    on Mùng ba Tết. Now the official calendar (lunar dates included) closes the hall."""
+    doc = screens_hall(prefix)
+    doc["sites"][0]["holidays"] = []  # the official calendar alone
+    # Monday 8 February 2027, 09:00 in Hà Nội: Mùng ba Tết.
+    server = ServerProcess(write_config(tmp_path, doc, redis_url=redis_url), always_open=False,
+                           faketime="@2027-02-08 02:00:00").wait_ready()
+    pages = Pages(browser, server.url)
+    try:
+        kiosk = pages.open(f"/kiosk/hcc#token={KIOSK_TOKEN}")
+        expect(kiosk.locator("#view-closed")).to_be_visible()
+        expect(kiosk.locator(".closed-title")).to_have_text("Hôm nay nghỉ lễ: Mùng ba Tết Nguyên Đán")
+        expect(kiosk.locator("#closed-next")).to_contain_text("07:30 Thứ Năm, 11/02")  # back on Mùng sáu
+        shot(kiosk, "kiosk-closed-tet")
+        r = requests.post(f"{server.url}/api/v1/sites/hcc/tickets", json={"field": "TP"}, timeout=10,
+                          headers={"Authorization": f"Bearer {KIOSK_TOKEN}"})
+        assert r.status_code == 409 and r.json()["error"]["code"] == "outside_opening_hours"
+        assert not pages.errors, pages.errors
+    finally:
+        pages.close()
+        server.stop()
+
+
 def test_lockdown_and_the_maintenance_pin(pages):
     kiosk = open_kiosk(pages)
     prevented = kiosk.evaluate("""() => {

@@ -10,6 +10,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -17,6 +18,7 @@ import yaml
 
 from hardware.ordered_client import OrderedClient
 from server.config import parse_config
+from server.public_address import lan_address
 
 from ..hall import AGENT_TOKEN, DISPLAY_TOKEN, KIOSK_TOKEN, PASSWORD, hall_document
 from ..servers import ServerProcess, write_config
@@ -106,7 +108,10 @@ def test_through_nginx_https_and_websockets_reach_every_server(behind_nginx):
         r = session.post(url + "/api/v1/sites/hcc/tickets", json={"field": "TP"},
                          headers={"Authorization": f"Bearer {KIOSK_TOKEN}"}, timeout=10)
         assert r.status_code == 201
-        assert r.json()["status_url"].startswith(url + "/")  # the QR code's link is HTTPS, to nginx
+        # The QR code's link is HTTPS, to nginx's port, on the server's LAN address (this request
+        # came to 127.0.0.1, which no phone could open).
+        link = urlsplit(r.json()["status_url"])
+        assert (link.scheme, link.port) == ("https", urlsplit(url).port) and link.hostname == lan_address()
         # A call made directly on either server reaches the client behind nginx.
         for server in servers:
             token = requests.post(f"{server.url}/api/v1/sites/hcc/login", timeout=10,

@@ -77,9 +77,10 @@ def test_outside_opening_hours_no_ticket_and_the_next_opening_is_told(api, clock
     err = r.get_json()["error"]
     assert err["code"] == "outside_opening_hours"
     assert err["details"]["next_opening"] == "2026-11-23T13:30+07:00"
-    clock.set(datetime(2026, 12, 31, 9, 0, tzinfo=HCM))  # a holiday
+    clock.set(datetime(2026, 12, 31, 9, 0, tzinfo=HCM))  # the centre's own day off
     r = api.post("/tickets", {"field": "TP"}, KIOSK_TOKEN)
-    assert r.get_json()["error"]["details"]["next_opening"] == "2027-01-01T07:30+07:00"
+    # Not on 1 January, Tết Dương lịch (the official calendar): Saturday morning.
+    assert r.get_json()["error"]["details"]["next_opening"] == "2027-01-02T07:30+07:00"
     clock.set(datetime(2026, 11, 28, 9, 0, tzinfo=HCM))  # Saturday morning is open
     assert api.issue("TP")["label"] == "1001"
 

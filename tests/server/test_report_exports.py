@@ -155,3 +155,28 @@ def test_officer_rows_do_not_claim_zero_tickets_issued_and_english_reads_english
     page = api.client.get("/admin/hcc?period=day&date=2026-11-23&group=officer&lang=vi").get_data(as_text=True)
     assert not re.search(r">\s*None\s*<", page), re.findall(r".{80}None.{20}", page)
     assert "Vé do ki-ốt cấp" in page
+
+
+def test_the_alert_watcher_rides_out_a_store_outage_with_one_line(config, caplog):  # noqa: F811
+    """Before: each check during a Redis outage logged a traceback (seen in a drill's log)."""
+    import threading
+
+    from server.app import queue_store_client
+    from server.embedded_redis import free_port
+    from server.queue_engine import QueueEngine
+
+    dead = queue_store_client(f"redis://127.0.0.1:{free_port()}/0")  # nothing listens there
+    engine = QueueEngine(dead, config)
+    checks = threading.Semaphore(0)
+    watcher = AlertWatcher(engine, dead, engine.keys, lambda *a: None, lambda s: checks.release())
+    caplog.set_level("INFO")
+    thread = threading.Thread(target=watcher.run, daemon=True)
+    thread.start()
+    for _ in range(5):
+        assert checks.acquire(timeout=10)
+    watcher.stop()
+    checks.release()
+    thread.join(timeout=10)
+    lines = [r for r in caplog.records if r.name == "server.monitor"]
+    assert len(lines) == 1 and lines[0].levelname == "WARNING" and "unavailable" in lines[0].getMessage()
+    assert not any(r.exc_info for r in caplog.records)
