@@ -115,9 +115,11 @@ def ticket_text(site: SiteConfig, ticket: dict, lang: str) -> dict:
     english = lang == "en"
     field = site.fields.get(ticket["field"])
     category = site.categories.get(ticket.get("priority") or "")
-    minutes = max(0, round((ticket.get("estimated_wait_seconds") or 0) / 60))
+    eta = ticket.get("estimated_wait_seconds")
+    minutes = max(0, round((eta or 0) / 60))
     lines = [t("ticket.people_ahead", n=ticket.get("people_ahead", 0)),
-             t("ticket.estimated_wait", time=t("common.minutes", n=minutes) if minutes else t("common.now"))]
+             t("ticket.estimated_wait", time=t("common.no_counter_now") if eta is None
+               else t("common.minutes", n=minutes) if minutes else t("common.now"))]
     if category is not None:
         lines.append(t("ticket.priority", name=category.name_en if english and category.name_en else category.name))
     issued = datetime.fromisoformat(ticket["issued_at"])

@@ -24,17 +24,26 @@ def typical_service_seconds(site: SiteConfig, field_code: str, samples: list[int
     return float(site.fields[field_code].service_seconds)
 
 
+def staffed_counters(site: SiteConfig, field_code: str, counters: Iterable[dict]) -> list[dict]:
+    """The counters serving the field with an officer signed in (open, or paused for a while)."""
+    serving = {c.id for c in site.counters_serving(field_code)}
+    return [c for c in counters if str(c.get("id")) in serving and c.get("status") in ("open", "paused")]
+
+
 def estimated_wait_seconds(site: SiteConfig, field_code: str, ahead: int,
-                           counters: Iterable[dict], samples: list[int]) -> int:
-    """Seconds until a visitor with ``ahead`` people before them is likely to be called.
+                           counters: Iterable[dict], samples: list[int]) -> int | None:
+    """Seconds until a visitor with ``ahead`` people before them is likely to be called; None
+    while no counter serving the field is staffed (any figure then would be a guess: the
+    kiosk says "no counter serving now" instead).
 
     The counters open for the field share the people ahead; when none is idle the first
-    of them frees up after about half a service. Before any counter opens, the counters
-    configured for the field are assumed to open.
+    of them frees up after about half a service.
     """
-    serving = {c.id for c in site.counters_serving(field_code)}
-    open_counters = [c for c in counters if str(c.get("id")) in serving and c.get("status") == "open"]
-    servers = len(open_counters) or len(serving) or 1
+    staffed = staffed_counters(site, field_code, counters)
+    if not staffed:
+        return None
+    open_counters = [c for c in staffed if c.get("status") == "open"]
+    servers = len(open_counters) or len(staffed)
     idle = sum(1 for c in open_counters if not c.get("current"))
     service = typical_service_seconds(site, field_code, samples)
     wait = ahead * service / servers

@@ -29,19 +29,17 @@ class OpeningHours:
     working_days: frozenset[date] = frozenset()       # days worked to make up for a bridged holiday
 
     def holiday_name(self, day: date, lang: str = "vi") -> str | None:
-        """The public holiday (or the centre's day off) ``day`` is, or None on a working day."""
-        if day in self.working_days:
+        """The public holiday ``day`` is (in ``lang``), or None."""
+        if day in self.working_days or not self.calendar:
             return None
-        if self.calendar:
-            name = public_holidays(self.calendar, lang).get(day)
-            if name:
-                return name
-        if day in self.holidays:
-            return "Ngày nghỉ" if lang == "vi" else "Day off"
-        return None
+        return public_holidays(self.calendar, lang).get(day) or None
+
+    def is_day_off(self, day: date) -> bool:
+        """A public holiday or one of the centre's own days off (and not a make-up working day)."""
+        return day not in self.working_days and (day in self.holidays or self.holiday_name(day) is not None)
 
     def _sessions(self, day: date) -> tuple[tuple[time, time], ...]:
-        if self.holiday_name(day) is not None:
+        if self.is_day_off(day):
             return ()
         if day in self.working_days:
             return self.week.get(0, ()) or self.week.get(day.weekday(), ())  # a make-up day keeps Monday's hours
@@ -53,6 +51,14 @@ class OpeningHours:
             return True
         now = local.time()
         return any(start <= now < end for start, end in self._sessions(local.date()))
+
+    def closes_today(self, local: datetime) -> datetime | None:
+        """When the day's last session ends, if the hall opens again today at or after ``local``'s
+        session; None when it does not open any more today (or never closes: ``always``)."""
+        if self.always:
+            return None
+        ends = [end for start, end in self._sessions(local.date()) if end > local.time()]
+        return datetime.combine(local.date(), max(ends), tzinfo=local.tzinfo) if ends else None
 
     def next_opening(self, local: datetime) -> datetime | None:
         """The start of the next session after ``local``, or None when the hall never opens."""

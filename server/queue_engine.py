@@ -27,7 +27,7 @@ from .errors import (
     TooManyRequests,
     from_script,
 )
-from .estimate import estimated_wait_seconds, service_samples
+from .estimate import estimated_wait_seconds, service_samples, staffed_counters
 from .keys import Keys
 from .scripts import Scripts
 from .ticket import ticket_json
@@ -253,8 +253,17 @@ class QueueEngine:
         nxt = None if is_open else site.opening_hours.next_opening(local)
         snap["open"] = is_open
         snap["next_opening"] = nxt.isoformat(timespec="minutes") if nxt else None
-        holiday = {lang: site.opening_hours.holiday_name(local.date(), lang) for lang in ("vi", "en")}
-        snap["holiday"] = holiday if not is_open and holiday["vi"] else None
+        today = local.date()
+        # Closed for a day off: which public holiday (named), or one of the centre's own (name None).
+        snap["day_off"] = ({"name": {lang: site.opening_hours.holiday_name(today, lang) for lang in ("vi", "en")}}
+                           if not is_open and site.opening_hours.is_day_off(today) else None)
+        closes = None if self.always_open else site.opening_hours.closes_today(local)
+        snap["closes_at"] = closes.isoformat(timespec="minutes") if closes else None
+        for w in snap["waiting"].values():
+            # Would a visitor taking a number now be called before the hall closes? None: no
+            # counter serving the field is staffed, so nobody can tell (the kiosk asks first).
+            eta = w["estimated_wait_seconds"]
+            w["served_today"] = None if eta is None else (closes is None or local + timedelta(seconds=eta) < closes)
         return snap
 
     # -- counters ----------------------------------------------------------------
@@ -528,6 +537,7 @@ class SnapshotView:
                 "longest_wait_seconds": int((self.now - oldest) / 1000) if oldest else 0,
                 "estimated_wait_seconds": estimated_wait_seconds(site, code, total, records.values(),
                                                                  samples.get(code, [])),
+                "counters_staffed": len(staffed_counters(site, code, records.values())),
                 "target_wait_seconds": site.fields[code].target_wait_seconds,
                 "remaining": remaining_numbers(site.fields[code], last_numbers.get(code)),
                 "oldest": {"id": first["id"], "label": first["label"]} if first else None,

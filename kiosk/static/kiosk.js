@@ -82,10 +82,12 @@
 
   function renderClosed() {
     const snap = state.snapshot || {};
-    // A public holiday says which ("Nghỉ lễ: Tết Nguyên Đán"), not just "outside working hours".
-    const holiday = snap.holiday ? (window.QMS_LANG === "en" && snap.holiday.en) || snap.holiday.vi : null;
-    document.querySelector("#view-closed .closed-title").textContent =
-      holiday ? t("kiosk.closed_holiday", {name: holiday}) : t("kiosk.closed_title");
+    // A day off says so, and a public holiday which ("Nghỉ lễ: Tết Nguyên Đán"), not just
+    // "outside working hours".
+    const off = snap.day_off;
+    const holiday = off && off.name.vi ? (window.QMS_LANG === "en" && off.name.en) || off.name.vi : null;
+    document.querySelector("#view-closed .closed-title").textContent = holiday
+      ? t("kiosk.closed_holiday", {name: holiday}) : t(off ? "kiosk.closed_day_off" : "kiosk.closed_title");
     $("closed-next").textContent = snap.next_opening
       ? t("kiosk.opens_at", {time: formatOpening(snap.next_opening)}) : "";
     const list = $("closed-hours");
@@ -97,6 +99,11 @@
       list.appendChild(li);
     });
     show("closed");
+  }
+
+  function formatClock(iso) {
+    return iso ? new Intl.DateTimeFormat("vi-VN", {timeZone: cfg.timezone, hour: "2-digit", minute: "2-digit",
+                                                   hour12: false}).format(new Date(iso)) : "";
   }
 
   function formatOpening(iso) {
@@ -113,7 +120,14 @@
     state.idempotencyKey = uuid();  // a double tap or a retry must not make two tickets
     $("confirm-field").textContent = localName(field);
     const w = fieldState(field.code);
-    $("confirm-wait").textContent = t("kiosk.confirm_wait", {n: w.waiting, time: minutes(w.estimated_wait_seconds)});
+    $("confirm-wait").textContent = w.estimated_wait_seconds === null ? t("kiosk.confirm_waiting", {n: w.waiting})
+      : t("kiosk.confirm_wait", {n: w.waiting, time: minutes(w.estimated_wait_seconds)});
+    // Ask before a number that may not be served today: say why, and make taking it a choice.
+    const warning = w.estimated_wait_seconds === null ? t("kiosk.warn_no_counter")
+      : w.served_today === false ? t("kiosk.warn_not_today", {time: formatClock(state.snapshot.closes_at)}) : "";
+    $("confirm-warning").textContent = warning;
+    $("confirm-warning").classList.toggle("hidden", !warning);
+    $("confirm-take").textContent = t(warning ? "kiosk.take_number_anyway" : "kiosk.take_number");
     $("confirm-error").textContent = "";
     const box = $("categories");
     box.innerHTML = "";

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import requests
 from playwright.sync_api import expect
 
-from ..hall import KIOSK_TOKEN
+from ..hall import KIOSK_TOKEN, PASSWORD
 from ..servers import ServerProcess, write_config
 from .conftest import KIOSK_PIN, Pages, screens_hall, shot, wait_js
 from .test_visit import open_kiosk
@@ -77,7 +77,7 @@ def test_the_kiosk_says_when_the_centre_is_closed(browser, tmp_path, prefix, red
     try:
         kiosk = pages.open(f"/kiosk/hcc#token={KIOSK_TOKEN}")
         expect(kiosk.locator("#view-closed")).to_be_visible()
-        expect(kiosk.locator(".closed-title")).to_have_text("Hiện ngoài giờ làm việc")
+        expect(kiosk.locator(".closed-title")).to_have_text("Hôm nay trung tâm nghỉ làm việc")  # its own day off
         expect(kiosk.locator("#closed-next")).to_contain_text("Trung tâm mở cửa lại lúc")
         expect(kiosk.locator("#closed-hours li").first).to_have_text("Thứ Hai: 07:30-11:30, 13:30-17:00")
         shot(kiosk, "kiosk-closed")
@@ -186,3 +186,22 @@ def test_a_kiosk_without_its_token_asks_for_setup(pages):
     kiosk = pages.open("/kiosk/hcc")
     expect(kiosk.locator("#view-setup")).to_be_visible()
     expect(kiosk.locator("#view-setup h2")).to_have_text("Thiết bị chưa được cài đặt")
+
+
+def test_a_field_nobody_serves_yet_says_so_and_asks_before_a_number(pages, hall):
+    """Before: "khoảng 5 phút" before any officer had signed in (and "khoảng 203 phút" for a field
+    with no open counter), and the ticket was issued without a word."""
+    kiosk = open_kiosk(pages)
+    tp = kiosk.locator('.field-button[data-field="TP"] .meta')
+    expect(tp).to_contain_text("hiện chưa có quầy phục vụ")
+    kiosk.click('.field-button[data-field="TP"]')
+    expect(kiosk.locator("#confirm-warning")).to_contain_text("Hiện chưa có quầy nào phục vụ lĩnh vực này")
+    expect(kiosk.locator("#confirm-take")).to_have_text("Vẫn lấy số")
+    shot(kiosk, "kiosk-confirm-no-counter")
+    kiosk.click("#confirm-back")
+    requests.post(f"{hall.url}/api/v1/sites/hcc/login", json={"username": "cb1", "password": PASSWORD, "counter": 1},
+                  timeout=10)
+    expect(tp).to_contain_text("ngay bây giờ", timeout=10000)  # an officer is there, nobody waits
+    kiosk.click('.field-button[data-field="TP"]')
+    expect(kiosk.locator("#confirm-warning")).to_be_hidden()
+    expect(kiosk.locator("#confirm-take")).to_have_text("Lấy số")

@@ -33,10 +33,14 @@ def test_numbers_follow_each_field_range_and_prefix(api):
 
 
 def test_issue_tells_people_ahead_and_an_estimated_wait(api):
+    # No counter for the field is staffed yet: no figure (before: one as if they were).
+    early = api.issue("TP")
+    assert early["estimated_wait_seconds"] is None and early["people_ahead"] == 0
+    api.login(4)  # counter 4 serves XD and TP
     first = api.issue("TP")
     second = api.issue("TP")
     third = api.issue("TP")
-    assert [first["people_ahead"], second["people_ahead"], third["people_ahead"]] == [0, 1, 2]
+    assert [first["people_ahead"], second["people_ahead"], third["people_ahead"]] == [1, 2, 3]
     assert first["estimated_wait_seconds"] < second["estimated_wait_seconds"] < third["estimated_wait_seconds"]
     assert third["state"] == "waiting" and third["issued_at"].startswith("2026-11-23T09:00")
     # More counters open for the field: a shorter wait for the same place in line.
@@ -286,3 +290,20 @@ def test_the_state_shows_counters_waiting_and_latest_calls(api):
     assert counter1["officer_name"] == "Cán bộ 1"
     assert s["calls"][0]["label"] == called["label"]
     assert [c["status"] for c in s["counters"][1:]] == ["closed"] * 4
+
+
+def test_a_number_that_may_not_be_served_today_is_flagged(api, clock):
+    from datetime import datetime
+
+    from ..conftest import HCM
+
+    clock.set(datetime(2026, 11, 23, 16, 40, tzinfo=HCM))  # 20 minutes before closing
+    state = api.state()
+    assert state["closes_at"] == "2026-11-23T17:00+07:00"
+    assert state["waiting"]["TP"]["served_today"] is None  # nobody staffs TP: nobody can tell
+    api.login(1)
+    assert api.state()["waiting"]["TP"]["served_today"] is True
+    for _ in range(4):  # 8 minutes each at one counter: 32 minutes, past 17:00
+        api.issue("TP")
+    tp = api.state()["waiting"]["TP"]
+    assert tp["estimated_wait_seconds"] > 20 * 60 and tp["served_today"] is False

@@ -27,7 +27,7 @@
       tr.dataset.field = w.field;
       tr.className = over ? "over" : "";
       tr.append(cell(localName(w)), cell(String(w.waiting)), cell(w.waiting ? elapsed(longest) : "—", "num"),
-                cell(elapsed(w.estimated_wait_seconds), "num"), cell(elapsed(w.target_wait_seconds), "num"));
+                cell(w.estimated_wait_seconds === null ? "—" : elapsed(w.estimated_wait_seconds), "num"), cell(elapsed(w.target_wait_seconds), "num"));
       fields.appendChild(tr);
     });
     const counters = $("counters");

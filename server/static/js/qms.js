@@ -144,6 +144,7 @@
 
   /** Minutes for people: "about 12 minutes". */
   function minutes(seconds) {
+    if (seconds === null) return t("common.no_counter_now");  // no counter serving: no honest figure
     const m = Math.max(0, Math.round((seconds || 0) / 60));
     return m === 0 ? t("common.now") : t("common.minutes", {n: m});
   }
