@@ -350,7 +350,7 @@ class DeviceAgent:
             counts = self.print_results.get(device.id, {}).get("counts", {})
             counts[status] = counts.get(status, 0) + 1
             self.print_results[device.id] = {"connected": status == "printed", "last_seen": job.get("issued_at"),
-                                             "last_error": detail or None, "counts": counts}
+                                             "last_error": detail or None, "counts": counts, "status": status}
         logger.info("print job=%s device=%s status=%s %s", job.get("job"), job.get("device"), status, detail)
         try:
             self.sio.emit("print_result", {"job": job.get("job"), "kiosk": job.get("kiosk"), "status": status,

@@ -332,7 +332,8 @@ def device_states(site_id):
     """Every device of the site with what its agent last reported (admins)."""
     site, actor = site_and_actor(site_id)
     require(actor, "admin")
-    return jsonify({"devices": services().devices.states(site)})
+    devices = services().devices
+    return jsonify({"devices": devices.states(site), "screens": devices.screen_states(site)})
 
 
 # The visitor's phone: the QR code carries an unguessable token, not the ticket id.

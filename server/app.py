@@ -19,7 +19,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from .archive_schema import open_archive
 from .auth import Authenticator
 from .config import Config, load_config
-from .devices import DeviceRegistry
+from .devices import DeviceRegistry, ScreenPresence
 from .errors import QmsError
 from .handshake_guard import HandshakeGuard
 from .i18n import translate
@@ -53,6 +53,7 @@ class Services:
     guard: SignInGuard
     handshakes: HandshakeGuard
     watcher: AlertWatcher | None = None
+    presence: ScreenPresence | None = None
     supervisor: Any = None  # the embedded Redis's, when `qms serve` runs one
     redis_version: str | None = None
     _archive_sql: Engine | None = None
@@ -102,6 +103,8 @@ class Services:
     def shutdown(self) -> None:
         self.relay.stop()
         self.handshakes.stop()
+        if self.presence is not None:
+            self.presence.stop()
         if self.watcher is not None:
             self.watcher.stop()
 
@@ -184,6 +187,9 @@ def create_app(config: Config | None = None, *, redis_url: str | None = None, cl
     if start_relay:
         relay.prime()
         socketio.start_background_task(relay.run)
+        services = app.extensions["qms"]
+        services.presence = ScreenPresence(devices, namespace.connected_screens, socketio.sleep, is_store_outage)
+        socketio.start_background_task(services.presence.run)
     if start_watcher:
         services = app.extensions["qms"]
         services.watcher = AlertWatcher(engine, client, engine.keys,

@@ -7,6 +7,7 @@ import logging
 import time
 import uuid
 from datetime import datetime, timezone
+from typing import Callable
 
 import redis
 
@@ -19,6 +20,8 @@ logger = logging.getLogger(__name__)
 
 AGENT_HEARTBEAT_SECONDS = 10
 AGENT_ALIVE_SECONDS = 35  # three missed heartbeats
+SCREEN_SEEN_SECONDS = 15  # how often each server notes the screens connected to it
+SCREEN_ALIVE_SECONDS = 40
 
 
 class DeviceRegistry:
@@ -59,7 +62,14 @@ class DeviceRegistry:
         pipe.set(self.keys[site.id].agent(agent_id), now, ex=AGENT_ALIVE_SECONDS)
         pipe.execute()
 
+    def screens_seen(self, site_id: str, screens: list[tuple[str, str]]) -> None:
+        """A server notes the lobby displays and kiosks connected to it now (kind, id)."""
+        if screens:
+            now = int(time.time() * 1000)
+            self.client.hset(self.keys[site_id].screens, mapping={f"{kind}:{sid}": now for kind, sid in screens})
+
     def states(self, site: SiteConfig) -> list[dict]:
+        """Every device with what its agent last reported; every time in the site's zone."""
         k = self.keys[site.id]
         raw = self.client.hgetall(k.devices)
         reported = {key.decode(): json.loads(value) for key, value in raw.items()}
@@ -69,13 +79,28 @@ class DeviceRegistry:
             r = reported.get(device.id, {})
             out.append({
                 "id": device.id, "kind": device.kind, "url": device.url, "counter": device.counter,
+                "kiosk": device.options.get("kiosk"),
                 "agent": device.agent, "agent_online": agents.get(device.agent, False),
                 "connected": r.get("connected") if agents.get(device.agent) else False,
-                "last_seen": r.get("last_seen"), "last_error": r.get("last_error"),
+                "last_seen": local_time(r.get("last_seen"), site), "last_error": r.get("last_error"),
                 "counts": r.get("counts", {}), "reconnects": r.get("reconnects", 0),
+                "status": r.get("status"),  # a printer's last job: printed, paper_out, offline, failed
                 "reported_at": from_ms(r.get("reported_at"), site.timezone),
                 "presses_waiting_on_agent": (r.get("spool") or {}).get("pending", 0),
             })
+        return out
+
+    def screen_states(self, site: SiteConfig) -> list[dict]:
+        """Each lobby display and kiosk of the config: connected to a server now, and when last seen."""
+        seen = {key.decode(): int(value) for key, value in self.client.hgetall(self.keys[site.id].screens).items()}
+        now = time.time() * 1000
+        out = []
+        for kind, clients in (("display", site.displays), ("kiosk", site.kiosks)):
+            for client in clients.values():
+                last = seen.get(f"{kind}:{client.id}")
+                out.append({"kind": kind, "id": client.id, "name": client.name,
+                            "connected": last is not None and now - last < SCREEN_ALIVE_SECONDS * 1000,
+                            "last_seen": from_ms(last, site.timezone)})
         return out
 
     # -- printing ----------------------------------------------------------------------------
@@ -107,6 +132,47 @@ class DeviceRegistry:
         logger.info("print-result site=%s kiosk=%s agent=%s job=%s status=%s", site.id, kiosk, agent_id,
                     payload["job"], payload["status"])
         self.emit("print_result", payload, f"kiosk:{site.id}:{kiosk}")
+
+
+class ScreenPresence:
+    """Each server notes, every few seconds, the lobby displays and kiosks connected to it, so
+    the leader's device panel can say which screen dropped off and since when."""
+
+    def __init__(self, registry: DeviceRegistry, connected: Callable[[], dict[str, set]], sleep, is_outage):
+        self.registry, self.connected, self.sleep, self.is_outage = registry, connected, sleep, is_outage
+        self._stopped = False
+
+    def run(self) -> None:
+        failing = False
+        while not self._stopped:
+            self.sleep(SCREEN_SEEN_SECONDS)
+            try:
+                for site_id, screens in self.connected().items():
+                    self.registry.screens_seen(site_id, sorted(screens))
+                failing = False
+            except Exception as err:  # noqa: BLE001 - the loop must survive a store outage
+                if not self.is_outage(err):
+                    logger.exception("screen presence: noting the connected screens failed")
+                elif not failing:
+                    logger.warning("screen presence: the store is unavailable (%s)", err)
+                failing = True
+
+    def stop(self) -> None:
+        self._stopped = True
+
+
+def local_time(iso: str | None, site: SiteConfig) -> str | None:
+    """An ISO time an agent reported (in UTC, its own clock) in the site's zone, like every other
+    time the server gives; None when missing or unreadable."""
+    if not isinstance(iso, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(iso)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(site.timezone).isoformat(timespec="seconds")
 
 
 def ticket_text(site: SiteConfig, ticket: dict, lang: str) -> dict:

@@ -124,6 +124,11 @@ class Keys:
         """Device id -> last reported status (connected, last seen, error counts)."""
         return f"{self.base}:devices"
 
+    @property
+    def screens(self) -> str:
+        """'display:<id>' / 'kiosk:<id>' -> when a server last saw that screen connected (ms)."""
+        return f"{self.base}:screens"
+
     def counter_queue(self, day: str, counter: str) -> str:
         """Tickets transferred to one named counter."""
         return f"{self.base}:cq:{day}:{counter}"

@@ -106,12 +106,22 @@ class LiveNamespace(Namespace):
             rooms.add(f"{actor.kind}:{site.id}:{actor.id}")
             if actor.kind == "agent":
                 self.svc.devices.agent_seen(site.id, actor.id)
+            else:
+                self.svc.devices.screens_seen(site.id, [(actor.kind, actor.id)])
         if actor is not None and (actor.is_admin or actor.kind == "agent"):
             rooms.add(f"monitor:{site.id}")
         logger.info("socket connect sid=%s site=%s who=%s", request.sid, site.id,
                     actor.label if actor else f"phone:{ticket_id}")
         conn.rooms = rooms
         self._send_snapshot(conn, self._snapshot(conn, lists=False), join=rooms)
+
+    def connected_screens(self) -> dict[str, set]:
+        """Per site, the (kind, id) of the displays and kiosks connected to this process now."""
+        out: dict[str, set] = {}
+        for conn in list(self.connections.values()):
+            if conn.actor is not None and conn.actor.kind in ("display", "kiosk"):
+                out.setdefault(conn.site, set()).add((conn.actor.kind, conn.actor.id))
+        return out
 
     def on_disconnect(self, *args):
         conn = self.connections.pop(request.sid, None)

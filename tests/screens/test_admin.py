@@ -89,3 +89,21 @@ def test_the_report_form_shows_a_report_for_every_choice(pages, hall):
     page.click(".report-form button[type=submit]")
     expect(page.locator(".error-text")).to_have_text("Hãy chọn ngày bắt đầu và ngày kết thúc của khoảng thời gian.")
     shot(page, "admin-reports-custom-empty")
+
+
+def test_the_monitor_has_a_device_panel_with_what_is_wrong_first(pages, hall):
+    """Before: device health was only in the /devices JSON."""
+    from .test_visit import open_display
+
+    open_display(pages)  # the lobby display is on; the kiosks are not; no device agent runs
+    page = pages.open("/admin/hcc/monitor", width=1400, height=1100)
+    admin_login(page)
+    rows = page.locator("#devices tr")
+    expect(rows.first).to_be_visible(timeout=15000)
+    texts = rows.all_inner_texts()
+    problems = [i for i, text in enumerate(texts) if "Hoạt động" not in text]
+    assert problems == list(range(len(problems))), texts  # what is wrong comes first
+    assert any("panel-1 · bàn phím đánh giá" in t and "Máy tính thiết bị mất kết nối" in t for t in texts), texts
+    assert any("kiosk-1" in t and "Chưa kết nối lần nào" in t for t in texts), texts
+    assert any("display-1" in t and "Hoạt động" in t for t in texts), texts
+    shot(page, "admin-monitor-devices")

@@ -19,6 +19,8 @@ DYNAMIC = {
     "kiosk.qr_warning_": ["loopback", "listens_locally"],
     "counter.transfer_warning_": ["closed", "paused"],
     "phone.waiting_for_counter_": ["closed", "paused"],
+    "monitor.kind_": ["rating_panel", "printer", "led_display", "display", "kiosk"],
+    "monitor.problem_": ["agent_offline", "disconnected", "never_connected", "printer_paper_out", "printer_offline"],
     "report.period.": ["day", "week", "month", "quarter", "year", "custom"],
     "report.group.": ["field", "counter", "officer", "priority", "hour"],
     "error.": [],  # every code the API returns: see test_the_error_codes_the_api_returns_have_words_for_people

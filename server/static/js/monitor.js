@@ -61,7 +61,47 @@
     $("alerts").prepend(div);
   }
 
+  // -- device health ------------------------------------------------------------------------
+  // Panels, printers and LED displays report through their agent every 10 s, and servers note
+  // the screens connected to them every 15 s: health is a periodic reading, so the panel
+  // reads /devices every 10 s (and lists what is wrong first).
+  function deviceRow(d) {
+    const kind = t("monitor.kind_" + d.kind);
+    const where = d.counter ? t("display.counter_n", {n: d.counter}) : d.kiosk || "";
+    let problem = null;
+    let since = d.last_seen || d.reported_at;
+    if (!d.agent_online) { problem = "agent_offline"; since = d.reported_at; }
+    else if (d.kind === "printer" && (d.status === "paper_out" || d.status === "offline")) problem = "printer_" + d.status;
+    else if (d.connected === false) problem = "disconnected";
+    return {name: d.id + " · " + kind, where, problem, since};
+  }
+
+  function screenRow(s) {
+    return {name: (s.name || s.id) + " · " + t("monitor.kind_" + s.kind), where: "",
+            problem: s.connected ? null : s.last_seen ? "disconnected" : "never_connected", since: s.last_seen};
+  }
+
+  async function loadDevices() {
+    const r = await QMS.api("GET", "/sites/" + site + "/devices");
+    if (r.status !== 200) return;
+    const rows = r.data.devices.map(deviceRow).concat(r.data.screens.map(screenRow));
+    rows.sort((a, b) => (a.problem ? 0 : 1) - (b.problem ? 0 : 1));
+    const body = $("devices");
+    body.innerHTML = "";
+    rows.forEach((row) => {
+      const tr = document.createElement("tr");
+      tr.className = row.problem ? "over" : "";
+      const ago = row.problem && row.since ? t("monitor.ago", {time: QMS.elapsed((Date.now() - Date.parse(row.since)) / 1000)})
+        : "—";
+      tr.append(cell(row.name), cell(row.where), cell(t(row.problem ? "monitor.problem_" + row.problem : "monitor.ok")),
+                cell(ago, "num"));
+      body.appendChild(tr);
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", () => {
+    loadDevices();
+    setInterval(loadDevices, 10000);
     state.live = new QMS.Live({
       auth: {site},
       onSnapshot: (snap) => { state.snapshot = snap; state.receivedAt = Date.now(); render(); },
