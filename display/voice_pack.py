@@ -3,7 +3,8 @@
 Run once by a maintainer (``python -m display.voice_pack``); the clips are committed, so
 halls need neither espeak-ng nor the internet. Needs espeak-ng and sox. A site replaces
 any clip with its own recording by putting a file of the same name in
-``server.voice_dir/vi/`` (data/voice/vi by default).
+``server.voice_dir/vi/`` (data/voice/vi by default); ``python -m display.voice_pack
+--script`` prints what to record, file by file.
 """
 from __future__ import annotations
 
@@ -85,7 +86,28 @@ def build(pack: Path = PACK) -> dict:
     return manifest
 
 
+def recording_script() -> str:
+    """What a centre's speaker reads, clip by clip, to replace the synthetic voice with a human
+    one: the file name to save each take under, and the words to say."""
+    entries = dict(WORDS)
+    entries.update({f"letter_{k}": (v, f"chu-{k}") for k, v in LETTERS.items()})
+    lines = ["# Thu âm giọng đọc của trung tâm / Recording the centre's own voice", "",
+             "Mỗi dòng là một tệp: đọc rõ, đều giọng, không ngắt quãng, để khoảng lặng ngắn ở đầu và cuối.",
+             "Lưu WAV mono (22 050 Hz hoặc 44 100 Hz, 16 bit) trong server.voice_dir/vi/ (mặc định data/voice/vi/)",
+             "với đúng tên tệp; tệp nào chưa thu thì hệ thống dùng tệp có sẵn.",
+             "Each line is one file: say it clearly and evenly; save it as mono 16-bit WAV under that name in",
+             "server.voice_dir/vi/; any clip not recorded keeps the built-in one.", "",
+             "| tệp / file | đọc / say |", "|---|---|"]
+    lines += [f"| {name}.wav | {text} |" for _token, (text, name) in entries.items()]
+    lines += ["", "Chuông (chime.wav) có thể thay bằng tiếng chuông của trung tâm. / chime.wav may be replaced too.",
+              "Thử: mở màn hình sảnh, gọi một số và nghe câu ghép lại. / Try it: call a number and listen.", ""]
+    return "\n".join(lines)
+
+
 if __name__ == "__main__":
+    if "--script" in sys.argv:
+        sys.stdout.write(recording_script())
+        sys.exit(0)
     logging.basicConfig(level=logging.INFO)
     made = build()
     logger.info("voice pack: %d clips in %s", len(made["clips"]) + 1, PACK)

@@ -233,3 +233,17 @@ def test_layouts_per_display(browser, tmp_path, prefix, redis_url):
     finally:
         pages.close()
         server.stop()
+
+
+def test_the_recording_script_names_every_clip_a_centre_can_replace():
+    """A centre that records every line of the script has replaced the whole synthetic voice."""
+    import re
+
+    from display.voice_pack import PACK, recording_script
+
+    script = recording_script()
+    named = set(re.findall(r"^\| ([a-z0-9-]+\.wav) \| (.+) \|$", script, re.M))
+    manifest = json.loads((PACK / "manifest.json").read_text(encoding="utf-8"))
+    assert {name for name, _ in named} == set(manifest["clips"].values())
+    words = {manifest["clips"][token]: text for token, text in manifest["words"].items()}
+    assert all(words[name] == text for name, text in named)  # the words the clip must say
