@@ -1,6 +1,7 @@
 """Real `qms serve` processes for end-to-end tests."""
 from __future__ import annotations
 
+import glob
 import os
 import signal
 import subprocess
@@ -29,13 +30,16 @@ class ServerProcess:
                 "--host", "127.0.0.1", "--port", str(self.port), *extra_args]
         if always_open:
             args.append("--always-open")
-        if faketime:
-            # The wall clock of another day (libfaketime; monotonic time runs true): "@2027-02-08 02:00:00".
-            args = ["faketime", "-f", faketime, *args]
+
         self._log = open(self.log_path, "wb")
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         if faketime:
-            env["FAKETIME_DONT_FAKE_MONOTONIC"] = "1"
+            # The wall clock of another day ("@2027-02-08 02:00:00", then running on), monotonic time
+            # true, by libfaketime preloaded into the server itself: a signal to stop it reaches it.
+            library = next(iter(glob.glob("/usr/lib/*/faketime/libfaketime.so.1")), None)
+            if library is None:
+                raise RuntimeError("libfaketime is not installed: apt-get install faketime (.ci/run does it)")
+            env.update(LD_PRELOAD=library, FAKETIME=faketime, FAKETIME_DONT_FAKE_MONOTONIC="1")
         self.proc = subprocess.Popen(args, cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT, env=env,
                                      start_new_session=own_group)
 
