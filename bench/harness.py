@@ -27,12 +27,16 @@ PASSWORD = "Bench@2026"
 COUNTERS = 16
 
 
-def hall(redis_url: str, data_dir: Path, display: dict | None = None) -> dict:
+def hall(redis_url: str, data_dir: Path, display: dict | None = None, hall_numbers: bool = False) -> dict:
+    """The load hall: number ranges wide enough for any run; ``hall_numbers``: a real hall's
+    1001-1999, 2001-2999, ... instead (the voice bench says them aloud)."""
     pw = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
     fields = [{"code": c, "name": n, "numbers": "1-999999"} if not prefix else
               {"code": c, "name": n, "prefix": prefix, "numbers": "1-999999", "digits": 6}
               for c, n, prefix in (("TP", "Tư pháp – Hộ tịch", ""), ("DD", "Đất đai", "D"), ("XD", "Xây dựng", "X"),
                                    ("KD", "Đăng ký kinh doanh", "K"))]
+    if hall_numbers:
+        fields = [{"code": f["code"], "name": f["name"], "numbers": f"{i}001-{i}999"} for i, f in enumerate(fields, 1)]
     counters = [{"number": n, "fields": [fields[n % 4]["code"]]} for n in range(1, COUNTERS + 1)]
     return {
         "server": {"data_dir": str(data_dir), "log_level": "WARNING", "async_mode": "eventlet",
@@ -61,12 +65,12 @@ def hall(redis_url: str, data_dir: Path, display: dict | None = None) -> dict:
 class Hall:
     """An embedded Redis (AOF, appendfsync always) and `processes` qms servers on it."""
 
-    def __init__(self, processes: int = 1, display: dict | None = None):
+    def __init__(self, processes: int = 1, display: dict | None = None, hall_numbers: bool = False):
         self.tmp = Path(tempfile.mkdtemp(prefix="qms-bench-"))
         self.redis = EmbeddedRedis(self.tmp / "redis", appendfsync="always")
         self.redis.start()
         self.config = self.tmp / "config.yaml"
-        self.config.write_text(yaml.safe_dump(hall(self.redis.url, self.tmp / "data", display), allow_unicode=True),
+        self.config.write_text(yaml.safe_dump(hall(self.redis.url, self.tmp / "data", display, hall_numbers), allow_unicode=True),
                                encoding="utf-8")
         self.ports = [free_port() for _ in range(processes)]
         self.procs = [subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--config", str(self.config),

@@ -26,11 +26,11 @@ CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--autoplay-policy=no-user-gesture-required"]
 CALLS, SPREAD_SECONDS, ROUNDS = 12, 30.0, 3
-SPEEDS = (1.0, 1.2)   # the shipped speed, and a faster one for comparison
+SPEEDS = (1.1, 1.0)   # the shipped speed, and the clips' own for comparison
 
 
 def one_peak(browser, speed: float) -> dict:
-    hall = Hall(display={"voice_speed": speed})
+    hall = Hall(display={"voice_speed": speed}, hall_numbers=True)  # "1001", said as a hall says it
     try:
         url = hall.url()
         api = f"{url}/api/v1/sites/hcc"
@@ -98,14 +98,17 @@ def main() -> int:
     for speed in SPEEDS:
         rows = runs[speed]
         failed = sum(r["said"] < CALLS for r in rows)
-        lines.append(f"| {speed:g}{' (shipped)' if speed == 1.0 else ''} | {min(r['said'] for r in rows)}/{CALLS} | "
+        lines.append(f"| {speed:g}{' (shipped)' if speed == SPEEDS[0] else ''} | {min(r['said'] for r in rows)}/{CALLS} | "
                      f"{spread([r['span'] for r in rows])} | {spread([r['worst'] for r in rows])} | {failed} |")
-    shipped = runs[1.0]
+    shipped = runs[SPEEDS[0]]
     met = all(r["said"] == CALLS and r["span"] <= 60 for r in shipped)
     lines.extend(["", f"Target (shipped settings): all 12 said within 60 s — **{'met' if met else 'missed'}** "
-                      f"(worst round {max(r['span'] for r in shipped):.1f} s). A call alone gets the chime and "
-                      "is said twice; calls that queued meanwhile are said together under one chime, once "
-                      "each, the later ones as \"số … đến quầy số …\"; none is cut off.", "", END])
+                      f"(worst round {max(r['span'] for r in shipped):.1f} s). Numbers as a hall gives them (1001, "
+                      "2001, …). A call alone gets the chime and is said twice, unless another call waits by "
+                      "the end of the first saying; calls that queued meanwhile are said together under one "
+                      "chime, once each, the later ones as \"số … đến quầy số …\"; no sentence is cut off. "
+                      "The clip timeline is fixed by the clips' lengths, so the rounds agree to the tenth of a "
+                      "second; what varies is when the browser hears each call.", "", END])
     block = "\n".join(lines)
     text = DOC.read_text(encoding="utf-8")
     if START in text:

@@ -188,7 +188,7 @@ def create_app(config: Config | None = None, *, redis_url: str | None = None, cl
         relay.prime()
         socketio.start_background_task(relay.run)
         services = app.extensions["qms"]
-        services.presence = ScreenPresence(devices, namespace.connected_screens, socketio.sleep, is_store_outage)
+        services.presence = ScreenPresence(devices, namespace.connected_screens, socketio.sleep)
         socketio.start_background_task(services.presence.run)
     if start_watcher:
         services = app.extensions["qms"]

@@ -95,7 +95,7 @@ class ClientConfig:
     notice: str = ""
     voice: str = "clips"
     voice_repeat: int = 2
-    voice_speed: float = 1.0   # clips played faster (1.2) or slower (0.9), the pauses between them too
+    voice_speed: float = 1.1   # clips played faster (1.2) or slower (1.0), the pauses between them too
     read_digits: bool = False
     recent_calls: int = 8
     layout: str = "standard"
@@ -632,7 +632,7 @@ def _clients(node: Node, kind: str, fields, counters) -> list[tuple[Node, Client
             notice=m.str("notice", "") or "",
             voice=m.str("voice", "clips", choices=("clips", "browser", "off")) or "clips",
             voice_repeat=m.int("voice_repeat", 2, minimum=1, maximum=3) or 2,
-            voice_speed=m.number("voice_speed", 1.0, minimum=0.75, maximum=1.5) or 1.0,
+            voice_speed=m.number("voice_speed", 1.1, minimum=0.75, maximum=1.5) or 1.1,
             read_digits=read_digits,
             recent_calls=m.int("recent_calls", 8, minimum=1, maximum=20) or 8,
             layout=m.str("layout", "standard", choices=("standard", "calls", "counters")) or "standard")

@@ -15,6 +15,7 @@ from .clock import from_ms
 from .config import Config, SiteConfig
 from .i18n import translate
 from .keys import Keys
+from .store_health import LoopLog
 
 logger = logging.getLogger(__name__)
 
@@ -138,24 +139,20 @@ class ScreenPresence:
     """Each server notes, every few seconds, the lobby displays and kiosks connected to it, so
     the leader's device panel can say which screen dropped off and since when."""
 
-    def __init__(self, registry: DeviceRegistry, connected: Callable[[], dict[str, set]], sleep, is_outage):
-        self.registry, self.connected, self.sleep, self.is_outage = registry, connected, sleep, is_outage
+    def __init__(self, registry: DeviceRegistry, connected: Callable[[], dict[str, set]], sleep):
+        self.registry, self.connected, self.sleep = registry, connected, sleep
         self._stopped = False
 
     def run(self) -> None:
-        failing = False
+        said = LoopLog("screen presence", logger)
         while not self._stopped:
             self.sleep(SCREEN_SEEN_SECONDS)
             try:
                 for site_id, screens in self.connected().items():
                     self.registry.screens_seen(site_id, sorted(screens))
-                failing = False
+                said.ok()
             except Exception as err:  # noqa: BLE001 - the loop must survive a store outage
-                if not self.is_outage(err):
-                    logger.exception("screen presence: noting the connected screens failed")
-                elif not failing:
-                    logger.warning("screen presence: the store is unavailable (%s)", err)
-                failing = True
+                said.failed(err)
 
     def stop(self) -> None:
         self._stopped = True

@@ -11,7 +11,7 @@ import threading
 from datetime import datetime
 
 from .keys import Keys
-from .store_health import is_store_outage
+from .store_health import LoopLog
 
 logger = logging.getLogger(__name__)
 
@@ -75,17 +75,11 @@ class AlertWatcher:
         return sent
 
     def run(self) -> None:
-        store_down = False
+        said = LoopLog("alert watcher", logger)  # one line per outage, not a traceback per check
         while not self._stop.is_set():
             try:
                 self.check()
-                if store_down:
-                    logger.info("alert watcher: the store answers again")
-                store_down = False
+                said.ok()
             except Exception as err:  # noqa: BLE001 - the watcher must survive a Redis blip
-                if not is_store_outage(err):
-                    logger.exception("alert watcher: check failed")
-                elif not store_down:  # one line per outage, not a traceback per check
-                    logger.warning("alert watcher: the store is unavailable (%s); checking again later", err)
-                store_down = is_store_outage(err)
+                said.failed(err)
             self.sleep(CHECK_SECONDS)

@@ -29,6 +29,26 @@ def is_store_outage(err: BaseException) -> bool:
     return isinstance(err, redis.ResponseError) and _REFUSAL.search(str(err)) is not None
 
 
+class LoopLog:
+    """A background loop's word on its failures: a store outage once when it begins and once
+    when it ends (the loop goes on), anything else with its traceback."""
+
+    def __init__(self, name: str, log: logging.Logger):
+        self.name, self.log, self.down = name, log, False
+
+    def ok(self) -> None:
+        if self.down:
+            self.log.info("%s: the store answers again", self.name)
+        self.down = False
+
+    def failed(self, err: BaseException) -> None:
+        if not is_store_outage(err):
+            self.log.exception("%s failed", self.name)
+        elif not self.down:
+            self.log.warning("%s: the store is unavailable (%s); trying again later", self.name, err)
+        self.down = is_store_outage(err)
+
+
 def outage_reason(err: BaseException) -> str:
     """The words for /health and the log: what is wrong, for the person on call."""
     text = str(err)

@@ -70,7 +70,7 @@
     /** options: {base, repeat, readDigits, speed, mode: "clips" | "browser" | "off",
      *            onBlocked(), isCurrent(item) -> bool} */
     constructor(options) {
-      this.options = Object.assign({speed: 1, isCurrent: () => true}, options);
+      this.options = Object.assign({speed: 1.1, isCurrent: () => true}, options);
       this.queue = [];
       this.speaking = false;
       this.blocked = false;
@@ -178,11 +178,14 @@
       else this.speaking = false;
     }
 
-    /** One chime, then each call: alone, `repeat` times; in a group, once each. */
+    /** One chime, then each call: alone, `repeat` times (the repeats left out when another call
+     *  is waiting by then: a sentence is never cut, a courtesy repeat may be); in a group, once
+     *  each, with a shorter pause between them. */
     async _playClips(group) {
       if (!this.context) return;
       const speed = this.options.speed;
-      const repeat = group.length === 1 ? this.options.repeat : 1;
+      const alone = group.length === 1;
+      const pause = alone ? 0.8 : 0.4;
       const origin = performance.now();
       const start = this.context.currentTime + 0.05;
       let at = start;
@@ -196,17 +199,27 @@
         source.start(at);
         at += buffer.duration / speed + gapAfter / speed;
       };
+      const sentence = (tokens) => tokens.forEach((tok, k) => play(tok, k === tokens.length - 1 ? pause : 0.06));
+      const until = () => later(Math.max(0, (at - this.context.currentTime) * 1000));
       play("chime", 0.35);
       group.forEach((item, i) => {
         item.startedAt = origin + (at - start) * 1000;
-        const tokens = this._tokens(item, i === 0);
-        for (let r = 0; r < repeat; r += 1) {
-          tokens.forEach((tok, k) => play(tok, k === tokens.length - 1 ? 0.8 : 0.06));
-        }
+        sentence(this._tokens(item, i === 0));
+        item.said = 1;
         item.endedAt = origin + (at - start) * 1000;
-        item.seconds = (item.endedAt - item.startedAt) / 1000;
       });
-      await later(Math.max(0, (at - start) * 1000));
+      if (alone) {
+        const item = group[0];
+        for (let r = 1; r < this.options.repeat; r += 1) {
+          await until();
+          if (this.queue.length) break;  // a call is waiting: it goes first, the repeat does not
+          sentence(this._tokens(item, true));
+          item.said += 1;
+          item.endedAt = origin + (at - start) * 1000;
+        }
+      }
+      group.forEach((item) => { item.seconds = (item.endedAt - item.startedAt) / 1000; });
+      await until();
     }
 
     _browserVoice() {

@@ -209,7 +209,7 @@
     state.announcerAt = performance.now();
     state.announcer = new Announcer({
       base: cfg.voice_base, repeat: state.me.voice_repeat, readDigits: state.me.read_digits, mode: state.me.voice,
-      speed: state.me.voice_speed || 1, isCurrent: stillCurrent,
+      speed: state.me.voice_speed || 1.1, isCurrent: stillCurrent,
       onBlocked: () => {
         state.soundBlockedAfterMs = performance.now() - state.announcerAt;  // shown to tests and people
         $("sound-overlay").classList.remove("hidden");

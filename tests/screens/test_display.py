@@ -247,3 +247,19 @@ def test_the_recording_script_names_every_clip_a_centre_can_replace():
     assert {name for name, _ in named} == set(manifest["clips"].values())
     words = {manifest["clips"][token]: text for token, text in manifest["words"].items()}
     assert all(words[name] == text for name, text in named)  # the words the clip must say
+
+
+def test_a_waiting_call_goes_before_a_courtesy_repeat(display):
+    """A call alone is said twice (voice_repeat 2), but not while another call waits: the
+    sentence is never cut; the repeat is left out."""
+    display.evaluate("() => { window.probe = new Announcer({base: '/display/voice/vi/', repeat: 2, "
+                     "readDigits: false, mode: 'clips'}); }")
+    wait_js(display, "probe.loaded")
+    display.evaluate("probe.announce('1001', 1)")
+    display.wait_for_timeout(1500)  # while 1001 is being said
+    display.evaluate("probe.announce('2001', 2)")
+    wait_js(display, "probe.log.length === 2", timeout=40000)
+    first, second = display.evaluate("probe.log")
+    assert (first["label"], first["said"]) == ("1001", 1)
+    assert (second["label"], second["said"]) == ("2001", 2)  # nothing waited for it: said twice
+    assert second["startedAt"] >= first["endedAt"]

@@ -178,5 +178,5 @@ def test_the_alert_watcher_rides_out_a_store_outage_with_one_line(config, caplog
     checks.release()
     thread.join(timeout=10)
     lines = [r for r in caplog.records if r.name == "server.monitor"]
-    assert len(lines) == 1 and lines[0].levelname == "WARNING" and "unavailable" in lines[0].getMessage()
+    assert len(lines) == 1 and lines[0].levelname == "WARNING" and "store is unavailable" in lines[0].getMessage()
     assert not any(r.exc_info for r in caplog.records)
