@@ -28,7 +28,9 @@
     });
     const last = document.createElement("div");
     last.className = "row";
-    last.appendChild(key(QMS.t("keyboard.clear"), "clear"));
+    const clear = key(QMS.t("keyboard.clear"), "clear");
+    clear.classList.add("action");  // a word, not a letter: as wide as it needs
+    last.appendChild(clear);
     last.appendChild(key(QMS.t("keyboard.space"), " ", true));
     last.appendChild(key("⌫", "back"));
     container.appendChild(last);

@@ -20,6 +20,7 @@
   function show(view) {
     document.querySelectorAll(".view").forEach((v) => v.classList.toggle("hidden", v.id !== "view-" + view));
     state.view = view;
+    if (view === "home") fitFields();
     armIdle();
   }
 
@@ -73,11 +74,29 @@
       } else {
         meta.innerHTML = "<span></span><span></span>";
         meta.children[0].innerHTML = t("kiosk.waiting_count", {n: "<strong>" + w.waiting + "</strong>"});
-        meta.children[1].innerHTML = t("kiosk.wait_about", {time: "<strong>" + minutes(w.estimated_wait_seconds) + "</strong>"});
+        meta.children[1].innerHTML = w.estimated_wait_seconds === null ? "<strong>" + t("kiosk.no_counter_short") + "</strong>"
+          : t("kiosk.wait_about", {time: "<strong>" + minutes(w.estimated_wait_seconds) + "</strong>"});
       }
       b.addEventListener("click", () => openConfirm(field));
       box.appendChild(b);
     });
+    fitFields();
+  }
+
+  /** The field buttons' text as large as the screen lets every button show it whole: larger
+   *  on a tall portrait screen, smaller when A+ or many fields would push buttons off it. */
+  function fitFields() {
+    const box = $("fields");
+    if ($("view-home").classList.contains("hidden") || !box.children.length) return;
+    const fits = () => box.scrollHeight <= box.clientHeight + 1 && [...box.children].every(
+      (b) => b.scrollHeight <= b.clientHeight + 1 && b.scrollWidth <= b.clientWidth + 1);
+    let low = 0.4, high = 2.4;
+    for (let i = 0; i < 9; i += 1) {
+      const mid = (low + high) / 2;
+      box.style.setProperty("--fit", mid.toFixed(3));
+      if (fits()) low = mid; else high = mid;
+    }
+    box.style.setProperty("--fit", low.toFixed(3));
   }
 
   function renderClosed() {
@@ -381,6 +400,9 @@
     QMS.clock($("clock"), cfg.timezone);
     lockDown();
     bindMaintenance();
+    window.addEventListener("resize", fitFields);
+    // A+ / A− change the size of everything: fit the buttons again once the new size applies.
+    document.querySelectorAll("[data-a11y]").forEach((b) => b.addEventListener("click", () => setTimeout(fitFields)));
     $("open-lookup").addEventListener("click", openLookup);
     document.querySelectorAll("[data-open-lookup]").forEach((b) => b.addEventListener("click", openLookup));
     $("lookup-back").addEventListener("click", goHome);

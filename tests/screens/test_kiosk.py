@@ -193,7 +193,7 @@ def test_a_field_nobody_serves_yet_says_so_and_asks_before_a_number(pages, hall)
     with no open counter), and the ticket was issued without a word."""
     kiosk = open_kiosk(pages)
     tp = kiosk.locator('.field-button[data-field="TP"] .meta')
-    expect(tp).to_contain_text("hiện chưa có quầy phục vụ")
+    expect(tp).to_contain_text("Chưa có quầy phục vụ")
     kiosk.click('.field-button[data-field="TP"]')
     expect(kiosk.locator("#confirm-warning")).to_contain_text("Hiện chưa có quầy nào phục vụ lĩnh vực này")
     expect(kiosk.locator("#confirm-take")).to_have_text("Vẫn lấy số")
