@@ -20,7 +20,7 @@
   function show(view) {
     document.querySelectorAll(".view").forEach((v) => v.classList.toggle("hidden", v.id !== "view-" + view));
     state.view = view;
-    if (view === "home") fitFields();
+    fitCurrent();
     armIdle();
   }
 
@@ -83,13 +83,12 @@
     fitFields();
   }
 
-  /** The field buttons' text as large as the screen lets every button show it whole: larger
-   *  on a tall portrait screen, smaller when A+ or many fields would push buttons off it. */
-  function fitFields() {
-    const box = $("fields");
-    if ($("view-home").classList.contains("hidden") || !box.children.length) return;
-    const fits = () => box.scrollHeight <= box.clientHeight + 1 && [...box.children].every(
-      (b) => b.scrollHeight <= b.clientHeight + 1 && b.scrollWidth <= b.clientWidth + 1);
+  /** The largest --fit (text size factor) at which ``box`` shows every child whole: the field
+   *  buttons larger on a tall portrait screen and smaller when A+ or many fields would push them
+   *  off it; the same for the question before a number and the number taken. */
+  function fitBox(box, items) {
+    const whole = (el) => el.scrollHeight <= el.clientHeight + 1 && el.scrollWidth <= el.clientWidth + 1;
+    const fits = () => whole(box) && items().every(whole);
     let low = 0.4, high = 2.4;
     for (let i = 0; i < 9; i += 1) {
       const mid = (low + high) / 2;
@@ -97,6 +96,25 @@
       if (fits()) low = mid; else high = mid;
     }
     box.style.setProperty("--fit", low.toFixed(3));
+  }
+
+  function fitFields() {
+    const box = $("fields");
+    if ($("view-home").classList.contains("hidden") || !box.children.length) return;
+    fitBox(box, () => [...box.children]);
+  }
+
+  /** The confirm and ticket views are fitted with their text no larger than designed (fit 1). */
+  function fitView(name) {
+    const view = $("view-" + name);
+    if (view.classList.contains("hidden")) return;
+    fitBox(view, () => [...view.querySelectorAll("button, h2, p, .ticket-number, .ticket-facts")]);
+    if (parseFloat(view.style.getPropertyValue("--fit")) > 1) view.style.setProperty("--fit", "1");
+  }
+
+  function fitCurrent() {
+    if (state.view === "home") fitFields();
+    else if (state.view === "confirm" || state.view === "ticket") fitView(state.view);
   }
 
   function renderClosed() {
@@ -188,6 +206,7 @@
       return;
     }
     $("confirm-error").textContent = errorText(result);
+    fitView("confirm");
     armIdle();
   }
 
@@ -221,6 +240,7 @@
     const status = print && print.status ? print.status : "no_printer";
     el.textContent = t("print." + status);
     el.classList.toggle("failed", status !== "printing" && status !== "printed");
+    if (state.view === "ticket") fitView("ticket");
   }
 
   /** The printer's answer for the ticket on screen (other jobs are stale). */
@@ -400,9 +420,9 @@
     QMS.clock($("clock"), cfg.timezone);
     lockDown();
     bindMaintenance();
-    window.addEventListener("resize", fitFields);
-    // A+ / A− change the size of everything: fit the buttons again once the new size applies.
-    document.querySelectorAll("[data-a11y]").forEach((b) => b.addEventListener("click", () => setTimeout(fitFields)));
+    window.addEventListener("resize", fitCurrent);
+    // A+ / A− change the size of everything: fit the view again once the new size applies.
+    document.querySelectorAll("[data-a11y]").forEach((b) => b.addEventListener("click", () => setTimeout(fitCurrent)));
     $("open-lookup").addEventListener("click", openLookup);
     document.querySelectorAll("[data-open-lookup]").forEach((b) => b.addEventListener("click", openLookup));
     $("lookup-back").addEventListener("click", goHome);

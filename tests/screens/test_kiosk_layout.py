@@ -32,16 +32,19 @@ def big_kiosk(tmp_path_factory):
     server.stop()
 
 
-def outside(page, selector: str) -> list[str]:
-    """Elements of ``selector`` not wholly on the screen, or smaller than 15 mm, or cutting their text."""
+def outside(page, selector: str, least: int = MM15) -> list[str]:
+    """Elements of ``selector`` not wholly on the screen, or smaller than ``least`` px (15 mm), or
+    cutting their text."""
     return page.evaluate("""([selector, least]) => [...document.querySelectorAll(selector)]
         .filter((el) => el.offsetParent !== null)
         .map((el) => [el, el.getBoundingClientRect()])
         .filter(([el, r]) => r.top < -1 || r.left < -1 || r.bottom > innerHeight + 1 || r.right > innerWidth + 1
                 || r.height < least || r.width < least || el.scrollWidth > el.clientWidth + 1
                 || el.scrollHeight > el.clientHeight + 1)
-        .map(([el, r]) => (el.innerText || el.id).replace(/\s+/g, " ").slice(0, 20) + " " + Math.round(r.top) + ".." + Math.round(r.bottom)
-             + " w" + Math.round(r.width) + " h" + Math.round(r.height))""", [selector, MM15])
+        .map(([el, r]) => (el.innerText || el.id).replace(/\\s+/g, " ").slice(0, 20) + " " + Math.round(r.top) + ".." + Math.round(r.bottom)
+             + " w" + Math.round(r.width) + " h" + Math.round(r.height)
+             + " scroll " + el.scrollWidth + "x" + el.scrollHeight + " in " + el.clientWidth + "x" + el.clientHeight)""",
+        [selector, least])
 
 
 @pytest.mark.parametrize("width, height", SIZES)
@@ -87,5 +90,40 @@ def test_a_portrait_kiosk_is_filled_with_large_text(browser, big_kiosk):
         assert used > 0.85, used
         assert name >= 32, name
         shot(kiosk, "kiosk-1080x1920")
+    finally:
+        pages.close()
+
+
+@pytest.mark.parametrize("width, height", SIZES)
+def test_the_confirm_and_ticket_views_fit_at_the_largest_a_plus_step(browser, big_kiosk, width, height):
+    """After a field is chosen, the question and the number taken must be whole on the screen too,
+    with the longest field name and the buttons at their largest, and nothing scrolls."""
+    pages = Pages(browser, big_kiosk.url)
+    try:
+        kiosk = pages.open(f"/kiosk/hcc#token={KIOSK_TOKEN}", width=width, height=height)
+        kiosk.evaluate(f"localStorage.setItem('qms-scale', '{SCALES[-1]}')")
+        kiosk.reload()
+        kiosk.locator(".field-button", has_text="Lao động").click()
+        expect(kiosk.locator("#view-confirm")).to_be_visible()
+        bad = outside(kiosk, "#view-confirm button")
+        if bad:
+            shot(kiosk, f"kiosk-confirm-{width}x{height}-failed")
+        assert not bad, f"{width}x{height}, confirm: " + "; ".join(bad)
+        assert not outside(kiosk, "#confirm-field, #confirm-wait", least=0), "the question is cut off"
+        shot(kiosk, f"kiosk-confirm-{width}x{height}-a-plus")
+        kiosk.click("#confirm-take")
+        expect(kiosk.locator("#view-ticket")).to_be_visible()
+        expect(kiosk.locator("#ticket-number")).not_to_be_empty()
+        kiosk.wait_for_function("document.querySelector('#ticket-qr').complete "
+                                "&& document.querySelector('#ticket-qr').naturalWidth > 0")
+        bad = outside(kiosk, "#ticket-done") + outside(kiosk, "#ticket-number, #ticket-field, #ticket-qr, .ticket-facts",
+                                                       least=0)
+        if bad:
+            shot(kiosk, f"kiosk-ticket-{width}x{height}-failed")
+        assert not bad, f"{width}x{height}, ticket: " + "; ".join(bad)
+        assert kiosk.evaluate("document.querySelector('.kiosk-main').scrollHeight "
+                              "<= document.querySelector('.kiosk-main').clientHeight + 1"), "the ticket view scrolls"
+        shot(kiosk, f"kiosk-ticket-{width}x{height}-a-plus")
+        assert not pages.errors, pages.errors
     finally:
         pages.close()
