@@ -70,15 +70,19 @@ class Hall:
         self.redis = EmbeddedRedis(self.tmp / "redis", appendfsync="always")
         self.redis.start()
         self.config = self.tmp / "config.yaml"
-        self.config.write_text(yaml.safe_dump(hall(self.redis.url, self.tmp / "data", display, hall_numbers), allow_unicode=True),
-                               encoding="utf-8")
+        doc = hall(self.redis.url, self.tmp / "data", display, hall_numbers)
+        self.config.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
         self.ports = [free_port() for _ in range(processes)]
-        self.procs = [subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--config", str(self.config),
-                                        "--host", "127.0.0.1", "--port", str(p)], cwd=ROOT,
-                                       stdout=subprocess.DEVNULL, stderr=open(self.tmp / f"serve-{p}.log", "wb"))
-                      for p in self.ports]
+        self.procs = [self._serve(p) for p in self.ports]
         for port in self.ports:
             self._wait(port)
+
+    def _serve(self, port: int) -> subprocess.Popen:
+        """A server process on ``port``; its log goes to a file the child holds (ours is closed)."""
+        with open(self.tmp / f"serve-{port}.log", "wb") as log:
+            return subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--config", str(self.config),
+                                     "--host", "127.0.0.1", "--port", str(port)], cwd=ROOT,
+                                    stdout=subprocess.DEVNULL, stderr=log)
 
     def url(self, i: int = 0) -> str:
         return f"http://127.0.0.1:{self.ports[i]}"

@@ -18,15 +18,16 @@ import statistics
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import redis
 import requests
 
+from server.actor import Actor
 from server.app import queue_store_client
 from server.config import load_config
-from server.queue_engine import Actor, QueueEngine
+from server.queue_engine import QueueEngine
 
 from .harness import (
     COUNTERS,
@@ -135,7 +136,7 @@ def bench_fanout(hall: Hall, clients: int = 1000, calls: int = 150, warmup: int 
     out = hall.tmp / "fanout.jsonl"
     workers = []
     per = clients // 2
-    for i in range(2):
+    for _ in range(2):
         workers.append(subprocess.Popen([sys.executable, "-m", "bench.fanout", hall.url(), str(per), str(out)],
                                         cwd=ROOT, stdout=subprocess.PIPE, text=True))
     for w in workers:
@@ -294,11 +295,12 @@ BENCHES = {"issue": bench_issue, "call": bench_call_http, "call_socketio": bench
 def machine() -> str:
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor())
-    return f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, {platform.system()} {platform.release()}"
+    system = f"{platform.system()} {platform.release()}"
+    return f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, {system}"
 
 
 def render(results: dict, command: str) -> str:
-    lines = [START, "", f"Measured {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC on {machine()}.",
+    lines = [START, "", f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}.",
              f"Command: `{command}`. Server: one `qms serve` (eventlet), embedded redis-server with",
              "AOF `appendfsync always`, the archiver and the alert watcher running; load from the same machine.", ""]
 

@@ -72,16 +72,18 @@ def build(pack: Path = PACK) -> dict:
         if shutil.which(tool) is None:
             raise SystemExit(f"{tool} is needed to build the voice pack (apt-get install espeak-ng sox)")
     pack.mkdir(parents=True, exist_ok=True)
-    manifest = {"language": "vi", "source": "espeak-ng (vi) via display/voice_pack.py", "words": {}, "clips": {},
-                "chime": "chime.wav"}
+    words: dict[str, str] = {}
+    clips: dict[str, str] = {}
+    manifest = {"language": "vi", "source": "espeak-ng (vi) via display/voice_pack.py", "words": words,
+                "clips": clips, "chime": "chime.wav"}
     chime(pack / "chime.wav")
     entries = dict(WORDS)
     entries.update({f"letter_{k}": (v, f"chu-{k}") for k, v in LETTERS.items()})
     with tempfile.TemporaryDirectory() as tmp:
         for token, (text, name) in entries.items():
             speak(text, pack / f"{name}.wav", Path(tmp))
-            manifest["words"][token] = text
-            manifest["clips"][token] = f"{name}.wav"
+            words[token] = text
+            clips[token] = f"{name}.wav"
     (pack / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     return manifest
 

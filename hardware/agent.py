@@ -35,7 +35,6 @@ from .ticket_image import TicketText, layout
 
 logger = logging.getLogger(__name__)
 
-PERMANENT = 400  # a 4xx-style refusal will not change by sending again
 
 
 class SettingsError(Exception):
@@ -54,7 +53,7 @@ class AgentSettings:
     devices: tuple[DeviceConfig, ...]
 
     @classmethod
-    def from_json(cls, data) -> "AgentSettings":
+    def from_json(cls, data) -> AgentSettings:
         try:
             devices = tuple(DeviceConfig(id=str(d["id"]), kind=str(d["kind"]), url=str(d["url"]),
                                          counter=d.get("counter"), agent=str(data["agent"]),
@@ -234,7 +233,7 @@ class DeviceAgent:
     def on_press(self, device_id: str, level: int, pressed_at: datetime) -> None:
         """A button was pressed: on disk now, to the server as soon as it can be reached."""
         device = self.devices.get(device_id)
-        if device is None:  # its reader was stopping while the settings changed
+        if device is None or self.spool is None:  # its reader was stopping while the settings changed
             logger.warning("press on %s, which this agent no longer serves: dropped", device_id)
             return
         press = {"press_id": f"{device_id}-{uuid.uuid4().hex}", "counter": device.counter, "level": level,
@@ -294,7 +293,7 @@ class DeviceAgent:
             self.wake.clear()
             try:
                 self._flush()
-            except Exception:  # noqa: BLE001 - the loop must survive; the press stays on disk
+            except Exception:
                 logger.exception("sending presses failed; they stay on disk")
 
     def _heartbeat(self) -> None:
@@ -329,7 +328,7 @@ class DeviceAgent:
         threading.Thread(target=self._print, args=(job,), name="print", daemon=True).start()
 
     def _print(self, job: dict) -> None:
-        device = self.devices.get(job.get("device"))
+        device = self.devices.get(str(job.get("device")))
         status, detail = "failed", ""
         if device is None or device.kind != "printer":
             detail = f"no printer {job.get('device')!r} here"
@@ -344,7 +343,7 @@ class DeviceAgent:
             except PrinterError as err:
                 status = {PrinterState.PAPER_OUT: "paper_out", PrinterState.OFFLINE: "offline"}.get(err.state, "failed")
                 detail = str(err)
-            except Exception as err:  # noqa: BLE001 - reported to the kiosk and logged
+            except Exception as err:
                 logger.exception("printing job %s failed", job.get("job"))
                 detail = str(err)
             counts = self.print_results.get(device.id, {}).get("counts", {})
@@ -371,9 +370,12 @@ class DeviceAgent:
     def _connector(self) -> None:
         """Connect, and keep trying while the server is away at start (later cuts reconnect by themselves)."""
         delay = 0.5
+        settings = self.settings
+        if settings is None:  # start() applies the settings before this thread runs
+            return
         while not self.stop_event.is_set() and not self.sio.connected:
             try:
-                self.sio.connect(self.server_url, auth={"site": self.settings.site, "token": self.token},
+                self.sio.connect(self.server_url, auth={"site": settings.site, "token": self.token},
                                  transports=["websocket"], wait_timeout=5)
                 return
             except socketio.exceptions.ConnectionError as err:

@@ -6,7 +6,7 @@ not have every Vietnamese letter. Status questions (DLE EOT n) tell paper-out an
 from __future__ import annotations
 
 from collections.abc import Iterable
-from enum import Enum
+from enum import StrEnum
 
 from PIL import Image
 
@@ -15,11 +15,10 @@ BAND_ROWS = 128          # rows per GS v 0 block: small enough for any printer's
 NORMAL, DOUBLE = 0, 3    # GS v 0 modes: each dot once, each dot 2 x 2
 FEED_AND_CUT = b"\x1bd\x04" + b"\x1dV\x01"   # feed 4 lines, partial cut
 ASK_PRINTER = b"\x10\x04\x01"                # DLE EOT 1: printer status
-ASK_OFFLINE = b"\x10\x04\x02"                # DLE EOT 2: offline cause
 ASK_PAPER = b"\x10\x04\x04"                  # DLE EOT 4: roll paper sensor
 
 
-class PrinterState(str, Enum):
+class PrinterState(StrEnum):
     READY = "ready"
     PAPER_OUT = "paper_out"
     OFFLINE = "offline"
@@ -95,7 +94,7 @@ def as_printed(image: Image.Image, coarse_rows: Iterable[tuple[int, int]] = ()) 
     out = image.convert("1").copy()
     for top, bottom in coarse_rows:
         part = out.crop((0, top, out.width, bottom))
-        out.paste(_half(part).resize(part.size, Image.NEAREST), (0, top))
+        out.paste(_half(part).resize(part.size, Image.Resampling.NEAREST), (0, top))
     return out
 
 

@@ -82,6 +82,8 @@ class LedDisplay:
             return self._send() if self.shown else True
 
     def _send(self) -> bool:
+        if self.shown is None:
+            return True  # nothing to show yet
         try:
             if not self.link.ensure_open():
                 return False

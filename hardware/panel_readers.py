@@ -9,8 +9,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from datetime import datetime, timezone
-from typing import Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
 
 from .panels import rs485
 from .panels.ascii_panel import AsciiPanelDecoder
@@ -50,10 +50,10 @@ class AsciiPanelReader(threading.Thread):
                     continue
                 data = self.link.read(64)
                 for level in self.decoder.feed(data):
-                    self.on_press(self.device.id, level, datetime.now(timezone.utc))
+                    self.on_press(self.device.id, level, datetime.now(UTC))
             except LinkDown:
                 continue
-            except Exception:  # noqa: BLE001 - a reader must not die; the error is logged and counted
+            except Exception:
                 logger.exception("panel %s: unexpected error", self.device.id)
                 self.link.status.count("errors")
                 self.stop_event.wait(1)
@@ -106,7 +106,7 @@ class Rs485Bus(threading.Thread):
             except LinkDown:
                 for status in self.panel.values():
                     status.connected = False
-            except Exception:  # noqa: BLE001 - the bus must keep running
+            except Exception:
                 logger.exception("bus %s: unexpected error", self.link.url)
                 self.link.status.count("errors")
                 self.stop_event.wait(1)
@@ -155,7 +155,7 @@ class Rs485Bus(threading.Thread):
         elif fresh:
             self._last_seq[address] = (seq, now)
             status.count("presses")
-            self.on_press(device.id, level, datetime.now(timezone.utc))
+            self.on_press(device.id, level, datetime.now(UTC))
         else:
             self._last_seq[address] = (seq, now)
             status.count("repeats")

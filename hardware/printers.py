@@ -19,6 +19,7 @@ import subprocess
 import threading
 import time
 from pathlib import Path
+from typing import TypeVar
 
 import serial
 
@@ -26,6 +27,7 @@ from . import escpos
 from .escpos import PrinterState
 
 logger = logging.getLogger(__name__)
+_H = TypeVar("_H")  # an open port, file descriptor or socket
 
 
 class PrinterError(Exception):
@@ -67,6 +69,13 @@ class Printer:
 
     address = ""  # set by printer_for: jobs for one address never interleave
 
+    @staticmethod
+    def _opened(handle: _H | None) -> _H:
+        """The port, file or socket open() made; a job is never sent to a closed printer."""
+        if handle is None:
+            raise PrinterError("the printer is not open", PrinterState.OFFLINE)
+        return handle
+
     def print_job(self, job: bytes) -> PrinterState:
         """Print ``job``; raises PrinterError (paper out, offline) and leaves nothing half-sent when it can tell.
         Jobs for one printer wait for each other: two tickets never mix on one roll."""
@@ -104,23 +113,25 @@ class SerialPrinter(Printer):
     STALL_SECONDS = 5.0
 
     def __init__(self, url: str, baudrate: int = 19200):
-        self.url, self.baudrate, self.port = url, baudrate, None
+        self.url, self.baudrate = url, baudrate
+        self.port: serial.SerialBase | None = None
 
     def open(self) -> None:
         self.port = serial.serial_for_url(self.url, baudrate=self.baudrate, timeout=0.5,
                                           write_timeout=self.STALL_SECONDS)
 
     def _raw(self, data: bytes) -> None:
+        port = self._opened(self.port)
         try:
-            fd = self.port.fileno()  # a real or pseudo terminal (opened non-blocking by pyserial)
+            fd = port.fileno()  # a real or pseudo terminal (opened non-blocking by pyserial)
         except (AttributeError, io.UnsupportedOperation, serial.SerialException):
             fd = None
         if fd is None:  # socket://, rfc2217:// …: their own write timeout, chunk by chunk
             for start in range(0, len(data), self.CHUNK):
-                self.port.write(data[start:start + self.CHUNK])
+                port.write(data[start:start + self.CHUNK])
         else:
             self._write_watching_progress(fd, data)
-        self.port.flush()
+        port.flush()
 
     def _write_watching_progress(self, fd: int, data: bytes) -> None:
         sent, progress = 0, time.monotonic()
@@ -139,8 +150,9 @@ class SerialPrinter(Printer):
                     f"the printer took no data for {self.STALL_SECONDS:.0f} s ({sent} of {len(data)} bytes sent)")
 
     def _read(self, size: int, timeout: float) -> bytes:
-        self.port.timeout = timeout
-        return self.port.read(size)
+        port = self._opened(self.port)
+        port.timeout = timeout
+        return port.read(size)
 
     def close(self) -> None:
         if self.port is not None:
@@ -154,22 +166,25 @@ class DeviceFilePrinter(Printer):
     can_answer = True
 
     def __init__(self, path: str):
-        self.path, self.fd = path, None
+        self.path = path
+        self.fd: int | None = None
 
     def open(self) -> None:
         self.fd = os.open(self.path, os.O_RDWR | os.O_NONBLOCK)
 
     def _raw(self, data: bytes) -> None:
+        fd = self._opened(self.fd)
         view = memoryview(data)
         while view:
-            _, ready, _ = select.select([], [self.fd], [], 5)
+            _, ready, _ = select.select([], [fd], [], 5)
             if not ready:
                 raise PrinterError("printer does not take data", PrinterState.OFFLINE)
-            view = view[os.write(self.fd, view):]
+            view = view[os.write(fd, view):]
 
     def _read(self, size: int, timeout: float) -> bytes:
-        ready, _, _ = select.select([self.fd], [], [], timeout)
-        return os.read(self.fd, size) if ready else b""
+        fd = self._opened(self.fd)
+        ready, _, _ = select.select([fd], [], [], timeout)
+        return os.read(fd, size) if ready else b""
 
     def close(self) -> None:
         if self.fd is not None:
@@ -181,19 +196,21 @@ class NetworkPrinter(Printer):
     can_answer = True
 
     def __init__(self, host: str, port: int = 9100):
-        self.host, self.port, self.sock = host, port, None
+        self.host, self.port = host, port
+        self.sock: socket.socket | None = None
 
     def open(self) -> None:
         self.sock = socket.create_connection((self.host, self.port), timeout=3)
 
     def _raw(self, data: bytes) -> None:
-        self.sock.sendall(data)
+        self._opened(self.sock).sendall(data)
 
     def _read(self, size: int, timeout: float) -> bytes:
-        self.sock.settimeout(timeout)
+        sock = self._opened(self.sock)
+        sock.settimeout(timeout)
         try:
-            return self.sock.recv(size)
-        except socket.timeout:
+            return sock.recv(size)
+        except TimeoutError:
             return b""
 
     def close(self) -> None:

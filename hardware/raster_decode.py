@@ -85,7 +85,7 @@ def _commands(data: bytes):
             body = data[i + 8:i + 8 + row_bytes * rows]
             band = Image.frombytes("1", (row_bytes * 8, rows), bytes(b ^ 0xFF for b in body))
             if mode in (3, 51):
-                band = band.resize((band.width * 2, band.height * 2), Image.NEAREST)
+                band = band.resize((band.width * 2, band.height * 2), Image.Resampling.NEAREST)
             i += 8 + row_bytes * rows
             yield "band", band, i
         elif data.startswith(b"\x1bd", i):

@@ -11,7 +11,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import serial
 
@@ -37,7 +37,7 @@ class LinkStatus:
             self.counts[what] = self.counts.get(what, 0) + n
 
     def seen(self) -> None:
-        self.last_seen = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        self.last_seen = datetime.now(UTC).isoformat(timespec="seconds")
 
     def to_json(self) -> dict:
         return {"connected": self.connected, "last_seen": self.last_seen, "reconnects": self.reconnects,

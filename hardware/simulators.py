@@ -4,6 +4,7 @@ it was told. Used by the tests and by ``qms simulate``; the whole stack runs aga
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import select
@@ -52,13 +53,13 @@ class PseudoTerminal:
             self.link.unlink(missing_ok=True)
         for fd in (self.master, self._slave):
             if fd is not None:
-                try:
+                with contextlib.suppress(OSError):
                     os.close(fd)
-                except OSError:
-                    pass
         self.master = self._slave = None
 
     def write(self, data: bytes) -> None:
+        if self.master is None:
+            raise OSError("the simulated device is closed")
         os.write(self.master, data)
 
     def read(self, timeout: float = 0.1) -> bytes:
@@ -262,7 +263,7 @@ class VirtualNetworkPrinter:
         while not self.stop_event.is_set():
             try:
                 conn, _ = self.server.accept()
-            except socket.timeout:
+            except TimeoutError:
                 continue
             except OSError:
                 return
@@ -275,13 +276,13 @@ class VirtualNetworkPrinter:
         while True:
             try:
                 chunk = conn.recv(65536)
-            except socket.timeout:
+            except TimeoutError:
                 break
             if not chunk:
                 break
             data += chunk
             conn.sendall(self.status.answer(data))
-        self.status.keep(data)
+        self.status.keep(bytes(data))
     @property
     def printouts(self) -> list[raster_decode.Printout]:
         return self.status.printouts

@@ -33,7 +33,7 @@ class TicketText:
     footer: str
 
     @classmethod
-    def from_json(cls, data: dict) -> "TicketText":
+    def from_json(cls, data: dict) -> TicketText:
         return cls(centre=data["centre"], number_caption=data["number_caption"], label=data["label"],
                    field=data["field"], lines=tuple(data.get("lines", ())), issued=data["issued"],
                    qr_url=data["qr_url"], qr_caption=data["qr_caption"], footer=data.get("footer", ""))
@@ -110,7 +110,7 @@ def layout(ticket: TicketText, paper_mm: int = 80) -> tuple[Image.Image, tuple[t
         for line in lines:
             left, top, right, bottom = draw.textbbox((0, 0), line, font=f)
             draw.text(((width - (right - left)) // 2 - left, y - top), line, font=f, fill=0)
-            y += (bottom - top) + gap
+            y += int(bottom - top) + gap  # Pillow measures TrueType text in whole pixels
 
     def rule() -> None:
         nonlocal y
@@ -131,7 +131,7 @@ def layout(ticket: TicketText, paper_mm: int = 80) -> tuple[Image.Image, tuple[t
         f = font(size, True)
         left, top, right, bottom = draw.textbbox((0, 0), ticket.label, font=f)
         draw.text(((width - (right - left)) // 2 - left, y - top + 4), ticket.label, font=f, fill=0)
-        y += (bottom - top) + 18
+        y += int(bottom - top) + 18
 
     large(number)
     large(lambda: centred(ticket.field, 30, bold=True))
@@ -148,7 +148,7 @@ def layout(ticket: TicketText, paper_mm: int = 80) -> tuple[Image.Image, tuple[t
 
     def code() -> None:
         nonlocal y
-        image = modules.resize((modules.width * box, modules.height * box), Image.NEAREST)
+        image = modules.resize((modules.width * box, modules.height * box), Image.Resampling.NEAREST)
         canvas.paste(image, ((width - image.width) // 4 * 2, y))
         y += image.height
 

@@ -7,6 +7,6 @@ any socket or threading module is loaded. The app factory lives in ``server.app`
 
 def create_app(*args, **kwargs):
     """Build the Flask app (see :func:`server.app.create_app`)."""
-    from .app import create_app as _create_app  # noqa: PLC0415 - keeps the package import-free
+    from .app import create_app as _create_app
 
     return _create_app(*args, **kwargs)

@@ -6,6 +6,7 @@ from markupsafe import Markup
 
 from .auth import SESSION_COOKIE
 from .errors import QmsError
+from .report_views import build_report, chart_svg
 from .reports import GROUPS, PERIODS
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -25,8 +26,6 @@ def day_month_year(iso: str) -> str:
 
 @bp.get("/<site_id>")
 def reports(site_id):
-    from .reports_api import build_report, chart_svg  # noqa: PLC0415
-
     site = current_app.extensions["qms"].engine.site(site_id)
     if _leader(site) is None:
         return render_template("admin/login.html", site=site)

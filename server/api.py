@@ -19,8 +19,8 @@ from qrcode.image.svg import SvgPathImage
 from hardware.ticket_image import TicketText
 from hardware.ticket_image import render as render_ticket
 
-from .auth import SESSION_COOKIE, require, require_counter
-from .sessions import fingerprint
+from .actor import Actor
+from .auth import SESSION_COOKIE, require, require_counter, site_and_actor
 from .counter_actions import check_target, ending_sessions_of_the_replaced, run_action
 from .devices import ticket_text
 from .errors import (
@@ -31,8 +31,9 @@ from .errors import (
     Unauthorized,
 )
 from .params import check_params
-from .queue_engine import PRESS_MAX_AGE_SECONDS, Actor
+from .queue_engine import PRESS_MAX_AGE_SECONDS
 from .ratings import record_press
+from .sessions import fingerprint
 
 logger = logging.getLogger(__name__)
 
@@ -62,23 +63,6 @@ def request_json() -> Any:
 def json_body(schema: dict[str, type | tuple[type, ...]], required: tuple[str, ...] = ()) -> dict[str, Any]:
     """The request's JSON object, checked against ``schema`` (name -> type); unknown keys refused."""
     return check_params(request_json(), schema, required)
-
-
-def site_and_actor(site_id: str):
-    """The site of the URL and who is asking (None when anonymous)."""
-    svc = services()
-    site = svc.engine.site(site_id)
-    header = request.headers.get("Authorization", "")
-    bearer = header[7:].strip() if header.lower().startswith("bearer ") else None
-    cookie = request.cookies.get(SESSION_COOKIE)
-    actor = svc.auth.actor(site, bearer, cookie)
-    if actor is not None and bearer is None and request.method not in ("GET", "HEAD", "OPTIONS"):
-        # Cookie-authenticated changes must come from our own pages: a cross-site form cannot
-        # send this content type without a CORS preflight, which this server never grants.
-        if request.mimetype != "application/json":
-            raise Forbidden("Send requests as application/json.", code="csrf")
-    g.actor = actor
-    return site, actor
 
 
 # -- the server --------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from typing import Any
 import redis
 import socketio as python_socketio
 from flask import Flask, g, jsonify, render_template, request
+from flask.json.provider import DefaultJSONProvider
 from flask_socketio import SocketIO
 from redis.backoff import NoBackoff
 from redis.retry import Retry
@@ -72,7 +73,8 @@ class Services:
     def qr_check(self) -> dict:
         """Where this request's QR codes lead, and why a phone might not open it."""
         base = qr_base(self.config.server.public_url, request.host_url)
-        return {"qr_base": base, "qr_warning": qr_warning(base, self.config.server.host, self.config.server.behind_proxy)}
+        server = self.config.server
+        return {"qr_base": base, "qr_warning": qr_warning(base, server.host, server.behind_proxy)}
 
     def store_status(self) -> dict:
         """The store as /health reports it: its state (asked now), version, and whether it is ours."""
@@ -126,11 +128,11 @@ def create_app(config: Config | None = None, *, redis_url: str | None = None, cl
     app = Flask(__name__)
     # nginx tells the client's address and scheme (QR links, secure cookies): believed from the
     # configured proxy addresses only, one hop.
-    app.wsgi_app = TrustedProxyFix(app.wsgi_app, trusted_proxies(config))
+    # (Wrapping app.wsgi_app is Flask's documented way to add WSGI middleware; mypy sees a method.)
+    app.wsgi_app = TrustedProxyFix(app.wsgi_app, trusted_proxies(config))  # type: ignore[method-assign]
     app.config["MAX_CONTENT_LENGTH"] = config.server.max_body_bytes
-    app.wsgi_app = _ChunkedInput(app.wsgi_app, config.server.max_body_bytes)
-    app.json.ensure_ascii = False
-    app.json.sort_keys = False
+    app.wsgi_app = _ChunkedInput(app.wsgi_app, config.server.max_body_bytes)  # type: ignore[method-assign]
+    app.json = _Json(app)
 
     client = queue_store_client(url)
     health = StoreHealth()
@@ -155,8 +157,12 @@ def create_app(config: Config | None = None, *, redis_url: str | None = None, cl
                                 proxies=trusted_proxies(config), sleep=socketio.sleep,
                                 start_task=socketio.start_background_task)
     namespace = LiveNamespace("/")
-    auth = Authenticator(config, sessions, PasswordChecker(),
-                         drop_sockets=lambda sids: [socketio.server.disconnect(sid, namespace="/") for sid in sids])
+
+    def drop_sockets(sids: list[str]) -> None:
+        for sid in sids:
+            socketio.server.disconnect(sid, namespace="/")
+
+    auth = Authenticator(config, sessions, PasswordChecker(), drop_sockets=drop_sockets)
     socketio.on_namespace(namespace)
 
     # The relay blocks on XREAD: its own connection without a read timeout.
@@ -168,17 +174,17 @@ def create_app(config: Config | None = None, *, redis_url: str | None = None, cl
     devices = DeviceRegistry(client, config, engine.keys,
                              emit=lambda event, data, room: socketio.emit(event, data, to=room))
     # Around everything, Socket.IO's endpoint included: no response leaves without them.
-    app.wsgi_app = SecurityHeaders(app.wsgi_app)
+    app.wsgi_app = SecurityHeaders(app.wsgi_app)  # type: ignore[method-assign]
     app.extensions["qms"] = Services(config=config, redis=client, engine=engine, sessions=sessions,
                                      auth=auth, guard=guard,
                                      socketio=socketio, relay=relay,
                                      namespace=namespace, devices=devices, health=health, handshakes=handshakes)
 
-    from counter import bp as counter_bp  # noqa: PLC0415 - the screens register on the app
-    from display import bp as display_bp  # noqa: PLC0415
-    from kiosk import bp as kiosk_bp  # noqa: PLC0415
+    from counter import bp as counter_bp
+    from display import bp as display_bp
+    from kiosk import bp as kiosk_bp
 
-    from . import admin, api, i18n, pages, reports_api  # noqa: PLC0415
+    from . import admin, api, i18n, pages, reports_api
 
     i18n.init_app(app)
     for blueprint in (api.bp, reports_api.bp, pages.bp, admin.bp, kiosk_bp, counter_bp, display_bp):
@@ -199,6 +205,13 @@ def create_app(config: Config | None = None, *, redis_url: str | None = None, cl
     logger.info("app ready: sites=%s async_mode=%s redis=%s", ",".join(config.sites), config.server.async_mode,
                 _safe_url(url))
     return app
+
+
+class _Json(DefaultJSONProvider):
+    """JSON with Vietnamese as it is (not \\u escapes) and keys in the order they were built."""
+
+    ensure_ascii = False
+    sort_keys = False
 
 
 class _ChunkedInput:

@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from .config import Config
 from .embedded_redis import die_with_parent
-from .keys import Keys
+from .keys import Keys, as_text
 from .projection import Projector
 from .scripts import Scripts
 from .store_health import StoreHealth, is_store_outage
@@ -33,10 +33,6 @@ logger = logging.getLogger(__name__)
 GROUP = "archive"
 LEASE_MS = 15_000
 MAX_BACKOFF = 10.0
-
-
-def _text(value) -> str:
-    return value.decode() if isinstance(value, bytes) else value
 
 
 class Archiver:
@@ -99,7 +95,7 @@ class Archiver:
         done, cursor = 0, "0-0"
         while True:
             reply = self.client.xautoclaim(stream, GROUP, self.consumer, 0, cursor, count=500)
-            cursor = _text(reply[0])
+            cursor = as_text(reply[0])
             done += self._store(stream, [e for e in reply[1] if e and e[1]])
             if cursor == "0-0":
                 return done
@@ -111,10 +107,12 @@ class Archiver:
         if not led:
             self._stop.wait(block_ms / 1000)
             return 0
-        fresh = self.client.xreadgroup(GROUP, self.consumer, {s: ">" for s in led}, count=count, block=block_ms)
+        positions: dict = {s: ">" for s in led}
+        fresh: list = self.client.xreadgroup(  # type: ignore[assignment]  # redis-py types sync and async replies as one
+            GROUP, self.consumer, positions, count=count, block=block_ms)
         done = 0
         for stream, entries in fresh or []:
-            done += self._store(_text(stream), entries)
+            done += self._store(as_text(stream), entries)
         if time.monotonic() - self._last_trim > 60:
             self.trim()
         return done
@@ -123,7 +121,7 @@ class Archiver:
         if not entries:
             return 0
         site = self.streams[stream]
-        batch = [(_text(entry_id), {_text(k): _text(v) for k, v in raw.items()}) for entry_id, raw in entries]
+        batch = [(as_text(entry_id), {as_text(k): as_text(v) for k, v in raw.items()}) for entry_id, raw in entries]
         try:
             with self.sql.begin() as conn:
                 self.projectors[site].apply_batch(conn, batch)
@@ -146,14 +144,14 @@ class Archiver:
         self._last_trim = time.monotonic()
         horizon = int(time.time() * 1000) - self.retention_ms
         for stream in self.streams:
-            groups = {_text(g["name"]): g for g in self.client.xinfo_groups(stream)}
+            groups = {as_text(g["name"]): g for g in self.client.xinfo_groups(stream)}
             group = groups.get(GROUP)
             if group is None:
                 continue
-            limit = int(_text(group["last-delivered-id"]).split("-")[0])
+            limit = int(as_text(group["last-delivered-id"]).split("-")[0])
             pending = self.client.xpending(stream, GROUP)
             if pending and pending.get("pending"):
-                limit = min(limit, int(_text(pending["min"]).split("-")[0]))
+                limit = min(limit, int(as_text(pending["min"]).split("-")[0]))
             min_id = min(limit, horizon)
             if min_id > 0:
                 self.client.xtrim(stream, minid=f"{min_id}-0", approximate=True)
@@ -183,7 +181,7 @@ class Archiver:
                 self._leading.clear()
                 sleep(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF)
-            except Exception:  # noqa: BLE001 - the archive must keep up; the entry stays pending
+            except Exception:
                 logger.exception("archiver: unexpected failure; retrying")
                 sleep(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF)
@@ -198,14 +196,15 @@ class Archiver:
 def archive_lag(client: redis.Redis, stream: str) -> int:
     """Entries of a stream not yet archived: pending, plus those after the last delivered."""
     try:
-        groups = {_text(g["name"]): g for g in client.xinfo_groups(stream)}
+        groups = {as_text(g["name"]): g for g in client.xinfo_groups(stream)}
     except redis.ResponseError:
         return int(client.xlen(stream))
     group = groups.get(GROUP)
     if group is None:
         return int(client.xlen(stream))
-    last = _text(group["last-delivered-id"])
-    newer = client.xrange(stream, min=f"({last}" if last != "0-0" else "-", count=10000)
+    last = as_text(group["last-delivered-id"])
+    newer: list = client.xrange(  # type: ignore[assignment]  # redis-py types sync and async replies as one
+        stream, min=f"({last}" if last != "0-0" else "-", count=10000)
     return int(group["pending"]) + len(newer)
 
 
@@ -225,7 +224,7 @@ class ArchiverProcess:
             if self.proc is None or self.proc.poll() is not None:
                 if self.proc is not None:
                     logger.error("archiver process exited with %s; starting it again", self.proc.returncode)
-                self.proc = subprocess.Popen(self.args, env=self.env, preexec_fn=die_with_parent)  # noqa: PLW1509
+                self.proc = subprocess.Popen(self.args, env=self.env, preexec_fn=die_with_parent)
                 logger.info("archiver process pid=%s", self.proc.pid)
             sleep(2)
 

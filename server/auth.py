@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import hmac
 import logging
-from typing import Callable
+from collections.abc import Callable
 
+from flask import current_app, g, request
+
+from .actor import Actor
 from .config import Config, SiteConfig
 from .errors import Forbidden, Unauthorized
-from .queue_engine import Actor
 from .sessions import SessionStore, fingerprint
 from .sign_in import PasswordChecker
 
@@ -124,3 +126,20 @@ def require_counter(actor: Actor | None, number: int) -> Actor:
     if actor.is_admin or actor.counter == number:
         return actor
     raise Forbidden(f"You are signed in at counter {actor.counter}, not {number}.", code="not_your_counter")
+
+
+def site_and_actor(site_id: str):
+    """The site of the URL and who is asking (None when anonymous)."""
+    svc = current_app.extensions["qms"]
+    site = svc.engine.site(site_id)
+    header = request.headers.get("Authorization", "")
+    bearer = header[7:].strip() if header.lower().startswith("bearer ") else None
+    cookie = request.cookies.get(SESSION_COOKIE)
+    actor = svc.auth.actor(site, bearer, cookie)
+    # Cookie-authenticated changes must come from our own pages: a cross-site form cannot
+    # send this content type without a CORS preflight, which this server never grants.
+    if (actor is not None and bearer is None and request.method not in ("GET", "HEAD", "OPTIONS")
+            and request.mimetype != "application/json"):
+        raise Forbidden("Send requests as application/json.", code="csrf")
+    g.actor = actor
+    return site, actor

@@ -73,18 +73,18 @@ def load_catalogue(path: Path, field_codes: set[str], where: str) -> Catalogue:
         m = item.mapping(["code", "field", "name", "name_en", "documents", "fee", "processing_time"])
         if m is None:
             continue
-        code = m.str("code", required=True) or ""
+        code = m.text("code", required=True) or ""
         if code in codes:
             m.node("code").error(f"duplicate procedure code {code!r}")
         codes.add(code)
-        field = m.str("field", required=True) or ""
+        field = m.text("field", required=True) or ""
         if field and field not in field_codes:
             m.node("field").error(f"unknown field {field!r}")
-        name = m.str("name", required=True) or ""
+        name = m.text("name", required=True) or ""
         documents = tuple(n.value for n in m.node("documents").items() if isinstance(n.value, str))
-        procedures.append(Procedure(code=code, field=field, name=name, name_en=m.str("name_en", "") or "",
-                                    documents=documents, fee=m.str("fee", "") or "",
-                                    processing_time=m.str("processing_time", "") or "", folded=fold(name)))
+        procedures.append(Procedure(code=code, field=field, name=name, name_en=m.text("name_en", "") or "",
+                                    documents=documents, fee=m.text("fee", "") or "",
+                                    processing_time=m.text("processing_time", "") or "", folded=fold(name)))
     if errors:
         raise ConfigError([f"{where} ({path.name}): {e}" for e in errors])
     return Catalogue(procedures)

@@ -25,7 +25,7 @@ def bar_chart(title: str, labels: list[str], values: list[float | None], *, unit
              f'aria-label="{escape(title)}" font-family="{FONT}">',
              f'<text x="10" y="22" font-size="17" font-weight="700">{escape(title)}</text>',
              f'<line x1="50" y1="{40 + BAR_AREA}" x2="{WIDTH - 10}" y2="{40 + BAR_AREA}" stroke="#56627a"/>']
-    for i, (label, value) in enumerate(zip(labels, values)):
+    for i, (label, value) in enumerate(zip(labels, values, strict=True)):
         x = 50 + i * slot + slot * 0.15
         w = slot * 0.7
         if value is not None:
@@ -52,7 +52,7 @@ def _horizontal(title, labels, values, unit, color) -> str:
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" role="img" '
              f'aria-label="{escape(title)}" font-family="{FONT}">',
              f'<text x="10" y="22" font-size="17" font-weight="700">{escape(title)}</text>']
-    for i, (label, value) in enumerate(zip(labels, values)):
+    for i, (label, value) in enumerate(zip(labels, values, strict=True)):
         y = 40 + i * row
         parts.append(f'<text x="240" y="{y + 16}" font-size="13" text-anchor="end">{escape(label)}</text>')
         if value is not None:

@@ -63,7 +63,8 @@ def main(argv=None) -> int:
     agent.add_argument("--ca-file", help="the CA certificate that vouches for the server's HTTPS (qms tls makes "
                                          "one); default: the system's")
     agent.add_argument("--spool", default=None,
-                       help="folder for presses not yet delivered and the last settings (default ~/.local/share/qms-agent)")
+                       help="folder for presses not yet delivered and the last settings "
+                            "(default ~/.local/share/qms-agent)")
     agent.set_defaults(func=_agent)
 
     archive = sub.add_parser("archive", help="run the history archiver on its own (qms serve runs one as well)")
@@ -94,68 +95,93 @@ def main(argv=None) -> int:
 def _peek_async_mode(path: str) -> str:
     """server.async_mode from the file, without validating it (that comes after patching)."""
     try:
-        import yaml  # noqa: PLC0415
+        import yaml
 
         with open(path, encoding="utf-8") as f:
             doc = yaml.safe_load(f)
         mode = doc.get("server", {}).get("async_mode", "eventlet")
         return mode if mode in ("eventlet", "gevent", "threading") else "eventlet"
-    except Exception:  # noqa: BLE001 - the full validation reports what is wrong
+    except Exception:
         return "eventlet"
 
 
 def _patch(mode: str) -> None:
     if mode == "eventlet":
-        import eventlet  # noqa: PLC0415
+        import eventlet
 
         eventlet.monkey_patch()
     elif mode == "gevent":
-        from gevent import monkey  # noqa: PLC0415
+        from gevent import monkey
 
         monkey.patch_all()
+
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(process)d %(name)s: %(message)s"
+
+
+class _Refused(Exception):
+    """A command cannot start; its message is for the user, and nothing was changed."""
+
+
+def _load(path: str, command: str):
+    """The config at ``path``, or _Refused naming every bad path and value in it."""
+    from .config import ConfigError, load_config
+
+    try:
+        return load_config(path)
+    except ConfigError as err:
+        raise _Refused(f"qms {command}: refusing to start, {err}") from err
+
+
+def _log_to_stderr(level: str) -> None:
+    import logging
+
+    logging.basicConfig(level=level, format=LOG_FORMAT)
 
 
 def _serve(args) -> int:
     mode = args.async_mode or _peek_async_mode(args.config)
     _patch(mode)
 
-    import dataclasses  # noqa: PLC0415
-    import gc  # noqa: PLC0415
-    import logging  # noqa: PLC0415
-    import socket  # noqa: PLC0415
+    import dataclasses
+    import logging
 
-    from .config import ConfigError, load_config  # noqa: PLC0415
+    from .demo_secrets import refusal
 
     try:
-        config = load_config(args.config)
-    except ConfigError as err:
-        sys.stderr.write(f"qms: refusing to start, {err}\n")
+        config = _load(args.config, "serve")
+    except _Refused as err:
+        sys.stderr.write(f"{err}\n")
         return 2
-    logging.basicConfig(level=config.server.log_level,
-                        format="%(asctime)s %(levelname)s %(process)d %(name)s: %(message)s")
+    _log_to_stderr(config.server.log_level)
     log = logging.getLogger("qms.serve")
     server_cfg = dataclasses.replace(config.server, async_mode=mode,
                                      host=args.host or config.server.host, port=args.port or config.server.port)
     config = dataclasses.replace(config, server=server_cfg)
-    from .demo_secrets import refusal  # noqa: PLC0415
-
     why = refusal(config, server_cfg.host, args.demo)
     if why:
         sys.stderr.write(f"qms: refusing to start: {why}\n")
         return 2
+    try:
+        embedded, url = _open_store(config, log)
+    except _Refused as err:
+        log.error("%s", err)
+        return 1
+    _on_sigterm(mode, log)
+    return _run(config, url, embedded, args.always_open, log)
 
-    from .app import create_app  # noqa: PLC0415
-    from .archiver import ArchiverProcess  # noqa: PLC0415
-    from .embedded_redis import EmbeddedRedis, EmbeddedRedisError, choose_redis_binary  # noqa: PLC0415
 
-    embedded = None
+def _open_store(config, log):
+    """(the embedded Redis or None, the URL to use): an external Redis if config names one,
+    else the embedded one, started here."""
+    from .embedded_redis import EmbeddedRedis, EmbeddedRedisError, choose_redis_binary
+
     url = config.redis.url
-    if not url:
-        try:
-            binary = choose_redis_binary(config.redis.server_binary)
-        except EmbeddedRedisError as err:
-            log.error("cannot start the embedded Redis: %s", err)
-            return 1
+    if url:
+        log.info("qms serve: %s, store: %s", ", ".join(config.sites), _external_store(url))
+        return None, url
+    try:
+        binary = choose_redis_binary(config.redis.server_binary)
         log.info("qms serve: %s, store: embedded %s", ", ".join(config.sites), binary.describe())
         if binary.known_unpatched():
             log.warning("%s predates the fixes for CVE-2024-31449 and CVE-2025-49844 (and the other 2025 Lua "
@@ -163,21 +189,27 @@ def _serve(args) -> int:
                         binary.describe())
         embedded = EmbeddedRedis(config.server.data_dir / "redis", appendfsync=config.redis.appendfsync,
                                  binary=binary)
-        try:
-            url = embedded.start()
-        except EmbeddedRedisError as err:
-            log.error("cannot start the embedded Redis: %s", err)
-            return 1
-    else:
-        log.info("qms serve: %s, store: %s", ", ".join(config.sites), _external_store(url))
+        return embedded, embedded.start()
+    except EmbeddedRedisError as err:
+        raise _Refused(f"cannot start the embedded Redis: {err}") from err
 
-    _on_sigterm(mode, log)
+
+def _run(config, url: str, embedded, always_open: bool, log) -> int:
+    """The app, its Redis supervisor and archiver, served until a signal; everything stopped after."""
+    import gc
+    import socket
+
+    from .app import create_app
+    from .archiver import ArchiverProcess
+
+    server_cfg = config.server
+    mode = server_cfg.async_mode
     app = archiver = supervisor = None
     try:
-        app = create_app(config, redis_url=url, always_open=args.always_open, start_watcher=True)
+        app = create_app(config, redis_url=url, always_open=always_open, start_watcher=True)
         services = app.extensions["qms"]
         if embedded is not None:
-            from .redis_supervisor import RedisSupervisor  # noqa: PLC0415
+            from .redis_supervisor import RedisSupervisor
 
             supervisor = services.supervisor = RedisSupervisor(embedded, services.health, services.socketio.sleep)
             services.socketio.start_background_task(supervisor.run)
@@ -189,19 +221,8 @@ def _serve(args) -> int:
         archiver = ArchiverProcess(config.path, url, f"{socket.gethostname()}-{server_cfg.port}")
         services.socketio.start_background_task(archiver.supervise, services.socketio.sleep)
         log.info("serving %s on http://%s:%s (async_mode=%s%s)", ", ".join(config.sites), server_cfg.host,
-                 server_cfg.port, mode, ", always open" if args.always_open else "")
-        if mode == "eventlet":
-            from .http_server import serve  # noqa: PLC0415
-
-            serve(app, server_cfg.host, server_cfg.port, max_connections=server_cfg.max_connections,
-                  header_timeout=server_cfg.header_timeout_seconds, socket_timeout=server_cfg.socket_timeout_seconds)
-        else:
-            run_kwargs = {"host": server_cfg.host, "port": server_cfg.port}
-            if mode == "threading":
-                run_kwargs["allow_unsafe_werkzeug"] = True
-            else:
-                run_kwargs["log_output"] = False
-            services.socketio.run(app, **run_kwargs)
+                 server_cfg.port, mode, ", always open" if always_open else "")
+        _listen(app, server_cfg)
     except KeyboardInterrupt:
         log.info("interrupted: shutting down")
     finally:
@@ -216,11 +237,28 @@ def _serve(args) -> int:
     return 0
 
 
+def _listen(app, server_cfg) -> None:
+    """Serve HTTP and websockets until stopped: eventlet's server with our connection limits,
+    or Flask-SocketIO's runner for gevent and threading."""
+    if server_cfg.async_mode == "eventlet":
+        from .http_server import serve
+
+        serve(app, server_cfg.host, server_cfg.port, max_connections=server_cfg.max_connections,
+              header_timeout=server_cfg.header_timeout_seconds, socket_timeout=server_cfg.socket_timeout_seconds)
+        return
+    run_kwargs = {"host": server_cfg.host, "port": server_cfg.port}
+    if server_cfg.async_mode == "threading":
+        run_kwargs["allow_unsafe_werkzeug"] = True
+    else:
+        run_kwargs["log_output"] = False
+    app.extensions["qms"].socketio.run(app, **run_kwargs)
+
+
 def _external_store(url: str) -> str:
     """'redis-server 7.2.4 at redis://…' (no password), as far as it can be asked now."""
-    import redis  # noqa: PLC0415
+    import redis
 
-    from .app import _safe_url  # noqa: PLC0415
+    from .app import _safe_url
 
     try:
         client = redis.Redis.from_url(url, socket_connect_timeout=3, socket_timeout=3)
@@ -235,11 +273,11 @@ def _on_sigterm(mode: str, log) -> None:
     """SIGTERM stops the server the way Ctrl-C does. Under eventlet the exit is thrown into
     the main greenlet (the WSGI server's), not into whichever handler was running when the
     signal came, which would log that handler's failure on the way out."""
-    import signal  # noqa: PLC0415
+    import signal
 
     if mode == "eventlet":
-        import eventlet.hubs  # noqa: PLC0415
-        import greenlet  # noqa: PLC0415
+        import eventlet.hubs
+        import greenlet
 
         main = greenlet.getcurrent()
 
@@ -255,16 +293,15 @@ def _on_sigterm(mode: str, log) -> None:
 
 
 def _agent(args) -> int:
-    import logging  # noqa: PLC0415
-    import signal  # noqa: PLC0415
-    import stat  # noqa: PLC0415
-    import threading  # noqa: PLC0415
-    from pathlib import Path  # noqa: PLC0415
+    import logging
+    import signal
+    import stat
+    import threading
+    from pathlib import Path
 
-    from hardware.agent import DeviceAgent, SettingsError  # noqa: PLC0415
+    from hardware.agent import DeviceAgent, SettingsError
 
-    logging.basicConfig(level=os.environ.get("QMS_LOG_LEVEL", "INFO"),
-                        format="%(asctime)s %(levelname)s %(process)d %(name)s: %(message)s")
+    _log_to_stderr(os.environ.get("QMS_LOG_LEVEL", "INFO"))
     log = logging.getLogger("qms.agent")
     if args.token_file:
         path = Path(args.token_file)
@@ -303,22 +340,20 @@ def _agent(args) -> int:
 
 
 def _archive(args) -> int:
-    import logging  # noqa: PLC0415
-    import signal  # noqa: PLC0415
-    import socket  # noqa: PLC0415
+    import logging
+    import signal
+    import socket
+    import threading
 
-    import threading  # noqa: PLC0415
+    import redis
 
-    import redis  # noqa: PLC0415
-
-    from .archiver import Archiver  # noqa: PLC0415
-    from .config import ConfigError, load_config  # noqa: PLC0415
-    from .keys import Keys  # noqa: PLC0415
+    from .archiver import Archiver
+    from .keys import Keys
 
     try:
-        config = load_config(args.config)
-    except ConfigError as err:
-        sys.stderr.write(f"qms archive: refusing to start, {err}\n")
+        config = _load(args.config, "archive")
+    except _Refused as err:
+        sys.stderr.write(f"{err}\n")
         return 2
     if args.nice:
         os.nice(args.nice)  # archiving can lag a moment; the counters and kiosks cannot
@@ -327,8 +362,7 @@ def _archive(args) -> int:
     if not redis_url:
         sys.stderr.write("qms archive: needs redis.url (the embedded Redis belongs to one qms serve)\n")
         return 2
-    logging.basicConfig(level=config.server.log_level,
-                        format="%(asctime)s %(levelname)s %(process)d %(name)s: %(message)s")
+    _log_to_stderr(config.server.log_level)
     keys = {sid: Keys(config.redis.key_prefix, site) for sid, site in config.sites.items()}
     stopping = threading.Event()
     archiver = None
@@ -354,9 +388,9 @@ def _archive(args) -> int:
 def _open_archive_patiently(url: str, stopping, log):
     """The archive database, waiting while it cannot be opened (a full disk, PostgreSQL not up
     yet): the events wait in Redis meanwhile. None if told to stop first."""
-    from sqlalchemy.exc import OperationalError  # noqa: PLC0415
+    from sqlalchemy.exc import OperationalError
 
-    from .archive_schema import open_archive  # noqa: PLC0415
+    from .archive_schema import open_archive
 
     delay, said = 1.0, ""
     while not stopping.is_set():
@@ -373,9 +407,9 @@ def _open_archive_patiently(url: str, stopping, log):
 
 
 def _simulate_panel(args) -> int:
-    import time  # noqa: PLC0415
+    import time
 
-    from hardware.simulators import AsciiPanelSimulator, Rs485PanelSimulator  # noqa: PLC0415
+    from hardware.simulators import AsciiPanelSimulator, Rs485PanelSimulator
 
     addresses = [int(a) for a in args.addresses.split(",") if a.strip()]
     sim = Rs485PanelSimulator(addresses, args.link) if args.model == "rs485" else AsciiPanelSimulator(args.link)
@@ -386,7 +420,7 @@ def _simulate_panel(args) -> int:
         item = item.strip()
         if not item:
             return
-        if args.model == "rs485":
+        if isinstance(sim, Rs485PanelSimulator):
             address, _, key = item.partition(":")
             sim.press(int(address), key)
         else:
@@ -398,7 +432,7 @@ def _simulate_panel(args) -> int:
             for item in args.press.split(","):
                 press(item)
                 time.sleep(0.3)
-            while args.model == "rs485" and sim.waiting():
+            while isinstance(sim, Rs485PanelSimulator) and sim.waiting():
                 time.sleep(0.1)
             return 0
         sys.stdout.write("type a key (ascii) or address:key (rs485) and Enter; Ctrl-D to stop\n")
@@ -413,9 +447,9 @@ def _simulate_panel(args) -> int:
 
 
 def _simulate_printer(args) -> int:
-    import time  # noqa: PLC0415
+    import time
 
-    from hardware.simulators import VirtualNetworkPrinter  # noqa: PLC0415
+    from hardware.simulators import VirtualNetworkPrinter
 
     printer = VirtualNetworkPrinter(port=args.port, out_dir=args.out)
     printer.paper_out = args.paper_out
@@ -430,7 +464,7 @@ def _simulate_printer(args) -> int:
 
 
 def _check_config(args) -> int:
-    from .config import ConfigError, describe, load_config  # noqa: PLC0415
+    from .config import ConfigError, describe, load_config
 
     try:
         config = load_config(args.path)
@@ -440,7 +474,7 @@ def _check_config(args) -> int:
     sys.stdout.write(f"{args.path}: OK\n")
     for site_id, counts in describe(config).items():
         sys.stdout.write(f"  {site_id}: " + ", ".join(f"{n} {what}" for what, n in counts.items()) + "\n")
-    from .demo_secrets import demo_secrets, is_loopback  # noqa: PLC0415
+    from .demo_secrets import demo_secrets, is_loopback
 
     found = demo_secrets(config)
     if found:
@@ -458,7 +492,7 @@ def _check_config(args) -> int:
 
 def _check_qr_address(config) -> None:
     """Say where the tickets' QR codes lead, and warn when a phone could not open it."""
-    from .public_address import qr_base, qr_warning  # noqa: PLC0415
+    from .public_address import qr_base, qr_warning
 
     server = config.server
     base = qr_base(server.public_url, f"http://localhost:{server.port}")
@@ -474,12 +508,12 @@ def _check_qr_address(config) -> None:
 
 
 def _init(args) -> int:
-    import getpass  # noqa: PLC0415
-    import re  # noqa: PLC0415
-    from pathlib import Path  # noqa: PLC0415
+    import getpass
+    import re
+    from pathlib import Path
 
-    from .config import ConfigError, load_config  # noqa: PLC0415
-    from .site_init import InitError, NewSite, check_password, check_pin, render, write  # noqa: PLC0415
+    from .config import ConfigError, load_config
+    from .site_init import InitError, NewSite, check_password, check_pin, render, write
 
     def secret(prompt: str) -> str:
         if args.stdin:
@@ -537,7 +571,7 @@ def _init(args) -> int:
 
 
 def _tls(args) -> int:
-    from .local_ca import TlsError, issue  # noqa: PLC0415
+    from .local_ca import TlsError, issue
 
     try:
         done = issue(args.dir, args.name, args.ip, days=args.days)
@@ -556,11 +590,11 @@ def _tls(args) -> int:
 
 
 def _hash_password(args) -> int:
-    import getpass  # noqa: PLC0415
+    import getpass
 
-    from werkzeug.security import generate_password_hash  # noqa: PLC0415
+    from werkzeug.security import generate_password_hash
 
-    from .password_policy import HASH_METHOD  # noqa: PLC0415
+    from .password_policy import HASH_METHOD
 
     if args.stdin:
         password = sys.stdin.readline().rstrip("\n")

@@ -6,9 +6,10 @@ with its path; the server refuses to start half-configured.
 from __future__ import annotations
 
 import ipaddress
+import itertools
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -130,7 +131,7 @@ class SiteConfig:
     devices: dict[str, DeviceConfig]
     catalogue: Any = None
     kiosk_pin_hash: str = ""
-    ratings: RatingConfig = RatingConfig()
+    ratings: RatingConfig = field(default_factory=RatingConfig)
     kiosk_tickets_per_minute: int = 30
 
     def counters_serving(self, field_code: str) -> tuple[CounterConfig, ...]:
@@ -190,15 +191,6 @@ class Config:
     def archive_url(self) -> str:
         return self.archive.url or f"sqlite:///{self.server.data_dir / 'archive.sqlite'}"
 
-    def client_for_token(self, token: str) -> tuple[SiteConfig, ClientConfig] | None:
-        """The kiosk, display or agent that owns ``token`` (tokens are unique across sites)."""
-        for site in self.sites.values():
-            for group in (site.kiosks, site.displays, site.agents):
-                for client in group.values():
-                    if client.token == token:
-                        return site, client
-        return None
-
 
 def load_config(path: str | Path) -> Config:
     """Read and validate a config file; raise ConfigError naming every bad path and value."""
@@ -225,7 +217,7 @@ def parse_config(document: Any, *, base_dir: Path | None = None, source: str = "
     archive = _archive(root.node("archive"))
     site_nodes = root.node("sites").items(required=True)
     sites = [_site(n, base_dir or Path.cwd()) for n in site_nodes]
-    check_unique([(n, s.id if s else None) for n, s in zip(site_nodes, sites)], "site id")
+    check_unique([(n, s.id if s else None) for n, s in zip(site_nodes, sites, strict=True)], "site id")
     weak = _weak_hashes(site_nodes, sites)
     if server.accept_weak_hashes:
         for where, why in weak:
@@ -242,7 +234,7 @@ def parse_config(document: Any, *, base_dir: Path | None = None, source: str = "
 def _weak_hashes(site_nodes: list[Node], sites: list) -> list[tuple[str, str]]:
     """(path, reason) of each password or PIN hash weaker than the policy."""
     found = []
-    for node, site in zip(site_nodes, sites):
+    for node, site in zip(site_nodes, sites, strict=True):
         if site is None:
             continue
         if site.kiosk_pin_hash and (why := weakness(site.kiosk_pin_hash)):
@@ -261,36 +253,36 @@ def _server(node: Node, base_dir: Path) -> ServerConfig:
                       "handshake_timeout_seconds", "anonymous_sessions_per_address"])
     if m is None:
         return ServerConfig()
-    data_dir = Path(m.str("data_dir", "data"))
+    data_dir = Path(m.text("data_dir", "data"))
     data_dir = data_dir if data_dir.is_absolute() else base_dir / data_dir
-    voice_dir = Path(m.str("voice_dir", str(data_dir / "voice")))
-    public_url = m.str("public_url", "") or ""
+    voice_dir = Path(m.text("voice_dir", str(data_dir / "voice")))
+    public_url = m.text("public_url", "") or ""
     if public_url and not PUBLIC_URL.match(public_url):
         m.node("public_url").error(f"{public_url!r} is not an http:// or https:// address")
-    session_hours = m.int("session_hours", 12, minimum=1, maximum=24 * 7)
-    session_max_hours = m.int("session_max_hours", max(16, session_hours), minimum=1, maximum=24 * 30)
+    session_hours = m.whole("session_hours", 12, minimum=1, maximum=24 * 7)
+    session_max_hours = m.whole("session_max_hours", max(16, session_hours), minimum=1, maximum=24 * 30)
     if session_max_hours < session_hours:
         m.node("session_max_hours").error(f"{session_max_hours} is shorter than session_hours ({session_hours})")
     return ServerConfig(
-        host=m.str("host", "127.0.0.1"),
-        port=m.int("port", 8080, minimum=1, maximum=65535),
-        async_mode=m.str("async_mode", "eventlet", choices=ASYNC_MODES),
+        host=m.text("host", "127.0.0.1"),
+        port=m.whole("port", 8080, minimum=1, maximum=65535),
+        async_mode=m.text("async_mode", "eventlet", choices=ASYNC_MODES),
         data_dir=data_dir,
         voice_dir=voice_dir if voice_dir.is_absolute() else base_dir / voice_dir,
         public_url=public_url.rstrip("/"),
         behind_proxy=_flag(m, "behind_proxy"),
         proxy_addresses=_addresses(m, "proxy_addresses", ServerConfig.proxy_addresses),
-        max_body_bytes=m.int("max_body_bytes", 65536, minimum=1024, maximum=10 * 1024 * 1024),
+        max_body_bytes=m.whole("max_body_bytes", 65536, minimum=1024, maximum=10 * 1024 * 1024),
         session_seconds=3600 * session_hours,
         session_max_seconds=3600 * session_max_hours,
         accept_weak_hashes=_flag(m, "accept_weak_hashes"),
-        log_level=m.str("log_level", "INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR")),
-        max_connections=m.int("max_connections", 8192, minimum=64, maximum=65536),
+        log_level=m.text("log_level", "INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR")),
+        max_connections=m.whole("max_connections", 8192, minimum=64, maximum=65536),
         header_timeout_seconds=m.number("header_timeout_seconds", 10, minimum=1, maximum=300),
         # Above Engine.IO's ping interval plus its timeout (25 + 20 s): a live screen is never cut.
         socket_timeout_seconds=m.number("socket_timeout_seconds", 60, minimum=50, maximum=3600),
         handshake_timeout_seconds=m.number("handshake_timeout_seconds", 10, minimum=1, maximum=300),
-        anonymous_sessions_per_address=m.int("anonymous_sessions_per_address", 32, minimum=1, maximum=10000),
+        anonymous_sessions_per_address=m.whole("anonymous_sessions_per_address", 32, minimum=1, maximum=10000),
     )
 
 
@@ -323,15 +315,15 @@ def _redis(node: Node) -> RedisConfig:
     m = node.mapping(["url", "key_prefix", "appendfsync", "server_binary"])
     if m is None:
         return RedisConfig()
-    url = m.str("url", "") or ""
+    url = m.text("url", "") or ""
     if url and not REDIS_URL.match(url):
         m.node("url").error(f"{url!r} is not a redis://, rediss:// or unix:// URL")
     return RedisConfig(
         url=url,
-        key_prefix=m.str("key_prefix", "qms", pattern=re.compile(r"^[A-Za-z0-9_.-]{1,32}$"),
+        key_prefix=m.text("key_prefix", "qms", pattern=re.compile(r"^[A-Za-z0-9_.-]{1,32}$"),
                          hint="letters, digits, '_', '.', '-'"),
-        appendfsync=m.str("appendfsync", "always", choices=("always", "everysec", "no")),
-        server_binary=m.str("server_binary", "") or "",
+        appendfsync=m.text("appendfsync", "always", choices=("always", "everysec", "no")),
+        server_binary=m.text("server_binary", "") or "",
     )
 
 
@@ -339,11 +331,11 @@ def _archive(node: Node) -> ArchiveConfig:
     m = node.mapping(["url", "redis_days", "stream_hours"])
     if m is None:
         return ArchiveConfig()
-    url = m.str("url", "") or ""
+    url = m.text("url", "") or ""
     if url and not re.match(r"^(sqlite|postgresql)(\+\w+)?://", url):
         m.node("url").error(f"{url!r} is not a sqlite:// or postgresql:// URL")
-    return ArchiveConfig(url=url, redis_days=m.int("redis_days", 14, minimum=0, maximum=3650),
-                         stream_hours=m.int("stream_hours", 48, minimum=1, maximum=24 * 365))
+    return ArchiveConfig(url=url, redis_days=m.whole("redis_days", 14, minimum=0, maximum=3650),
+                         stream_hours=m.whole("stream_hours", 48, minimum=1, maximum=24 * 365))
 
 
 SITE_KEYS = ["id", "name", "name_en", "timezone", "opening_hours", "holidays",
@@ -356,8 +348,8 @@ def _site(node: Node, base_dir: Path) -> SiteConfig | None:
     m = node.mapping(SITE_KEYS)
     if m is None:
         return None
-    site_id = m.str("id", required=True, pattern=SLUG, hint="lower-case letters, digits, '-' or '_'")
-    tz_name = m.str("timezone", "Asia/Ho_Chi_Minh")
+    site_id = m.text("id", required=True, pattern=SLUG, hint="lower-case letters, digits, '-' or '_'")
+    tz_name = m.text("timezone", "Asia/Ho_Chi_Minh")
     try:
         tz = ZoneInfo(tz_name)
     except (ZoneInfoNotFoundError, ValueError):
@@ -377,7 +369,7 @@ def _site(node: Node, base_dir: Path) -> SiteConfig | None:
     devices = parse_devices(m.node("devices"), counters, {c.id for _, c in agents}, {c.id for _, c in kiosks},
                             ratings)
     catalogue = None
-    catalogue_file = m.str("catalogue", None)
+    catalogue_file = m.text("catalogue", None)
     if catalogue_file:
         path = Path(catalogue_file)
         try:
@@ -387,13 +379,13 @@ def _site(node: Node, base_dir: Path) -> SiteConfig | None:
             node.errors.extend(err.errors)
     return SiteConfig(
         id=site_id or "",
-        name=m.str("name", required=True) or "",
-        name_en=m.str("name_en", "") or "",
+        name=m.text("name", required=True) or "",
+        name_en=m.text("name_en", "") or "",
         timezone=tz,
         opening_hours=_opening_hours(m.node("opening_hours"), days_off),
-        no_show_restore_seconds=60 * m.int("no_show_restore_minutes", 30, minimum=0, maximum=24 * 60),
-        recent_calls=m.int("recent_calls", 10, minimum=1, maximum=50),
-        idempotency_seconds=3600 * m.int("idempotency_hours", 24, minimum=1, maximum=24 * 7),
+        no_show_restore_seconds=60 * m.whole("no_show_restore_minutes", 30, minimum=0, maximum=24 * 60),
+        recent_calls=m.whole("recent_calls", 10, minimum=1, maximum=50),
+        idempotency_seconds=3600 * m.whole("idempotency_hours", 24, minimum=1, maximum=24 * 7),
         priority_ratio=ratio,
         categories=categories,
         fields=fields,
@@ -404,10 +396,10 @@ def _site(node: Node, base_dir: Path) -> SiteConfig | None:
         agents={c.id: c for _, c in agents},
         devices=devices,
         catalogue=catalogue,
-        kiosk_pin_hash=m.str("kiosk_pin_hash", "", pattern=PASSWORD_HASH,
+        kiosk_pin_hash=m.text("kiosk_pin_hash", "", pattern=PASSWORD_HASH,
                              hint="a hash made by qms hash-password --pin") or "",
         ratings=ratings,
-        kiosk_tickets_per_minute=m.int("kiosk_tickets_per_minute", 30, minimum=1, maximum=100_000),
+        kiosk_tickets_per_minute=m.whole("kiosk_tickets_per_minute", 30, minimum=1, maximum=100_000),
     )
 
 
@@ -433,7 +425,7 @@ def _days_off(node: Node) -> dict:
     m = node.mapping(["calendar", "extra", "working_days"])
     if m is None:
         return {"calendar": "VN"}
-    calendar = m.str("calendar", "VN", choices=CALENDARS) or "VN"
+    calendar = m.text("calendar", "VN", choices=CALENDARS) or "VN"
     return {"calendar": "" if calendar == "none" else calendar,
             "holidays": frozenset(d for d in m.list_of("extra", _holiday) if d),
             "working_days": frozenset(d for d in m.list_of("working_days", _holiday) if d)}
@@ -463,7 +455,7 @@ def _opening_hours(node: Node, days_off: dict) -> OpeningHours:
             else:
                 intervals.append(interval)
         intervals.sort()
-        for (_s1, e1), (s2, _e2) in zip(intervals, intervals[1:]):
+        for (_s1, e1), (s2, _e2) in itertools.pairwise(intervals):
             if s2 < e1:
                 day_node.error("sessions overlap")
         for d in days:
@@ -478,36 +470,37 @@ def _priority(node: Node) -> tuple[tuple[int, int], dict[str, PriorityCategory]]
     if m is None:
         return (2, 1), {}
     ratio = (2, 1)
-    text = m.str("ratio", "2:1")
+    text = m.text("ratio", "2:1")
     match = re.match(r"^(\d+):(\d+)$", text or "")
     if not match or int(match.group(1)) < 1:
         m.node("ratio").error(f"{text!r} is not a ratio 'P:N' (P priority calls, then N normal; P >= 1)")
     else:
         ratio = (int(match.group(1)), int(match.group(2)))
     nodes = m.node("categories").items()
-    cats = []
+    cats: list[PriorityCategory | None] = []
     for item in nodes:
         c = item.mapping(["code", "name", "name_en", "weight"])
         if c is None:
             cats.append(None)
             continue
         cats.append(PriorityCategory(
-            code=c.str("code", required=True, pattern=SLUG, hint="lower-case letters, digits, '-' or '_'") or "",
-            name=c.str("name", required=True) or "",
-            name_en=c.str("name_en", "") or "",
-            weight=c.int("weight", 1, minimum=1, maximum=MAX_WEIGHT)))
-    check_unique([(n, c.code if c else None) for n, c in zip(nodes, cats)], "priority category")
+            code=c.text("code", required=True, pattern=SLUG, hint="lower-case letters, digits, '-' or '_'") or "",
+            name=c.text("name", required=True) or "",
+            name_en=c.text("name_en", "") or "",
+            weight=c.whole("weight", 1, minimum=1, maximum=MAX_WEIGHT)))
+    check_unique([(n, c.code if c else None) for n, c in zip(nodes, cats, strict=True)], "priority category")
     return ratio, {c.code: c for c in cats if c is not None}
 
 
 def _fields(node: Node) -> dict[str, FieldConfig]:
     nodes = node.items(required=True)
     fields: list[FieldConfig | None] = [_field(n) for n in nodes]
-    check_unique([(n, f.code if f else None) for n, f in zip(nodes, fields)], "field code")
-    check_unique([(n, f.prefix if f and f.prefix else None) for n, f in zip(nodes, fields)], "number prefix")
+    check_unique([(n, f.code if f else None) for n, f in zip(nodes, fields, strict=True)], "field code")
+    check_unique([(n, f.prefix if f and f.prefix else None) for n, f in zip(nodes, fields, strict=True)],
+                 "number prefix")
     # Two fields without a prefix must not hand out the same number on the same day.
-    plain = [(n, f) for n, f in zip(nodes, fields) if f and not f.prefix]
-    for i, (n1, f1) in enumerate(plain):
+    plain = [(n, f) for n, f in zip(nodes, fields, strict=True) if f and not f.prefix]
+    for i, (_n1, f1) in enumerate(plain):
         for n2, f2 in plain[i + 1:]:
             if f1.first <= f2.last and f2.first <= f1.last:
                 n2.error(f"numbers {f2.first}-{f2.last} overlap field '{f1.code}' ({f1.first}-{f1.last});"
@@ -520,9 +513,9 @@ def _field(node: Node) -> FieldConfig | None:
                       "target_wait_minutes", "service_minutes"])
     if m is None:
         return None
-    code = m.str("code", required=True, pattern=FIELD_CODE, hint="letters, digits or '_', at most 16")
-    prefix = m.str("prefix", "", pattern=PREFIX, hint="1 to 3 capital letters") or ""
-    numbers = m.str("numbers", None)
+    code = m.text("code", required=True, pattern=FIELD_CODE, hint="letters, digits or '_', at most 16")
+    prefix = m.text("prefix", "", pattern=PREFIX, hint="1 to 3 capital letters") or ""
+    numbers = m.text("numbers", None)
     first, last = (1, 999) if prefix else (1, 9999)
     if numbers is not None:
         match = NUMBERS.match(numbers)
@@ -530,16 +523,16 @@ def _field(node: Node) -> FieldConfig | None:
             m.node("numbers").error(f"{numbers!r} is not a range like '1001-1999'")
         else:
             first, last = int(match.group(1)), int(match.group(2))
-    digits = m.int("digits", len(str(last)) if prefix else 1, minimum=1, maximum=6)
+    digits = m.whole("digits", len(str(last)) if prefix else 1, minimum=1, maximum=6)
     if prefix and len(str(last)) > digits:
         m.node("digits").error(f"{digits} digits cannot show number {last}")
-    cap = m.int("daily_cap", None, minimum=1)
+    cap = m.whole("daily_cap", None, minimum=1)
     if cap is not None and cap > last - first + 1:
         m.node("daily_cap").error(f"{cap} is more than the {last - first + 1} numbers in {first}-{last}")
     return FieldConfig(
         code=code or "",
-        name=m.str("name", required=True) or "",
-        name_en=m.str("name_en", "") or "",
+        name=m.text("name", required=True) or "",
+        name_en=m.text("name_en", "") or "",
         first=first, last=last, prefix=prefix, digits=digits or 1, daily_cap=cap,
         target_wait_seconds=int(60 * m.number("target_wait_minutes", 15, minimum=1, maximum=24 * 60)),
         service_seconds=int(60 * m.number("service_minutes", 10, minimum=0.5, maximum=8 * 60)),
@@ -554,14 +547,14 @@ def _counters(node: Node, fields: dict[str, FieldConfig]) -> dict[int, CounterCo
         if m is None:
             counters.append(None)
             continue
-        number = m.int("number", required=True, minimum=1, maximum=9999)
+        number = m.whole("number", required=True, minimum=1, maximum=9999)
         field_nodes = m.node("fields").items(required=True)
         codes = [_field_ref(n, fields) for n in field_nodes]
-        check_unique(list(zip(field_nodes, codes)), "field")
-        counters.append(CounterConfig(number=number or 0, name=m.str("name", f"Quầy {number}"),
+        check_unique(list(zip(field_nodes, codes, strict=True)), "field")
+        counters.append(CounterConfig(number=number or 0, name=m.text("name", f"Quầy {number}"),
                                       fields=tuple(c for c in codes if c),
-                                      policy=m.str("policy", "oldest", choices=POLICIES)))
-    check_unique([(n, c.number if c else None) for n, c in zip(nodes, counters)], "counter number")
+                                      policy=m.text("policy", "oldest", choices=POLICIES)))
+    check_unique([(n, c.number if c else None) for n, c in zip(nodes, counters, strict=True)], "counter number")
     return {c.number: c for c in counters if c is not None}
 
 
@@ -592,18 +585,18 @@ def _officers(node: Node, counters: dict[int, CounterConfig]) -> dict[str, Offic
         if "password" in m.data:
             m.node("password").error("plain passwords are not accepted: store password_hash"
                                      " (make one with: qms hash-password)")
-        role = m.str("role", "officer", choices=ROLES)
+        role = m.text("role", "officer", choices=ROLES)
         refs = m.list_of("counters", lambda n: _counter_ref(n, counters))
         if role == "officer" and not m.data.get("counters"):
             m.node("counters").error("an officer needs at least one counter")
         officers.append(OfficerConfig(
-            username=m.str("username", required=True, pattern=SLUG,
+            username=m.text("username", required=True, pattern=SLUG,
                            hint="lower-case letters, digits, '-' or '_'") or "",
-            name=m.str("name", required=True) or "",
-            password_hash=m.str("password_hash", required=True, pattern=PASSWORD_HASH,
+            name=m.text("name", required=True) or "",
+            password_hash=m.text("password_hash", required=True, pattern=PASSWORD_HASH,
                                 hint="a scrypt or pbkdf2 hash made by qms hash-password") or "",
             counters=tuple(refs), role=role or "officer"))
-    check_unique([(n, o.username if o else None) for n, o in zip(nodes, officers)], "username")
+    check_unique([(n, o.username if o else None) for n, o in zip(nodes, officers, strict=True)], "username")
     return {o.username: o for o in officers if o is not None}
 
 
@@ -623,26 +616,26 @@ def _clients(node: Node, kind: str, fields, counters) -> list[tuple[Node, Client
             read_digits = False
         client = ClientConfig(
             kind=kind,
-            id=m.str("id", required=True, pattern=SLUG, hint="lower-case letters, digits, '-' or '_'") or "",
-            name=m.str("name", "") or "",
-            token=m.str("token", required=True, pattern=re.compile(r"^[A-Za-z0-9_.~-]{16,128}$"),
+            id=m.text("id", required=True, pattern=SLUG, hint="lower-case letters, digits, '-' or '_'") or "",
+            name=m.text("name", "") or "",
+            token=m.text("token", required=True, pattern=re.compile(r"^[A-Za-z0-9_.~-]{16,128}$"),
                         hint="16 to 128 letters, digits or -_.~") or "",
             fields=tuple(m.list_of("fields", lambda n: _field_ref(n, fields))),
             counters=tuple(m.list_of("counters", lambda n: _counter_ref(n, counters))),
-            notice=m.str("notice", "") or "",
-            voice=m.str("voice", "clips", choices=("clips", "browser", "off")) or "clips",
-            voice_repeat=m.int("voice_repeat", 2, minimum=1, maximum=3) or 2,
+            notice=m.text("notice", "") or "",
+            voice=m.text("voice", "clips", choices=("clips", "browser", "off")) or "clips",
+            voice_repeat=m.whole("voice_repeat", 2, minimum=1, maximum=3) or 2,
             voice_speed=m.number("voice_speed", 1.1, minimum=0.75, maximum=1.5) or 1.1,
             read_digits=read_digits,
-            recent_calls=m.int("recent_calls", 8, minimum=1, maximum=20) or 8,
-            layout=m.str("layout", "standard", choices=("standard", "calls", "counters")) or "standard")
+            recent_calls=m.whole("recent_calls", 8, minimum=1, maximum=20) or 8,
+            layout=m.text("layout", "standard", choices=("standard", "calls", "counters")) or "standard")
         out.append((item, client))
     return out
 
 
 def _check_tokens_unique(site_nodes: list[Node], sites: list[SiteConfig | None]) -> None:
     seen: dict[str, str] = {}
-    for node, site in zip(site_nodes, sites):
+    for node, site in zip(site_nodes, sites, strict=True):
         if site is None:
             continue
         for client in [*site.kiosks.values(), *site.displays.values(), *site.agents.values()]:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .config_reader import SLUG, Node, check_unique
@@ -59,20 +60,20 @@ def parse_ratings(node: Node) -> RatingConfig:
     if m is None:
         return RatingConfig(levels=DEFAULT_LEVELS)
     window = m.number("window_minutes", 3, minimum=0.25, maximum=60)
-    per_minute = m.int("presses_per_minute", 10, minimum=1, maximum=60) or 10
+    per_minute = m.whole("presses_per_minute", 10, minimum=1, maximum=60) or 10
     nodes = m.node("levels").items()
     levels = []
     for item in nodes:
         lm = item.mapping(["level", "name", "name_en", "category", "score"])
         if lm is None:
             continue
-        category = lm.str("category", required=True, choices=tuple(CATEGORIES)) or "satisfied"
+        category = lm.text("category", required=True, choices=tuple(CATEGORIES)) or "satisfied"
         levels.append((item, RatingLevel(
-            level=lm.int("level", required=True, minimum=1, maximum=5) or 0,
-            name=lm.str("name", required=True) or "",
-            name_en=lm.str("name_en", "") or "",
+            level=lm.whole("level", required=True, minimum=1, maximum=5) or 0,
+            name=lm.text("name", required=True) or "",
+            name_en=lm.text("name_en", "") or "",
             category=category,
-            score=lm.int("score", CATEGORIES[category], minimum=1, maximum=5) or 1)))
+            score=lm.whole("score", CATEGORIES[category], minimum=1, maximum=5) or 1)))
     if nodes and not 2 <= len(nodes) <= 5:
         m.node("levels").error(f"a panel has 2 to 5 buttons, not {len(nodes)}")
     check_unique([(n, lv.level) for n, lv in levels], "rating level")
@@ -89,7 +90,7 @@ def parse_devices(node: Node, counters, agent_ids: set[str], kiosk_ids: set[str]
         if m is None:
             devices.append(None)
             continue
-        kind = m.str("kind", required=True, choices=DEVICE_KINDS)
+        kind = m.text("kind", required=True, choices=DEVICE_KINDS)
         counter = None
         if m.data.get("counter") is not None:
             number = m.data["counter"]
@@ -99,80 +100,98 @@ def parse_devices(node: Node, counters, agent_ids: set[str], kiosk_ids: set[str]
                 counter = number
         elif kind in ("rating_panel", "led_display"):
             m.node("counter").error(f"a {kind} needs the counter it belongs to")
-        agent = m.str("agent", None)
+        agent = m.text("agent", None)
         if agent is not None and agent not in agent_ids:
             m.node("agent").error(f"unknown agent {agent!r}")
-        url = m.str("url", required=True) or ""
+        url = m.text("url", required=True) or ""
         pattern = PRINTER_URL if kind == "printer" else SERIAL_URL
         if url and not pattern.match(url):
             m.node("url").error(f"{url!r} is not a {'printer' if kind == 'printer' else 'serial port'} address")
         options = _options(m.node("options"), kind, kiosk_ids, ratings, counter)
         devices.append(DeviceConfig(
-            id=m.str("id", required=True, pattern=SLUG, hint="lower-case letters, digits, '-' or '_'") or "",
+            id=m.text("id", required=True, pattern=SLUG, hint="lower-case letters, digits, '-' or '_'") or "",
             kind=kind or "", url=url, counter=counter, agent=agent, options=options))
-    check_unique([(n, d.id if d else None) for n, d in zip(nodes, devices)], "device id")
+    check_unique([(n, d.id if d else None) for n, d in zip(nodes, devices, strict=True)], "device id")
     _check_buses(nodes, devices)
     return {d.id: d for d in devices if d is not None}
 
 
 def _options(node: Node, kind: str | None, kiosk_ids: set[str], ratings: RatingConfig, counter) -> dict:
-    if kind == "rating_panel":
-        m = node.mapping(["model", "baudrate", "keys", "address"])
-        if m is None:
-            return {}
-        model = m.str("model", "ascii", choices=PANEL_MODELS) or "ascii"
-        default_keys = {str(i + 1): lv.level for i, lv in enumerate(sorted(ratings.levels, key=lambda x: -x.level))}
-        keys = m.data.get("keys", default_keys)
-        if not isinstance(keys, dict) or not keys:
-            m.node("keys").error("expected a mapping of keys to levels, e.g. {'1': 3, '2': 2, '3': 1}")
-            keys = default_keys
-        clean = {}
-        for key, level in keys.items():
-            key = str(key)
-            where = Node(None, m.node("keys").child_path(key), node.errors)
-            if len(key) != 1 or (model == "rs485" and not key.isdigit()):
-                where.error("a key is one character" + (" (a digit on an RS-485 panel)" if model == "rs485" else ""))
-            elif ratings.level(level) is None:
-                where.error(f"no rating level {level!r}")
-            else:
-                clean[key] = level
-        address = m.int("address", None, minimum=1, maximum=247)
-        if model == "rs485" and address is None:
-            m.node("address").error("an RS-485 panel needs its bus address (1-247)")
-        return {"model": model, "baudrate": m.int("baudrate", 9600, minimum=1200, maximum=115200),
-                "keys": clean, "address": address}
-    if kind == "printer":
-        m = node.mapping(["paper", "kiosk", "baudrate", "raster"])
-        if m is None:
-            return {}
-        kiosk = m.str("kiosk", required=True)
-        if kiosk is not None and kiosk not in kiosk_ids:
-            m.node("kiosk").error(f"unknown kiosk {kiosk!r}")
-        paper = m.int("paper", 80)
-        if paper not in (58, 80):
-            m.node("paper").error(f"paper is 58 or 80 (mm), not {paper!r}")
-            paper = 80
-        raster = m.str("raster", "compact")
-        if raster not in ("compact", "full"):
-            m.node("raster").error(f"raster is compact (large parts at half resolution, a quarter of the bytes) "
-                                   f"or full (every dot sent), not {raster!r}")
-            raster = "compact"
-        return {"paper": paper, "kiosk": kiosk, "raster": raster,
-                "baudrate": m.int("baudrate", 19200, minimum=1200, maximum=115200)}
-    if kind == "led_display":
-        m = node.mapping(["address", "baudrate", "digits"])
-        if m is None:
-            return {}
-        return {"address": m.int("address", counter or 1, minimum=1, maximum=99),
-                "baudrate": m.int("baudrate", 9600, minimum=1200, maximum=115200),
-                "digits": m.int("digits", 4, minimum=3, maximum=8)}
-    return {}
+    """A device's ``options``, read by its kind's reader (none for an unknown kind: already an error)."""
+    reader = _OPTION_READERS.get(kind or "")
+    return reader(node, kiosk_ids=kiosk_ids, ratings=ratings, counter=counter) if reader else {}
+
+
+def _panel_options(node: Node, *, ratings: RatingConfig, **_) -> dict:
+    m = node.mapping(["model", "baudrate", "keys", "address"])
+    if m is None:
+        return {}
+    model = m.text("model", "ascii", choices=PANEL_MODELS) or "ascii"
+    address = m.whole("address", None, minimum=1, maximum=247)
+    if model == "rs485" and address is None:
+        m.node("address").error("an RS-485 panel needs its bus address (1-247)")
+    return {"model": model, "baudrate": m.whole("baudrate", 9600, minimum=1200, maximum=115200),
+            "keys": _panel_keys(m, node, model, ratings), "address": address}
+
+
+def _panel_keys(m, node: Node, model: str, ratings: RatingConfig) -> dict[str, int]:
+    """The panel's keys and the rating level each stands for (by default 1 = the best)."""
+    default_keys = {str(i + 1): lv.level for i, lv in enumerate(sorted(ratings.levels, key=lambda x: -x.level))}
+    keys = m.data.get("keys", default_keys)
+    if not isinstance(keys, dict) or not keys:
+        m.node("keys").error("expected a mapping of keys to levels, e.g. {'1': 3, '2': 2, '3': 1}")
+        keys = default_keys
+    clean = {}
+    for key, level in keys.items():
+        key = str(key)
+        where = Node(None, m.node("keys").child_path(key), node.errors)
+        if len(key) != 1 or (model == "rs485" and not key.isdigit()):
+            where.error("a key is one character" + (" (a digit on an RS-485 panel)" if model == "rs485" else ""))
+        elif ratings.level(level) is None:
+            where.error(f"no rating level {level!r}")
+        else:
+            clean[key] = level
+    return clean
+
+
+def _printer_options(node: Node, *, kiosk_ids: set[str], **_) -> dict:
+    m = node.mapping(["paper", "kiosk", "baudrate", "raster"])
+    if m is None:
+        return {}
+    kiosk = m.text("kiosk", required=True)
+    if kiosk is not None and kiosk not in kiosk_ids:
+        m.node("kiosk").error(f"unknown kiosk {kiosk!r}")
+    paper = m.whole("paper", 80)
+    if paper not in (58, 80):
+        m.node("paper").error(f"paper is 58 or 80 (mm), not {paper!r}")
+        paper = 80
+    raster = m.text("raster", "compact")
+    if raster not in ("compact", "full"):
+        m.node("raster").error(f"raster is compact (large parts at half resolution, a quarter of the bytes) "
+                               f"or full (every dot sent), not {raster!r}")
+        raster = "compact"
+    return {"paper": paper, "kiosk": kiosk, "raster": raster,
+            "baudrate": m.whole("baudrate", 19200, minimum=1200, maximum=115200)}
+
+
+def _led_options(node: Node, *, counter, **_) -> dict:
+    m = node.mapping(["address", "baudrate", "digits"])
+    if m is None:
+        return {}
+    return {"address": m.whole("address", counter or 1, minimum=1, maximum=99),
+            "baudrate": m.whole("baudrate", 9600, minimum=1200, maximum=115200),
+            "digits": m.whole("digits", 4, minimum=3, maximum=8)}
+
+
+# Each device kind's options reader: a new kind adds its reader here.
+_OPTION_READERS: dict[str, Callable[..., dict]] = {
+    "rating_panel": _panel_options, "printer": _printer_options, "led_display": _led_options}
 
 
 def _check_buses(nodes: list[Node], devices: list[DeviceConfig | None]) -> None:
     """Panels sharing a serial port form an RS-485 bus: all RS-485, distinct addresses, one agent."""
     by_url: dict[str, list[tuple[Node, DeviceConfig]]] = {}
-    for node, device in zip(nodes, devices):
+    for node, device in zip(nodes, devices, strict=True):
         if device is not None and device.kind in ("rating_panel", "led_display"):
             by_url.setdefault(device.url, []).append((node, device))
     for members in by_url.values():

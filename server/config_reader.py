@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import difflib
 import re
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any, overload
 
 import yaml
 
@@ -40,7 +41,7 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 def load_yaml(text: str, source: str) -> Any:
     """Parse YAML text; a syntax error becomes a ConfigError naming the line."""
     try:
-        return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - SafeLoader subclass
+        return yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
@@ -68,7 +69,7 @@ class Node:
         return f"{self.path}.{key}" if self.path else key
 
     # -- containers ---------------------------------------------------------
-    def mapping(self, allowed: Iterable[str]) -> "Mapping | None":
+    def mapping(self, allowed: Iterable[str]) -> Mapping | None:
         if self.value is None:
             self.value = {}
         if not isinstance(self.value, dict):
@@ -82,7 +83,7 @@ class Node:
                 Node(None, self.child_path(str(key)), self.errors).error(f"unknown key{suffix}")
         return Mapping(self.value, self.path, self.errors)
 
-    def items(self, required: bool = False) -> list["Node"]:
+    def items(self, required: bool = False) -> list[Node]:
         if self.value is None:
             if required:
                 self.error("must not be empty")
@@ -117,9 +118,18 @@ class Mapping:
             return node, self._MISSING
         return node, node.value
 
-    def str(self, key: str, default: str | None = None, *, required: bool = False,
-            pattern: re.Pattern | None = None, choices: Iterable[str] | None = None,
-            hint: str = "") -> str | None:
+    @overload
+    def text(self, key: str, default: str, *, required: bool = False, pattern: re.Pattern | None = None,
+             choices: Iterable[str] | None = None, hint: str = "") -> str: ...
+
+    @overload
+    def text(self, key: str, default: None = None, *, required: bool = False, pattern: re.Pattern | None = None,
+             choices: Iterable[str] | None = None, hint: str = "") -> str | None: ...
+
+    def text(self, key: str, default: str | None = None, *, required: bool = False,
+             pattern: re.Pattern | None = None, choices: Iterable[str] | None = None,
+             hint: str = "") -> str | None:
+        """The text at ``key``; ``default`` when it is missing or bad (a bad value is an error)."""
         node, value = self._get(key, default, required)
         if value is self._MISSING:
             return default
@@ -137,8 +147,17 @@ class Mapping:
             return default
         return value
 
-    def int(self, key: str, default: int | None = None, *, required: bool = False,
-            minimum: int | None = None, maximum: int | None = None) -> int | None:
+    @overload
+    def whole(self, key: str, default: int, *, required: bool = False,
+              minimum: int | None = None, maximum: int | None = None) -> int: ...
+
+    @overload
+    def whole(self, key: str, default: None = None, *, required: bool = False,
+              minimum: int | None = None, maximum: int | None = None) -> int | None: ...
+
+    def whole(self, key: str, default: int | None = None, *, required: bool = False,
+              minimum: int | None = None, maximum: int | None = None) -> int | None:
+        """The whole number at ``key``; ``default`` when it is missing or bad (a bad value is an error)."""
         node, value = self._get(key, default, required)
         if value is self._MISSING:
             return default
@@ -146,6 +165,14 @@ class Mapping:
             node.error(f"expected a whole number, got {_kind(value)} {value!r}")
             return default
         return _bounded(node, value, minimum, maximum, default)
+
+    @overload
+    def number(self, key: str, default: float, *, minimum: float | None = None,
+               maximum: float | None = None) -> float: ...
+
+    @overload
+    def number(self, key: str, default: None = None, *, minimum: float | None = None,
+               maximum: float | None = None) -> float | None: ...
 
     def number(self, key: str, default: float | None = None, *, minimum: float | None = None,
                maximum: float | None = None) -> float | None:

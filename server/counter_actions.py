@@ -1,12 +1,14 @@
 """The operations an officer can send for a counter, shared by the REST API and Socket.IO."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
+from .actor import Actor
 from .config import SiteConfig
 from .errors import NotFound
 from .params import check_params
-from .queue_engine import Actor, QueueEngine
+from .queue_engine import QueueEngine
 
 Run = Callable[[QueueEngine, str, int, Actor, dict], Any]
 

@@ -6,15 +6,15 @@ import json
 import logging
 import time
 import uuid
-from datetime import datetime, timezone
-from typing import Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
 
 import redis
 
 from .clock import from_ms
 from .config import Config, SiteConfig
 from .i18n import translate
-from .keys import Keys
+from .keys import Keys, as_text
 from .store_health import LoopLog
 
 logger = logging.getLogger(__name__)
@@ -49,7 +49,9 @@ class DeviceRegistry:
         self.client.delete(self.keys[site_id].agent(agent_id))
 
     def agent_online(self, site_id: str, agent_id: str | None) -> bool:
-        return bool(agent_id) and bool(self.client.exists(self.keys[site_id].agent(agent_id)))
+        if not agent_id:
+            return False
+        return bool(self.client.exists(self.keys[site_id].agent(agent_id)))
 
     def report(self, site: SiteConfig, agent_id: str, statuses: dict, spool: dict | None) -> None:
         """Store what an agent says of its own devices (others' are ignored)."""
@@ -73,16 +75,17 @@ class DeviceRegistry:
         """Every device with what its agent last reported; every time in the site's zone."""
         k = self.keys[site.id]
         raw = self.client.hgetall(k.devices)
-        reported = {key.decode(): json.loads(value) for key, value in raw.items()}
+        reported = {as_text(key): json.loads(value) for key, value in raw.items()}
         agents = {a: self.agent_online(site.id, a) for a in site.agents}
         out = []
         for device in site.devices.values():
             r = reported.get(device.id, {})
+            online = agents.get(device.agent, False) if device.agent else False
             out.append({
                 "id": device.id, "kind": device.kind, "url": device.url, "counter": device.counter,
                 "kiosk": device.options.get("kiosk"),
-                "agent": device.agent, "agent_online": agents.get(device.agent, False),
-                "connected": r.get("connected") if agents.get(device.agent) else False,
+                "agent": device.agent, "agent_online": online,
+                "connected": r.get("connected") if online else False,
                 "last_seen": local_time(r.get("last_seen"), site), "last_error": r.get("last_error"),
                 "counts": r.get("counts", {}), "reconnects": r.get("reconnects", 0),
                 "status": r.get("status"),  # a printer's last job: printed, paper_out, offline, failed
@@ -93,7 +96,7 @@ class DeviceRegistry:
 
     def screen_states(self, site: SiteConfig) -> list[dict]:
         """Each lobby display and kiosk of the config: connected to a server now, and when last seen."""
-        seen = {key.decode(): int(value) for key, value in self.client.hgetall(self.keys[site.id].screens).items()}
+        seen = {as_text(key): int(value) for key, value in self.client.hgetall(self.keys[site.id].screens).items()}
         now = time.time() * 1000
         out = []
         for kind, clients in (("display", site.displays), ("kiosk", site.kiosks)):
@@ -118,8 +121,8 @@ class DeviceRegistry:
             logger.warning("print site=%s ticket=%s kiosk=%s: agent %s is offline", site.id, ticket["id"], kiosk_id,
                            printer.agent)
             return {"status": "offline"}
-        job = {"job": uuid.uuid4().hex, "device": printer.id, "kiosk": kiosk_id, "ticket": ticket_text(site, ticket, lang),
-               "issued_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+        job = {"job": uuid.uuid4().hex, "device": printer.id, "kiosk": kiosk_id,
+               "ticket": ticket_text(site, ticket, lang), "issued_at": datetime.now(UTC).isoformat(timespec="seconds")}
         self.emit("print", job, f"agent:{site.id}:{printer.agent}")
         logger.info("print site=%s ticket=%s kiosk=%s printer=%s job=%s", site.id, ticket["id"], kiosk_id, printer.id,
                     job["job"])
@@ -151,7 +154,7 @@ class ScreenPresence:
                 for site_id, screens in self.connected().items():
                     self.registry.screens_seen(site_id, sorted(screens))
                 said.ok()
-            except Exception as err:  # noqa: BLE001 - the loop must survive a store outage
+            except Exception as err:
                 said.failed(err)
 
     def stop(self) -> None:
@@ -168,13 +171,15 @@ def local_time(iso: str | None, site: SiteConfig) -> str | None:
     except ValueError:
         return None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(site.timezone).isoformat(timespec="seconds")
 
 
 def ticket_text(site: SiteConfig, ticket: dict, lang: str) -> dict:
     """The words printed on a ticket, in the kiosk's language (hardware.ticket_image lays them out)."""
-    t = lambda key, **kw: translate(lang, key, **kw)  # noqa: E731
+    def t(key: str, **kw) -> str:
+        return translate(lang, key, **kw)
+
     english = lang == "en"
     field = site.fields.get(ticket["field"])
     category = site.categories.get(ticket.get("priority") or "")

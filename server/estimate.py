@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import json
 import statistics
-from typing import Iterable
+from collections.abc import Iterable
 
 from .config import SiteConfig
 
 
-def service_samples(raw: str | bytes | None | bool) -> list[int]:
+def service_samples(raw: str | bytes | bool | None) -> list[int]:
     """Recent service durations (s) as stored by the scripts (a JSON list, or nothing yet)."""
-    if not raw:
+    if not raw or raw is True:
         return []
     data = json.loads(raw)
     return [int(x) for x in data] if isinstance(data, list) else []
@@ -49,4 +49,4 @@ def estimated_wait_seconds(site: SiteConfig, field_code: str, ahead: int,
     wait = ahead * service / servers
     if idle == 0:
         wait += service / (2 * servers)
-    return int(round(wait))
+    return round(wait)

@@ -27,7 +27,7 @@ class _HeaderDeadline(eventlet.wsgi.HttpProtocol):
     the connection (or a kept-alive one) starts waiting for them; then the connection ends."""
 
     header_timeout = 10.0
-    cuts: "CutCounter"
+    cuts: CutCounter
 
     def handle_one_request(self):
         self._deadline = eventlet.Timeout(self.header_timeout)

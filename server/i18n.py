@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 
 from flask import Flask, g, request
@@ -21,7 +21,7 @@ DEFAULT = "vi"
 COOKIE = "qms_lang"
 
 
-@lru_cache(maxsize=None)
+@cache
 def catalogue(lang: str) -> dict[str, str]:
     text = (resources.files("server") / "translations" / f"{lang}.json").read_text(encoding="utf-8")
     return json.loads(text)

@@ -153,3 +153,8 @@ class Keys:
         fields = self.field_codes if fields is None else fields
         counters = self.counter_ids if counters is None else counters
         return [str(len(fields)), str(len(counters)), *fields, *counters]
+
+
+def as_text(value: bytes | str) -> str:
+    """A Redis reply as text, whether the client decodes replies or not."""
+    return value.decode() if isinstance(value, bytes) else value

@@ -59,6 +59,9 @@ def _ca(directory: Path, now: dt.datetime) -> tuple[x509.Certificate, ec.Ellipti
     if cert_path.exists() and key_path.exists():
         cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
         key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
+        if not isinstance(key, ec.EllipticCurvePrivateKey):
+            raise TlsError(f"{key_path} is not the elliptic-curve key qms tls makes: move ca.pem and ca-key.pem "
+                           f"away to make a new CA")
         if cert.not_valid_after_utc < now:
             raise TlsError(f"the hall's CA in {directory} expired on {cert.not_valid_after_utc:%Y-%m-%d}: move "
                            f"ca.pem and ca-key.pem away to make a new one (and install it on the screens again)")
@@ -96,7 +99,7 @@ def issue(directory: str | Path, names: list[str], addresses: list[str], *, days
         if not name or any(c.isspace() for c in name) or "/" in name:
             raise TlsError(f"{name!r} is not a host name")
     directory.mkdir(parents=True, exist_ok=True)
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     ca_cert, ca_key, created = _ca(directory, now)
     key = ec.generate_private_key(ec.SECP256R1())
     subject = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "QMS-HCC"),

@@ -36,8 +36,10 @@ def monitor_view(snapshot: dict) -> dict:
                          "officer_name": c["officer_name"], "pause_reason": c["pause_reason"],
                          "paused_seconds": int((now - datetime.fromisoformat(c["paused_at"])).total_seconds())
                          if c["paused_at"] else None,
-                         "ticket": ticket["label"] if ticket else None, "ticket_state": ticket["state"] if ticket else None,
-                         "ticket_seconds": int((now - datetime.fromisoformat(since)).total_seconds()) if since else None})
+                         "ticket": ticket["label"] if ticket else None,
+                         "ticket_state": ticket["state"] if ticket else None,
+                         "ticket_seconds": int((now - datetime.fromisoformat(since)).total_seconds())
+                         if since else None})
     return {"site": snapshot["site"], "now": snapshot["now"], "seq": snapshot["seq"], "fields": fields,
             "counters": counters, "alerts": [f["field"] for f in fields if f["over_target"]]}
 
@@ -80,6 +82,6 @@ class AlertWatcher:
             try:
                 self.check()
                 said.ok()
-            except Exception as err:  # noqa: BLE001 - the watcher must survive a Redis blip
+            except Exception as err:
                 said.failed(err)
             self.sleep(CHECK_SECONDS)

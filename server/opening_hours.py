@@ -78,7 +78,7 @@ class OpeningHours:
                 for d in sorted(self.week)]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def public_holidays(country: str, lang: str = "vi"):
     """The country's public holidays (a dict-like of date -> name that fills in each year as it
     is asked about), named in ``lang`` when the calendar has it."""

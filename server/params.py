@@ -1,6 +1,7 @@
 """Checking the parameters of a request (HTTP body or Socket.IO message) against a schema."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from .errors import BadRequest
@@ -25,7 +26,7 @@ def check_text(value: Any, name: str = "body") -> None:
             check_text(item, name)
 
 
-def check_params(data: Any, schema: dict[str, type | tuple[type, ...]], required: tuple[str, ...] = ()) -> dict:
+def check_params(data: Any, schema: Mapping[str, type | tuple[type, ...]], required: tuple[str, ...] = ()) -> dict:
     """``data`` if it is an object whose keys are all in ``schema`` with values of the right type."""
     if not isinstance(data, dict):
         raise BadRequest("The body must be a JSON object.", code="malformed_json")

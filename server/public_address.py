@@ -31,7 +31,7 @@ def is_loopback_host(host: str) -> bool:
 
 def lan_address(max_age: float = 60.0) -> str | None:
     """This machine's IPv4 address on its LAN (looked up at most once a minute: DHCP may move it)."""
-    global _cache  # noqa: PLW0603 - a cache of a machine fact, not queue state
+    global _cache
     at, found = _cache
     if time.monotonic() - at < max_age and at:
         return found

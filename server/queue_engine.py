@@ -10,13 +10,13 @@ import json
 import logging
 import re
 import secrets
-from dataclasses import dataclass
-from dataclasses import field as dataclass_field
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import Any
 
 import redis
 
+from .actor import SYSTEM, Actor
 from .clock import SystemClock, from_ms, to_ms
 from .config import Config, SiteConfig
 from .errors import (
@@ -43,25 +43,6 @@ PRESS_ID = re.compile(r"^[A-Za-z0-9_.:-]{8,80}$")
 PRESS_MAX_AGE_SECONDS = 7 * 24 * 3600
 PRESS_MEMORY_SECONDS = 30 * 24 * 3600  # longer than any agent keeps presses on disk
 REASON_MAX = 200
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who asks for an operation: an officer (maybe an admin), a kiosk, a display, an agent."""
-
-    kind: str
-    id: str
-    site: str | None = None
-    counter: int | None = None
-    is_admin: bool = False
-    session: str | None = dataclass_field(default=None, compare=False)  # an officer's session digest
-
-    @property
-    def label(self) -> str:
-        return self.id if self.kind in ("officer", "admin") else f"{self.kind}:{self.id}"
-
-
-SYSTEM = Actor("system", "system", is_admin=True)
 
 
 def _as_list(value: Any) -> list:
@@ -128,7 +109,7 @@ class QueueEngine:
         except (KeyError, ValueError, TypeError):
             raise NotFound(f"Unknown counter {number!r}.", code="unknown_counter") from None
 
-    def _estimate(self, site: SiteConfig, field: str, ahead: int, reply: dict) -> int:
+    def _estimate(self, site: SiteConfig, field: str, ahead: int, reply: dict) -> int | None:
         counters = [json.loads(c) for c in _as_list(reply.get("counters"))]
         return estimated_wait_seconds(site, field, ahead, counters, service_samples(reply.get("service_times")))
 
@@ -350,9 +331,9 @@ class QueueEngine:
             raise BadRequest("Give either a field or a counter to transfer to.", code="bad_transfer")
         if field is not None and (not isinstance(field, str) or field not in site.fields):
             raise BadRequest(f"Unknown field {field!r}.", code="unknown_field")
-        if to_counter is not None:
-            if isinstance(to_counter, bool) or not isinstance(to_counter, int) or to_counter not in site.counters:
-                raise BadRequest(f"Unknown counter {to_counter!r}.", code="unknown_counter")
+        if to_counter is not None and (isinstance(to_counter, bool) or not isinstance(to_counter, int)
+                                       or to_counter not in site.counters):
+            raise BadRequest(f"Unknown counter {to_counter!r}.", code="unknown_counter")
         c, day, now, k = self._counter_args(site, counter)
         kind, target = ("field", field) if field is not None else ("counter", str(to_counter))
         reply = self._run("transfer", [k.counters, k.tickets(day), k.events, k.evseq, *k.layout_keys(day)],
@@ -440,12 +421,12 @@ class QueueEngine:
         when = local_now if pressed_at is None else pressed_at.astimezone(site.timezone)
         if when > local_now + timedelta(minutes=5):
             raise BadRequest("The press is dated in the future.", code="bad_pressed_at")
-        day, now, _ = self._moment(site)
+        _, now, _ = self._moment(site)
         press_day = when.strftime("%Y%m%d")
         k = self.keys[site.id]
         pressed_ms = to_ms(when)
-        reply = self.scripts.run("rate", [k.counters, k.tickets(press_day), k.finished(press_day, c.id), k.ratings(press_day),
-                                   k.press(press_id), k.events, k.evseq,
+        reply = self.scripts.run("rate", [k.counters, k.tickets(press_day), k.finished(press_day, c.id),
+                                   k.ratings(press_day), k.press(press_id), k.events, k.evseq,
                                    k.rate(f"panel:{device}", pressed_ms // 60_000)],
                           [now, press_day, c.id, meaning.level, meaning.category, meaning.score, pressed_ms,
                            site.ratings.window_seconds * 1000, press_id, device, PRESS_MEMORY_SECONDS,

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from .actor import Actor
 from .errors import BadRequest, Forbidden
 from .params import check_params
-from .queue_engine import PRESS_MAX_AGE_SECONDS, Actor, QueueEngine
+from .queue_engine import PRESS_MAX_AGE_SECONDS, QueueEngine
 
 PRESS_SCHEMA = {"counter": int, "level": int, "press_id": str, "pressed_at": str, "device": str}
 

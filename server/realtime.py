@@ -14,18 +14,23 @@ import logging
 from dataclasses import dataclass, field
 
 from flask import current_app, request
-from flask_socketio import ConnectionRefusedError, Namespace, join_room  # noqa: A004 - socket.io's, which carries its reason to the client
+from flask_socketio import ConnectionRefusedError, Namespace, join_room
 
+from .actor import Actor
 from .auth import SESSION_COOKIE, require, require_counter
 from .counter_actions import check_target, ending_sessions_of_the_replaced, run_action
 from .errors import BadRequest, QmsError, Unauthorized
 from .params import check_params
-from .queue_engine import Actor
 from .ratings import record_press
 from .relay import phone_own_ticket, phone_waiting
 from .store_health import is_store_outage
 
 logger = logging.getLogger(__name__)
+
+
+def current_sid() -> str:
+    """The id of the socket whose event is being handled (Flask-SocketIO sets request.sid)."""
+    return request.sid  # type: ignore[attr-defined]  # added by Flask-SocketIO, not in Flask's Request
 
 
 def guarded(handler):
@@ -40,12 +45,12 @@ def guarded(handler):
             raise
         except QmsError as err:
             return err.to_json()
-        except Exception as err:  # noqa: BLE001 - logged (a store outage once per change), answered as an error
+        except Exception as err:
             if is_store_outage(err):
                 reason = current_app.extensions["qms"].health.failed(err)
                 code, message = "store_unavailable", f"The queue store is unavailable ({reason}); try again shortly."
             else:
-                logger.exception("socket handler %s failed (sid=%s)", handler.__name__, request.sid)
+                logger.exception("socket handler %s failed (sid=%s)", handler.__name__, current_sid())
                 code, message = "internal_error", "Internal error."
             if handler.__name__ == "on_connect":
                 raise ConnectionRefusedError(code) from None
@@ -90,13 +95,13 @@ class LiveNamespace(Namespace):
                     raise Unauthorized("Sign in or send a device token.", code="unauthorized")
                 ticket_id = self.svc.engine.ticket_by_token(site.id, ticket_token)["id"]
         except QmsError as err:
-            logger.info("socket refused sid=%s site=%r: %s", request.sid, site_id, err.code)
+            logger.info("socket refused sid=%s site=%r: %s", current_sid(), site_id, err.code)
             raise ConnectionRefusedError(err.code) from None
         conn = Connection(site.id, actor, ticket_id)
-        self.connections[request.sid] = conn
-        self.svc.handshakes.admitted(self.socketio.server.manager.eio_sid_from_sid(request.sid, self.namespace))
+        self.connections[current_sid()] = conn
+        self.svc.handshakes.admitted(self.socketio.server.manager.eio_sid_from_sid(current_sid(), self.namespace))
         if actor is not None and actor.session:
-            self.svc.sessions.add_socket(site.id, actor.session, request.sid)
+            self.svc.sessions.add_socket(site.id, actor.session, current_sid())
         rooms = {f"phones:{site.id}" if ticket_id else f"site:{site.id}"}  # phones: see relay.phone_event
         if ticket_id:
             rooms.add(f"ticket:{site.id}:{ticket_id}")
@@ -110,7 +115,7 @@ class LiveNamespace(Namespace):
                 self.svc.devices.screens_seen(site.id, [(actor.kind, actor.id)])
         if actor is not None and (actor.is_admin or actor.kind == "agent"):
             rooms.add(f"monitor:{site.id}")
-        logger.info("socket connect sid=%s site=%s who=%s", request.sid, site.id,
+        logger.info("socket connect sid=%s site=%s who=%s", current_sid(), site.id,
                     actor.label if actor else f"phone:{ticket_id}")
         conn.rooms = rooms
         self._send_snapshot(conn, self._snapshot(conn, lists=False), join=rooms)
@@ -124,12 +129,22 @@ class LiveNamespace(Namespace):
         return out
 
     def on_disconnect(self, *args):
-        conn = self.connections.pop(request.sid, None)
+        conn = self.connections.pop(current_sid(), None)
         if conn and conn.actor and conn.actor.session:
-            self.svc.sessions.remove_socket(conn.site, conn.actor.session, request.sid)
+            self.svc.sessions.remove_socket(conn.site, conn.actor.session, current_sid())
         if conn and conn.actor and conn.actor.kind == "agent":
             self.svc.devices.agent_gone(conn.site, conn.actor.id)
             logger.info("agent %s disconnected", conn.actor.id)
+
+    def _caller(self, *kinds: str, check_session: bool = False) -> tuple[Connection, Actor]:
+        """This socket's connection and its actor, who must be one of ``kinds`` (else refused)."""
+        conn = self.connections.get(current_sid())
+        if check_session:
+            conn = self._signed_in(conn)
+        actor = require(conn.actor if conn else None, *kinds)
+        if conn is None:  # require() has refused a socket that never connected; this is for the reader
+            raise Unauthorized("Connect first.")
+        return conn, actor
 
     def _signed_in(self, conn: Connection | None) -> Connection | None:
         """The connection, after checking that an officer's session has not ended since it
@@ -138,21 +153,21 @@ class LiveNamespace(Namespace):
             return conn
         actor = self.svc.auth.session_actor(self.svc.config.sites[conn.site], conn.actor.session)
         if actor is None:
-            logger.info("socket sid=%s: the session of %s has ended", request.sid, conn.actor.id)
-            self.socketio.server.disconnect(request.sid, namespace=self.namespace)
+            logger.info("socket sid=%s: the session of %s has ended", current_sid(), conn.actor.id)
+            self.socketio.server.disconnect(current_sid(), namespace=self.namespace)
             raise Unauthorized("Your session has ended: sign in again.", code="session_ended")
         return conn
 
-    def _send_snapshot(self, conn: Connection, snap: dict, join: set[str] = frozenset()) -> None:
+    def _send_snapshot(self, conn: Connection, snap: dict, join: frozenset[str] | set[str] = frozenset()) -> None:
         """To this client only, straight from this process (it is connected here), then the
         updates already pushed after that snapshot was read: the client sees the snapshot
         first and every later update once, in order, whatever the relay did meanwhile."""
         with self.svc.relay.joining(conn.site, snap["seq"], conn.rooms) as missed:
             for room in join:
                 join_room(room)
-            self.socketio.emit("snapshot", snap, to=request.sid, namespace=self.namespace, ignore_queue=True)
+            self.socketio.emit("snapshot", snap, to=current_sid(), namespace=self.namespace, ignore_queue=True)
             for name, payload in missed:
-                self.socketio.emit(name, payload, to=request.sid, namespace=self.namespace, ignore_queue=True)
+                self.socketio.emit(name, payload, to=current_sid(), namespace=self.namespace, ignore_queue=True)
 
     def _snapshot(self, conn: Connection, lists: bool) -> dict:
         snap = self.svc.engine.snapshot(conn.site, with_lists=lists)
@@ -166,7 +181,7 @@ class LiveNamespace(Namespace):
     @guarded
     def on_snapshot(self, data=None):
         """A client asks again (after a gap); officers may ask for the waiting lists."""
-        conn = self._signed_in(self.connections.get(request.sid))
+        conn = self._signed_in(self.connections.get(current_sid()))
         if conn is None:
             return {"error": {"code": "unauthorized", "message": "Connect first."}}
         lists = isinstance(data, dict) and data.get("lists") is True
@@ -179,7 +194,7 @@ class LiveNamespace(Namespace):
     @guarded
     def on_counter(self, data=None):
         """A counter operation sent over the socket: {"action": "call-next", "counter": 5, ...}."""
-        conn = self._signed_in(self.connections.get(request.sid))
+        conn = self._signed_in(self.connections.get(current_sid()))
         if conn is None or not isinstance(data, dict):
             raise BadRequest("Send an object with action and counter.", code="malformed_json")
         site = self.svc.engine.site(conn.site)
@@ -194,16 +209,14 @@ class LiveNamespace(Namespace):
     @guarded
     def on_press(self, data=None):
         """A rating panel's press from the agent that reads it; the answer is the agent's receipt."""
-        conn = self.connections.get(request.sid)
-        actor = require(conn.actor if conn else None, "agent")
+        conn, actor = self._caller("agent")
         self.svc.devices.agent_seen(conn.site, actor.id)
         return {"ok": True, "press": record_press(self.svc.engine, conn.site, actor, data)}
 
     @guarded
     def on_device_status(self, data=None):
         """An agent's heartbeat: its devices' connected / last seen / error counts."""
-        conn = self.connections.get(request.sid)
-        actor = require(conn.actor if conn else None, "agent")
+        conn, actor = self._caller("agent")
         data = check_params(data, {"devices": dict, "spool": dict})
         self.svc.devices.report(self.svc.config.sites[conn.site], actor.id, data.get("devices") or {},
                                 data.get("spool"))
@@ -211,8 +224,7 @@ class LiveNamespace(Namespace):
 
     @guarded
     def on_print_result(self, data=None):
-        conn = self.connections.get(request.sid)
-        actor = require(conn.actor if conn else None, "agent")
+        conn, actor = self._caller("agent")
         data = check_params(data, {"job": str, "kiosk": str, "status": str, "detail": str})
         self.svc.devices.print_result(self.svc.config.sites[conn.site], actor.id, data)
         return {"ok": True}
@@ -220,8 +232,7 @@ class LiveNamespace(Namespace):
     @guarded
     def on_issue(self, data=None):
         """A kiosk takes a ticket over the socket: {"field": ..., "priority": ..., "idempotency_key": ...}."""
-        conn = self._signed_in(self.connections.get(request.sid))
-        actor = require(conn.actor if conn else None, "kiosk", "officer")
+        conn, actor = self._caller("kiosk", "officer", check_session=True)
         data = check_params(data, {"field": str, "priority": str, "idempotency_key": str}, ("field",))
         ticket = self.svc.engine.issue(conn.site, data["field"], priority=data.get("priority"),
                                        idempotency_key=data.get("idempotency_key"), actor=actor)

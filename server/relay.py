@@ -13,8 +13,9 @@ import json
 import logging
 import threading
 from collections import deque
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 import redis
 
@@ -46,7 +47,7 @@ def phone_waiting(waiting: dict[str, Any]) -> dict[str, Any]:
 
 
 def phone_event(event: dict[str, Any]) -> dict[str, Any]:
-    out = {k: event[k] for k in ("seq", "type", "site", "at") if k in event}
+    out: dict[str, Any] = {k: event[k] for k in ("seq", "type", "site", "at") if k in event}
     waiting = event.get("waiting")
     if isinstance(waiting, dict):
         out["waiting"] = phone_waiting(waiting)
@@ -79,8 +80,10 @@ def public_event(site: SiteConfig, fields: dict[str, str]) -> dict[str, Any]:
         elif key == "counter_state" and isinstance(value, dict):
             event["counter_state"] = counter_json(site, value)
         elif key == "waiting" and isinstance(value, dict):
-            fields_part = value.get("fields") if isinstance(value.get("fields"), dict) else {}
-            counters_part = value.get("counters") if isinstance(value.get("counters"), dict) else {}
+            fields_part = value.get("fields")
+            fields_part = fields_part if isinstance(fields_part, dict) else {}
+            counters_part = value.get("counters")
+            counters_part = counters_part if isinstance(counters_part, dict) else {}
             event["waiting"] = {code: {"waiting": w.get("p", 0) + w.get("n", 0) + w.get("x", 0),
                                        "priority": w.get("p", 0), "transferred": w.get("x", 0)}
                                 for code, w in fields_part.items()}
@@ -121,7 +124,7 @@ class EventRelay:
         for stream in self._streams:
             if stream in self.last_ids:
                 continue
-            last = self.client.xrevrange(stream, count=1)
+            last: list = self.client.xrevrange(stream, count=1)  # type: ignore[assignment]  # redis-py types sync and async replies as one
             self.last_ids[stream] = last[0][0].decode() if last else "0-0"
 
     def run(self) -> None:
@@ -130,7 +133,9 @@ class EventRelay:
         while not self._stop.is_set():
             try:
                 self._start_positions()
-                replies = self.client.xread(dict(self.last_ids), block=BLOCK_MS, count=500)
+                positions: dict[Any, Any] = dict(self.last_ids)
+                replies: list = self.client.xread(  # type: ignore[assignment]  # (as above)
+                    positions, block=BLOCK_MS, count=500)
                 backoff = 0.5
                 if self.health is not None:
                     self.health.ok(wrote=False)
@@ -148,7 +153,7 @@ class EventRelay:
                     logger.warning("event relay: Redis unavailable (%s); retrying in %.1f s", err, backoff)
                 self.sleep(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF)
-            except Exception:  # noqa: BLE001 - a bad entry must not stop the displays
+            except Exception:
                 logger.exception("event relay: failed to deliver an event; continuing")
                 self.sleep(backoff)
         logger.info("event relay stopped")

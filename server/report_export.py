@@ -52,21 +52,26 @@ def table(report: dict, lang: str) -> tuple[list[str], list[list]]:
     rows = [[get(r) for _, get in COLUMNS] for r in report["rows"]]
     total = [get(report["total"]) for _, get in COLUMNS]
     total[0] = translate(lang, "report.total")
-    return headings, rows + [total]
+    return headings, [*rows, total]
 
 
 def evaluation_table(report: dict, lang: str) -> tuple[list[str], list[list]]:
     """STT, name, number of ratings, then count and % for each official category, and the rate."""
-    t = lambda key: translate(lang, key)  # noqa: E731
+    def t(key: str) -> str:
+        return translate(lang, key)
+
     headings = [t("report.eval.no"), t(f"report.group.{report['group']}"), t("report.eval.total"),
                 t("report.eval.very_satisfied"), "%", t("report.eval.satisfied"), "%",
                 t("report.eval.dissatisfied"), "%", t("report.col.satisfaction")]
     rows = []
-    for i, r in enumerate(report["rows"] + [report["total"]], 1):
+    for i, r in enumerate([*report["rows"], report["total"]], 1):
         g = r["ratings"]
         n = g["total"]
-        share = (lambda c: Share(c / n) if n else None)
-        rows.append([i if r is not report["total"] else "", r["name"] if r is not report["total"] else t("report.total"),
+        def share(count: int, n: int = n) -> Share | None:
+            return Share(count / n) if n else None
+
+        is_total = r is report["total"]
+        rows.append(["" if is_total else i, t("report.total") if is_total else r["name"],
                      n, g["very_satisfied"], share(g["very_satisfied"]), g["satisfied"], share(g["satisfied"]),
                      g["dissatisfied"], share(g["dissatisfied"]), _percent(g["satisfaction_rate"])])
     return headings, rows

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import math
 import statistics
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Callable, Iterable
 
 from sqlalchemy import and_, select
 from sqlalchemy.engine import Engine
@@ -98,6 +98,41 @@ class _Row:
         self.categories = dict.fromkeys(CATEGORIES, 0)
         self.unattributed = self.repeat_ignored = 0
 
+    def add_ticket(self, t) -> None:
+        self.issued += 1
+        if t["state"] == "cancelled":
+            if t["reason"] == "day_closed":
+                self.unserved_at_close += 1
+            else:
+                self.cancelled += 1
+
+    def add_call(self, s, target_wait: float | None) -> None:
+        """One call of a ticket to a counter: its wait, walk, service and how it ended."""
+        self.calls += 1
+        wait = (s["called_at"] - s["wait_from"]) / 1000
+        self.waiting.append(wait)
+        if target_wait is not None and wait <= target_wait:
+            self.calls_on_target += 1
+        if s["started_at"] is not None:
+            self.walking.append((s["started_at"] - s["called_at"]) / 1000)
+            if s["outcome"] in ("done", "transferred") and s["ended_at"] is not None:
+                self.service.append((s["ended_at"] - s["started_at"]) / 1000)
+        if s["outcome"] == "done":
+            self.served += 1
+        elif s["outcome"] == "no_show":
+            self.no_show += 1
+        elif s["outcome"] == "transferred":
+            self.transferred += 1
+
+    def add_press(self, p) -> None:
+        if p["outcome"] == "recorded":
+            self.levels[p["level"]] = self.levels.get(p["level"], 0) + 1
+            self.categories[p["category"]] += 1
+        elif p["outcome"] == "unattributed":
+            self.unattributed += 1
+        else:
+            self.repeat_ignored += 1
+
     def to_json(self, name: str) -> dict:
         rated = sum(self.categories.values())
         satisfied = self.categories["very_satisfied"] + self.categories["satisfied"]
@@ -128,11 +163,56 @@ class ReportBuilder:
     def build(self, period: Period, group: str) -> dict:
         if group not in GROUPS:
             raise BadRequest(f"Unknown grouping {group!r}.", code="bad_group", details={"groups": list(GROUPS)})
-        tz = self.site.timezone
-        start, end = period.bounds_ms(tz)
+        start, end = period.bounds_ms(self.site.timezone)
         issued = self._rows(tickets, tickets.c.issued_at, start, end)
         calls = self._rows(services, services.c.called_at, start, end)
         presses = self._rows(ratings, ratings.c.pressed_at, start, end)
+        key_of = self._grouping(group, self._categories(issued, presses))
+        rows: dict = {}
+        total = _Row("total")
+        arrivals = [0] * 24
+
+        def rows_for(kind: str, record) -> list[_Row]:
+            """The total and the record's own row (none when the grouping does not apply to it)."""
+            key = key_of(kind, record)
+            if key is None:
+                return [total]
+            if key not in rows:
+                rows[key] = _Row(key)
+            return [total, rows[key]]
+
+        for t in issued:
+            arrivals[self._hour(t["issued_at"])] += 1
+            for r in rows_for("ticket", t):
+                r.add_ticket(t)
+        for c in calls:
+            field = self.site.fields.get(c["field"])
+            for r in rows_for("service", c):
+                r.add_call(c, field.target_wait_seconds if field else None)
+        for p in presses:
+            for r in rows_for("rating", p):
+                r.add_press(p)
+        return {
+            "site": {"id": self.site.id, "name": self.site.name},
+            "period": period.to_json(), "group": group,
+            "rows": self._out_rows(group, rows), "total": total.to_json("total"),
+            "hourly_arrivals": arrivals,
+            "ranking": self._ranking(calls, presses),
+        }
+
+    def _out_rows(self, group: str, rows: dict) -> list[dict]:
+        out = [rows[k].to_json(self._name(group, k)) for k in sorted(rows, key=lambda k: self._order(group, k))]
+        if group in ("counter", "officer"):
+            # Kiosks issue tickets, not counters or officers: the total has the count, the rows none.
+            for row in out:
+                row["issued"] = None
+        return out
+
+    def _hour(self, ms: int) -> int:
+        return datetime.fromtimestamp(ms / 1000, self.site.timezone).hour
+
+    def _categories(self, issued, presses) -> dict[str, str | None]:
+        """Each ticket's priority category, those of presses on tickets issued before the period included."""
         categories = {t["id"]: t["category"] for t in issued}
         missing = {p["ticket_id"] for p in presses if p["ticket_id"] and p["ticket_id"] not in categories}
         if missing:
@@ -140,7 +220,11 @@ class ReportBuilder:
                 for t in conn.execute(select(tickets.c.id, tickets.c.category).where(
                         and_(tickets.c.site == self.site.id, tickets.c.id.in_(missing)))):
                     categories[t.id] = t.category
-        hour = lambda ms: datetime.fromtimestamp(ms / 1000, tz).hour  # noqa: E731
+        return categories
+
+    def _grouping(self, group: str, categories: dict[str, str | None]) -> Callable:
+        """key_of(kind, record): the row a ticket, service or rating record counts in (None: only the total)."""
+        hour = self._hour
         keys: dict[str, Callable] = {
             "field": lambda kind, r: r["field_issued"] if kind == "ticket" else r["field"],
             "counter": lambda kind, r: r["counter"] if kind != "ticket" else None,
@@ -150,68 +234,7 @@ class ReportBuilder:
             "hour": lambda kind, r: hour(r["issued_at"] if kind == "ticket" else
                                          r["called_at"] if kind == "service" else r["pressed_at"]),
         }
-        key_of = keys[group]
-        rows: dict = {}
-        total = _Row("total")
-        arrivals = [0] * 24
-
-        def row_for(key):
-            if key not in rows:
-                rows[key] = _Row(key)
-            return rows[key]
-
-        for t in issued:
-            arrivals[hour(t["issued_at"])] += 1
-            targets = [total] + ([row_for(key_of("ticket", t))] if key_of("ticket", t) is not None else [])
-            for r in targets:
-                r.issued += 1
-                if t["state"] == "cancelled":
-                    if t["reason"] == "day_closed":
-                        r.unserved_at_close += 1
-                    else:
-                        r.cancelled += 1
-        for s in calls:
-            key = key_of("service", s)
-            target = self.site.fields[s["field"]].target_wait_seconds if s["field"] in self.site.fields else None
-            for r in [total] + ([row_for(key)] if key is not None else []):
-                r.calls += 1
-                wait = (s["called_at"] - s["wait_from"]) / 1000
-                r.waiting.append(wait)
-                if target is not None and wait <= target:
-                    r.calls_on_target += 1
-                if s["started_at"] is not None:
-                    r.walking.append((s["started_at"] - s["called_at"]) / 1000)
-                    if s["outcome"] in ("done", "transferred") and s["ended_at"] is not None:
-                        r.service.append((s["ended_at"] - s["started_at"]) / 1000)
-                if s["outcome"] == "done":
-                    r.served += 1
-                elif s["outcome"] == "no_show":
-                    r.no_show += 1
-                elif s["outcome"] == "transferred":
-                    r.transferred += 1
-        for p in presses:
-            key = key_of("rating", p)
-            for r in [total] + ([row_for(key)] if key is not None else []):
-                if p["outcome"] == "recorded":
-                    r.levels[p["level"]] = r.levels.get(p["level"], 0) + 1
-                    r.categories[p["category"]] += 1
-                elif p["outcome"] == "unattributed":
-                    r.unattributed += 1
-                else:
-                    r.repeat_ignored += 1
-        out_rows = [rows[k].to_json(self._name(group, k)) for k in sorted(rows, key=lambda k: self._order(group, k))]
-        if group in ("counter", "officer"):
-            # Kiosks issue tickets, not counters or officers: the total has the count, the rows none.
-            for row in out_rows:
-                row["issued"] = None
-        return {
-            "site": {"id": self.site.id, "name": self.site.name},
-            "period": period.to_json(), "group": group,
-            "rows": out_rows, "total": total.to_json("total"),
-            "hourly_arrivals": arrivals,
-            "ranking": self._ranking(calls, presses) if group in ("officer", "field", "counter", "priority", "hour")
-            else [],
-        }
+        return keys[group]
 
     def _ranking(self, calls, presses) -> list[dict]:
         """Officers by satisfaction rate, then by visitors served."""
@@ -237,8 +260,9 @@ class ReportBuilder:
 
     def _order(self, group: str, key):
         """Fields, counters and categories in the config's order; officers by name; hours by hour."""
-        order = {"field": list(self.site.fields), "counter": list(self.site.counters),
-                 "priority": list(self.site.categories) + ["none"]}.get(group)
+        orders: dict[str, list] = {"field": list(self.site.fields), "counter": list(self.site.counters),
+                                   "priority": [*self.site.categories, "none"]}
+        order = orders.get(group)
         if order is not None:
             return (order.index(key) if key in order else len(order), str(key))
         if group == "officer":

@@ -18,7 +18,7 @@ import hashlib
 import json
 import secrets
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import redis
 

@@ -18,7 +18,7 @@ import logging
 import sys
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from werkzeug.security import check_password_hash
 
@@ -100,13 +100,13 @@ class PasswordChecker:
 def _off_the_loop(fn, *args):
     """Run ``fn`` in a real OS thread when the process is eventlet's or gevent's (their threads are green)."""
     if "gevent" in sys.modules:
-        from gevent import get_hub, monkey  # noqa: PLC0415 - gevent is optional per async mode
+        from gevent import get_hub, monkey
 
         if monkey.is_module_patched("threading"):
             return get_hub().threadpool.apply(fn, args)
     eventlet = sys.modules.get("eventlet")  # never imported here: it warns on import
     if eventlet is not None:
-        from eventlet import patcher, tpool  # noqa: PLC0415 - eventlet is optional per async mode
+        from eventlet import patcher, tpool
 
         if patcher.is_monkey_patched("thread"):
             return tpool.execute(fn, *args)

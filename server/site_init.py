@@ -104,7 +104,7 @@ def render(site: NewSite) -> tuple[str, dict[str, str]]:
           f"policy: oldest}}" for n in range(1, site.counters + 1)),
         "    officers:                   # edit: their real names",
         *(f"      - {{username: {user}, name: {_q(f'Cán bộ quầy {n}')}, counters: [{n}], "
-          f"password_hash: {_q(h)}}}" for n, (user, h) in enumerate(zip(site.officers, hashes), 1)),
+          f"password_hash: {_q(h)}}}" for n, (user, h) in enumerate(zip(site.officers, hashes, strict=True), 1)),
         "      - username: admin",
         f"        name: {_q('Quản trị')}",
         "        role: admin",

@@ -1,31 +1,16 @@
 """Tickets as the API and the screens show them."""
 from __future__ import annotations
 
-from enum import Enum
 from typing import Any
 
 from .clock import from_ms
 from .config import SiteConfig
 
 
-class TicketState(str, Enum):
-    WAITING = "waiting"
-    CALLED = "called"
-    SERVING = "serving"
-    DONE = "done"
-    NO_SHOW = "no_show"
-    CANCELLED = "cancelled"
-
-
-# 'transferred' is an event, not a resting state: the visitor keeps the same ticket (the same
-# paper and phone link) and waits again in the new field or for the named counter.
-ACTIVE = frozenset({TicketState.WAITING, TicketState.CALLED, TicketState.SERVING})
-
-
 def seconds_between(start_ms: float | None, end_ms: float | None) -> int | None:
     if start_ms is None or end_ms is None:
         return None
-    return int(round((end_ms - start_ms) / 1000))
+    return round((end_ms - start_ms) / 1000)
 
 
 def ticket_json(t: dict[str, Any], site: SiteConfig, **extra: Any) -> dict[str, Any]:

@@ -58,7 +58,7 @@ class Flood:
         self._stop: asyncio.Event | None = None
         self._thread = threading.Thread(target=self._run, name="flood", daemon=True)
 
-    def start(self) -> "Flood":
+    def start(self) -> Flood:
         self._thread.start()
         return self
 
@@ -110,7 +110,7 @@ class Flood:
             while not self._stop.is_set():
                 try:
                     data = await asyncio.wait_for(reader.read(1024), self.byte_every)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     writer.write(b"X-Slow-%d: 1\r\n" % n)  # one more header line, never the last one
                     n += 1
                     continue

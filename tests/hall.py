@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import copy
-from functools import lru_cache
+from functools import cache
 
 from werkzeug.security import generate_password_hash
 
@@ -15,7 +15,7 @@ AGENT_TOKEN = "test-agent-token-0001"
 OTHER_SITE_KIOSK_TOKEN = "test-other-kiosk-0001"
 
 
-@lru_cache(maxsize=None)
+@cache
 def password_hash(password: str) -> str:
     # Few iterations: hashing cost is not what these tests are about.
     return generate_password_hash(password, method="pbkdf2:sha256:1000")

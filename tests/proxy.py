@@ -2,6 +2,7 @@
 connection and refuses new ones until `restore()`."""
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 
@@ -28,7 +29,7 @@ class CuttableProxy:
         while not self.stop_event.is_set():
             try:
                 client, _ = self.server.accept()
-            except (socket.timeout, OSError):
+            except (TimeoutError, OSError):
                 continue
             if not self.open:
                 client.close()
@@ -54,10 +55,8 @@ class CuttableProxy:
         except OSError:
             pass
         for s in (src, dst):
-            try:
+            with contextlib.suppress(OSError):
                 s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
     def cut(self) -> None:
         self.open = False

@@ -31,7 +31,7 @@ class ServerProcess:
         if always_open:
             args.append("--always-open")
 
-        self._log = open(self.log_path, "wb")
+        self._log = open(self.log_path, "wb")  # noqa: SIM115 - the server writes it while it runs; stop() closes it
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         if faketime:
             # The wall clock of another day ("@2027-02-08 02:00:00", then running on), monotonic time
@@ -47,7 +47,7 @@ class ServerProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def wait_ready(self, timeout: float = 30.0) -> "ServerProcess":
+    def wait_ready(self, timeout: float = 30.0) -> ServerProcess:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

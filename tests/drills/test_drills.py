@@ -6,8 +6,8 @@ import json
 import logging
 import os
 import pathlib
-import shutil
 import re
+import shutil
 import signal
 import subprocess
 import threading
@@ -539,7 +539,7 @@ def test_every_acknowledged_ticket_is_on_disk_before_its_answer(tmp_path, prefix
     path = write_config(tmp_path, busy_hall_document(prefix), redis_url=None)
     server = ServerProcess(path).wait_ready()
     load = Load([server.url])
-    pid, port = embedded_store(server)
+    pid, _ = embedded_store(server)
     trace = SyscallTrace(pid, tmp_path / "redis.strace")
     try:
         threads = load.run(kiosks=4, officers=officers_on([server.url]))
@@ -588,7 +588,7 @@ def test_the_fsync_check_catches_a_store_that_does_not_fsync(tmp_path):
         for n in range(50):
             client.set(f"k{n}", n)
         trace.stop()
-        aof_writes, answers, early = trace.answers_before_fsync()
+        aof_writes, _, early = trace.answers_before_fsync()
         assert aof_writes >= 50 and early >= 50
     finally:
         if trace.proc.poll() is None:

@@ -123,7 +123,9 @@ def test_rs485_bus_panels_with_a_lost_ack_count_once(rig):
     assert wait_until(lambda: rig.rating_of(at_3), what="counter 3's rating")["level"] == 1
     wait_until(lambda: rig.bus.waiting() == 0, what="the panels to be acknowledged")
     # Whichever panel's acknowledgement was lost, its press came twice and counted once.
-    repeats = lambda s: s["panel-2"]["counts"].get("repeats", 0) + s["panel-3"]["counts"].get("repeats", 0)  # noqa: E731
+    def repeats(s):
+        return s["panel-2"]["counts"].get("repeats", 0) + s["panel-3"]["counts"].get("repeats", 0)
+
     states = wait_until(lambda: (s := rig.devices()) and repeats(s) and s, what="the repeat to be reported")
     assert repeats(states) == 1
     assert states["panel-2"]["counts"]["presses"] == 1 and states["panel-2"]["connected"] is True

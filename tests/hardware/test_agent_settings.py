@@ -58,7 +58,7 @@ def test_an_agent_is_told_its_own_devices_and_nothing_secret(client):
         assert r.status_code == 401 and r.get_json()["error"]["code"] == "bad_token"
 
 
-def test_the_qms_agent_command_needs_only_the_server_and_its_token(rig, tmp_path):  # noqa: F811
+def test_the_qms_agent_command_needs_only_the_server_and_its_token(rig, tmp_path):  # noqa: F811 - the rig fixture imported above
     token_file = tmp_path / "agent.token"
     token_file.write_text(AGENT_TOKEN + "\n", encoding="utf-8")
     token_file.chmod(0o600)
@@ -79,7 +79,7 @@ def test_the_qms_agent_command_needs_only_the_server_and_its_token(rig, tmp_path
         assert proc.wait(timeout=20) == 0, proc.stderr.read()[-2000:]
 
 
-def test_a_refused_token_is_said_plainly(rig, tmp_path):  # noqa: F811
+def test_a_refused_token_is_said_plainly(rig, tmp_path):  # noqa: F811 - the rig fixture imported above
     token_file = tmp_path / "agent.token"
     token_file.write_text("agent1-not-the-right-one\n", encoding="utf-8")
     result = subprocess.run([sys.executable, "-m", "server.cli", "agent", "--server", rig.server.url,
@@ -88,7 +88,7 @@ def test_a_refused_token_is_said_plainly(rig, tmp_path):  # noqa: F811
     assert result.returncode == 2 and "does not know this agent's token" in result.stderr
 
 
-def test_an_agent_restarted_while_the_server_is_away_still_reads_its_panels(rig):  # noqa: F811
+def test_an_agent_restarted_while_the_server_is_away_still_reads_its_panels(rig):  # noqa: F811 - the rig fixture imported above, passed by name
     agent = rig.start_agent()
     ticket = rig.serve(1, "TP")
     agent.stop()
@@ -100,10 +100,11 @@ def test_an_agent_restarted_while_the_server_is_away_still_reads_its_panels(rig)
     rig.panel.press("1")
     wait_until(lambda: rig.agent.spool.counts().get("pending") == 1, what="the press to be kept on disk")
     rig.server = ServerProcess(rig.config_path, port=port).wait_ready()
-    assert wait_until(lambda: rig.rating_of(ticket), timeout=40, what="the rating once the server is back")["level"] == 3
+    rating = wait_until(lambda: rig.rating_of(ticket), timeout=40, what="the rating once the server is back")
+    assert rating["level"] == 3
 
 
-def test_a_panel_moved_on_the_server_is_followed_by_the_agent(rig):  # noqa: F811
+def test_a_panel_moved_on_the_server_is_followed_by_the_agent(rig):  # noqa: F811 - the rig fixture imported above, passed by name
     rig.start_agent()
     port = rig.server.port
     rig.server.stop()

@@ -34,14 +34,15 @@ def hall(tmp_path, prefix, redis_url):
     server = ServerProcess(path).wait_ready()
     yield server
     server.stop()
-    missing = [line for line in server.log_path.read_text(errors="replace").splitlines() if "missing translation" in line]
+    log = server.log_path.read_text(errors="replace").splitlines()
+    missing = [line for line in log if "missing translation" in line]
     assert not missing, missing  # a page rendered a catalogue key with no words behind it
 
 
 CATALOGUE = json.loads((ROOT / "server" / "translations" / "vi.json").read_text(encoding="utf-8"))
 # Text that looks like a catalogue key ("error.bad_period"): words a screen must never show.
-RAW_KEY = re.compile(r"(?<![\w/.-])(?:%s)\.[a-z0-9_]+(?:\.[a-z0-9_]+)*(?![\w/.-])"
-                     % "|".join(sorted({key.split(".")[0] for key in CATALOGUE})))
+_SECTIONS = "|".join(sorted({key.split(".")[0] for key in CATALOGUE}))
+RAW_KEY = re.compile(rf"(?<![\w/.-])(?:{_SECTIONS})\.[a-z0-9_]+(?:\.[a-z0-9_]+)*(?![\w/.-])")
 
 
 FILE_NAME = re.compile(r"\.(?:js|css|png|svg|wav|json|html|yaml)$")

@@ -1,6 +1,7 @@
 """The lobby display's voice: Vietnamese number reading, the queue of announcements, the clips."""
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -46,7 +47,7 @@ def test_numbers_are_read_the_vietnamese_way(display):
     said = display.evaluate("""(numbers) => numbers.map((n) => lobby.announcer.manifest &&
         VietnameseNumbers.numberTokens(n).map((t) => lobby.announcer.manifest.words[t]).join(' '))""",
                             list(READINGS))
-    assert dict(zip(READINGS, said)) == READINGS
+    assert dict(zip(READINGS, said, strict=True)) == READINGS
     sentence = display.evaluate("lobby.announcer.text('1023', 5)")
     assert sentence == "Xin mời công dân có số thứ tự một nghìn không trăm hai mươi ba đến quầy số năm"
     assert display.evaluate("lobby.announcer.text('A023', 12)") == \
@@ -115,7 +116,7 @@ def test_calls_that_queue_are_said_together_under_one_chime(display, hall):
     assert [item["group"] for item in log] == [1, 4, 4, 4, 4]
     assert log[1]["text"].startswith("Xin mời công dân có số thứ tự")
     assert log[2]["text"].startswith("số ") and "đến quầy số" in log[2]["text"]
-    for before, after in zip(log, log[1:]):
+    for before, after in itertools.pairwise(log):
         assert after["startedAt"] >= before["endedAt"] - 1  # never two at once
     # The group began right after the first call, with one chime between, not one each.
     assert log[1]["startedAt"] - log[0]["endedAt"] < 2500

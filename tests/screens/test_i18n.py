@@ -79,7 +79,8 @@ def test_the_error_codes_the_api_returns_have_words_for_people():
 
     vi = json.loads((CATALOGUES / "vi.json").read_text(encoding="utf-8"))
     api_codes = set(SCRIPT_ERRORS) - {"corrupt_queue", "unknown_step", "unknown_action"}
-    api_codes |= {"outside_opening_hours", "bad_credentials", "not_your_counter", "bad_pin", "pin_locked", "login_locked", "busy",
+    api_codes |= {"outside_opening_hours", "bad_credentials", "not_your_counter", "bad_pin", "pin_locked",
+                  "login_locked", "busy",
                   "field_not_at_kiosk", "unknown_priority", "unknown_site", "csrf", "store_unavailable",
                   # the leader's report form shows these
                   "bad_period", "bad_date", "bad_group", "period_needs_dates", "period_reversed", "period_too_long"}

@@ -77,7 +77,8 @@ def test_a_visit_from_kiosk_to_counter_to_display_to_phone(pages):
     expect(display.locator("#latest-counter")).to_have_text("Quầy 1")
     expect(display.locator('.tile[data-counter="1"] .tile-number')).to_have_text("1001")
     expect(waiting_on_display(display, "TP")).to_have_text("0")
-    wait_js(display, "lobby.announcer.log.length + lobby.announcer.queue.length + (lobby.announcer.speaking ? 1 : 0) > 0")
+    wait_js(display, "lobby.announcer.log.length + lobby.announcer.queue.length"
+                     " + (lobby.announcer.speaking ? 1 : 0) > 0")
     shot(display, "display-call")
     expect(phone.locator("#call-banner")).to_be_visible()
     expect(phone.locator("#call-counter")).to_have_text("Quầy 1")
@@ -144,8 +145,9 @@ def test_the_display_recovers_after_a_server_restart(pages, hall):
 
 def test_counter_transfer_pause_and_choose_a_ticket(pages, hall):
     headers = {"Authorization": f"Bearer {KIOSK_TOKEN}"}
-    first = requests.post(f"{hall.url}/api/v1/sites/hcc/tickets", json={"field": "TP"}, headers=headers, timeout=10).json()
-    second = requests.post(f"{hall.url}/api/v1/sites/hcc/tickets", json={"field": "TP"}, headers=headers, timeout=10).json()
+    tickets = f"{hall.url}/api/v1/sites/hcc/tickets"
+    first = requests.post(tickets, json={"field": "TP"}, headers=headers, timeout=10).json()
+    second = requests.post(tickets, json={"field": "TP"}, headers=headers, timeout=10).json()
     display = open_display(pages)
     desk = sign_in(pages, 1)
     # Call a chosen ticket from the waiting list.
@@ -191,7 +193,8 @@ def test_english_high_contrast_and_larger_text(pages):
 def test_landing_page_lists_the_screens(pages):
     index = pages.open("/")
     expect(index.locator("h2").first).to_have_text("Trung tâm Phục vụ Hành chính công tỉnh Thử nghiệm")
-    assert re.search(r"/counter/hcc$", index.get_by_role("link", name="Màn hình quầy (cán bộ)").first.get_attribute("href"))
+    counter_link = index.get_by_role("link", name="Màn hình quầy (cán bộ)").first
+    assert re.search(r"/counter/hcc$", counter_link.get_attribute("href"))
 
 
 def test_a_counter_screen_taken_over_goes_back_to_sign_in(pages, hall):

@@ -13,9 +13,10 @@ import pytest
 import redis as redis_lib
 from sqlalchemy import func, select
 
+from server.actor import Actor
 from server.archive_schema import events, open_archive, services, tickets
 from server.config import parse_config
-from server.queue_engine import Actor, QueueEngine
+from server.queue_engine import QueueEngine
 
 from ..hall import hall_document
 from ..servers import ROOT, write_config

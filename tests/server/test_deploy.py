@@ -22,7 +22,6 @@ from server.public_address import lan_address
 
 from ..hall import AGENT_TOKEN, DISPLAY_TOKEN, KIOSK_TOKEN, PASSWORD, hall_document
 from ..servers import ServerProcess, write_config
-from .test_serve import Display  # noqa: F401 - documents the shared helper
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "docs" / "deploy"

@@ -37,7 +37,7 @@ def test_a_new_hall_gets_its_own_secrets_and_serves(tmp_path):
     site = config.sites["xa-an-binh"]
     assert site.name == "Bộ phận Một cửa xã An Bình" and len(site.counters) == 2
     assert config.server.host == "127.0.0.1" and demo_secrets(config) == []
-    for username, password in zip(["admin", "cb01", "cb02"], PASSWORDS):
+    for username, password in zip(["admin", "cb01", "cb02"], PASSWORDS, strict=True):
         assert check_password_hash(site.officers[username].password_hash, password)
     assert check_password_hash(site.kiosk_pin_hash, PIN)
     kiosk_token = site.kiosks["kiosk-1"].token

@@ -84,7 +84,7 @@ def test_a_display_gets_its_calls_during_a_login_flood(tmp_path, prefix):
     try:
         display.connect(server.url, auth={"site": "hcc", "token": DISPLAY_TOKEN}, transports=["websocket"],
                         wait_timeout=10)
-        import requests  # noqa: PLC0415
+        import requests
 
         api = f"{server.url}/api/v1/sites/hcc"
         token = requests.post(f"{api}/login", json={"username": "cb4", "password": PASSWORD, "counter": 4},

@@ -35,7 +35,8 @@ def test_a_phone_hears_only_what_is_its_own_business(tmp_path, prefix, redis_url
         assert requests.post(f"{api}/counters/1/call-next", json={}, headers=officer, timeout=10).json()["id"] == \
             first["id"]  # the priority visitor first
         requests.post(f"{api}/counters/1/start", json={}, headers=officer, timeout=10)
-        assert requests.post(f"{api}/ratings", json={"counter": 1, "level": 1, "press_id": "phone-audience-01", "device": "panel-1"},
+        press = {"counter": 1, "level": 1, "press_id": "phone-audience-01", "device": "panel-1"}
+        assert requests.post(f"{api}/ratings", json=press,
                              headers={"Authorization": f"Bearer {AGENT_TOKEN}"}, timeout=10).status_code in (200, 201)
         requests.post(f"{api}/counters/1/finish", json={}, headers=officer, timeout=10)
         requests.post(f"{api}/counters/1/pause", json={"reason": "Họp giao ban"}, headers=officer, timeout=10)

@@ -57,10 +57,11 @@ def test_an_agent_rates_only_at_the_counters_of_its_own_panels(api, redis_client
     for body, status, code in cases:
         body = {k: v for k, v in body.items() if v is not None}
         if "device" not in body:
-            refused(api, redis_client, prefix, lambda: api.post("/ratings", {"counter": 1, "level": 3, **body},
-                                                                AGENT_TOKEN), status, code)
+            def post(body=body):
+                return api.post("/ratings", {"counter": 1, "level": 3, **body}, AGENT_TOKEN)
+            refused(api, redis_client, prefix, post, status, code)
         else:
-            refused(api, redis_client, prefix, lambda: press(api, **body), status, code)
+            refused(api, redis_client, prefix, lambda body=body: press(api, **body), status, code)
     r = press(api, press_id="scope-press-0005")
     assert r.status_code == 201 and r.get_json()["counter"] == 1
     r = press(api, OTHER_AGENT_TOKEN, counter=2, device="panel-2", press_id="scope-press-0006")

@@ -134,7 +134,7 @@ def test_transfer_to_another_field_keeps_the_original_place(api):
     assert moved["people_ahead"] == 0 and moved["transfers"] == 1
     # Counter 1 is free again; the DD counter meets the transferred visitor first.
     assert api.state()["counters"][0]["current"] is None
-    assert call_all(api, 2) == [first_tp["label"]] + labels(dd)
+    assert call_all(api, 2) == [first_tp["label"], *labels(dd)]
 
 
 def test_transfer_to_a_named_counter_is_called_there_first(api):
@@ -146,7 +146,7 @@ def test_transfer_to_a_named_counter_is_called_there_first(api):
     r = api.act(1, "transfer", {"counter": 4})
     assert r.status_code == 200 and r.get_json()["target_counter"] == 4
     assert api.state()["counter_queues"]["4"][0]["id"] == tp["id"]
-    assert call_all(api, 4) == [tp["label"]] + labels(others)
+    assert call_all(api, 4) == [tp["label"], *labels(others)]
 
 
 def test_no_show_then_restore_puts_the_visitor_at_the_front(api, clock):

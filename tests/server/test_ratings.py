@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from server.queue_engine import Actor
+from server.actor import Actor
 
 from ..hall import AGENT_TOKEN, KIOSK_TOKEN
 

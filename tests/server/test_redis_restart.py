@@ -5,11 +5,12 @@ from datetime import datetime
 
 import redis
 
+from server.actor import Actor
 from server.app import queue_store_client
 from server.clock import ControlledClock
 from server.config import parse_config
 from server.embedded_redis import EmbeddedRedis
-from server.queue_engine import Actor, QueueEngine
+from server.queue_engine import QueueEngine
 
 from ..conftest import HCM
 from ..hall import hall_document

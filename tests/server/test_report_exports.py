@@ -18,7 +18,7 @@ from .test_reports import Day, config  # noqa: F401 - the same hall fixture
 
 
 @pytest.fixture
-def small_day(api, clock, app, redis_url, config):  # noqa: F811
+def small_day(api, clock, app, redis_url, config):  # noqa: F811 - the config fixture imported above
     day = Day(api, clock, seed=3)
     day.run(tickets=150)
     services = app.extensions["qms"]
@@ -31,7 +31,7 @@ def small_day(api, clock, app, redis_url, config):  # noqa: F811
 
 
 def test_report_api_and_exports_carry_the_same_numbers(small_day):
-    day, api, admin = small_day
+    _, api, admin = small_day
     query = "?period=day&date=2026-11-23&group=field"
     assert api.get("/reports" + query, KIOSK_TOKEN).status_code == 403
     report = api.get("/reports" + query, admin).get_json()
@@ -122,11 +122,11 @@ def test_exports_cannot_carry_formulas(small_day):
     live administration) is written as text: a spreadsheet never runs it."""
     from server.report_export import to_csv, to_xlsx
 
-    day, api, admin = small_day
+    _, api, admin = small_day
     report = api.get("/reports?period=day&date=2026-11-23&group=field", admin).get_json()
     names = HOSTILE[:len(report["rows"])]
     assert len(names) >= 3
-    for row, name in zip(report["rows"], names):
+    for row, name in zip(report["rows"], names, strict=True):
         row["name"] = name
     report["site"]["name"] = "=1+1"
     lines = list(csv.reader(io.StringIO(to_csv(report, "vi").decode("utf-8-sig"))))
@@ -157,7 +157,7 @@ def test_officer_rows_do_not_claim_zero_tickets_issued_and_english_reads_english
     assert "Vé do ki-ốt cấp" in page
 
 
-def test_the_alert_watcher_rides_out_a_store_outage_with_one_line(config, caplog):  # noqa: F811
+def test_the_alert_watcher_rides_out_a_store_outage_with_one_line(config, caplog):  # noqa: F811 - the config fixture imported above
     """Before: each check during a Redis outage logged a traceback (seen in a drill's log)."""
     import threading
 

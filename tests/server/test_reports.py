@@ -32,7 +32,8 @@ class Day:
     def __init__(self, api, clock, seed=7):
         self.api, self.clock, self.rng = api, clock, random.Random(seed)
         self.issued = []                          # (id, field, category, hour)
-        self.calls = []                           # dicts: field, counter, officer, wait, walk, service, outcome, category, called_hour
+        # dicts: field, counter, officer, wait, walk, service, outcome, category, called_hour
+        self.calls = []
         self.ratings = []                         # (counter, officer, field, category, level)
         self.unattributed = 0
         self.repeats = 0
@@ -73,7 +74,7 @@ class Day:
             if r.status_code == 204:
                 return
             t = r.get_json()
-            field, category = self.meta[t["id"]]
+            _, category = self.meta[t["id"]]
             cur = {"id": t["id"], "field": t["field"], "category": category, "counter": counter,
                    "officer": f"cb{counter}", "called": self.now_ms(), "called_hour": self.hour(),
                    "wait": (self.now_ms() - self.waiting_since[t["id"]]) / 1000, "started": None}
@@ -114,7 +115,8 @@ class Day:
         now = self.now_ms()
         cur["outcome"] = outcome
         cur["walk"] = (cur["started"] - cur["called"]) / 1000 if cur["started"] else None
-        cur["service"] = (now - cur["started"]) / 1000 if cur["started"] and outcome in ("done", "transferred") else None
+        served = cur["started"] and outcome in ("done", "transferred")
+        cur["service"] = (now - cur["started"]) / 1000 if served else None
         self.calls.append(cur)
 
     def run(self, tickets=2000):
@@ -124,7 +126,8 @@ class Day:
         made = 0
         while self.clock.now().astimezone(HCM).hour < 17 and made < tickets:
             local = self.clock.now().astimezone(HCM)
-            open_now = (7, 30) <= (local.hour, local.minute) < (11, 30) or (13, 30) <= (local.hour, local.minute) < (17, 0)
+            hm = (local.hour, local.minute)
+            open_now = (7, 30) <= hm < (11, 30) or (13, 30) <= hm < (17, 0)
             if open_now:
                 self.issue()
                 made += 1
@@ -231,7 +234,8 @@ def check_other_groupings(day, builder):
     assert counters[5]["ratings"]["unattributed"] == day.unattributed
     priority = {r["key"]: r for r in builder.build(period, "priority")["rows"]}
     assert priority["elderly"]["issued"] == sum(c == "elderly" for _i, _f, c, _h in day.issued)
-    assert priority["elderly"]["served"] == sum(c["outcome"] == "done" and c["category"] == "elderly" for c in day.calls)
+    elderly_served = sum(c["outcome"] == "done" and c["category"] == "elderly" for c in day.calls)
+    assert priority["elderly"]["served"] == elderly_served
     hours = {r["key"]: r for r in builder.build(period, "hour")["rows"]}
     for hour, row in hours.items():
         assert row["issued"] == sum(h == hour for *_x, h in day.issued)

@@ -54,6 +54,51 @@ class Display:
         self.client.close()
 
 
+class Traffic:
+    """Kiosks issuing and officers calling and finishing, each on its own thread and server."""
+
+    def __init__(self, servers, sessions):
+        self.servers, self.sessions = servers, sessions
+        self.issued: list[dict] = []
+        self.called: list[str] = []
+        self.errors: list[str] = []
+        self.lock = threading.Lock()
+
+    def kiosk(self, i: int) -> None:
+        token = KIOSK_TOKEN if i % 2 else KIOSK_B_TOKEN
+        server = self.servers[i % 3]
+        for j in range(40):
+            body = {"field": ["TP", "DD", "XD"][j % 3], "idempotency_key": f"k{i}-{j}"}
+            r = requests.post(f"{server.url}/api/v1/sites/hcc/tickets", json=body,
+                              headers={"Authorization": f"Bearer {token}"}, timeout=10)
+            if r.status_code != 201:
+                self.errors.append(r.text)
+                return
+            with self.lock:
+                self.issued.append(r.json())
+
+    def officer(self, n: int) -> None:
+        server, token = self.sessions[n]
+        headers = {"Authorization": f"Bearer {token}"}
+        idle = 0
+        while idle < 20:
+            r = requests.post(f"{server.url}/api/v1/sites/hcc/counters/{n}/call-next", headers=headers, timeout=10)
+            if r.status_code == 204:
+                idle += 1
+                time.sleep(0.05)
+                continue
+            if r.status_code != 200:
+                self.errors.append(r.text)
+                return
+            idle = 0
+            with self.lock:
+                self.called.append(r.json()["id"])
+            r = requests.post(f"{server.url}/api/v1/sites/hcc/counters/{n}/finish", headers=headers, timeout=10)
+            if r.status_code != 200:
+                self.errors.append(r.text)
+                return
+
+
 def test_three_servers_one_hall(three_servers, redis_url, prefix):
     # A display on each server: every process must send every update, in sequence order.
     displays = [Display(s.url) for s in three_servers]
@@ -70,49 +115,14 @@ def test_three_servers_one_hall(three_servers, redis_url, prefix):
         assert r.status_code == 200, r.text
         sessions[n] = (server, r.json()["token"])
 
-    issued, called, errors = [], [], []
-    lock = threading.Lock()
-
-    def kiosk(i):
-        token = KIOSK_TOKEN if i % 2 else KIOSK_B_TOKEN
-        server = three_servers[i % 3]
-        for j in range(40):
-            body = {"field": ["TP", "DD", "XD"][j % 3], "idempotency_key": f"k{i}-{j}"}
-            r = requests.post(f"{server.url}/api/v1/sites/hcc/tickets", json=body,
-                              headers={"Authorization": f"Bearer {token}"}, timeout=10)
-            if r.status_code != 201:
-                errors.append(r.text)
-                return
-            with lock:
-                issued.append(r.json())
-
-    def officer(n):
-        server, token = sessions[n]
-        headers = {"Authorization": f"Bearer {token}"}
-        idle = 0
-        while idle < 20:
-            r = requests.post(f"{server.url}/api/v1/sites/hcc/counters/{n}/call-next", headers=headers, timeout=10)
-            if r.status_code == 204:
-                idle += 1
-                time.sleep(0.05)
-                continue
-            if r.status_code != 200:
-                errors.append(r.text)
-                return
-            idle = 0
-            with lock:
-                called.append(r.json()["id"])
-            r = requests.post(f"{server.url}/api/v1/sites/hcc/counters/{n}/finish", headers=headers, timeout=10)
-            if r.status_code != 200:
-                errors.append(r.text)
-                return
-
-    threads = [threading.Thread(target=kiosk, args=(i,)) for i in range(6)]
-    threads += [threading.Thread(target=officer, args=(n,)) for n in range(1, N_COUNTERS + 1)]
+    traffic = Traffic(three_servers, sessions)
+    threads = [threading.Thread(target=traffic.kiosk, args=(i,)) for i in range(6)]
+    threads += [threading.Thread(target=traffic.officer, args=(n,)) for n in range(1, N_COUNTERS + 1)]
     for t in threads:
         t.start()
     for t in threads:
         t.join(timeout=120)
+    issued, called, errors = traffic.issued, traffic.called, traffic.errors
     assert not errors, errors[:3]
 
     assert len(issued) == 240

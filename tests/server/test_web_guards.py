@@ -16,7 +16,7 @@ PAGES = ["/", "/kiosk/hcc", "/counter/hcc", "/display/hcc", "/admin/hcc", "/admi
 
 def check_headers(response, what):
     csp = response.headers.get("Content-Security-Policy", "")
-    directives = dict((d.strip().split(" ", 1) + [""])[:2] for d in csp.split(";") if d.strip())
+    directives = dict([*d.strip().split(" ", 1), ""][:2] for d in csp.split(";") if d.strip())
     assert directives.get("script-src") == "'self'", (what, csp)       # no inline script, nothing from elsewhere
     assert directives.get("frame-ancestors") == "'none'", (what, csp)
     assert "unsafe-inline" not in csp and "unsafe-eval" not in csp and "http" not in csp, (what, csp)
