@@ -60,7 +60,8 @@ class Archiver:
     def release(self) -> None:
         """Give up the lead (a clean stop), so another archiver can take over at once."""
         for stream in list(self._leading):
-            self.scripts.run("archive_lead", [self.keys[self.streams[stream]].archive_lease], [self.consumer, 0])
+            self.scripts.run("archive_lead", {"lease": self.keys[self.streams[stream]].archive_lease},
+                             {"archiver": self.consumer, "lease_ms": 0})
         self._leading.clear()
 
     def _ensure_groups(self) -> None:
@@ -78,7 +79,8 @@ class Archiver:
         """Keep (or take) the lead of a site; when newly leading, first archive whatever the
         previous leader left pending, in stream order."""
         site = self.streams[stream]
-        answer = self.scripts.run("archive_lead", [self.keys[site].archive_lease], [self.consumer, LEASE_MS])
+        answer = self.scripts.run("archive_lead", {"lease": self.keys[site].archive_lease},
+                                  {"archiver": self.consumer, "lease_ms": LEASE_MS})
         if answer["lead"] == 0:
             if stream in self._leading:
                 logger.warning("archiver %s lost the lead of %s", self.consumer, site)

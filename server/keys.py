@@ -58,7 +58,7 @@ class Keys:
         """Phone-page token -> ticket id."""
         return f"{self.base}:tok:{token}"
 
-    def rate(self, who: str, window: int) -> str:
+    def rate_limit(self, who: str, window: int) -> str:
         """Requests of one kiosk in one time window."""
         return f"{self.base}:rate:{who}:{window}"
 

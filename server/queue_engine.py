@@ -80,7 +80,7 @@ class QueueEngine:
         self._roll_over(site, day, to_ms(local))
         return day, to_ms(local), local
 
-    def _run(self, name: str, keys: list[str], args: list[Any]) -> dict:
+    def _run(self, name: str, keys: dict[str, Any], args: dict[str, Any]) -> dict:
         reply = self.scripts.run(name, keys, args)
         if "error" in reply:
             raise from_script(reply)
@@ -96,9 +96,11 @@ class QueueEngine:
                 records = [k.tickets(old), k.numbers(old), k.calls(old), k.ratings(old),
                            *(k.finished(old, c) for c in k.counter_ids)]
                 reply = self._run("close_day",
-                                  [k.tickets(old), k.noshow(old), k.counters, k.events, k.evseq, k.open_days,
-                                   *k.layout_keys(old), *records],
-                                  [now_ms, old, *k.layout_args(), self.config.archive.redis_days * 86400])
+                                  {"tickets": k.tickets(old), "noshow": k.noshow(old), "counters": k.counters,
+                                   "events": k.events, "evseq": k.evseq, "open_days": k.open_days,
+                                   "layout_then_records": [*k.layout_keys(old), *records]},
+                                  {"now": now_ms, "day": old, "layout_then_keep_seconds":
+                                   [*k.layout_args(), self.config.archive.redis_days * 86400]})
                 if not reply.get("already"):
                     logger.info("close_day site=%s day=%s closed_tickets=%s", site.id, old, reply.get("closed"))
         self._rolled_to[site.id] = day
@@ -160,13 +162,17 @@ class QueueEngine:
         token = secrets.token_urlsafe(16)
         idem = k.idempotency(actor.label, idempotency_key) if idempotency_key else k.idempotency("-", "-")
         minute = now // 60_000
-        keys = [k.seq, k.numbers(day), k.tickets(day), k.events, k.evseq, idem, k.token(token), k.open_days,
-                k.counters, k.service_times, k.rate(actor.label, minute), *k.layout_keys(day, [field.code], [])]
-        args = [now, day, field.code, category.code if category else "", category.weight if category else 0,
-                field.first, field.last, field.daily_cap or 0, field.prefix, field.digits, token, TOKEN_TTL_SECONDS,
-                site.idempotency_seconds if idempotency_key else 0, actor.label,
-                site.kiosk_tickets_per_minute if actor.kind == "kiosk" else 0,
-                *k.layout_args([field.code], []), *(c.id for c in site.counters_serving(field.code))]
+        keys = {"seq": k.seq, "numbers": k.numbers(day), "tickets": k.tickets(day), "events": k.events,
+                "evseq": k.evseq, "idempotency": idem, "token": k.token(token), "open_days": k.open_days,
+                "counters": k.counters, "service_times": k.service_times,
+                "issuer_minute": k.rate_limit(actor.label, minute), "layout": k.layout_keys(day, [field.code], [])}
+        args = {"now": now, "day": day, "field": field.code, "priority": category.code if category else "",
+                "weight": category.weight if category else 0, "first": field.first, "last": field.last,
+                "daily_cap": field.daily_cap or 0, "prefix": field.prefix, "digits": field.digits, "token": token,
+                "token_ttl": TOKEN_TTL_SECONDS, "idempotency_ttl": site.idempotency_seconds if idempotency_key else 0,
+                "actor": actor.label, "per_minute": site.kiosk_tickets_per_minute if actor.kind == "kiosk" else 0,
+                "layout_then_counters": [*k.layout_args([field.code], []),
+                                         *(c.id for c in site.counters_serving(field.code))]}
         reply = self.scripts.run("issue", keys, args)
         if reply.get("error") == "kiosk_rate_limited":
             if reply.get("first_refusal"):
@@ -194,8 +200,9 @@ class QueueEngine:
         site = self.site(site_id)
         day = self._ticket_day(ticket_id)
         k = self.keys[site.id]
-        reply = self._run("ticket_view", [k.tickets(day), k.counters, k.service_times, *k.layout_keys(day)],
-                          [ticket_id, *k.layout_args()])
+        reply = self._run("ticket_view", {"tickets": k.tickets(day), "counters": k.counters,
+                                          "service_times": k.service_times, "layout": k.layout_keys(day)},
+                          {"ticket": ticket_id, "layout": k.layout_args()})
         t = reply["ticket"]
         ahead = reply["ahead"]
         waiting = t["state"] == "waiting"
@@ -226,9 +233,11 @@ class QueueEngine:
         site = self.site(site_id)
         day, now, local = self._moment(site)
         k = self.keys[site.id]
-        r = self._run("snapshot", [k.counters, k.tickets(day), k.calls(day), k.evseq, k.service_times,
-                                   k.noshow(day), k.numbers(day), *k.layout_keys(day)],
-                      [day, site.recent_calls, *k.layout_args(), with_lists])
+        r = self._run("snapshot", {"counters": k.counters, "tickets": k.tickets(day), "calls": k.calls(day),
+                                   "evseq": k.evseq, "service_times": k.service_times, "noshow": k.noshow(day),
+                                   "numbers": k.numbers(day), "layout": k.layout_keys(day)},
+                      {"day": day, "recent_calls": site.recent_calls,
+                       "layout_then_lists": [*k.layout_args(), with_lists]})
         snap = SnapshotView(site, day, now, r, with_lists).build()
         is_open = self.always_open or site.opening_hours.is_open(local)
         nxt = None if is_open else site.opening_hours.next_opening(local)
@@ -253,17 +262,24 @@ class QueueEngine:
         day, now, _ = self._moment(site)
         return c, day, now, self.keys[site.id]
 
+    @staticmethod
+    def _by_officer(now: int, day: str, counter_id: str, actor: Actor) -> dict[str, Any]:
+        """The arguments every counter operation starts with: when, which day and counter, who."""
+        return {"now": now, "day": day, "counter": counter_id, "actor": actor.label, "actor_is_admin": actor.is_admin}
+
     def call_next(self, site_id: str, counter: int, actor: Actor, *, finish_current: bool = False) -> dict | None:
         """Call the next visitor to ``counter``; None when nobody waits for it."""
         site = self.site(site_id)
         c, day, now, k = self._counter_args(site, counter)
         ratio_p, ratio_n = site.priority_ratio
         reply = self.scripts.run("call_next",
-                                 [k.counters, k.tickets(day), k.events, k.evseq, k.calls(day), k.service_times,
-                                  k.finished(day, c.id), *k.layout_keys(day, c.fields, [c.id])],
-                                 [now, day, c.id, actor.label, actor.is_admin, c.policy, ratio_p, ratio_n,
-                                  finish_current, site.recent_calls, *k.layout_args(c.fields, [c.id]), len(c.fields),
-                                  *c.fields])
+                                 {"counters": k.counters, "tickets": k.tickets(day), "events": k.events,
+                                  "evseq": k.evseq, "calls": k.calls(day), "service_times": k.service_times,
+                                  "finished": k.finished(day, c.id), "layout": k.layout_keys(day, c.fields, [c.id])},
+                                 {**self._by_officer(now, day, c.id, actor), "policy": c.policy,
+                                  "ratio_priority": ratio_p, "ratio_normal": ratio_n, "finish_current": finish_current,
+                                  "recent_calls": site.recent_calls,
+                                  "layout_then_fields": [*k.layout_args(c.fields, [c.id]), len(c.fields), *c.fields]})
         if reply.get("paused_after_visitor"):
             # The visit was finished; the pause asked for during it began instead of a call.
             logger.info("counter-pause site=%s counter=%s actor=%s after the visitor", site.id, c.number,
@@ -286,10 +302,11 @@ class QueueEngine:
         if not isinstance(ticket_id, str) or self._ticket_day(ticket_id) != day:
             raise Conflict("Only today's waiting tickets can be called.", code="wrong_state")
         reply = self._run("call_ticket",
-                          [k.counters, k.tickets(day), k.events, k.evseq, k.calls(day),
-                           *k.layout_keys(day, c.fields, [c.id])],
-                          [now, day, c.id, actor.label, actor.is_admin, ticket_id, site.recent_calls,
-                           *k.layout_args(c.fields, [c.id]), len(c.fields), *c.fields])
+                          {"counters": k.counters, "tickets": k.tickets(day), "events": k.events, "evseq": k.evseq,
+                           "calls": k.calls(day), "layout": k.layout_keys(day, c.fields, [c.id])},
+                          {**self._by_officer(now, day, c.id, actor), "ticket": ticket_id,
+                           "recent_calls": site.recent_calls,
+                           "layout_then_fields": [*k.layout_args(c.fields, [c.id]), len(c.fields), *c.fields]})
         t = reply["ticket"]
         self._log("call-chosen", site, t, actor, counter=c.number)
         return ticket_json(t, site)
@@ -298,9 +315,10 @@ class QueueEngine:
         site = self.site(site_id)
         c, day, now, k = self._counter_args(site, counter)
         reply = self._run("counter_step",
-                          [k.counters, k.tickets(day), k.events, k.evseq, k.calls(day), k.service_times,
-                           k.noshow(day), k.finished(day, c.id)],
-                          [now, day, c.id, actor.label, actor.is_admin, step, site.recent_calls])
+                          {"counters": k.counters, "tickets": k.tickets(day), "events": k.events, "evseq": k.evseq,
+                           "calls": k.calls(day), "service_times": k.service_times, "noshow": k.noshow(day),
+                           "finished": k.finished(day, c.id)},
+                          {**self._by_officer(now, day, c.id, actor), "step": step, "recent_calls": site.recent_calls})
         t = reply["ticket"]
         self._log(step.replace("_", "-"), site, t, actor, counter=c.number)
         return ticket_json(t, site)
@@ -336,9 +354,10 @@ class QueueEngine:
             raise BadRequest(f"Unknown counter {to_counter!r}.", code="unknown_counter")
         c, day, now, k = self._counter_args(site, counter)
         kind, target = ("field", field) if field is not None else ("counter", str(to_counter))
-        reply = self._run("transfer", [k.counters, k.tickets(day), k.events, k.evseq, *k.layout_keys(day)],
-                          [now, day, c.id, actor.label, actor.is_admin, kind, target, "1" if even_if_closed else "0",
-                           *k.layout_args()])
+        reply = self._run("transfer", {"counters": k.counters, "tickets": k.tickets(day), "events": k.events,
+                                       "evseq": k.evseq, "layout": k.layout_keys(day)},
+                          {**self._by_officer(now, day, c.id, actor), "kind": kind, "target": target,
+                           "even_if_closed": "1" if even_if_closed else "0", "layout": k.layout_args()})
         t = reply["ticket"]
         self._log("transfer", site, t, actor, counter=c.number, **{f"to_{kind}": target})
         return ticket_json(t, site, people_ahead=reply["ahead"])
@@ -348,9 +367,10 @@ class QueueEngine:
         site = self.site(site_id)
         c, day, now, k = self._counter_args(site, counter)
         # Every field: a closing counter hands its transferred visitors back to theirs.
-        reply = self._run("counter_status", [k.counters, k.tickets(day), k.events, k.evseq,
-                                             *k.layout_keys(day, None, [c.id])],
-                          [now, day, c.id, actor.label, actor.is_admin, action, arg, *k.layout_args(None, [c.id])])
+        reply = self._run("counter_status", {"counters": k.counters, "tickets": k.tickets(day), "events": k.events,
+                                             "evseq": k.evseq, "layout": k.layout_keys(day, None, [c.id])},
+                          {**self._by_officer(now, day, c.id, actor), "action": action, "detail": arg,
+                           "layout": k.layout_args(None, [c.id])})
         logger.info("counter-%s site=%s counter=%s actor=%s%s", action, site.id, c.number, actor.label,
                     f" reason={arg!r}" if action == "pause" else "")
         previous = reply.get("previous_officer")
@@ -385,8 +405,10 @@ class QueueEngine:
         if day != today:
             raise Conflict("Tickets of an earlier day are closed.", code="wrong_state")
         k = self.keys[site.id]
-        reply = self._run("cancel", [k.tickets(day), k.noshow(day), k.events, k.evseq, *k.layout_keys(day)],
-                          [now, ticket_id, actor.label, reason, *k.layout_args()])
+        reply = self._run("cancel", {"tickets": k.tickets(day), "noshow": k.noshow(day), "events": k.events,
+                                     "evseq": k.evseq, "layout": k.layout_keys(day)},
+                          {"now": now, "ticket": ticket_id, "actor": actor.label, "reason": reason,
+                           "layout": k.layout_args()})
         t = reply["ticket"]
         self._log("cancel", site, t, actor, reason=repr(reason))
         return ticket_json(t, site)
@@ -399,16 +421,18 @@ class QueueEngine:
         if day != today:
             raise Conflict("Tickets of an earlier day are closed.", code="wrong_state")
         k = self.keys[site.id]
-        reply = self._run("restore", [k.tickets(day), k.noshow(day), k.events, k.evseq, *k.layout_keys(day)],
-                          [now, ticket_id, site.no_show_restore_seconds * 1000, actor.label, *k.layout_args()])
+        reply = self._run("restore", {"tickets": k.tickets(day), "noshow": k.noshow(day), "events": k.events,
+                                      "evseq": k.evseq, "layout": k.layout_keys(day)},
+                          {"now": now, "ticket": ticket_id, "window": site.no_show_restore_seconds * 1000,
+                           "actor": actor.label, "layout": k.layout_args()})
         t = reply["ticket"]
         self._log("restore", site, t, actor)
         return ticket_json(t, site, people_ahead=reply["ahead"])
 
     # -- satisfaction ----------------------------------------------------------------
-    def rate(self, site_id: str, counter: int, level: int, *, press_id: str, pressed_at: datetime | None = None,
-             device: str = "", actor: Actor = SYSTEM) -> dict:
-        """Store one press of a rating panel and tie it to the ticket it rates (see rate.lua)."""
+    def record_rating(self, site_id: str, counter: int, level: int, *, press_id: str,
+                      pressed_at: datetime | None = None, device: str = "", actor: Actor = SYSTEM) -> dict:
+        """Store one press of a rating panel and tie it to the ticket it rates (see record_rating.lua)."""
         site = self.site(site_id)
         c = self._counter(site, counter)
         meaning = site.ratings.level(level) if isinstance(level, int) and not isinstance(level, bool) else None
@@ -425,12 +449,16 @@ class QueueEngine:
         press_day = when.strftime("%Y%m%d")
         k = self.keys[site.id]
         pressed_ms = to_ms(when)
-        reply = self.scripts.run("rate", [k.counters, k.tickets(press_day), k.finished(press_day, c.id),
-                                   k.ratings(press_day), k.press(press_id), k.events, k.evseq,
-                                   k.rate(f"panel:{device}", pressed_ms // 60_000)],
-                          [now, press_day, c.id, meaning.level, meaning.category, meaning.score, pressed_ms,
-                           site.ratings.window_seconds * 1000, press_id, device, PRESS_MEMORY_SECONDS,
-                           site.ratings.presses_per_minute if device else 0, PRESS_MAX_AGE_SECONDS + 86400])
+        reply = self.scripts.run(
+            "record_rating",
+            {"counters": k.counters, "tickets": k.tickets(press_day), "finished": k.finished(press_day, c.id),
+             "ratings": k.ratings(press_day), "press": k.press(press_id), "events": k.events, "evseq": k.evseq,
+             "panel_minute": k.rate_limit(f"panel:{device}", pressed_ms // 60_000)},
+            {"now": now, "day": press_day, "counter": c.id, "level": meaning.level, "category": meaning.category,
+             "score": meaning.score, "pressed_at": pressed_ms, "window": site.ratings.window_seconds * 1000,
+             "press_id": press_id, "device": device, "press_memory": PRESS_MEMORY_SECONDS,
+             "per_minute": site.ratings.presses_per_minute if device else 0,
+             "count_life": PRESS_MAX_AGE_SECONDS + 86400})
         if reply.get("error") == "press_rate_limited" and reply.get("first_refusal"):
             logger.warning("press-flood site=%s device=%s: over %s presses dated %s", site.id, device,
                            reply.get("limit"), when.strftime("%Y-%m-%d %H:%M"))

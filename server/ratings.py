@@ -3,7 +3,7 @@
 A press is believed only as far as its agent's own devices go: the agent must name one of
 its rating panels, the counter must be that panel's, and the press may be no older than an
 agent keeps one on disk. The store then limits how many presses one panel can make in a
-minute (rate.lua), so a stolen agent token cannot pour ratings into the hall's figures.
+minute (record_rating.lua), so a stolen agent token cannot pour ratings into the hall's figures.
 """
 from __future__ import annotations
 
@@ -45,5 +45,5 @@ def record_press(engine: QueueEngine, site_id: str, actor: Actor, params) -> dic
     if pressed_at is not None and pressed_at < engine.local_now(site) - timedelta(seconds=PRESS_MAX_AGE_SECONDS):
         raise BadRequest(f"The press is older than an agent keeps one ({PRESS_MAX_AGE_SECONDS // 86400} days).",
                          code="press_too_old")
-    return engine.rate(site_id, body["counter"], body["level"], press_id=body["press_id"], pressed_at=pressed_at,
-                       device=device_id, actor=actor)
+    return engine.record_rating(site_id, body["counter"], body["level"], press_id=body["press_id"],
+                                pressed_at=pressed_at, device=device_id, actor=actor)

@@ -54,9 +54,11 @@ class SignInGuard:
         return [k.sign_in_tries(pair), k.sign_in_tries(addr)]
 
     def _run(self, mode: str, site_id: str, scope: str, name: str, address: str) -> dict:
-        return self.scripts.run("sign_in_guard", self._keys(site_id, scope, name, address),
-                                [mode, int(self.now() * 1000), self.free_per_name, self.free_per_address,
-                                 LONGEST_WAIT_SECONDS * 1000, MEMORY_SECONDS * 1000])
+        client, every_name = self._keys(site_id, scope, name, address)
+        return self.scripts.run("sign_in_guard", {"client": client, "address": every_name},
+                                {"step": mode, "now": int(self.now() * 1000), "free_client": self.free_per_name,
+                                 "free_address": self.free_per_address, "longest_wait": LONGEST_WAIT_SECONDS * 1000,
+                                 "memory": MEMORY_SECONDS * 1000})
 
     def attempt(self, site_id: str, name: str, address: str, *, scope: str = "login") -> None:
         """Count one try of ``name`` from ``address``; TooManyRequests if that client must wait."""

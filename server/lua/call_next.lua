@@ -2,6 +2,8 @@
 -- Order: tickets transferred to this counter first; then the lane chosen by the priority
 -- ratio (P priority calls, then N normal calls when normal visitors wait); within the lane,
 -- the counter's fields by its policy: 'oldest' (lowest score across fields) or 'in_order'.
+-- KEYS: counters tickets events evseq calls service_times finished layout...
+-- ARGV: now day counter actor actor_is_admin policy ratio_priority ratio_normal finish_current recent_calls layout_then_fields...
 -- KEYS[1] = counters (hash)  KEYS[2] = tickets:{day} (hash)  KEYS[3] = events  KEYS[4] = evseq
 -- KEYS[5] = calls:{day} (list)  KEYS[6] = service times (hash)  KEYS[7] = fin:{day}:{counter} (zset)
 -- KEYS[8..] = the day's layout

@@ -1,5 +1,7 @@
 -- call_ticket: the counter calls one chosen waiting ticket (from the list on its screen).
 -- The ticket must wait in one of the counter's fields or have been transferred to this counter.
+-- KEYS: counters tickets events evseq calls layout...
+-- ARGV: now day counter actor actor_is_admin ticket recent_calls layout_then_fields...
 -- KEYS[1] = counters (hash)  KEYS[2] = tickets:{day} (hash)  KEYS[3] = events  KEYS[4] = evseq
 -- KEYS[5] = calls:{day} (list)  KEYS[6..] = the day's layout
 -- ARGV[1] = now (ms)  ARGV[2] = day  ARGV[3] = counter id  ARGV[4] = actor  ARGV[5] = actor is admin

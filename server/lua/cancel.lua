@@ -1,4 +1,6 @@
 -- cancel: a waiting (or absent) visitor leaves; the ticket leaves its line for good.
+-- KEYS: tickets noshow events evseq layout...
+-- ARGV: now ticket actor reason layout...
 -- KEYS[1] = tickets:{day} (hash)  KEYS[2] = noshow:{day} (zset)  KEYS[3] = events  KEYS[4] = evseq
 -- KEYS[5..] = the day's layout
 -- ARGV[1] = now (ms)  ARGV[2] = ticket id  ARGV[3] = actor  ARGV[4] = reason  ARGV[5..] = layout

@@ -2,6 +2,8 @@
 -- closed as cancelled with reason 'day_closed' (their record stays: history is never deleted);
 -- the day's waiting lines are removed; counters let go of that day's tickets and close.
 -- Safe to run from several servers at once: a day already closed is left alone.
+-- KEYS: tickets noshow counters events evseq open_days layout_then_records...
+-- ARGV: now day layout_then_keep_seconds...
 -- KEYS[1] = tickets:{day} (hash)  KEYS[2] = noshow:{day} (zset)  KEYS[3] = counters (hash)
 -- KEYS[4] = events  KEYS[5] = evseq  KEYS[6] = open days (set)  KEYS[7..] = that day's layout,
 -- then the day's record keys (tickets, numbers, calls, ratings, finished lists) to expire

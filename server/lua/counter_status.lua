@@ -3,6 +3,8 @@
 -- that visitor to leave ("pause after this visitor"), and a resume takes it back.
 -- A counter that closes gives the visitors transferred to it back to their fields, each in the
 -- place its ticket number gives it (nobody would call them at a closed counter).
+-- KEYS: counters tickets events evseq layout...
+-- ARGV: now day counter actor actor_is_admin action detail layout...
 -- KEYS[1] = counters (hash)  KEYS[2] = tickets:{day} (hash)  KEYS[3] = events  KEYS[4] = evseq
 -- KEYS[5..] = the day's layout (the fields, this counter's line)
 -- ARGV[1] = now (ms)  ARGV[2] = day  ARGV[3] = counter id  ARGV[4] = actor  ARGV[5] = actor is admin

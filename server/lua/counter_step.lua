@@ -4,6 +4,8 @@
 -- start:   called -> serving (the visitor sat down)
 -- finish:  serving -> done (from called: the start is taken as the call)
 -- no_show: called -> no_show (restorable for a while, see restore)
+-- KEYS: counters tickets events evseq calls service_times noshow finished
+-- ARGV: now day counter actor actor_is_admin step recent_calls
 -- KEYS[1] = counters (hash)  KEYS[2] = tickets:{day} (hash)  KEYS[3] = events  KEYS[4] = evseq
 -- KEYS[5] = calls:{day} (list)  KEYS[6] = service times (hash)  KEYS[7] = noshow:{day} (zset)
 -- KEYS[8] = fin:{day}:{counter} (zset)

@@ -1,4 +1,6 @@
 -- issue: give a visitor the next number of a field and put the ticket in line.
+-- KEYS: seq numbers tickets events evseq idempotency token open_days counters service_times issuer_minute layout...
+-- ARGV: now day field priority weight first last daily_cap prefix digits token token_ttl idempotency_ttl actor per_minute layout_then_counters...
 -- KEYS[1] = seq (string)          KEYS[2] = numbers:{day} (hash field -> last number)
 -- KEYS[3] = tickets:{day} (hash)   KEYS[4] = events (stream)      KEYS[5] = evseq (string)
 -- KEYS[6] = idempotency key (string, JSON {id, token}; unused when ARGV[13] = 0)

@@ -1,5 +1,7 @@
 -- restore: a visitor marked absent turns up after all; within the restore window the ticket
 -- goes back to the front of its line (before everyone waiting in it now).
+-- KEYS: tickets noshow events evseq layout...
+-- ARGV: now ticket window actor layout...
 -- KEYS[1] = tickets:{day} (hash)  KEYS[2] = noshow:{day} (zset)  KEYS[3] = events  KEYS[4] = evseq
 -- KEYS[5..] = the day's layout
 -- ARGV[1] = now (ms)  ARGV[2] = ticket id  ARGV[3] = window (ms)  ARGV[4] = actor  ARGV[5..] = layout

@@ -4,6 +4,8 @@
 -- address. After `free` tries a key makes its client wait, twice as long after each further
 -- try (1 s, 2 s, 4 s ... up to `longest`). A client is never slowed by another's failures.
 -- A right password forgets the tries of its name and address (mode 'passed').
+-- KEYS: client address
+-- ARGV: step now free_client free_address longest_wait memory
 -- KEYS[1] = signin:{name, address} (hash)  KEYS[2] = signin:{address} (hash)
 -- ARGV[1] = 'try' or 'passed'  ARGV[2] = now (ms)  ARGV[3] = free tries of KEYS[1]
 -- ARGV[4] = free tries of KEYS[2]  ARGV[5] = longest wait (ms)  ARGV[6] = memory (ms)

@@ -1,6 +1,8 @@
 -- snapshot: everything a screen shows, read at one instant, with the event sequence number
 -- it is current to (a client applies only events after it).
 -- reads only: it never writes, so it can run while Redis refuses writes.
+-- KEYS: counters tickets calls evseq service_times noshow numbers layout...
+-- ARGV: day recent_calls layout_then_lists...
 -- KEYS[1] = counters (hash)  KEYS[2] = tickets:{day} (hash)  KEYS[3] = calls:{day} (list)
 -- KEYS[4] = evseq  KEYS[5] = service times (hash)  KEYS[6] = noshow:{day} (zset)
 -- KEYS[7] = numbers:{day} (hash)  KEYS[8..] = layout

@@ -1,5 +1,7 @@
 -- ticket_view: one ticket with the number of people before it, read at one instant.
 -- reads only: it never writes, so it can run while Redis refuses writes.
+-- KEYS: tickets counters service_times layout...
+-- ARGV: ticket layout...
 -- KEYS[1] = tickets:{day} (hash)  KEYS[2] = counters (hash)  KEYS[3] = service times (hash)  KEYS[4..] = layout
 -- ARGV[1] = ticket id  ARGV[2..] = layout
 local L = layout(4, 2)

@@ -1,6 +1,8 @@
 -- transfer: send the counter's current visitor to another field or to a named counter.
 -- The ticket keeps its number and its original place in line (its first-come order), so the
 -- visitor does not start again at the back. Its state returns to waiting.
+-- KEYS: counters tickets events evseq layout...
+-- ARGV: now day counter actor actor_is_admin kind target even_if_closed layout...
 -- KEYS[1] = counters (hash)  KEYS[2] = tickets:{day} (hash)  KEYS[3] = events  KEYS[4] = evseq
 -- KEYS[5..] = the day's layout
 -- ARGV[1] = now (ms)  ARGV[2] = day  ARGV[3] = counter id  ARGV[4] = actor  ARGV[5] = actor is admin

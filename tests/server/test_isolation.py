@@ -11,7 +11,7 @@ def test_each_site_keeps_all_its_keys_in_one_slot(api, engine, redis_client, pre
     api.login(1)
     api.act(1, "call-next")
     api.act(1, "finish")
-    engine.rate("hcc", 1, 3, press_id="iso-press-0001")
+    engine.record_rating("hcc", 1, 3, press_id="iso-press-0001")
     other = api.client.post("/api/v1/sites/xa/tickets", json={"field": "A"},
                             headers={"Authorization": f"Bearer {OTHER_SITE_KIOSK_TOKEN}"})
     assert other.status_code == 201 and other.get_json()["label"] == "A001"

@@ -27,7 +27,7 @@ def desk(api):
 
 
 def rate(engine, level, press_id, pressed_at=None, counter=1):
-    return engine.rate("hcc", counter, level, press_id=press_id, pressed_at=pressed_at, actor=AGENT)
+    return engine.record_rating("hcc", counter, level, press_id=press_id, pressed_at=pressed_at, actor=AGENT)
 
 
 def test_a_press_after_the_service_rates_that_ticket_and_officer(desk, engine, clock):

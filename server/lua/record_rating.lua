@@ -1,9 +1,11 @@
--- rate: a citizen pressed a satisfaction button at a counter. The press belongs to
+-- record_rating: a citizen pressed a satisfaction button at a counter. The press belongs to
 --   1. the ticket being served at that counter when the button was pressed, else
 --   2. the ticket the counter finished last, at most `window` before the press.
 -- One rating per ticket: the first press counts; a later one is kept as 'repeat_ignored'.
 -- A press that matches no ticket is kept as 'unattributed' with its counter: never dropped.
 -- A press id seen before (an agent re-sending after a lost answer) changes nothing.
+-- KEYS: counters tickets finished ratings press events evseq panel_minute
+-- ARGV: now day counter level category score pressed_at window press_id device press_memory per_minute count_life
 -- KEYS[1] = counters (hash)  KEYS[2] = tickets:{day} (hash)  KEYS[3] = fin:{day}:{counter} (zset)
 -- KEYS[4] = ratings:{day} (hash)  KEYS[5] = press:{press id} (string)  KEYS[6] = events  KEYS[7] = evseq
 -- ARGV[1] = now (ms)  ARGV[2] = day of the press  ARGV[3] = counter id  ARGV[4] = level
