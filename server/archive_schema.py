@@ -6,6 +6,8 @@ PostgreSQL when several servers share it).
 """
 from __future__ import annotations
 
+import logging
+import threading
 import time
 from pathlib import Path
 
@@ -21,9 +23,13 @@ from sqlalchemy import (
     Text,
     create_engine,
     event,
+    inspect,
+    text,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+
+logger = logging.getLogger(__name__)
 
 metadata = MetaData()
 
@@ -112,8 +118,55 @@ pauses = Table(
 )
 
 
+FIRST_RELEASE = "0001"  # the revision a database made by create_all (before migrations) has
+_MIGRATION_LOCK = 7_263_100_001  # PostgreSQL advisory lock: one server migrates at a time
+_IN_PROCESS = threading.Lock()   # Alembic's op/context are module globals: one migration per process
+
+
+def _alembic_config(connection):
+    from alembic.config import Config as AlembicConfig
+
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", "server:migrations")
+    cfg.attributes["connection"] = connection
+    return cfg
+
+
+def revisions(sql: Engine) -> tuple[str | None, str]:
+    """(the archive's revision, the newest this code knows)."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    with sql.connect() as conn:
+        current = MigrationContext.configure(conn).get_current_revision()
+        head = ScriptDirectory.from_config(_alembic_config(conn)).get_current_head()
+    return current, head or FIRST_RELEASE
+
+
+def migrate(sql: Engine) -> str | None:
+    """Bring the archive to the newest revision; returns the revision it had before. A
+    database from before migrations (its tables, no alembic_version) counts as the first
+    release's. Several servers may call this at once."""
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+
+    with _IN_PROCESS, sql.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK})
+        before = MigrationContext.configure(conn).get_current_revision()
+        cfg = _alembic_config(conn)
+        if before is None and inspect(conn).has_table("events"):
+            command.stamp(cfg, FIRST_RELEASE)
+            before = FIRST_RELEASE
+        command.upgrade(cfg, "head")
+        after = MigrationContext.configure(conn).get_current_revision()
+    if after != before:
+        logger.info("archive migrated from %s to %s", before or "nothing", after)
+    return before
+
+
 def open_archive(url: str) -> Engine:
-    """Connect to the archive and create its tables if they are missing."""
+    """Connect to the archive and bring its tables to the newest revision."""
     sql = create_engine(url, future=True, pool_pre_ping=True)
     if sql.dialect.name == "sqlite":
         if sql.url.database and sql.url.database != ":memory:":
@@ -127,7 +180,7 @@ def open_archive(url: str) -> Engine:
             cursor.close()
     for attempt in range(10):
         try:
-            metadata.create_all(sql)
+            migrate(sql)
             break
         except (OperationalError, ProgrammingError, IntegrityError):
             # Several servers starting together race to create the tables: look again.

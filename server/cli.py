@@ -74,6 +74,12 @@ def main(argv=None) -> int:
     archive.add_argument("--nice", type=int, default=0, help="lower this process's CPU priority (qms serve: 10)")
     archive.set_defaults(func=_archive)
 
+    archive_db = sub.add_parser("archive-db", help="show the SQL archive's schema revision, or --upgrade it "
+                                "(qms serve and qms archive upgrade it by themselves when they start)")
+    archive_db.add_argument("--config", default=DEFAULT_CONFIG)
+    archive_db.add_argument("--upgrade", action="store_true", help="apply the migrations it lacks")
+    archive_db.set_defaults(func=_archive_db)
+
     simulate = sub.add_parser("simulate", help="simulated devices on pseudo-terminals / TCP")
     what = simulate.add_subparsers(dest="device", required=True)
     panel = what.add_parser("panel", help="a rating panel on a pseudo-terminal; type presses on stdin")
@@ -137,6 +143,8 @@ def _log_to_stderr(level: str) -> None:
     import logging
 
     logging.basicConfig(level=level, format=LOG_FORMAT)
+    # Alembic describes its set-up at INFO on every start; the archive logs what it migrated.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 def _serve(args) -> int:
@@ -383,6 +391,50 @@ def _archive(args) -> int:
     if not stopping.is_set():
         archiver.run()
     return 0
+
+
+def _archive_db(args) -> int:
+    from sqlalchemy import create_engine
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from .app import _safe_url
+    from .archive_schema import FIRST_RELEASE, migrate, revisions
+
+    try:
+        config = _load(args.config, "archive-db")
+    except _Refused as err:
+        sys.stderr.write(f"{err}\n")
+        return 2
+    _log_to_stderr(config.server.log_level)
+    sql = create_engine(config.archive_url)
+    try:
+        if args.upgrade:
+            migrate(sql)
+        current, head = revisions(sql)
+    except SQLAlchemyError as err:
+        sys.stderr.write(f"qms archive-db: cannot use the archive at {_safe_url(config.archive_url)}: {err}\n")
+        return 1
+    finally:
+        sql.dispose()
+    where = _safe_url(config.archive_url)
+    if current == head:
+        sys.stdout.write(f"{where}: up to date (revision {head})\n")
+    else:
+        have = current or (f"{FIRST_RELEASE}, the first release's, not yet stamped" if _has_tables(config.archive_url)
+                           else "empty")
+        sys.stdout.write(f"{where}: revision {have}; newest {head}: qms archive-db --upgrade "
+                         "(or start qms serve) applies the rest\n")
+    return 0
+
+
+def _has_tables(url: str) -> bool:
+    from sqlalchemy import create_engine, inspect
+
+    sql = create_engine(url)
+    try:
+        return inspect(sql).has_table("events")
+    finally:
+        sql.dispose()
 
 
 def _open_archive_patiently(url: str, stopping, log):
