@@ -22,7 +22,6 @@ from hardware.ticket_image import render as render_ticket
 from .actor import Actor
 from .auth import SESSION_COOKIE, require, require_counter, site_and_actor
 from .counter_actions import check_target, ending_sessions_of_the_replaced, run_action
-from .devices import ticket_text
 from .errors import (
     BadRequest,
     Conflict,
@@ -34,6 +33,7 @@ from .params import check_params
 from .queue_engine import PRESS_MAX_AGE_SECONDS
 from .ratings import record_press
 from .sessions import fingerprint
+from .views import hall_json, ticket_text
 
 logger = logging.getLogger(__name__)
 
@@ -100,16 +100,7 @@ def hall(site_id):
     """What screens need to draw the hall: fields, counters, priority categories, hours."""
     site, actor = site_and_actor(site_id)
     require(actor, "officer", "kiosk", "display", "agent")
-    return jsonify({
-        "site": {"id": site.id, "name": site.name, "name_en": site.name_en, "timezone": str(site.timezone)},
-        "fields": [{"code": f.code, "name": f.name, "name_en": f.name_en, "daily_cap": f.daily_cap,
-                    "target_wait_seconds": f.target_wait_seconds} for f in site.fields.values()],
-        "counters": [{"number": c.number, "name": c.name, "fields": list(c.fields), "policy": c.policy}
-                     for c in site.counters.values()],
-        "priority_categories": [{"code": c.code, "name": c.name, "name_en": c.name_en, "weight": c.weight}
-                                for c in site.categories.values()],
-        "opening_hours": "always" if site.opening_hours.always else site.opening_hours.describe(),
-    })
+    return jsonify(hall_json(site))
 
 
 # -- signing in --------------------------------------------------------------------------

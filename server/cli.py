@@ -95,7 +95,11 @@ def main(argv=None) -> int:
     printer.set_defaults(func=_simulate_printer)
 
     args = parser.parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except _Refused as err:  # a bad config or argument: said plainly, nothing changed
+        sys.stderr.write(f"{err}\n")
+        return 2
 
 
 def _peek_async_mode(path: str) -> str:
@@ -126,7 +130,12 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(process)d %(name)s: %(message)s"
 
 
 class _Refused(Exception):
-    """A command cannot start; its message is for the user, and nothing was changed."""
+    """A command cannot start (bad config or arguments); its message is for the user, and
+    nothing was changed. main() prints it and exits with 2."""
+
+
+class _StoreFailed(Exception):
+    """The embedded Redis would not start (exit 1: the config was fine)."""
 
 
 def _load(path: str, command: str):
@@ -156,11 +165,7 @@ def _serve(args) -> int:
 
     from .demo_secrets import refusal
 
-    try:
-        config = _load(args.config, "serve")
-    except _Refused as err:
-        sys.stderr.write(f"{err}\n")
-        return 2
+    config = _load(args.config, "serve")
     _log_to_stderr(config.server.log_level)
     log = logging.getLogger("qms.serve")
     server_cfg = dataclasses.replace(config.server, async_mode=mode,
@@ -172,7 +177,7 @@ def _serve(args) -> int:
         return 2
     try:
         embedded, url = _open_store(config, log)
-    except _Refused as err:
+    except _StoreFailed as err:
         log.error("%s", err)
         return 1
     _on_sigterm(mode, log)
@@ -199,7 +204,7 @@ def _open_store(config, log):
                                  binary=binary)
         return embedded, embedded.start()
     except EmbeddedRedisError as err:
-        raise _Refused(f"cannot start the embedded Redis: {err}") from err
+        raise _StoreFailed(f"cannot start the embedded Redis: {err}") from err
 
 
 def _run(config, url: str, embedded, always_open: bool, log) -> int:
@@ -358,11 +363,7 @@ def _archive(args) -> int:
     from .archiver import Archiver
     from .keys import Keys
 
-    try:
-        config = _load(args.config, "archive")
-    except _Refused as err:
-        sys.stderr.write(f"{err}\n")
-        return 2
+    config = _load(args.config, "archive")
     if args.nice:
         os.nice(args.nice)  # archiving can lag a moment; the counters and kiosks cannot
     # qms serve passes its embedded Redis's URL (with its password) in the environment, not argv.
@@ -400,11 +401,7 @@ def _archive_db(args) -> int:
     from .app import _safe_url
     from .archive_schema import FIRST_RELEASE, migrate, revisions
 
-    try:
-        config = _load(args.config, "archive-db")
-    except _Refused as err:
-        sys.stderr.write(f"{err}\n")
-        return 2
+    config = _load(args.config, "archive-db")
     _log_to_stderr(config.server.log_level)
     sql = create_engine(config.archive_url)
     try:

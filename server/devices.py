@@ -13,9 +13,9 @@ import redis
 
 from .clock import from_ms
 from .config import Config, SiteConfig
-from .i18n import translate
 from .keys import Keys, as_text
 from .store_health import LoopLog
+from .views import local_time, ticket_text
 
 logger = logging.getLogger(__name__)
 
@@ -161,45 +161,3 @@ class ScreenPresence:
         self._stopped = True
 
 
-def local_time(iso: str | None, site: SiteConfig) -> str | None:
-    """An ISO time an agent reported (in UTC, its own clock) in the site's zone, like every other
-    time the server gives; None when missing or unreadable."""
-    if not isinstance(iso, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(iso)
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(site.timezone).isoformat(timespec="seconds")
-
-
-def ticket_text(site: SiteConfig, ticket: dict, lang: str) -> dict:
-    """The words printed on a ticket, in the kiosk's language (hardware.ticket_image lays them out)."""
-    def t(key: str, **kw) -> str:
-        return translate(lang, key, **kw)
-
-    english = lang == "en"
-    field = site.fields.get(ticket["field"])
-    category = site.categories.get(ticket.get("priority") or "")
-    eta = ticket.get("estimated_wait_seconds")
-    minutes = max(0, round((eta or 0) / 60))
-    lines = [t("ticket.people_ahead", n=ticket.get("people_ahead", 0)),
-             t("ticket.estimated_wait", time=t("common.no_counter_now") if eta is None
-               else t("common.minutes", n=minutes) if minutes else t("common.now"))]
-    if category is not None:
-        lines.append(t("ticket.priority", name=category.name_en if english and category.name_en else category.name))
-    issued = datetime.fromisoformat(ticket["issued_at"])
-    day = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[issued.weekday()]
-    return {
-        "centre": site.name_en if english and site.name_en else site.name,
-        "number_caption": t("ticket.number_caption"),
-        "label": ticket["label"],
-        "field": (field.name_en if english and field.name_en else field.name) if field else ticket["field"],
-        "lines": lines,
-        "issued": f"{issued:%H:%M} — {t('day.' + day)}, {issued:%d/%m/%Y}",
-        "qr_url": ticket.get("status_url", ""),
-        "qr_caption": t("ticket.qr_caption"),
-        "footer": t("ticket.footer"),
-    }

@@ -8,40 +8,14 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import datetime
 
 from .keys import Keys
 from .store_health import LoopLog
+from .views import monitor_view
 
 logger = logging.getLogger(__name__)
 
 CHECK_SECONDS = 10
-
-
-def monitor_view(snapshot: dict) -> dict:
-    """Per field: waiting, longest wait, estimate, target, over target; per counter: open, paused
-    (reason, for how long), serving."""
-    now = datetime.fromisoformat(snapshot["now"])
-    fields = []
-    for w in snapshot["waiting"].values():
-        fields.append({**{k: w[k] for k in ("field", "name", "name_en", "waiting", "priority", "longest_wait_seconds",
-                                            "estimated_wait_seconds", "target_wait_seconds")},
-                       "over_target": w["waiting"] > 0 and w["longest_wait_seconds"] > w["target_wait_seconds"],
-                       "oldest": w.get("oldest")})
-    counters = []
-    for c in snapshot["counters"]:
-        ticket = c.get("ticket") if c.get("ticket") and c["ticket"]["state"] in ("called", "serving") else None
-        since = ticket and (ticket["started_at"] or ticket["called_at"])
-        counters.append({"number": c["number"], "name": c["name"], "status": c["status"],
-                         "officer_name": c["officer_name"], "pause_reason": c["pause_reason"],
-                         "paused_seconds": int((now - datetime.fromisoformat(c["paused_at"])).total_seconds())
-                         if c["paused_at"] else None,
-                         "ticket": ticket["label"] if ticket else None,
-                         "ticket_state": ticket["state"] if ticket else None,
-                         "ticket_seconds": int((now - datetime.fromisoformat(since)).total_seconds())
-                         if since else None})
-    return {"site": snapshot["site"], "now": snapshot["now"], "seq": snapshot["seq"], "fields": fields,
-            "counters": counters, "alerts": [f["field"] for f in fields if f["over_target"]]}
 
 
 class AlertWatcher:

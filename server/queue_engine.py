@@ -27,10 +27,10 @@ from .errors import (
     TooManyRequests,
     from_script,
 )
-from .estimate import estimated_wait_seconds, service_samples, staffed_counters
+from .estimate import estimated_wait_seconds, service_samples
 from .keys import Keys
 from .scripts import Scripts
-from .ticket import ticket_json
+from .views import SnapshotView, as_list, counter_json, ticket_json
 
 logger = logging.getLogger(__name__)
 
@@ -43,11 +43,6 @@ PRESS_ID = re.compile(r"^[A-Za-z0-9_.:-]{8,80}$")
 PRESS_MAX_AGE_SECONDS = 7 * 24 * 3600
 PRESS_MEMORY_SECONDS = 30 * 24 * 3600  # longer than any agent keeps presses on disk
 REASON_MAX = 200
-
-
-def _as_list(value: Any) -> list:
-    """Lua's cjson writes an empty table as {}; the lists it stands for are empty lists."""
-    return value if isinstance(value, list) else []
 
 
 class QueueEngine:
@@ -112,7 +107,7 @@ class QueueEngine:
             raise NotFound(f"Unknown counter {number!r}.", code="unknown_counter") from None
 
     def _estimate(self, site: SiteConfig, field: str, ahead: int, reply: dict) -> int | None:
-        counters = [json.loads(c) for c in _as_list(reply.get("counters"))]
+        counters = [json.loads(c) for c in as_list(reply.get("counters"))]
         return estimated_wait_seconds(site, field, ahead, counters, service_samples(reply.get("service_times")))
 
     @staticmethod
@@ -211,7 +206,7 @@ class QueueEngine:
         if waiting:
             # Sent to a counter nobody staffs now (the officer confirmed it): say so, with no guess.
             target = t.get("target_counter")
-            records = {str(r.get("id")): r for r in map(json.loads, _as_list(reply.get("counters")))}
+            records = {str(r.get("id")): r for r in map(json.loads, as_list(reply.get("counters")))}
             status = records.get(str(target), {}).get("status", "closed")
             out["waiting_for_counter"] = {"number": target, "status": status} if target and status != "open" else None
             if out["waiting_for_counter"]:
@@ -479,94 +474,3 @@ class QueueEngine:
         return json.loads(raw) if raw else None
 
 
-def counter_json(site: SiteConfig, record: dict, ticket: dict | None = None) -> dict:
-    """A counter as screens show it; a counter never opened is closed."""
-    number = int(record["id"])
-    cfg = site.counters[number]
-    officer = site.officers.get(record.get("officer") or "")
-    out = {
-        "number": number,
-        "name": cfg.name,
-        "fields": list(cfg.fields),
-        "status": record.get("status", "closed"),
-        "officer": record.get("officer"),
-        "officer_name": officer.name if officer else None,
-        "pause_reason": record.get("pause_reason"),
-        "pause_pending": record.get("pause_pending"),
-        "paused_at": from_ms(record.get("paused_at"), site.timezone),
-        "current": record.get("current"),
-    }
-    if ticket is not None:
-        out["ticket"] = ticket
-    return out
-
-
-def remaining_numbers(field, last_number: int | None) -> int:
-    """How many more tickets the field can issue today (its daily cap, or its number range)."""
-    last = field.first - 1 if last_number is None else last_number
-    left = field.last - last
-    if field.daily_cap is not None:
-        left = min(left, field.daily_cap - (last - field.first + 1))
-    return max(0, left)
-
-
-class SnapshotView:
-    """Shapes a snapshot script reply into the JSON screens read."""
-
-    def __init__(self, site: SiteConfig, day: str, now_ms: int, reply: dict, with_lists: bool):
-        self.site, self.day, self.now, self.r, self.with_lists = site, day, now_ms, reply, with_lists
-        self.tickets = reply["tickets"] if isinstance(reply["tickets"], dict) else {}
-
-    def build(self) -> dict:
-        site, r = self.site, self.r
-        records = {str(c["id"]): c for c in _as_list(r["counters"])}
-        samples = {}
-        flat = _as_list(r["service_times"])
-        for i in range(0, len(flat), 2):
-            samples[flat[i]] = service_samples(flat[i + 1])
-        counters = []
-        for number in site.counters:
-            rec = records.get(str(number), {"id": str(number), "status": "closed"})
-            ticket = ticket_json(rec["ticket"], site) if isinstance(rec.get("ticket"), dict) else None
-            counters.append(counter_json(site, rec, ticket))
-        flat_numbers = _as_list(r.get("numbers"))
-        last_numbers = {flat_numbers[i]: int(flat_numbers[i + 1]) for i in range(0, len(flat_numbers), 2)}
-        waiting = {}
-        raw_waiting = r["waiting"] if isinstance(r["waiting"], dict) else {}
-        for code in site.fields:
-            w = raw_waiting.get(code, {})
-            transferred = w.get("x", 0)  # this field's visitors waiting at a named counter
-            total = w.get("p", 0) + w.get("n", 0) + transferred
-            heads = [self.tickets[i] for i in _as_list(w.get("heads")) if i in self.tickets]
-            first = min(heads, key=lambda h: h.get("transferred_at") or h["issued_at"], default=None)
-            oldest = (first.get("transferred_at") or first["issued_at"]) if first else None
-            entry = {
-                "field": code, "name": site.fields[code].name, "name_en": site.fields[code].name_en,
-                "waiting": total, "priority": w.get("p", 0), "transferred": transferred,
-                "longest_wait_seconds": int((self.now - oldest) / 1000) if oldest else 0,
-                "estimated_wait_seconds": estimated_wait_seconds(site, code, total, records.values(),
-                                                                 samples.get(code, [])),
-                "counters_staffed": len(staffed_counters(site, code, records.values())),
-                "target_wait_seconds": site.fields[code].target_wait_seconds,
-                "remaining": remaining_numbers(site.fields[code], last_numbers.get(code)),
-                "oldest": {"id": first["id"], "label": first["label"]} if first else None,
-            }
-            if self.with_lists:
-                entry["tickets"] = [ticket_json(self.tickets[i], site) for lane in ("p_ids", "n_ids")
-                                    for i in _as_list(w.get(lane)) if i in self.tickets]
-            waiting[code] = entry
-        direct = r["direct"] if isinstance(r["direct"], dict) else {}
-        out = {
-            "site": site.id, "day": self.day, "seq": r["seq"],
-            "now": from_ms(self.now, site.timezone),
-            "counters": counters,
-            "waiting": waiting,
-            "counter_queues": {int(cid): [ticket_json(self.tickets[i], site) for i in ids if i in self.tickets]
-                               for cid, ids in direct.items()},
-            "calls": [{**call, "at": from_ms(call["at"], site.timezone)} for call in _as_list(r["calls"])],
-        }
-        if self.with_lists:
-            flat_ns = _as_list(r.get("noshow"))
-            out["no_shows"] = [ticket_json(self.tickets[flat_ns[i]], site)
-                               for i in range(0, len(flat_ns), 2) if flat_ns[i] in self.tickets]
-        return out

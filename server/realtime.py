@@ -22,8 +22,8 @@ from .counter_actions import check_target, ending_sessions_of_the_replaced, run_
 from .errors import BadRequest, QmsError, Unauthorized
 from .params import check_params
 from .ratings import record_press
-from .relay import phone_own_ticket, phone_waiting
 from .store_health import is_store_outage
+from .views import phone_own_ticket, phone_waiting
 
 logger = logging.getLogger(__name__)
 

@@ -9,7 +9,6 @@ event it saw, so a Redis restart loses no update.
 """
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from collections import deque
@@ -19,11 +18,9 @@ from typing import Any
 
 import redis
 
-from .clock import from_ms
-from .config import Config, SiteConfig
+from .config import Config
 from .keys import Keys
-from .queue_engine import counter_json
-from .ticket import ticket_json
+from .views import phone_event, phone_own_ticket, public_event
 
 logger = logging.getLogger(__name__)
 
@@ -41,56 +38,11 @@ CALLS = ("ticket.called", "ticket.recalled")
 PHONE_OWN_HIDDEN = ("officer", "last_officer", "actor")
 
 
-def phone_waiting(waiting: dict[str, Any]) -> dict[str, Any]:
-    """Each field's waiting count, without how many of them are priority visitors."""
-    return {code: {"waiting": w.get("waiting", 0)} for code, w in waiting.items()}
-
-
-def phone_event(event: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {k: event[k] for k in ("seq", "type", "site", "at") if k in event}
-    waiting = event.get("waiting")
-    if isinstance(waiting, dict):
-        out["waiting"] = phone_waiting(waiting)
-    ticket = event.get("ticket")
-    if event["type"] in CALLS and isinstance(ticket, dict):
-        out["ticket"] = {k: ticket[k] for k in PHONE_CALL if k in ticket}
-    return out
-
-
-def phone_own_ticket(ticket: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in ticket.items() if k not in PHONE_OWN_HIDDEN}
-
-
 # Short: after Redis comes back, the screens must be live again within seconds.
 MAX_BACKOFF = 5.0
 # Pushed events kept per site, for a screen that connects while they go out (a snapshot
 # read takes milliseconds; this covers minutes of a peak).
 RECENT = 2000
-
-
-def public_event(site: SiteConfig, fields: dict[str, str]) -> dict[str, Any]:
-    """A stream entry as clients receive it: ticket and counter shaped like the API's, no actor."""
-    data = json.loads(fields["data"])
-    data.pop("actor", None)
-    event: dict[str, Any] = {"seq": int(fields["seq"]), "type": fields["type"], "site": site.id,
-                             "at": from_ms(int(fields["ts"]), site.timezone)}
-    for key, value in data.items():
-        if key == "ticket" and isinstance(value, dict):
-            event["ticket"] = ticket_json(value, site)
-        elif key == "counter_state" and isinstance(value, dict):
-            event["counter_state"] = counter_json(site, value)
-        elif key == "waiting" and isinstance(value, dict):
-            fields_part = value.get("fields")
-            fields_part = fields_part if isinstance(fields_part, dict) else {}
-            counters_part = value.get("counters")
-            counters_part = counters_part if isinstance(counters_part, dict) else {}
-            event["waiting"] = {code: {"waiting": w.get("p", 0) + w.get("n", 0) + w.get("x", 0),
-                                       "priority": w.get("p", 0), "transferred": w.get("x", 0)}
-                                for code, w in fields_part.items()}
-            event["counter_queues"] = {int(cid): n for cid, n in counters_part.items()}
-        else:
-            event[key] = value
-    return event
 
 
 class EventRelay:

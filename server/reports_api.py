@@ -5,9 +5,9 @@ from flask import Blueprint, Response, current_app, g, jsonify
 
 from .archiver import archive_lag
 from .auth import require, site_and_actor
-from .monitor import monitor_view
 from .report_export import to_csv, to_xlsx
 from .report_views import build_report, chart_svg
+from .views import monitor_view
 
 bp = Blueprint("reports", __name__, url_prefix="/api/v1")
 

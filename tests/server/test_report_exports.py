@@ -11,7 +11,8 @@ import redis as redis_lib
 from openpyxl import load_workbook
 
 from server.archiver import Archiver
-from server.monitor import AlertWatcher, monitor_view
+from server.monitor import AlertWatcher
+from server.views import monitor_view
 
 from ..hall import ADMIN_PASSWORD, KIOSK_TOKEN
 from .test_reports import Day, config  # noqa: F401 - the same hall fixture
