@@ -421,6 +421,8 @@
     lockDown();
     bindMaintenance();
     window.addEventListener("resize", fitCurrent);
+    // The local web fonts may arrive after the first fit: their sizes differ, so fit again.
+    if (document.fonts) document.fonts.ready.then(fitCurrent);
     // A+ / A− change the size of everything: fit the view again once the new size applies.
     document.querySelectorAll("[data-a11y]").forEach((b) => b.addEventListener("click", () => setTimeout(fitCurrent)));
     $("open-lookup").addEventListener("click", openLookup);

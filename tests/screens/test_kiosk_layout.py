@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from ..hall import KIOSK_TOKEN
 from ..servers import ServerProcess, write_config
-from .conftest import Pages, screens_hall, shot
+from .conftest import Pages, screens_hall, shot, wait_js
 
 SIZES = [(1280, 800), (1080, 1920), (1920, 1080)]
 SCALES = [1.0, 1.3, 1.6]   # A+ pressed 0, 3 and 6 times (the largest step)
@@ -116,8 +116,8 @@ def test_the_confirm_and_ticket_views_fit_at_the_largest_a_plus_step(browser, bi
         kiosk.click("#confirm-take")
         expect(kiosk.locator("#view-ticket")).to_be_visible()
         expect(kiosk.locator("#ticket-number")).not_to_be_empty()
-        kiosk.wait_for_function("document.querySelector('#ticket-qr').complete "
-                                "&& document.querySelector('#ticket-qr').naturalWidth > 0")
+        wait_js(kiosk, "document.querySelector('#ticket-qr').complete "
+                       "&& document.querySelector('#ticket-qr').naturalWidth > 0")
         bad = outside(kiosk, "#ticket-done")
         bad += outside(kiosk, "#ticket-number, #ticket-field, #ticket-qr, .ticket-facts", least=0)
         if bad:
