@@ -28,7 +28,7 @@ from . import escpos
 from .escpos import PrinterState
 from .led_display import LedDisplay, counter_text
 from .ordered_client import OrderedClient
-from .panel_readers import AsciiPanelReader, Rs485Bus
+from .panel_readers import MODELS
 from .printers import PrinterError, printer_for
 from .spool import PressSpool
 from .ticket_image import TicketText, layout
@@ -94,16 +94,17 @@ class _Devices:
         self.by_id = {d.id: d for d in settings.devices}
         self.stop = threading.Event()
         self.readers: list = []
-        buses: dict[str, list] = {}
+        # One reader per port: panels of a model that shares a port are read together.
+        ports: dict[tuple[str, str], list] = {}
         for device in settings.devices:
             if device.kind != "rating_panel":
                 continue
-            if device.options.get("model") == "rs485":
-                buses.setdefault(device.url, []).append(device)
-            else:
-                self.readers.append(AsciiPanelReader(device, on_press, self.stop))
-        for url, members in buses.items():
-            self.readers.append(Rs485Bus(url, members[0].options.get("baudrate", 9600), members, on_press, self.stop))
+            model = MODELS[device.options.get("model", "ascii")]
+            ports.setdefault((model.name, device.url if model.shares_port else device.id), []).append(device)
+        for (model_name, _), panels in ports.items():
+            first = panels[0]
+            self.readers.append(MODELS[model_name].reader(first.url, first.options.get("baudrate", 9600), panels,
+                                                          on_press, self.stop))
         self.leds = {d.counter: LedDisplay(d, self.stop) for d in settings.devices if d.kind == "led_display"}
 
     def start(self) -> None:

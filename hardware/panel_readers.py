@@ -10,6 +10,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from .panels import rs485
@@ -161,3 +162,30 @@ class Rs485Bus(threading.Thread):
             status.count("repeats")
         # Acknowledge even a repeat or an unknown key, so the panel stops sending it.
         self.link.write(rs485.ack(address, seq))
+
+
+@dataclass(frozen=True)
+class PanelModel:
+    """What config and the agent need to know of a rating panel model. A new model is a
+    decoder in hardware/panels/, a reader here, and an entry in MODELS."""
+
+    name: str
+    label: str   # as an installer calls it
+    description: str
+    # Panels of this model may share one serial port (a bus), each with its own address.
+    shares_port: bool
+    needs_address: bool
+    # Keys are digits only (the model's frames carry a digit).
+    digit_keys: bool
+    # Start reading: (url, baudrate, the panels on that port, on_press, stop) -> a thread to start.
+    reader: Callable[[str, int, list, OnPress, threading.Event], threading.Thread]
+
+
+MODELS: dict[str, PanelModel] = {
+    "ascii": PanelModel("ascii", "ASCII", "one panel per port, one byte per press", shares_port=False,
+                        needs_address=False, digit_keys=False,
+                        reader=lambda url, baudrate, panels, on_press, stop: AsciiPanelReader(panels[0], on_press,
+                                                                                              stop)),
+    "rs485": PanelModel("rs485", "RS-485", "panels polled on an RS-485 bus, each press acknowledged", shares_port=True,
+                        needs_address=True, digit_keys=True, reader=Rs485Bus),
+}

@@ -13,11 +13,14 @@ from __future__ import annotations
 import io
 import logging
 import os
+import re
 import select
 import socket
 import subprocess
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
@@ -248,24 +251,44 @@ class DummyPrinter(Printer):
         self.output += data
 
 
+@dataclass(frozen=True)
+class Connection:
+    """A way to reach a printer, known by the shape of its address in config.yaml. A new way
+    is a Printer class above and an entry in CONNECTIONS."""
+
+    address: re.Pattern
+    make: Callable[[str, int], Printer]   # (address, baudrate) -> the printer
+    example: str
+
+
+def _network(url: str, _baudrate: int) -> Printer:
+    host, _, port = url[len("tcp://"):].rpartition(":")
+    return NetworkPrinter(host, int(port))
+
+
+CONNECTIONS: tuple[Connection, ...] = (
+    Connection(re.compile(r"^usb:/"), lambda url, _: DeviceFilePrinter(url[len("usb:"):]), "usb:/dev/usb/lp0"),
+    Connection(re.compile(r"^tcp://[^/:]+:\d+$"), _network, "tcp://192.168.1.50:9100"),
+    Connection(re.compile(r"^cups:[\w.-]+$"), lambda url, _: CupsPrinter(url[len("cups:"):]), "cups:kiosk-1"),
+    Connection(re.compile(r"^file:/"), lambda url, _: FilePrinter(url[len("file:"):]), "file:/tmp/tickets.bin"),
+    Connection(re.compile(r"^dummy:"), lambda url, _: DummyPrinter(), "dummy:"),
+    # A serial line: a device path, or pyserial's URLs for a serial port over the network.
+    Connection(re.compile(r"^(/|socket://|rfc2217://|loop://)"), SerialPrinter, "/dev/ttyUSB0"),
+)
+
+
+def is_printer_address(url: str) -> bool:
+    return any(c.address.match(url) for c in CONNECTIONS)
+
+
 def printer_for(url: str, baudrate: int = 19200) -> Printer:
-    """The connection class for a printer address from config.yaml."""
-    printer: Printer
-    if url.startswith("usb:"):
-        printer = DeviceFilePrinter(url[4:])
-    elif url.startswith("tcp://"):
-        host, _, port = url[6:].rpartition(":")
-        printer = NetworkPrinter(host, int(port))
-    elif url.startswith("cups:"):
-        printer = CupsPrinter(url[5:])
-    elif url.startswith("file:"):
-        printer = FilePrinter(url[5:])
-    elif url.startswith("dummy:"):
-        printer = DummyPrinter()
-    else:
-        printer = SerialPrinter(url, baudrate)
-    printer.address = url
-    return printer
+    """The connection for a printer address from config.yaml."""
+    for connection in CONNECTIONS:
+        if connection.address.match(url):
+            printer = connection.make(url, baudrate)
+            printer.address = url
+            return printer
+    raise PrinterError(f"{url!r} is not a printer address (e.g. {', '.join(c.example for c in CONNECTIONS)})")
 
 
 _locks: dict[str, threading.Lock] = {}

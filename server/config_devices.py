@@ -5,13 +5,14 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from hardware.panel_readers import MODELS, PanelModel
+from hardware.printers import is_printer_address
+
 from .config_reader import SLUG, Node, check_unique
 
 DEVICE_KINDS = ("rating_panel", "printer", "led_display")
-PANEL_MODELS = ("ascii", "rs485")
 CATEGORIES = {"very_satisfied": 3, "satisfied": 2, "dissatisfied": 1}
 SERIAL_URL = re.compile(r"^(/|socket://|rfc2217://|loop://|spy://|alt://)")
-PRINTER_URL = re.compile(r"^(/|socket://|rfc2217://|loop://|usb:/|tcp://[^/:]+:\d+$|cups:[\w.-]+$|file:/|dummy:)")
 
 
 @dataclass(frozen=True)
@@ -104,8 +105,8 @@ def parse_devices(node: Node, counters, agent_ids: set[str], kiosk_ids: set[str]
         if agent is not None and agent not in agent_ids:
             m.node("agent").error(f"unknown agent {agent!r}")
         url = m.text("url", required=True) or ""
-        pattern = PRINTER_URL if kind == "printer" else SERIAL_URL
-        if url and not pattern.match(url):
+        known = is_printer_address(url) if kind == "printer" else bool(SERIAL_URL.match(url))
+        if url and not known:
             m.node("url").error(f"{url!r} is not a {'printer' if kind == 'printer' else 'serial port'} address")
         options = _options(m.node("options"), kind, kiosk_ids, ratings, counter)
         devices.append(DeviceConfig(
@@ -126,15 +127,15 @@ def _panel_options(node: Node, *, ratings: RatingConfig, **_) -> dict:
     m = node.mapping(["model", "baudrate", "keys", "address"])
     if m is None:
         return {}
-    model = m.text("model", "ascii", choices=PANEL_MODELS) or "ascii"
+    model = MODELS[m.text("model", "ascii", choices=tuple(MODELS)) or "ascii"]
     address = m.whole("address", None, minimum=1, maximum=247)
-    if model == "rs485" and address is None:
-        m.node("address").error("an RS-485 panel needs its bus address (1-247)")
-    return {"model": model, "baudrate": m.whole("baudrate", 9600, minimum=1200, maximum=115200),
+    if model.needs_address and address is None:
+        m.node("address").error(f"an {model.label} panel needs its bus address (1-247)")
+    return {"model": model.name, "baudrate": m.whole("baudrate", 9600, minimum=1200, maximum=115200),
             "keys": _panel_keys(m, node, model, ratings), "address": address}
 
 
-def _panel_keys(m, node: Node, model: str, ratings: RatingConfig) -> dict[str, int]:
+def _panel_keys(m, node: Node, model: PanelModel, ratings: RatingConfig) -> dict[str, int]:
     """The panel's keys and the rating level each stands for (by default 1 = the best)."""
     default_keys = {str(i + 1): lv.level for i, lv in enumerate(sorted(ratings.levels, key=lambda x: -x.level))}
     keys = m.data.get("keys", default_keys)
@@ -145,8 +146,9 @@ def _panel_keys(m, node: Node, model: str, ratings: RatingConfig) -> dict[str, i
     for key, level in keys.items():
         key = str(key)
         where = Node(None, m.node("keys").child_path(key), node.errors)
-        if len(key) != 1 or (model == "rs485" and not key.isdigit()):
-            where.error("a key is one character" + (" (a digit on an RS-485 panel)" if model == "rs485" else ""))
+        if len(key) != 1 or (model.digit_keys and not key.isdigit()):
+            digits = f" (a digit on an {model.label} panel)" if model.digit_keys else ""
+            where.error(f"a key is one character{digits}")
         elif ratings.level(level) is None:
             where.error(f"no rating level {level!r}")
         else:
@@ -198,8 +200,10 @@ def _check_buses(nodes: list[Node], devices: list[DeviceConfig | None]) -> None:
         if len(members) < 2:
             continue
         for node, device in members:
-            if device.kind != "rating_panel" or device.options.get("model") != "rs485":
-                node.error(f"shares {device.url} with another device: only RS-485 panels can share a port")
+            model = MODELS.get(device.options.get("model", "")) if device.kind == "rating_panel" else None
+            if model is None or not model.shares_port:
+                node.error(f"shares {device.url} with another device: only panels of a bus model "
+                           f"({', '.join(mo.label for mo in MODELS.values() if mo.shares_port)}) can share a port")
         check_unique([(n, d.options.get("address")) for n, d in members], "bus address")
         if len({d.agent for _, d in members}) > 1:
             members[0][0].error(f"the panels on {members[0][1].url} must belong to one agent")
