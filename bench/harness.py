@@ -17,7 +17,7 @@ import requests
 import yaml
 from werkzeug.security import generate_password_hash
 
-from server.embedded_redis import EmbeddedRedis, free_port
+from server.store.embedded_redis import EmbeddedRedis, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 KIOSK_TOKEN = "bench-kiosk-token-0001"

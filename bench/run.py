@@ -24,10 +24,10 @@ from pathlib import Path
 import redis
 import requests
 
-from server.actor import Actor
-from server.app import queue_store_client
 from server.config import load_config
-from server.queue_engine import QueueEngine
+from server.engine.actor import Actor
+from server.engine.queue_engine import QueueEngine
+from server.web.app import queue_store_client
 
 from .harness import (
     COUNTERS,
@@ -198,7 +198,7 @@ def fill_history(hall: Hall, tickets: int, start_day: int) -> int:
 def quiesce(hall: Hall, timeout: float = 120) -> None:
     """Wait until the archiver has caught up and Redis has finished rewriting its AOF after a
     large fill, so neither shares the machine with a measurement."""
-    from server.archiver import archive_lag
+    from server.history.archiver import archive_lag
 
     client = redis.Redis.from_url(hall.redis.url)
     deadline = time.monotonic() + timeout

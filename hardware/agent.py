@@ -22,7 +22,7 @@ from pathlib import Path
 import requests
 import socketio
 
-from server.config_devices import DeviceConfig
+from server.config.devices import DeviceConfig
 
 from . import escpos
 from .escpos import PrinterState

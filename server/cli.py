@@ -163,7 +163,7 @@ def _serve(args) -> int:
     import dataclasses
     import logging
 
-    from .demo_secrets import refusal
+    from .config.demo_secrets import refusal
 
     config = _load(args.config, "serve")
     _log_to_stderr(config.server.log_level)
@@ -187,7 +187,7 @@ def _serve(args) -> int:
 def _open_store(config, log):
     """(the embedded Redis or None, the URL to use): an external Redis if config names one,
     else the embedded one, started here."""
-    from .embedded_redis import EmbeddedRedis, EmbeddedRedisError, choose_redis_binary
+    from .store.embedded_redis import EmbeddedRedis, EmbeddedRedisError, choose_redis_binary
 
     url = config.redis.url
     if url:
@@ -212,8 +212,8 @@ def _run(config, url: str, embedded, always_open: bool, log) -> int:
     import gc
     import socket
 
-    from .app import create_app
-    from .archiver import ArchiverProcess
+    from .history.archiver import ArchiverProcess
+    from .web.app import create_app
 
     server_cfg = config.server
     mode = server_cfg.async_mode
@@ -222,7 +222,7 @@ def _run(config, url: str, embedded, always_open: bool, log) -> int:
         app = create_app(config, redis_url=url, always_open=always_open, start_watcher=True)
         services = app.extensions["qms"]
         if embedded is not None:
-            from .redis_supervisor import RedisSupervisor
+            from .store.redis_supervisor import RedisSupervisor
 
             supervisor = services.supervisor = RedisSupervisor(embedded, services.health, services.socketio.sleep)
             services.socketio.start_background_task(supervisor.run)
@@ -254,7 +254,7 @@ def _listen(app, server_cfg) -> None:
     """Serve HTTP and websockets until stopped: eventlet's server with our connection limits,
     or Flask-SocketIO's runner for gevent and threading."""
     if server_cfg.async_mode == "eventlet":
-        from .http_server import serve
+        from .web.http_server import serve
 
         serve(app, server_cfg.host, server_cfg.port, max_connections=server_cfg.max_connections,
               header_timeout=server_cfg.header_timeout_seconds, socket_timeout=server_cfg.socket_timeout_seconds)
@@ -271,7 +271,7 @@ def _external_store(url: str) -> str:
     """'redis-server 7.2.4 at redis://…' (no password), as far as it can be asked now."""
     import redis
 
-    from .app import _safe_url
+    from .web.app import _safe_url
 
     try:
         client = redis.Redis.from_url(url, socket_connect_timeout=3, socket_timeout=3)
@@ -360,8 +360,8 @@ def _archive(args) -> int:
 
     import redis
 
-    from .archiver import Archiver
-    from .keys import Keys
+    from .engine.keys import Keys
+    from .history.archiver import Archiver
 
     config = _load(args.config, "archive")
     if args.nice:
@@ -398,8 +398,8 @@ def _archive_db(args) -> int:
     from sqlalchemy import create_engine
     from sqlalchemy.exc import SQLAlchemyError
 
-    from .app import _safe_url
-    from .archive_schema import FIRST_RELEASE, migrate, revisions
+    from .history.archive_schema import FIRST_RELEASE, migrate, revisions
+    from .web.app import _safe_url
 
     config = _load(args.config, "archive-db")
     _log_to_stderr(config.server.log_level)
@@ -439,7 +439,7 @@ def _open_archive_patiently(url: str, stopping, log):
     yet): the events wait in Redis meanwhile. None if told to stop first."""
     from sqlalchemy.exc import OperationalError
 
-    from .archive_schema import open_archive
+    from .history.archive_schema import open_archive
 
     delay, said = 1.0, ""
     while not stopping.is_set():
@@ -523,7 +523,7 @@ def _check_config(args) -> int:
     sys.stdout.write(f"{args.path}: OK\n")
     for site_id, counts in describe(config).items():
         sys.stdout.write(f"  {site_id}: " + ", ".join(f"{n} {what}" for what, n in counts.items()) + "\n")
-    from .demo_secrets import demo_secrets, is_loopback
+    from .config.demo_secrets import demo_secrets, is_loopback
 
     found = demo_secrets(config)
     if found:
@@ -541,7 +541,7 @@ def _check_config(args) -> int:
 
 def _check_qr_address(config) -> None:
     """Say where the tickets' QR codes lead, and warn when a phone could not open it."""
-    from .public_address import qr_base, qr_warning
+    from .web.public_address import qr_base, qr_warning
 
     server = config.server
     base = qr_base(server.public_url, f"http://localhost:{server.port}")
@@ -562,7 +562,7 @@ def _init(args) -> int:
     from pathlib import Path
 
     from .config import ConfigError, load_config
-    from .site_init import InitError, NewSite, check_password, check_pin, render, write
+    from .config.site_init import InitError, NewSite, check_password, check_pin, render, write
 
     def secret(prompt: str) -> str:
         if args.stdin:
@@ -620,7 +620,7 @@ def _init(args) -> int:
 
 
 def _tls(args) -> int:
-    from .local_ca import TlsError, issue
+    from .security.local_ca import TlsError, issue
 
     try:
         done = issue(args.dir, args.name, args.ip, days=args.days)
@@ -643,7 +643,7 @@ def _hash_password(args) -> int:
 
     from werkzeug.security import generate_password_hash
 
-    from .password_policy import HASH_METHOD
+    from .config.password_policy import HASH_METHOD
 
     if args.stdin:
         password = sys.stdin.readline().rstrip("\n")

@@ -15,9 +15,9 @@ from zoneinfo import ZoneInfo
 import pytest
 import redis
 
-from server.clock import ControlledClock
 from server.config import parse_config
-from server.embedded_redis import EmbeddedRedis
+from server.engine.clock import ControlledClock
+from server.store.embedded_redis import EmbeddedRedis
 
 from .hall import hall_document
 

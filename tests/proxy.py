@@ -6,7 +6,7 @@ import contextlib
 import socket
 import threading
 
-from server.embedded_redis import free_port
+from server.store.embedded_redis import free_port
 
 
 class CuttableProxy:

@@ -13,7 +13,7 @@ from pathlib import Path
 import requests
 import yaml
 
-from server.embedded_redis import free_port
+from server.store.embedded_redis import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 

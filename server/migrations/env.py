@@ -1,9 +1,9 @@
-"""Alembic's environment: always given an open connection by server.archive_schema.migrate()."""
+"""Alembic's environment: always given an open connection by server.history.archive_schema.migrate()."""
 from __future__ import annotations
 
 from alembic import context
 
-from server.archive_schema import metadata
+from server.history.archive_schema import metadata
 
 connection = context.config.attributes["connection"]
 context.configure(connection=connection, target_metadata=metadata,

@@ -20,7 +20,7 @@ import redis as redis_lib
 import requests
 from playwright.sync_api import expect
 
-from server.embedded_redis import EmbeddedRedis
+from server.store.embedded_redis import EmbeddedRedis
 
 from ..hall import DISPLAY_TOKEN, KIOSK_B_TOKEN, KIOSK_TOKEN, PASSWORD, hall_document
 from ..helpers import wait_until

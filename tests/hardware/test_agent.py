@@ -19,7 +19,7 @@ from hardware.simulators import (
 )
 from hardware.ticket_image import TicketText, layout
 from server.config import load_config, parse_config
-from server.views import ticket_text
+from server.engine.views import ticket_text
 
 from ..hall import ADMIN_PASSWORD, AGENT_TOKEN, KIOSK_TOKEN, PASSWORD, hall_document
 from ..helpers import wait_until

@@ -109,7 +109,10 @@ def test_a_press_resent_for_30_s_while_its_acks_are_lost_counts_once(tmp_path):
         assert sim.acks_dropped > 100 and sim.waiting() == 0  # resent all along, then acknowledged
         assert len(presses) == 1, presses
         counts = bus.statuses()["panel-2"]["counts"]
-        assert counts["presses"] == 1 and counts["repeats"] == sim.acks_dropped
+        # Every resend was counted as a repeat, never as a press. (A reply that comes after the
+        # bus gave up waiting is answered again at the next poll: one more repeat, no lost ack.
+        # That happens on a loaded machine, so the count is at least, not exactly, the drops.)
+        assert counts["presses"] == 1 and counts["repeats"] >= sim.acks_dropped
         assert "bus_disconnects" in counts
     finally:
         stop.set()

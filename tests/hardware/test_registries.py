@@ -12,7 +12,7 @@ from hardware import printers
 from hardware.agent import AgentSettings, _Devices
 from hardware.panel_readers import MODELS, PanelModel
 from server.config import ConfigError, parse_config
-from server.config_devices import DeviceConfig
+from server.config.devices import DeviceConfig
 
 from ..hall import hall_document
 

@@ -10,10 +10,10 @@ import time
 import redis as redis_lib
 from sqlalchemy import func, select
 
-from server.actor import Actor
-from server.archive_schema import events, open_archive, services, tickets
 from server.config import parse_config
-from server.queue_engine import QueueEngine
+from server.engine.actor import Actor
+from server.engine.queue_engine import QueueEngine
+from server.history.archive_schema import events, open_archive, services, tickets
 
 from ..hall import hall_document
 from ..servers import ROOT, write_config

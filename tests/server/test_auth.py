@@ -1,7 +1,7 @@
 """Who may do what: kiosks issue, officers run their own counter, admins any, strangers nothing."""
 from __future__ import annotations
 
-from server.sessions import digest
+from server.security.sessions import digest
 
 from ..hall import (
     AGENT_TOKEN,

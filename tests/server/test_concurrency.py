@@ -6,9 +6,9 @@ import multiprocessing
 import threading
 from collections import Counter
 
-from server.actor import Actor
 from server.config import parse_config
-from server.queue_engine import QueueEngine
+from server.engine.actor import Actor
+from server.engine.queue_engine import QueueEngine
 
 from ..hall import hall_document
 

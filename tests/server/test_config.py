@@ -164,7 +164,7 @@ def test_a_weak_password_hash_is_refused_with_its_path(prefix, method, why):
 def test_the_shipped_config_and_new_hashes_meet_the_policy(monkeypatch, capsys):
     import io
 
-    from server.password_policy import weakness
+    from server.config.password_policy import weakness
 
     config = load_config(ROOT / "config.yaml")
     assert not config.server.accept_weak_hashes

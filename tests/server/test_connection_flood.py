@@ -143,7 +143,7 @@ def test_one_address_holds_only_a_few_sessions_that_have_not_connected(tmp_path,
 
 
 def test_behind_nginx_each_phone_counts_under_its_own_address():
-    from server.handshake_guard import client_address
+    from server.realtime.handshake_guard import client_address
 
     via_nginx = {"REMOTE_ADDR": "127.0.0.1", "HTTP_X_FORWARDED_FOR": "10.9.9.9, 192.168.1.23"}
     # nginx appends the address it saw: the last entry is the one a client cannot forge.

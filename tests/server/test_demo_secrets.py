@@ -12,8 +12,8 @@ import requests
 import yaml
 
 from server.config import load_config, parse_config
-from server.demo_secrets import demo_secrets
-from server.embedded_redis import free_port
+from server.config.demo_secrets import demo_secrets
+from server.store.embedded_redis import free_port
 
 from ..hall import hall_document
 from ..helpers import wait_until

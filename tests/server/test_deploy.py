@@ -18,7 +18,7 @@ import yaml
 
 from hardware.ordered_client import OrderedClient
 from server.config import parse_config
-from server.public_address import lan_address
+from server.web.public_address import lan_address
 
 from ..hall import AGENT_TOKEN, DISPLAY_TOKEN, KIOSK_TOKEN, PASSWORD, hall_document
 from ..servers import ServerProcess, write_config
@@ -48,7 +48,7 @@ def behind_nginx(tmp_path, prefix, redis_url):
     doc["server"]["behind_proxy"] = True
     path = write_config(tmp_path, doc, redis_url=redis_url)
     servers = [ServerProcess(path).wait_ready() for _ in range(2)]
-    from server.embedded_redis import free_port
+    from server.store.embedded_redis import free_port
 
     http_port, https_port = free_port(), free_port()
     sample = (DEPLOY / "nginx.conf").read_text()

@@ -12,7 +12,7 @@ import pytest
 import redis
 import requests
 
-from server.embedded_redis import EmbeddedRedis, RedisBinary, redis_binaries
+from server.store.embedded_redis import EmbeddedRedis, RedisBinary, redis_binaries
 
 from ..hall import hall_document
 from ..servers import ServerProcess, write_config

@@ -12,7 +12,7 @@ import requests
 from werkzeug.security import check_password_hash
 
 from server.config import load_config
-from server.demo_secrets import demo_secrets
+from server.config.demo_secrets import demo_secrets
 
 from ..servers import ServerProcess
 

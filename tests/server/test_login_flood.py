@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from werkzeug.security import generate_password_hash
 
 from hardware.ordered_client import OrderedClient
-from server.password_policy import HASH_METHOD
+from server.config.password_policy import HASH_METHOD
 
 from ..hall import DISPLAY_TOKEN, KIOSK_TOKEN, PASSWORD, hall_document
 from ..helpers import wait_until

@@ -1,6 +1,6 @@
 """The archive is migrated, never only created: a centre's database from the first release is
 upgraded with its history kept, a new one is made by the migrations, and the model never
-drifts from them (a change to server/archive_schema.py without a revision fails here)."""
+drifts from them (a change to server/history/archive_schema.py without a revision fails here)."""
 from __future__ import annotations
 
 import subprocess
@@ -12,8 +12,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, func, insert, select
 
-from server import archive_schema
-from server.archive_schema import open_archive, revisions
+from server.history import archive_schema
+from server.history.archive_schema import open_archive, revisions
 
 from ..servers import ROOT
 from . import archive_v1
@@ -57,7 +57,7 @@ def test_a_new_archive_is_made_by_the_migrations_and_matches_the_model(archive_u
 
 def test_servers_opening_a_new_archive_together_migrate_it_once(archive_url):
     """Four server processes start at once on an empty archive: one migrates, all run."""
-    opener = "import sys; from server.archive_schema import open_archive; open_archive(sys.argv[1]).dispose()"
+    opener = "import sys; from server.history.archive_schema import open_archive; open_archive(sys.argv[1]).dispose()"
     procs = [subprocess.Popen([sys.executable, "-c", opener, archive_url], cwd=ROOT, stderr=subprocess.PIPE,
                               text=True) for _ in range(4)]
     for proc in procs:

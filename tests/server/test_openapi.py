@@ -5,7 +5,7 @@ import re
 
 import yaml
 
-from server.counter_actions import ACTIONS
+from server.engine.counter_actions import ACTIONS
 
 
 def test_openapi_is_served_and_matches_the_routes(app, client):

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from server.ratings import PRESS_MAX_AGE_SECONDS
+from server.engine.ratings import PRESS_MAX_AGE_SECONDS
 
 from ..hall import AGENT_TOKEN, KIOSK_TOKEN, hall_document
 from .test_api_errors import store_fingerprint

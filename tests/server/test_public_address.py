@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from server.public_address import lan_address, qr_base, qr_warning
+from server.web.public_address import lan_address, qr_base, qr_warning
 
 from ..hall import hall_document
 

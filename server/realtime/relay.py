@@ -1,0 +1,146 @@
+"""Pushes every state change to the browsers connected to this process.
+
+Each server process tails the per-site event streams (XREAD BLOCK: Redis pushes, nobody
+polls) and emits each event to its own clients only. Every process therefore sends the
+same events in the same order with the same sequence numbers, whichever process made
+the change, and a change is pushed even if the process that made it died right after.
+The reader reconnects with a doubling back-off capped at 60 s and resumes after the last
+event it saw, so a Redis restart loses no update.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import redis
+
+from ..config import Config
+from ..engine.keys import Keys
+from ..engine.views import phone_event, phone_own_ticket, public_event
+
+logger = logging.getLogger(__name__)
+
+BLOCK_MS = 1000
+BRIEF = ("id", "number", "label", "field", "priority", "state", "counter", "target_counter", "recalls",
+         "transfers", "called_at", "started_at", "rating")
+# What a visitor's phone hears of other people's business: that something happened (so it
+# sees every seq and notices a gap), the waiting count of each field it touched, and for a
+# call the number and counter the lobby display shows anyway. No officer, rating, priority
+# category or anyone else's ticket id.
+PHONE_CALL = ("label", "field", "counter")
+CALLS = ("ticket.called", "ticket.recalled")
+# The visitor's own ticket, minus who served it (ratings are anonymous to the officer and
+# the officer's name is not the visitor's business in a stored event).
+PHONE_OWN_HIDDEN = ("officer", "last_officer", "actor")
+
+
+# Short: after Redis comes back, the screens must be live again within seconds.
+MAX_BACKOFF = 5.0
+# Pushed events kept per site, for a screen that connects while they go out (a snapshot
+# read takes milliseconds; this covers minutes of a peak).
+RECENT = 2000
+
+
+class EventRelay:
+    """One background reader per process; ``emit(event_name, payload, room)`` sends locally."""
+
+    def __init__(self, client: redis.Redis, config: Config, keys: dict[str, Keys], emit, sleep, health=None):
+        self.client = client
+        self.health = health
+        self.config = config
+        self.keys = keys
+        self.emit = emit
+        self.sleep = sleep
+        self._stop = threading.Event()
+        self._streams = {keys[sid].events: sid for sid in config.sites}
+        self.last_ids: dict[str, str] = {}
+        self.delivered = 0
+        # Held while events go out, and while a screen joins its rooms and gets its snapshot:
+        # nothing newer than a screen's snapshot can reach it before the snapshot.
+        self._sending = threading.Lock()
+        self._recent: dict[str, deque] = {sid: deque(maxlen=RECENT) for sid in config.sites}
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def prime(self) -> None:
+        """Remember where each stream ends now: every later event will be pushed. Called before
+        the server accepts clients, so none can read a snapshot older than the relay's start."""
+        self._start_positions()
+
+    def _start_positions(self) -> None:
+        for stream in self._streams:
+            if stream in self.last_ids:
+                continue
+            last: list = self.client.xrevrange(stream, count=1)  # type: ignore[assignment]  # redis-py types sync and async replies as one
+            self.last_ids[stream] = last[0][0].decode() if last else "0-0"
+
+    def run(self) -> None:
+        """Read and push until stopped; never dies on an error, only waits and retries."""
+        backoff = 0.5
+        while not self._stop.is_set():
+            try:
+                self._start_positions()
+                positions: dict[Any, Any] = dict(self.last_ids)
+                replies: list = self.client.xread(  # type: ignore[assignment]  # (as above)
+                    positions, block=BLOCK_MS, count=500)
+                backoff = 0.5
+                if self.health is not None:
+                    self.health.ok(wrote=False)
+                for stream, entries in replies or []:
+                    stream = stream.decode() if isinstance(stream, bytes) else stream
+                    for entry_id, raw in entries:
+                        self.last_ids[stream] = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
+                        self._deliver(self._streams[stream], raw)
+            except redis.RedisError as err:
+                if self._stop.is_set():
+                    break
+                if self.health is not None:
+                    self.health.failed(err)  # logged there, once per change of state
+                else:
+                    logger.warning("event relay: Redis unavailable (%s); retrying in %.1f s", err, backoff)
+                self.sleep(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF)
+            except Exception:
+                logger.exception("event relay: failed to deliver an event; continuing")
+                self.sleep(backoff)
+        logger.info("event relay stopped")
+
+    @contextmanager
+    def joining(self, site_id: str, after_seq: int, rooms: set[str]) -> Iterator[list[tuple[str, dict]]]:
+        """For a screen that joins ``rooms`` with a snapshot current to ``after_seq``: while
+        the block runs no event goes out, and it gets the (event, payload) pairs already
+        pushed to those rooms after that snapshot, to send right after it, in order. Those
+        went out before the screen was in the rooms; later ones reach it the usual way."""
+        with self._sending:
+            yield [(name, payload) for seq, name, payload, room in self._recent.get(site_id, ())
+                   if seq > after_seq and room in rooms]
+
+    def _deliver(self, site_id: str, raw: dict) -> None:
+        fields = {k.decode() if isinstance(k, bytes) else k: v.decode() if isinstance(v, bytes) else v
+                  for k, v in raw.items()}
+        site = self.config.sites[site_id]
+        event = public_event(site, fields)
+        ticket = event.get("ticket")
+        if ticket:
+            # The whole site gets the ticket's essentials (one message to every screen of the
+            # hall: small is fast); its own phone page gets all of it.
+            out = [("update", {**event, "ticket": {k: ticket[k] for k in BRIEF if k in ticket}}, f"site:{site_id}"),
+                   ("ticket_update", {**phone_event(event), "ticket": phone_own_ticket(ticket)},
+                    f"ticket:{site_id}:{ticket['id']}")]
+        else:
+            out = [("update", event, f"site:{site_id}")]
+        out.append(("update", phone_event(event), f"phones:{site_id}"))
+        counter = event.get("counter")
+        if isinstance(counter, int):
+            out.append(("counter_update", event, f"counter:{site_id}:{counter}"))
+        recent = self._recent[site_id]
+        with self._sending:
+            for name, payload, room in out:
+                self.emit(name, payload, room)
+                recent.append((event["seq"], name, payload, room))
+        self.delivered += 1

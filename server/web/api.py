@@ -1,0 +1,374 @@
+"""REST API under /api/v1: parse and check input, ask the queue engine, answer JSON.
+
+Every refusal is ``{"error": {"code", "message"}}`` with a 4xx status and changes nothing.
+The rules of the queue are not here: see queue_engine.py and server/lua.
+"""
+from __future__ import annotations
+
+import io
+import logging
+from importlib import resources
+from typing import Any
+
+import qrcode
+import qrcode.constants
+import yaml
+from flask import Blueprint, Response, current_app, g, jsonify, make_response, request
+from qrcode.image.svg import SvgPathImage
+
+from hardware.ticket_image import TicketText
+from hardware.ticket_image import render as render_ticket
+
+from ..engine.actor import Actor
+from ..engine.counter_actions import check_target, ending_sessions_of_the_replaced, run_action
+from ..engine.queue_engine import PRESS_MAX_AGE_SECONDS
+from ..engine.ratings import record_press
+from ..engine.views import hall_json, ticket_text
+from ..errors import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    NotFound,
+    Unauthorized,
+)
+from ..params import check_params
+from ..security.auth import SESSION_COOKIE, require, require_counter, site_and_actor
+from ..security.sessions import fingerprint
+
+logger = logging.getLogger(__name__)
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def services():
+    return current_app.extensions["qms"]
+
+
+def request_json() -> Any:
+    """The request body parsed as JSON; an empty body is an empty object."""
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        return {}
+    if not request.is_json:
+        raise BadRequest("Send the body as JSON (Content-Type: application/json).", code="not_json")
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # nested thousands deep: no request of ours is
+        raise BadRequest("The body is nested too deeply.", code="malformed_json") from None
+    if data is None:
+        raise BadRequest("The body is not valid JSON.", code="malformed_json")
+    return data
+
+
+def json_body(schema: dict[str, type | tuple[type, ...]], required: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The request's JSON object, checked against ``schema`` (name -> type); unknown keys refused."""
+    return check_params(request_json(), schema, required)
+
+
+# -- the server --------------------------------------------------------------------------
+@bp.get("/health")
+def health():
+    """200 when the hall can work; otherwise 503 saying what is wrong ("redis: disk full, writes refused")."""
+    svc = services()
+    store = svc.store_status()
+    if store["status"] != "ok":
+        return jsonify({"error": {"code": "store_unavailable", "message": store["message"],
+                                  "details": {"redis": store}}}), 503
+    return jsonify({"status": "ok", "sites": list(svc.config.sites), "redis": store})
+
+
+@bp.get("/openapi.yaml")
+def openapi_yaml():
+    text = (resources.files("server") / "openapi.yaml").read_text(encoding="utf-8")
+    return Response(text, mimetype="application/yaml")
+
+
+@bp.get("/openapi.json")
+def openapi_json():
+    text = (resources.files("server") / "openapi.yaml").read_text(encoding="utf-8")
+    return jsonify(yaml.safe_load(text))
+
+
+@bp.get("/sites")
+def list_sites():
+    return jsonify({"sites": [{"id": s.id, "name": s.name, "name_en": s.name_en}
+                              for s in services().config.sites.values()]})
+
+
+@bp.get("/sites/<site_id>/hall")
+def hall(site_id):
+    """What screens need to draw the hall: fields, counters, priority categories, hours."""
+    site, actor = site_and_actor(site_id)
+    require(actor, "officer", "kiosk", "display", "agent")
+    return jsonify(hall_json(site))
+
+
+# -- signing in --------------------------------------------------------------------------
+@bp.post("/sites/<site_id>/login")
+def login(site_id):
+    site, _ = site_and_actor(site_id)
+    body = json_body({"username": str, "password": str, "counter": int, "take_over": bool},
+                     required=("username", "password"))
+    svc = services()
+    address = request.remote_addr or ""
+    svc.guard.attempt(site.id, body["username"], address)  # counted before the check, in one step
+    officer = svc.auth.check_password(site, body["username"], body["password"])
+    if officer is None:
+        raise Unauthorized("Wrong username or password.", code="bad_credentials")
+    svc.guard.passed(site.id, body["username"], address)
+    counter = body.get("counter")
+    if counter is None and not officer.is_admin:
+        # Only the leader's pages sign in without a counter.
+        raise Forbidden("This account is not an administrator: officers sign in at their counter's screen.",
+                        code="not_admin")
+    if counter is not None:
+        if counter not in site.counters:
+            raise BadRequest(f"Unknown counter {counter!r}.", code="unknown_counter")
+        if not officer.is_admin and counter not in officer.counters:
+            raise Forbidden(f"You are not assigned to counter {counter}.", code="not_your_counter")
+    actor = Actor("officer", officer.username, site.id, counter, officer.is_admin)
+    counter_state = None
+    if counter is not None:
+        counter_state = svc.engine.open_counter(site.id, counter, actor, take_over=bool(body.get("take_over")),
+                                                on_take_over=ending_sessions_of_the_replaced(svc.auth, site, counter))
+    session_id = svc.sessions.create(site.id, officer.username, counter, fingerprint(officer.password_hash))
+    logger.info("login site=%s officer=%s counter=%s", site.id, officer.username, counter)
+    response = make_response(jsonify({"token": session_id, "officer": officer.username, "name": officer.name,
+                                      "role": officer.role, "counter": counter_state,
+                                      "expires_in": svc.config.server.session_seconds}))
+    response.set_cookie(SESSION_COOKIE, session_id, max_age=svc.config.server.session_seconds,
+                        httponly=True, samesite="Strict", secure=request.is_secure,
+                        path="/")
+    return response
+
+
+@bp.post("/sites/<site_id>/logout")
+def logout(site_id):
+    site, actor = site_and_actor(site_id)
+    actor = require(actor, "officer")
+    json_body({})
+    svc = services()
+    if actor.counter is not None:
+        try:
+            svc.engine.close_counter(site.id, actor.counter, actor)
+        except Conflict as err:
+            if err.code != "counter_closed":
+                raise
+    if actor.session:
+        svc.auth.end_sessions(site, svc.sessions.end(site.id, actor.session), "signed out")
+    logger.info("logout site=%s officer=%s counter=%s", site.id, actor.id, actor.counter)
+    response = make_response("", 204)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@bp.get("/sites/<site_id>/me")
+def me(site_id):
+    site, actor = site_and_actor(site_id)
+    actor = require(actor, "officer", "kiosk", "display", "agent")
+    out = {"kind": actor.kind, "id": actor.id, "site": site.id, "counter": actor.counter, "admin": actor.is_admin}
+    if actor.kind == "officer":
+        officer = site.officers[actor.id]
+        out.update(name=officer.name, counters=list(officer.counters) if not officer.is_admin else list(site.counters))
+    else:
+        client = {"kiosk": site.kiosks, "display": site.displays, "agent": site.agents}[actor.kind][actor.id]
+        out.update(name=client.name, fields=list(client.fields), counters=list(client.counters))
+        if actor.kind == "display":
+            out.update(notice=client.notice, voice=client.voice, voice_repeat=client.voice_repeat,
+                       voice_speed=client.voice_speed,
+                       read_digits=client.read_digits, recent_calls=client.recent_calls, layout=client.layout)
+    return jsonify(out)
+
+
+@bp.post("/sites/<site_id>/kiosk/unlock")
+def kiosk_unlock(site_id):
+    """The maintenance PIN of a kiosk; a few wrong tries lock it for five minutes."""
+    site, actor = site_and_actor(site_id)
+    actor = require(actor, "kiosk")
+    body = json_body({"pin": str}, required=("pin",))
+    svc = services()
+    address = request.remote_addr or ""
+    svc.guard.attempt(site.id, actor.id, address, scope="pin")
+    if not site.kiosk_pin_hash or not svc.auth.passwords.check(site.kiosk_pin_hash, body["pin"]):
+        logger.warning("kiosk-unlock-failed site=%s kiosk=%s", site.id, actor.id)
+        raise Unauthorized("Wrong PIN.", code="bad_pin")
+    svc.guard.passed(site.id, actor.id, address, scope="pin")
+    logger.info("kiosk-unlock site=%s kiosk=%s", site.id, actor.id)
+    return jsonify(svc.qr_check())  # the maintenance menu shows where the tickets' QR codes lead
+
+
+@bp.get("/sites/<site_id>/procedures")
+def procedures(site_id):
+    """Search the procedure catalogue (public: the same list is posted in the hall)."""
+    site = services().engine.site(site_id)
+    query = request.args.get("q", "")[:100]
+    field = request.args.get("field") or None
+    if field is not None and field not in site.fields:
+        raise BadRequest(f"Unknown field {field!r}.", code="unknown_field")
+    found = site.catalogue.search(query, field) if site.catalogue else []
+    return jsonify({"procedures": [p.to_json() for p in found]})
+
+
+# -- tickets -------------------------------------------------------------------------------
+@bp.post("/sites/<site_id>/tickets")
+def issue_ticket(site_id):
+    site, actor = site_and_actor(site_id)
+    actor = require(actor, "kiosk", "officer")
+    body = json_body({"field": str, "priority": str, "idempotency_key": str}, required=("field",))
+    key = body.get("idempotency_key") or request.headers.get("Idempotency-Key")
+    svc = services()
+    ticket = svc.engine.issue(site.id, body["field"], priority=body.get("priority"), idempotency_key=key,
+                              actor=actor)
+    ticket["status_url"] = svc.public_url(f"/t/{site.id}/{ticket['token']}")
+    if actor.kind == "kiosk":
+        # A retried request must not print a second paper ticket.
+        ticket["print"] = ({"status": "printed_before"} if ticket.get("replayed")
+                           else svc.devices.request_print(site, actor.id, ticket, g.lang))
+    return jsonify(ticket), 200 if ticket.get("replayed") else 201
+
+
+@bp.get("/sites/<site_id>/tickets/<ticket_id>")
+def get_ticket(site_id, ticket_id):
+    site, actor = site_and_actor(site_id)
+    require(actor, "officer", "kiosk", "display", "agent")
+    return jsonify(services().engine.ticket(site.id, ticket_id))
+
+
+@bp.get("/sites/<site_id>/tickets/<ticket_id>/ticket.png")
+def ticket_preview(site_id, ticket_id):
+    """The paper ticket as the printer would print it (officers and admins check the layout)."""
+    site, actor = site_and_actor(site_id)
+    require(actor, "officer")
+    paper = request.args.get("paper", "80")
+    if paper not in ("80", "58"):
+        raise BadRequest("paper is 80 or 58.", code="bad_parameter")
+    ticket = services().engine.ticket(site.id, ticket_id)
+    ticket["status_url"] = services().public_url(f"/t/{site.id}/preview")  # the real link is the visitor's secret
+    image = render_ticket(TicketText.from_json(ticket_text(site, ticket, g.lang)), int(paper))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return Response(buffer.getvalue(), mimetype="image/png")
+
+
+@bp.post("/sites/<site_id>/tickets/<ticket_id>/cancel")
+def cancel_ticket(site_id, ticket_id):
+    site, actor = site_and_actor(site_id)
+    actor = require(actor, "officer")
+    body = json_body({"reason": str})
+    reason = (body.get("reason") or "cancelled").strip()[:200] or "cancelled"
+    require_field(site, actor, ticket_id)
+    return jsonify(services().engine.cancel(site.id, ticket_id, actor, reason=reason))
+
+
+@bp.post("/sites/<site_id>/tickets/<ticket_id>/restore")
+def restore_ticket(site_id, ticket_id):
+    site, actor = site_and_actor(site_id)
+    actor = require(actor, "officer")
+    json_body({})
+    require_field(site, actor, ticket_id)
+    return jsonify(services().engine.restore(site.id, ticket_id, actor))
+
+
+def require_field(site, actor: Actor, ticket_id: str) -> None:
+    """An officer touches only tickets of the fields their counter serves; an admin any.
+    (An unknown ticket is left for the engine to answer 404.)"""
+    if actor.is_admin:
+        return
+    record = services().engine.stored_ticket(site.id, ticket_id)
+    counter = site.counters.get(actor.counter or 0)
+    if record is not None and (counter is None or record["field"] not in counter.fields):
+        raise Forbidden("Your counter does not serve this ticket's field.", code="not_your_field")
+
+
+@bp.post("/sites/<site_id>/ratings")
+def rating_press(site_id):
+    """A rating panel's press, sent by the device agent that reads the panel."""
+    site, actor = site_and_actor(site_id)
+    actor = require(actor, "agent")
+    press = record_press(services().engine, site.id, actor, request_json())
+    return jsonify(press), 200 if press["duplicate"] else 201
+
+
+@bp.get("/agent/settings")
+def agent_settings():
+    """A device agent's own settings, found by its token alone (it knows nothing else)."""
+    header = request.headers.get("Authorization", "")
+    bearer = header[7:].strip() if header.lower().startswith("bearer ") else ""
+    found = services().auth.device(bearer) if bearer else None
+    if found is None or found[1].kind != "agent":
+        raise Unauthorized("Send a device agent's token.", code="bad_token")
+    site, agent = found
+    logger.info("agent-settings site=%s agent=%s", site.id, agent.id)
+    return jsonify(services().devices.agent_settings(site, agent.id, PRESS_MAX_AGE_SECONDS))
+
+
+@bp.get("/sites/<site_id>/devices")
+def device_states(site_id):
+    """Every device of the site with what its agent last reported (admins)."""
+    site, actor = site_and_actor(site_id)
+    require(actor, "admin")
+    devices = services().devices
+    return jsonify({"devices": devices.states(site), "screens": devices.screen_states(site)})
+
+
+# The visitor's phone: the QR code carries an unguessable token, not the ticket id.
+@bp.get("/sites/<site_id>/t/<token>")
+def ticket_by_token(site_id, token):
+    site = services().engine.site(site_id)
+    return jsonify(services().engine.ticket_by_token(site.id, token))
+
+
+@bp.get("/sites/<site_id>/t/<token>/qr.svg")
+def ticket_qr(site_id, token):
+    """The QR code of the phone page, as SVG (drawn by the kiosk screen and the ticket)."""
+    site = services().engine.site(site_id)
+    services().engine.ticket_by_token(site.id, token)  # 404 for a token that is not a ticket's
+    image = qrcode.make(services().public_url(f"/t/{site.id}/{token}"), image_factory=SvgPathImage,
+                        error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=10, border=2)
+    response = Response(image.to_string(encoding="unicode"), mimetype="image/svg+xml")
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@bp.post("/sites/<site_id>/t/<token>/cancel")
+def cancel_by_token(site_id, token):
+    site = services().engine.site(site_id)
+    json_body({})
+    engine = services().engine
+    ticket = engine.ticket_by_token(site.id, token)
+    return jsonify(engine.cancel(site.id, ticket["id"], Actor("visitor", "phone", site.id),
+                                 reason="left (phone)"))
+
+
+# -- the hall --------------------------------------------------------------------------------
+@bp.get("/sites/<site_id>/state")
+def state(site_id):
+    site, actor = site_and_actor(site_id)
+    actor = require(actor, "officer", "kiosk", "display", "agent")
+    lists = request.args.get("lists") in ("1", "true")
+    if lists:
+        require(actor, "officer")
+    return jsonify(services().engine.snapshot(site.id, with_lists=lists))
+
+
+@bp.get("/sites/<site_id>/counters/<int:number>")
+def get_counter(site_id, number):
+    site, actor = site_and_actor(site_id)
+    require(actor, "officer", "kiosk", "display", "agent")
+    if number not in site.counters:
+        raise NotFound(f"Unknown counter {number}.", code="unknown_counter")
+    snap = services().engine.snapshot(site.id)
+    return jsonify(next(c for c in snap["counters"] if c["number"] == number))
+
+
+@bp.post("/sites/<site_id>/counters/<int:number>/<action>")
+def counter_action(site_id, number, action):
+    site, actor = site_and_actor(site_id)
+    check_target(site, number, action)
+    actor = require_counter(actor, number)
+    svc = services()
+    result = run_action(svc.engine, site, number, actor, action, request_json(),
+                        on_take_over=ending_sessions_of_the_replaced(svc.auth, site, number))
+    if result is None:
+        return "", 204
+    return jsonify(result)
