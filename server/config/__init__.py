@@ -206,10 +206,11 @@ def load_config(path: str | Path) -> Config:
 
 
 def parse_config(document: Any, *, base_dir: Path | None = None, source: str = "config",
-                 path: Path | None = None) -> Config:
-    """Validate an already-parsed document (tests build configs as dicts)."""
+                 path: Path | None = None, schema: dict | None = None) -> Config:
+    """Validate an already-parsed document (tests build configs as dicts). With ``schema``,
+    also write down as JSON Schema what was asked of each value (server/config/schema.py)."""
     errors: list[str] = []
-    root = Node(document, "", errors).mapping(["server", "redis", "archive", "sites"])
+    root = Node(document, "", errors, schema).mapping(["server", "redis", "archive", "sites"])
     if root is None:
         raise ConfigError(errors, source)
     server = _server(root.node("server"), base_dir or Path.cwd())
@@ -288,6 +289,7 @@ def _server(node: Node, base_dir: Path) -> ServerConfig:
 
 def _addresses(m: Mapping, key: str, default: frozenset[str]) -> frozenset[str]:
     """A list of IP addresses (no names: a proxy is trusted by the address it connects from)."""
+    m.node(key).expect({"type": ["array", "null"], "minItems": 1, "items": {"type": "string"}})
     value = m.data.get(key)
     if value is None:
         return default
@@ -304,6 +306,7 @@ def _addresses(m: Mapping, key: str, default: frozenset[str]) -> frozenset[str]:
 
 
 def _flag(m: Mapping, key: str) -> bool:
+    m.node(key).expect({"type": ["boolean", "null"]})
     value = m.data.get(key, False)
     if not isinstance(value, bool):
         m.node(key).error("expected true or false")
@@ -403,7 +406,11 @@ def _site(node: Node, base_dir: Path) -> SiteConfig | None:
     )
 
 
+DATE_SCHEMA = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
+
+
 def _holiday(node: Node) -> date | None:
+    node.expect(DATE_SCHEMA)
     value = node.value
     if isinstance(value, date):
         return value
@@ -420,6 +427,12 @@ CALENDARS = ("VN", "none")
 def _days_off(node: Node) -> dict:
     """holidays: a list of extra days off (with Vietnam's official calendar), or
     {calendar: VN | none, extra: [...], working_days: [...]}."""
+    node.expect({"oneOf": [
+        {"type": ["array", "null"], "items": DATE_SCHEMA},
+        {"type": "object", "additionalProperties": False,
+         "properties": {"calendar": {"enum": list(CALENDARS)}, "extra": {"type": "array", "items": DATE_SCHEMA},
+                        "working_days": {"type": "array", "items": DATE_SCHEMA}}}]})
+    node = Node(node.value, node.path, node.errors)  # read by hand: the schema is the one above
     if node.value is None or isinstance(node.value, list):
         return {"holidays": frozenset(d for d in (_holiday(n) for n in node.items()) if d), "calendar": "VN"}
     m = node.mapping(["calendar", "extra", "working_days"])
@@ -431,7 +444,14 @@ def _days_off(node: Node) -> dict:
             "working_days": frozenset(d for d in m.list_of("working_days", _holiday) if d)}
 
 
+SESSION = r"^\s*\d{2}:\d{2}-\d{2}:\d{2}\s*$"  # as opening_hours.parse_interval reads it
+
+
 def _opening_hours(node: Node, days_off: dict) -> OpeningHours:
+    node.expect({"oneOf": [{"const": "always"}, {
+        "type": "object", "minProperties": 1,
+        "propertyNames": {"pattern": r"^[A-Za-z ,-]+$"},  # mon, mon-fri, sat,sun
+        "additionalProperties": {"type": "array", "minItems": 1, "items": {"type": "string", "pattern": SESSION}}}]})
     if node.value == "always":
         return OpeningHours(always=True, **days_off)
     if node.value is None:
@@ -442,7 +462,7 @@ def _opening_hours(node: Node, days_off: dict) -> OpeningHours:
         return OpeningHours(always=True)
     week: dict[int, list] = {}
     for spec, sessions in node.value.items():
-        day_node = Node(sessions, node.child_path(str(spec)), node.errors)
+        day_node = Node(sessions, node.child_path(str(spec)), node.errors)  # (its schema: expect() above)
         days = parse_days(str(spec))
         if days is None:
             day_node.error("unknown day: use mon, tue, wed, thu, fri, sat, sun or a range like mon-fri")
@@ -471,6 +491,7 @@ def _priority(node: Node) -> tuple[tuple[int, int], dict[str, PriorityCategory]]
         return (2, 1), {}
     ratio = (2, 1)
     text = m.text("ratio", "2:1")
+    m.node("ratio").expect({"type": ["string", "null"], "pattern": r"^[1-9]\d*:\d+$"})
     match = re.match(r"^(\d+):(\d+)$", text or "")
     if not match or int(match.group(1)) < 1:
         m.node("ratio").error(f"{text!r} is not a ratio 'P:N' (P priority calls, then N normal; P >= 1)")
@@ -516,6 +537,7 @@ def _field(node: Node) -> FieldConfig | None:
     code = m.text("code", required=True, pattern=FIELD_CODE, hint="letters, digits or '_', at most 16")
     prefix = m.text("prefix", "", pattern=PREFIX, hint="1 to 3 capital letters") or ""
     numbers = m.text("numbers", None)
+    m.node("numbers").expect({"type": ["string", "null"], "pattern": NUMBERS.pattern})
     first, last = (1, 999) if prefix else (1, 9999)
     if numbers is not None:
         match = NUMBERS.match(numbers)
@@ -559,6 +581,7 @@ def _counters(node: Node, fields: dict[str, FieldConfig]) -> dict[int, CounterCo
 
 
 def _field_ref(node: Node, fields: dict[str, FieldConfig]) -> str | None:
+    node.expect({"type": ["string", "integer"]})
     code = node.value
     if not isinstance(code, (str, int)) or str(code) not in fields:
         node.error(f"unknown field {code!r}")
@@ -567,6 +590,7 @@ def _field_ref(node: Node, fields: dict[str, FieldConfig]) -> str | None:
 
 
 def _counter_ref(node: Node, counters: dict[int, CounterConfig]) -> int | None:
+    node.expect({"type": "integer"})
     number = node.value
     if isinstance(number, bool) or not isinstance(number, int) or number not in counters:
         node.error(f"unknown counter {number!r}")
@@ -582,6 +606,8 @@ def _officers(node: Node, counters: dict[int, CounterConfig]) -> dict[str, Offic
         if m is None:
             officers.append(None)
             continue
+        m.node("password").expect({"not": {}, "description": "plain passwords are refused: store password_hash "
+                                                             "(qms hash-password makes one)"})
         if "password" in m.data:
             m.node("password").error("plain passwords are not accepted: store password_hash"
                                      " (make one with: qms hash-password)")
@@ -610,6 +636,7 @@ def _clients(node: Node, kind: str, fields, counters) -> list[tuple[Node, Client
         m = item.mapping(allowed)
         if m is None:
             continue
+        m.node("read_digits").expect({"type": ["boolean", "null"]})
         read_digits = m.data.get("read_digits", False)
         if not isinstance(read_digits, bool):
             m.node("read_digits").error("expected true or false")

@@ -86,12 +86,14 @@ def parse_devices(node: Node, counters, agent_ids: set[str], kiosk_ids: set[str]
                   ratings: RatingConfig) -> dict[str, DeviceConfig]:
     nodes = node.items()
     devices: list[DeviceConfig | None] = []
+    options_by_kind: dict[str, dict] = {}  # for the JSON Schema: each kind's options apart
     for item in nodes:
         m = item.mapping(["id", "kind", "url", "counter", "agent", "options"])
         if m is None:
             devices.append(None)
             continue
         kind = m.text("kind", required=True, choices=DEVICE_KINDS)
+        m.node("counter").expect({"type": ["integer", "null"]})
         counter = None
         if m.data.get("counter") is not None:
             number = m.data["counter"]
@@ -108,12 +110,22 @@ def parse_devices(node: Node, counters, agent_ids: set[str], kiosk_ids: set[str]
         known = is_printer_address(url) if kind == "printer" else bool(SERIAL_URL.match(url))
         if url and not known:
             m.node("url").error(f"{url!r} is not a {'printer' if kind == 'printer' else 'serial port'} address")
-        options = _options(m.node("options"), kind, kiosk_ids, ratings, counter)
+        options_node = m.node("options")
+        if options_node.schema is not None and kind:
+            options_node = Node(options_node.value, options_node.path, options_node.errors,
+                                options_by_kind.setdefault(kind, {}))
+        options = _options(options_node, kind, kiosk_ids, ratings, counter)
         devices.append(DeviceConfig(
             id=m.text("id", required=True, pattern=SLUG, hint="lower-case letters, digits, '-' or '_'") or "",
             kind=kind or "", url=url, counter=counter, agent=agent, options=options))
     check_unique([(n, d.id if d else None) for n, d in zip(nodes, devices, strict=True)], "device id")
     _check_buses(nodes, devices)
+    if node.schema is not None and options_by_kind:
+        item = node.schema["items"]
+        item["properties"]["options"] = {"type": ["object", "null"]}
+        item["allOf"] = [{"if": {"properties": {"kind": {"const": kind}}, "required": ["kind"]},
+                          "then": {"properties": {"options": schema}}}
+                         for kind, schema in sorted(options_by_kind.items())]
     return {d.id: d for d in devices if d is not None}
 
 
@@ -138,6 +150,9 @@ def _panel_options(node: Node, *, ratings: RatingConfig, **_) -> dict:
 def _panel_keys(m, node: Node, model: PanelModel, ratings: RatingConfig) -> dict[str, int]:
     """The panel's keys and the rating level each stands for (by default 1 = the best)."""
     default_keys = {str(i + 1): lv.level for i, lv in enumerate(sorted(ratings.levels, key=lambda x: -x.level))}
+    m.node("keys").expect({"type": ["object", "null"], "minProperties": 1,
+                           "propertyNames": {"minLength": 1, "maxLength": 1},
+                           "additionalProperties": {"type": "integer"}})
     keys = m.data.get("keys", default_keys)
     if not isinstance(keys, dict) or not keys:
         m.node("keys").error("expected a mapping of keys to levels, e.g. {'1': 3, '2': 2, '3': 1}")
@@ -164,10 +179,12 @@ def _printer_options(node: Node, *, kiosk_ids: set[str], **_) -> dict:
     if kiosk is not None and kiosk not in kiosk_ids:
         m.node("kiosk").error(f"unknown kiosk {kiosk!r}")
     paper = m.whole("paper", 80)
+    m.node("paper").expect({"enum": [58, 80, None]})
     if paper not in (58, 80):
         m.node("paper").error(f"paper is 58 or 80 (mm), not {paper!r}")
         paper = 80
     raster = m.text("raster", "compact")
+    m.node("raster").expect({"enum": ["compact", "full", None]})
     if raster not in ("compact", "full"):
         m.node("raster").error(f"raster is compact (large parts at half resolution, a quarter of the bytes) "
                                f"or full (every dot sent), not {raster!r}")

@@ -53,12 +53,21 @@ SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 
 
 class Node:
-    """A value in the document with its path; reading a bad value records an error."""
+    """A value in the document with its path; reading a bad value records an error.
 
-    def __init__(self, value: Any, path: str, errors: list[str]):
+    With a ``schema`` (a dict), reading also writes down what was asked of the value there, as
+    JSON Schema: the reader is then its own schema (see server/config/schema.py)."""
+
+    def __init__(self, value: Any, path: str, errors: list[str], schema: dict | None = None):
         self.value = value
         self.path = path
         self.errors = errors
+        self.schema = schema
+
+    def expect(self, schema: dict) -> None:
+        """What a value read by hand here must look like (for the JSON Schema only)."""
+        if self.schema is not None:
+            self.schema.update(schema)
 
     def error(self, message: str) -> None:
         self.errors.append(f"{self.path}: {message}" if self.path else message)
@@ -76,14 +85,26 @@ class Node:
             self.error(f"expected a mapping, got {_kind(self.value)}")
             return None
         allowed = list(allowed)
+        if self.schema is not None:
+            self.schema.setdefault("type", ["object", "null"])
+            self.schema["additionalProperties"] = False
+            properties = self.schema.setdefault("properties", {})
+            for key in allowed:
+                properties.setdefault(key, {})
         for key in self.value:
             if key not in allowed:
                 hint = difflib.get_close_matches(str(key), allowed, n=1)
                 suffix = f" (did you mean '{hint[0]}'?)" if hint else ""
                 Node(None, self.child_path(str(key)), self.errors).error(f"unknown key{suffix}")
-        return Mapping(self.value, self.path, self.errors)
+        return Mapping(self.value, self.path, self.errors, self.schema)
 
     def items(self, required: bool = False) -> list[Node]:
+        item_schema = None
+        if self.schema is not None:
+            self.schema.setdefault("type", ["array", "null"] if not required else "array")
+            if required:
+                self.schema["minItems"] = 1
+            item_schema = self.schema.setdefault("items", {})
         if self.value is None:
             if required:
                 self.error("must not be empty")
@@ -93,7 +114,7 @@ class Node:
             return []
         if required and not self.value:
             self.error("must not be empty")
-        return [Node(v, self.child_path(i), self.errors) for i, v in enumerate(self.value)]
+        return [Node(v, self.child_path(i), self.errors, item_schema) for i, v in enumerate(self.value)]
 
 
 class Mapping:
@@ -101,17 +122,27 @@ class Mapping:
 
     _MISSING = object()
 
-    def __init__(self, data: dict, path: str, errors: list[str]):
+    def __init__(self, data: dict, path: str, errors: list[str], schema: dict | None = None):
         self.data = data
         self.path = path
         self.errors = errors
+        self.schema = schema
 
     def node(self, key: str) -> Node:
         path = f"{self.path}.{key}" if self.path else key
-        return Node(self.data.get(key), path, self.errors)
+        # Only the keys this mapping allows are written down (a read of another is not a promise).
+        allowed = self.schema.get("properties", {}) if self.schema is not None else {}
+        return Node(self.data.get(key), path, self.errors, allowed.get(key))
 
-    def _get(self, key: str, default: Any, required: bool) -> tuple[Node, Any]:
+    def _get(self, key: str, default: Any, required: bool, schema: dict | None = None) -> tuple[Node, Any]:
         node = self.node(key)
+        if schema is not None:
+            types = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+            node.expect(schema if required else {**schema, "type": [*types, "null"]})
+        if required and self.schema is not None and key in self.schema.get("properties", {}):
+            needed = self.schema.setdefault("required", [])
+            if key not in needed:
+                needed.append(key)
         if key not in self.data or self.data[key] is None:
             if required:
                 node.error("is required")
@@ -130,7 +161,13 @@ class Mapping:
              pattern: re.Pattern | None = None, choices: Iterable[str] | None = None,
              hint: str = "") -> str | None:
         """The text at ``key``; ``default`` when it is missing or bad (a bad value is an error)."""
-        node, value = self._get(key, default, required)
+        # Without a pattern or choices a number is read as its text (a version, a room "101").
+        schema: dict[str, Any] = {"type": "string" if pattern is not None or choices else ["string", "number"]}
+        if choices is not None:
+            schema["enum"] = sorted(choices)
+        elif pattern is not None:
+            schema["pattern"] = pattern.pattern
+        node, value = self._get(key, default, required, schema)
         if value is self._MISSING:
             return default
         if not isinstance(value, str):
@@ -158,7 +195,7 @@ class Mapping:
     def whole(self, key: str, default: int | None = None, *, required: bool = False,
               minimum: int | None = None, maximum: int | None = None) -> int | None:
         """The whole number at ``key``; ``default`` when it is missing or bad (a bad value is an error)."""
-        node, value = self._get(key, default, required)
+        node, value = self._get(key, default, required, _ranged("integer", minimum, maximum))
         if value is self._MISSING:
             return default
         if isinstance(value, bool) or not isinstance(value, int):
@@ -176,7 +213,7 @@ class Mapping:
 
     def number(self, key: str, default: float | None = None, *, minimum: float | None = None,
                maximum: float | None = None) -> float | None:
-        node, value = self._get(key, default, False)
+        node, value = self._get(key, default, False, _ranged("number", minimum, maximum))
         if value is self._MISSING:
             return default
         if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -191,6 +228,15 @@ class Mapping:
             if converted is not None:
                 out.append(converted)
         return out
+
+
+def _ranged(kind: str, minimum, maximum) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": kind}
+    if minimum is not None:
+        schema["minimum"] = minimum
+    if maximum is not None:
+        schema["maximum"] = maximum
+    return schema
 
 
 def _bounded(node: Node, value, minimum, maximum, default):
