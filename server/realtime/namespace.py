@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections import Counter
 from dataclasses import dataclass, field
 
 from flask import current_app, request
@@ -74,6 +75,7 @@ class LiveNamespace(Namespace):
         super().__init__(namespace)
         # Per-connection facts of this process's own sockets (not queue state).
         self.connections: dict[str, Connection] = {}
+        self.per_site: Counter[str] = Counter()  # this process's sockets of each site (the relay asks)
 
     @property
     def svc(self):
@@ -99,6 +101,7 @@ class LiveNamespace(Namespace):
             raise ConnectionRefusedError(err.code) from None
         conn = Connection(site.id, actor, ticket_id)
         self.connections[current_sid()] = conn
+        self.per_site[site.id] += 1
         self.svc.handshakes.admitted(self.socketio.server.manager.eio_sid_from_sid(current_sid(), self.namespace))
         if actor is not None and actor.session:
             self.svc.sessions.add_socket(site.id, actor.session, current_sid())
@@ -128,8 +131,13 @@ class LiveNamespace(Namespace):
                 out.setdefault(conn.site, set()).add((conn.actor.kind, conn.actor.id))
         return out
 
+    def listeners(self, site_id: str) -> int:
+        return self.per_site[site_id]
+
     def on_disconnect(self, *args):
         conn = self.connections.pop(current_sid(), None)
+        if conn is not None:
+            self.per_site[conn.site] -= 1
         if conn and conn.actor and conn.actor.session:
             self.svc.sessions.remove_socket(conn.site, conn.actor.session, current_sid())
         if conn and conn.actor and conn.actor.kind == "agent":

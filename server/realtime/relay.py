@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -48,8 +48,13 @@ RECENT = 2000
 class EventRelay:
     """One background reader per process; ``emit(event_name, payload, room)`` sends locally."""
 
-    def __init__(self, client: redis.Redis, config: Config, keys: dict[str, Keys], emit, sleep, health=None):
+    def __init__(self, client: redis.Redis, config: Config, keys: dict[str, Keys], emit, sleep, health=None,
+                 listeners: Callable[[str], int] | None = None):
         self.client = client
+        # How many of this process's sockets belong to a site: with none, an event is kept as it
+        # came (for a screen that joins next) and neither decoded nor emitted.
+        self.listeners = listeners or (lambda site_id: 1)
+        self.shaped = 0  # events decoded and shaped into payloads (the costly part)
         self.health = health
         self.config = config
         self.keys = keys
@@ -62,6 +67,8 @@ class EventRelay:
         # Held while events go out, and while a screen joins its rooms and gets its snapshot:
         # nothing newer than a screen's snapshot can reach it before the snapshot.
         self._sending = threading.Lock()
+        # Per site, the last events: [seq, stream fields, their (event, payload, room) or None
+        # until someone needs them].
         self._recent: dict[str, deque] = {sid: deque(maxlen=RECENT) for sid in config.sites}
 
     def stop(self) -> None:
@@ -117,12 +124,32 @@ class EventRelay:
         pushed to those rooms after that snapshot, to send right after it, in order. Those
         went out before the screen was in the rooms; later ones reach it the usual way."""
         with self._sending:
-            yield [(name, payload) for seq, name, payload, room in self._recent.get(site_id, ())
-                   if seq > after_seq and room in rooms]
+            missed: list[tuple[str, dict]] = []
+            for entry in self._recent.get(site_id, ()):
+                if entry[0] <= after_seq:
+                    continue
+                if entry[2] is None:  # kept undecoded while this process had no one of the site
+                    entry[2] = self._shape(site_id, entry[1])
+                missed.extend((name, payload) for name, payload, room in entry[2] if room in rooms)
+            yield missed
 
     def _deliver(self, site_id: str, raw: dict) -> None:
         fields = {k.decode() if isinstance(k, bytes) else k: v.decode() if isinstance(v, bytes) else v
                   for k, v in raw.items()}
+        recent = self._recent[site_id]
+        with self._sending:
+            if not self.listeners(site_id):
+                recent.append([int(fields["seq"]), fields, None])
+            else:
+                out = self._shape(site_id, fields)
+                for name, payload, room in out:
+                    self.emit(name, payload, room)
+                recent.append([int(fields["seq"]), fields, out])
+        self.delivered += 1
+
+    def _shape(self, site_id: str, fields: dict[str, str]) -> list[tuple[str, dict, str]]:
+        """The (event name, payload, room) of each message one stream event makes."""
+        self.shaped += 1
         site = self.config.sites[site_id]
         event = public_event(site, fields)
         ticket = event.get("ticket")
@@ -138,9 +165,4 @@ class EventRelay:
         counter = event.get("counter")
         if isinstance(counter, int):
             out.append(("counter_update", event, f"counter:{site_id}:{counter}"))
-        recent = self._recent[site_id]
-        with self._sending:
-            for name, payload, room in out:
-                self.emit(name, payload, room)
-                recent.append((event["seq"], name, payload, room))
-        self.delivered += 1
+        return out
