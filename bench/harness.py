@@ -156,3 +156,16 @@ def post_script(path: str, body: dict, token: str) -> str:
     return (f'wrk.method = "POST"\nwrk.body = {json.dumps(json.dumps(body))}\n'
             f'wrk.headers["Content-Type"] = "application/json"\nwrk.headers["Authorization"] = "Bearer {token}"\n'
             f'wrk.path = "{path}"\n')
+
+
+def write_section(doc: Path, start: str, end: str, block: str) -> None:
+    """Put ``block`` (which starts with ``start`` and ends with ``end``) into ``doc`` in place of
+    the section between those markers, or at the end the first time."""
+    text = doc.read_text(encoding="utf-8")
+    if start in text:
+        before, _, rest = text.partition(start)
+        _, _, after = rest.partition(end)
+        text = before + block + after
+    else:
+        text = text.rstrip() + "\n\n" + block + "\n"
+    doc.write_text(text, encoding="utf-8")

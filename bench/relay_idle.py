@@ -32,7 +32,7 @@ from server.engine.actor import Actor
 from server.realtime.relay import EventRelay
 from server.store.embedded_redis import EmbeddedRedis
 
-from .harness import ROOT, hall
+from .harness import ROOT, hall, write_section
 
 DOC = ROOT / "docs" / "benchmarks.md"
 START, END = "<!-- bench:relay:start -->", "<!-- bench:relay:end -->"
@@ -103,13 +103,8 @@ def main() -> int:
               f"before, {idle * 1300 / 1e4:.2f}% now. Small for one hall; what it saves grows with the sites a "
               f"process reads but does not serve (a province's processes read every site's stream).",
               "", END]
-    text = DOC.read_text(encoding="utf-8")
     block = "\n".join(lines)
-    if START in text:
-        text = text[:text.index(START)] + block + text[text.index(END) + len(END):]
-    else:
-        text = text.rstrip() + "\n\n" + block + "\n"
-    DOC.write_text(text, encoding="utf-8")
+    write_section(DOC, START, END, block)
     sys.stdout.write(block + "\n")
     return 0
 

@@ -18,7 +18,7 @@ import time
 import requests
 from playwright.sync_api import sync_playwright
 
-from .harness import DISPLAY_TOKEN, KIOSK_TOKEN, PASSWORD, ROOT, Hall
+from .harness import DISPLAY_TOKEN, KIOSK_TOKEN, PASSWORD, ROOT, Hall, write_section
 
 DOC = ROOT / "docs" / "benchmarks.md"
 START, END = "<!-- bench:voice:start -->", "<!-- bench:voice:end -->"
@@ -111,14 +111,7 @@ def main() -> int:
                       "The clip timeline is fixed by the clips' lengths, so the rounds agree to the tenth of a "
                       "second; what varies is when the browser hears each call.", "", END])
     block = "\n".join(lines)
-    text = DOC.read_text(encoding="utf-8")
-    if START in text:
-        before, _, rest = text.partition(START)
-        _, _, after = rest.partition(END)
-        text = before + block + after
-    else:
-        text = text.rstrip() + "\n\n" + block + "\n"
-    DOC.write_text(text, encoding="utf-8")
+    write_section(DOC, START, END, block)
     sys.stdout.write(block + "\n")
     return 0
 
