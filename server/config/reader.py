@@ -138,7 +138,11 @@ class Mapping:
         node = self.node(key)
         if schema is not None:
             types = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
-            node.expect(schema if required else {**schema, "type": [*types, "null"]})
+            if not required:  # an empty value is read as a missing one
+                schema = {**schema, "type": [*types, "null"]}
+                if "enum" in schema:
+                    schema["enum"] = [*schema["enum"], None]
+            node.expect(schema)
         if required and self.schema is not None and key in self.schema.get("properties", {}):
             needed = self.schema.setdefault("required", [])
             if key not in needed:
