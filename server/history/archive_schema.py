@@ -6,6 +6,8 @@ PostgreSQL when several servers share it).
 """
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import logging
 import threading
 import time
@@ -143,6 +145,23 @@ def revisions(sql: Engine) -> tuple[str | None, str]:
     return current, head or FIRST_RELEASE
 
 
+@contextlib.contextmanager
+def _sqlite_file_lock(sql: Engine):
+    """On SQLite, one process migrates at a time: its DDL is not transactional through
+    pysqlite, so another process could see the first table made and take the archive for a
+    first-release one with the rest still missing. A lock file beside the database."""
+    database = sql.url.database if sql.dialect.name == "sqlite" else None
+    if not database or database == ":memory:":
+        yield
+        return
+    with open(f"{database}.migrate-lock", "a+b") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def migrate(sql: Engine) -> str | None:
     """Bring the archive to the newest revision; returns the revision it had before. A
     database from before migrations (its tables, no alembic_version) counts as the first
@@ -150,7 +169,7 @@ def migrate(sql: Engine) -> str | None:
     from alembic import command
     from alembic.runtime.migration import MigrationContext
 
-    with _IN_PROCESS, sql.begin() as conn:
+    with _IN_PROCESS, _sqlite_file_lock(sql), sql.begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK})
         before = MigrationContext.configure(conn).get_current_revision()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+import time
 
 import yaml
 from alembic.autogenerate import compare_metadata
@@ -56,13 +57,23 @@ def test_a_new_archive_is_made_by_the_migrations_and_matches_the_model(archive_u
 
 
 def test_servers_opening_a_new_archive_together_migrate_it_once(archive_url):
-    """Four server processes start at once on an empty archive: one migrates, all run."""
-    opener = "import sys; from server.history.archive_schema import open_archive; open_archive(sys.argv[1]).dispose()"
-    procs = [subprocess.Popen([sys.executable, "-c", opener, archive_url], cwd=ROOT, stderr=subprocess.PIPE,
-                              text=True) for _ in range(4)]
-    for proc in procs:
-        _, err = proc.communicate(timeout=120)
-        assert proc.returncode == 0, err
+    """Six server processes start at the same instant on an empty archive, three times over:
+    each must find every table when its open returns (one migrates, the others wait for it).
+    Before, on SQLite, a process could find the first table made by another, take the archive
+    for a first-release one and go on with tables still missing."""
+    opener = ("import sys, time; from sqlalchemy import inspect; from server.history.archive_schema import "
+              "open_archive; time.sleep(max(0.0, float(sys.argv[2]) - time.time())); sql = open_archive(sys.argv[1]); "
+              "print(sorted(inspect(sql).get_table_names())); sql.dispose()")
+    expected = str(sorted(["alembic_version", *archive_schema.metadata.tables]))
+    for round_no in range(3):
+        url = archive_url if round_no == 0 else _another(archive_url, round_no)
+        start = str(time.time() + 2.0)
+        procs = [subprocess.Popen([sys.executable, "-c", opener, url, start], cwd=ROOT, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True) for _ in range(6)]
+        for proc in procs:
+            out, err = proc.communicate(timeout=120)
+            assert proc.returncode == 0, err
+            assert out.strip() == expected, (round_no, out, err[-500:])
     # Threads of one process too (requests asking for the archive at once).
     errors: list[BaseException] = []
 
@@ -83,6 +94,19 @@ def test_servers_opening_a_new_archive_together_migrate_it_once(archive_url):
         assert conn.exec_driver_sql("SELECT count(*) FROM alembic_version").scalar() == 1
     assert drift(sql) == []
     sql.dispose()
+
+
+def _another(url: str, n: int) -> str:
+    """A second empty archive beside ``url`` (SQLite: another file; PostgreSQL: the same
+    database after dropping what the last round made)."""
+    if url.startswith("sqlite"):
+        return url.replace(".sqlite", f"-{n}.sqlite")
+    sql = create_engine(url)
+    with sql.begin() as conn:
+        for table in ("alembic_version", *archive_schema.metadata.tables):
+            conn.exec_driver_sql(f"DROP TABLE IF EXISTS {table}")
+    sql.dispose()
+    return url
 
 
 def test_the_archive_db_command_says_where_the_archive_stands_and_upgrades_it(tmp_path):
