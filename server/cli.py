@@ -201,7 +201,7 @@ def _open_store(config, log):
                         "CVEs): install a patched one (Debian: apt install redis-server), which qms then runs",
                         binary.describe())
         embedded = EmbeddedRedis(config.server.data_dir / "redis", appendfsync=config.redis.appendfsync,
-                                 binary=binary)
+                                 binary=binary, avoid_ports=frozenset({config.server.port}))
         return embedded, embedded.start()
     except EmbeddedRedisError as err:
         raise _StoreFailed(f"cannot start the embedded Redis: {err}") from err

@@ -128,10 +128,14 @@ def redis_executable() -> str:
     return choose_redis_binary().path
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def free_port(avoid: frozenset[int] = frozenset()) -> int:
+    """A port free now on loopback, none of ``avoid`` (ports this process is about to take)."""
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in avoid:
+            return port
 
 
 def die_with_parent() -> None:  # runs in the child between fork and exec
@@ -153,9 +157,12 @@ class EmbeddedRedis:
     """One redis-server child process bound to 127.0.0.1."""
 
     def __init__(self, data_dir: str | Path, *, port: int | None = None, appendfsync: str = "always",
-                 binary: RedisBinary | None = None):
+                 binary: RedisBinary | None = None, avoid_ports: frozenset[int] = frozenset()):
         self.data_dir = Path(data_dir)
         self.port = port
+        # The port qms serve is about to listen on: a free port picked for Redis must not be it
+        # (the kernel hands a just-freed port out again; the server then could not bind).
+        self.avoid_ports = avoid_ports
         self.appendfsync = appendfsync
         self.binary = binary
         # One password for this object's life: a restart (the supervisor's) keeps its clients working.
@@ -198,7 +205,7 @@ class EmbeddedRedis:
         """Start the server and wait until it answers; returns its URL."""
         self._private_files()
         self._stop_orphan()
-        self.port = self.port or free_port()
+        self.port = self.port or free_port(self.avoid_ports)
         self.binary = self.binary or choose_redis_binary()
         self._write_conf()
         args = [self.binary.path, str(self.conf.resolve())]

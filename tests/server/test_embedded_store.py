@@ -93,3 +93,31 @@ def test_serve_runs_the_newest_redis_and_says_which(tmp_path, prefix):
 ])
 def test_an_unpatched_redis_is_known(version, source, package, unpatched):
     assert RedisBinary("/x/redis-server", version, source, package).known_unpatched() is unpatched
+
+
+def test_the_embedded_redis_never_takes_the_port_the_server_is_about_to_listen_on(tmp_path, monkeypatch):
+    """Seen in CI: the port picked for Redis was the HTTP port qms serve was given (the kernel
+    hands out a just-freed port again), and the server could not bind: 'Address already in use'.
+    Here the kernel is made to offer that port first."""
+    from server.store import embedded_redis
+
+    real_socket = embedded_redis.socket.socket
+    http_port = embedded_redis.free_port()
+    offered = [http_port]
+
+    class FirstOffersTheHttpPort(real_socket):
+        def getsockname(self):
+            name = super().getsockname()
+            return ("127.0.0.1", offered.pop()) if offered else name
+
+    store = EmbeddedRedis(tmp_path / "redis", avoid_ports=frozenset({http_port}))
+    monkeypatch.setattr(embedded_redis.socket, "socket", FirstOffersTheHttpPort)
+    try:
+        url = store.start()  # picks its port first thing
+    finally:
+        monkeypatch.setattr(embedded_redis.socket, "socket", real_socket)
+    try:
+        assert store.port != http_port and not offered
+        assert redis.Redis.from_url(url).ping()
+    finally:
+        store.stop()
