@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import json
 import logging
+import statistics
 import threading
 import time
 from collections import Counter
@@ -112,7 +113,10 @@ def test_a_display_gets_its_calls_during_a_login_flood(tmp_path, prefix):
         logging.getLogger("drills").warning("login flood: call-to-display delays %s, answers %s",
                                             [round(d, 3) for d in delays], dict(answers))
         assert len(delays) >= 3, (delays, answers)  # the flood lasted long enough to be measured
-        assert max(delays) < 1.0, delays
+        # With hashing on the event loop the first call took 25 s. Now the calls take milliseconds,
+        # the first one up to half a second on this 2-core machine while 250 connections arrive at
+        # once (it reached 1.07 s in one clean CI run): a call must never wait more than 2 s.
+        assert max(delays) < 2.0 and statistics.median(delays) < 0.1, delays
         assert answers[0] == 0, answers  # no connection refused or timed out
         assert answers[401] >= 20, answers  # hashes really ran meanwhile
     finally:
