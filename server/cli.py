@@ -80,6 +80,16 @@ def main(argv=None) -> int:
     archive_db.add_argument("--upgrade", action="store_true", help="apply the migrations it lacks")
     archive_db.set_defaults(func=_archive_db)
 
+    province = sub.add_parser("province-report", help="every site's figures for a period from the SQL archive, "
+                              "as JSON: rows per site and agency, the total, sites and officers ranked")
+    province.add_argument("--config", default=DEFAULT_CONFIG)
+    province.add_argument("--period", default="month", choices=("day", "week", "month", "quarter", "year", "custom"))
+    province.add_argument("--date", help="a day in the period, YYYY-MM-DD (default today)")
+    province.add_argument("--from", dest="first", help="first day of a custom period")
+    province.add_argument("--to", dest="last", help="last day of a custom period")
+    province.add_argument("--lang", default="vi", choices=("vi", "en"))
+    province.set_defaults(func=_province_report)
+
     simulate = sub.add_parser("simulate", help="simulated devices on pseudo-terminals / TCP")
     what = simulate.add_subparsers(dest="device", required=True)
     panel = what.add_parser("panel", help="a rating panel on a pseudo-terminal; type presses on stdin")
@@ -391,6 +401,49 @@ def _archive(args) -> int:
                         stream_retention_seconds=config.archive.stream_hours * 3600)
     if not stopping.is_set():
         archiver.run()
+    return 0
+
+
+def _province_report(args) -> int:
+    import json
+    from datetime import date, datetime
+
+    from sqlalchemy import create_engine
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from .errors import BadRequest
+    from .history.archive_schema import revisions
+    from .history.province import province_report
+    from .history.reports import period_of
+    from .web.app import _safe_url
+
+    config = _load(args.config, "province-report")
+    _log_to_stderr(config.server.log_level)
+    try:
+        days = [date.fromisoformat(d) if d else None for d in (args.date, args.first, args.last)]
+    except ValueError as err:
+        sys.stderr.write(f"qms province-report: {err} (dates are YYYY-MM-DD)\n")
+        return 2
+    first_site = next(iter(config.sites.values()))
+    on = days[0] or datetime.now(first_site.timezone).date()
+    sql = create_engine(config.archive_url)
+    try:
+        current, head = revisions(sql)
+        if current != head:
+            sys.stderr.write(f"qms province-report: the archive is at revision {current}, not {head}: "
+                             "run qms archive-db --upgrade (or start qms serve) first\n")
+            return 1
+        report = province_report(sql, config.sites.values(), period_of(args.period, on, days[1], days[2]), args.lang)
+    except BadRequest as err:
+        sys.stderr.write(f"qms province-report: {err.message}\n")
+        return 2
+    except SQLAlchemyError as err:
+        sys.stderr.write(f"qms province-report: cannot use the archive at {_safe_url(config.archive_url)}: {err}\n")
+        return 1
+    finally:
+        sql.dispose()
+    json.dump(report, sys.stdout, ensure_ascii=False, indent=1)
+    sys.stdout.write("\n")
     return 0
 
 

@@ -51,6 +51,7 @@ class FieldConfig:
     daily_cap: int | None
     target_wait_seconds: int
     service_seconds: int
+    agency: str = ""   # the sở/ngành the field belongs to, for the province's reports by agency
 
     def label(self, number: int) -> str:
         """The number as printed and announced: '1023' or 'A023'."""
@@ -531,7 +532,7 @@ def _fields(node: Node) -> dict[str, FieldConfig]:
 
 def _field(node: Node) -> FieldConfig | None:
     m = node.mapping(["code", "name", "name_en", "numbers", "prefix", "digits", "daily_cap",
-                      "target_wait_minutes", "service_minutes"])
+                      "target_wait_minutes", "service_minutes", "agency"])
     if m is None:
         return None
     code = m.text("code", required=True, pattern=FIELD_CODE, hint="letters, digits or '_', at most 16")
@@ -558,6 +559,7 @@ def _field(node: Node) -> FieldConfig | None:
         first=first, last=last, prefix=prefix, digits=digits or 1, daily_cap=cap,
         target_wait_seconds=int(60 * m.number("target_wait_minutes", 15, minimum=1, maximum=24 * 60)),
         service_seconds=int(60 * m.number("service_minutes", 10, minimum=0.5, maximum=8 * 60)),
+        agency=m.text("agency", "") or "",
     )
 
 

@@ -120,6 +120,29 @@ pauses = Table(
 )
 
 
+daily_stats = Table(  # reports' pre-aggregated rows: one per site, day (or whole month), grouping and key
+    "daily_stats", metadata,
+    Column("site", String(32), nullable=False),
+    Column("grain", String(5), nullable=False),        # day, month
+    Column("start", String(10), nullable=False),       # YYYY-MM-DD: the day, or the month's first day
+    Column("dim", String(10), nullable=False),         # total, field, counter, officer, priority, hour
+    Column("key", String(64), nullable=False),
+    *(Column(name, Integer, nullable=False, default=0) for name in (
+        "issued", "served", "no_show", "transferred", "cancelled", "unserved_at_close", "calls",
+        "calls_on_target", "very_satisfied", "satisfied", "dissatisfied", "unattributed", "repeat_ignored")),
+    Column("levels", Text, nullable=False),            # JSON {level: presses}
+    Column("durations", Text, nullable=False),         # JSON {waiting|walking|service|done_service: {n, ms, bins}}
+    PrimaryKeyConstraint("site", "grain", "start", "dim", "key"),
+)
+
+rollup_progress = Table(  # the last day whose rows are final and rolled up, per site
+    "rollup_progress", metadata,
+    Column("site", String(32), nullable=False),
+    Column("rolled_through", String(10), nullable=False),
+    PrimaryKeyConstraint("site"),
+)
+
+
 FIRST_RELEASE = "0001"  # the revision a database made by create_all (before migrations) has
 _MIGRATION_LOCK = 7_263_100_001  # PostgreSQL advisory lock: one server migrates at a time
 _IN_PROCESS = threading.Lock()   # Alembic's op/context are module globals: one migration per process

@@ -27,6 +27,7 @@ from ..engine.scripts import Scripts
 from ..store.embedded_redis import die_with_parent
 from ..store.store_health import StoreHealth, is_store_outage
 from .projection import Projector
+from .rollup import Rollup
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +54,8 @@ class Archiver:
         self._leading: set[str] = set()
         self.scripts = Scripts(client)
         self.projectors = {sid: Projector(sid) for sid in config.sites}
+        self.rollups = {sid: Rollup(sql, site) for sid, site in config.sites.items()}
+        self._next_rollup = 0.0
 
     def stop(self) -> None:
         self._stop.set()
@@ -117,7 +120,27 @@ class Archiver:
             done += self._store(as_text(stream), entries)
         if time.monotonic() - self._last_trim > 60:
             self.trim()
+        if time.monotonic() >= self._next_rollup:
+            self.roll_up([self.streams[s] for s in led])
         return done
+
+    def roll_up(self, sites: list[str], days_per_site: int = 3) -> int:
+        """Roll the final days of the sites this archiver leads into report rows: a few days per
+        site at a time, so archiving keeps up while an upgraded archive catches up."""
+        rolled = 0
+        behind = False
+        for site in sites:
+            try:
+                days = self.rollups[site].step(days_per_site)
+            except (OperationalError, IntegrityError) as err:
+                logger.warning("rollup %s: %s; trying again later", site, err)
+                continue
+            rolled += len(days)
+            behind = behind or len(days) == days_per_site
+            if days:
+                logger.info("rollup %s: days %s to %s rolled up", site, days[0], days[-1])
+        self._next_rollup = time.monotonic() + (1 if behind else 300)
+        return rolled
 
     def _store(self, stream: str, entries: list) -> int:
         if not entries:

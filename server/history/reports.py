@@ -16,6 +16,7 @@ Definitions (docs/reports.md says them in words for leaders):
 """
 from __future__ import annotations
 
+import json
 import math
 import statistics
 from collections.abc import Callable, Iterable
@@ -27,7 +28,7 @@ from sqlalchemy.engine import Engine
 
 from ..config import SiteConfig
 from ..errors import BadRequest
-from .archive_schema import ratings, services, tickets
+from .archive_schema import daily_stats, ratings, rollup_progress, services, tickets
 
 GROUPS = ("field", "counter", "officer", "priority", "hour")
 PERIODS = ("day", "week", "month", "quarter", "year", "custom")
@@ -85,15 +86,98 @@ def stats(values: Iterable[float]) -> dict:
             "p90": round(p90, 1)}
 
 
+# Bins of the durations kept in daily rows: (below this many ms, bins this wide).
+BINS = ((60_000, 1_000), (600_000, 5_000), (3_600_000, 30_000), (None, 300_000))
+
+
+def bin_of(ms: float) -> tuple[int, int]:
+    """The bin a duration falls in: (its first ms, its width in ms)."""
+    ms = max(0, int(ms))
+    for limit, width in BINS:
+        if limit is None or ms < limit:
+            return ms - ms % width, width
+    raise AssertionError("the last bin has no limit")
+
+
+class Durations:
+    """Durations of one kind (waiting, walking, service): exact while every value is at hand,
+    from their bins once rows of finished days are read back (median and p90 to within half
+    a bin: 0.5 s below a minute, 2.5 s below ten, 15 s below an hour, 2.5 min above)."""
+
+    __slots__ = ("bins", "n", "total_ms", "values")
+
+    def __init__(self) -> None:
+        self.n = 0
+        self.total_ms = 0
+        self.values: list[float] | None = []
+        self.bins: dict[int, int] = {}
+
+    def add(self, ms: int) -> None:
+        self.n += 1
+        self.total_ms += ms
+        if self.values is not None:
+            self.values.append(ms / 1000)
+        first = bin_of(ms)[0]
+        self.bins[first] = self.bins.get(first, 0) + 1
+
+    def merge(self, other: Durations) -> None:
+        self.n += other.n
+        self.total_ms += other.total_ms
+        if self.values is not None and other.values is not None:
+            self.values.extend(other.values)
+        else:
+            self.values = None
+        for first, count in other.bins.items():
+            self.bins[first] = self.bins.get(first, 0) + count
+
+    def _rank(self, rank: int) -> float:
+        seen = 0
+        for first in sorted(self.bins):
+            seen += self.bins[first]
+            if seen >= rank:
+                return round((first + bin_of(first)[1] / 2) / 1000, 1)
+        raise AssertionError("rank beyond the count")
+
+    def stats(self) -> dict:
+        if self.values is not None:
+            return stats(self.values)
+        if not self.n:
+            return {"count": 0, "mean": None, "median": None, "p90": None}
+        return {"count": self.n, "mean": round(self.total_ms / self.n / 1000, 1),
+                "median": self._median(), "p90": self._rank(max(1, math.ceil(0.9 * self.n)))}
+
+    def _median(self) -> float:
+        """As statistics.median does: the middle value, or the mean of the two middle ones."""
+        if self.n % 2:
+            return self._rank(self.n // 2 + 1)
+        return round((self._rank(self.n // 2) + self._rank(self.n // 2 + 1)) / 2, 1)
+
+    def to_store(self) -> dict:
+        return {"n": self.n, "ms": self.total_ms, "bins": {str(k): v for k, v in self.bins.items()}}
+
+    @classmethod
+    def from_store(cls, data: dict) -> Durations:
+        d = cls()
+        d.n, d.total_ms, d.values = data["n"], data["ms"], None
+        d.bins = {int(k): v for k, v in data["bins"].items()}
+        return d
+
+
+COUNTS = ("issued", "served", "no_show", "transferred", "cancelled", "unserved_at_close", "calls",
+          "calls_on_target", "unattributed", "repeat_ignored")
+DURATIONS = ("waiting", "walking", "service", "done_service")
+
+
 class _Row:
     def __init__(self, key):
         self.key = key
         self.issued = 0
         self.served = self.no_show = self.transferred = self.cancelled = self.unserved_at_close = 0
         self.calls = self.calls_on_target = 0
-        self.waiting: list[float] = []
-        self.walking: list[float] = []
-        self.service: list[float] = []
+        self.waiting = Durations()
+        self.walking = Durations()
+        self.service = Durations()
+        self.done_service = Durations()  # the officers' ranking: services that ended done
         self.levels: dict[int, int] = {}
         self.categories = dict.fromkeys(CATEGORIES, 0)
         self.unattributed = self.repeat_ignored = 0
@@ -109,14 +193,16 @@ class _Row:
     def add_call(self, s, target_wait: float | None) -> None:
         """One call of a ticket to a counter: its wait, walk, service and how it ended."""
         self.calls += 1
-        wait = (s["called_at"] - s["wait_from"]) / 1000
-        self.waiting.append(wait)
-        if target_wait is not None and wait <= target_wait:
+        wait = s["called_at"] - s["wait_from"]
+        self.waiting.add(wait)
+        if target_wait is not None and wait <= target_wait * 1000:
             self.calls_on_target += 1
         if s["started_at"] is not None:
-            self.walking.append((s["started_at"] - s["called_at"]) / 1000)
+            self.walking.add(s["started_at"] - s["called_at"])
             if s["outcome"] in ("done", "transferred") and s["ended_at"] is not None:
-                self.service.append((s["ended_at"] - s["started_at"]) / 1000)
+                self.service.add(s["ended_at"] - s["started_at"])
+            if s["outcome"] == "done" and s["ended_at"] is not None:
+                self.done_service.add(s["ended_at"] - s["started_at"])
         if s["outcome"] == "done":
             self.served += 1
         elif s["outcome"] == "no_show":
@@ -133,6 +219,33 @@ class _Row:
         else:
             self.repeat_ignored += 1
 
+    def merge(self, other: _Row) -> None:
+        for name in COUNTS:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for name in DURATIONS:
+            getattr(self, name).merge(getattr(other, name))
+        for level, n in other.levels.items():
+            self.levels[level] = self.levels.get(level, 0) + n
+        for category, n in other.categories.items():
+            self.categories[category] += n
+
+    def to_store(self) -> dict:
+        """The columns of its daily_stats row (less site, grain, start, dim and key)."""
+        return {**{name: getattr(self, name) for name in COUNTS}, **self.categories,
+                "levels": json.dumps({str(k): v for k, v in self.levels.items()}),
+                "durations": json.dumps({name: getattr(self, name).to_store() for name in DURATIONS})}
+
+    @classmethod
+    def from_store(cls, key, row) -> _Row:
+        r = cls(key)
+        for name in COUNTS:
+            setattr(r, name, row[name])
+        r.categories = {c: row[c] for c in CATEGORIES}
+        r.levels = {int(k): v for k, v in json.loads(row["levels"]).items()}
+        for name, data in json.loads(row["durations"]).items():
+            setattr(r, name, Durations.from_store(data))
+        return r
+
     def to_json(self, name: str) -> dict:
         rated = sum(self.categories.values())
         satisfied = self.categories["very_satisfied"] + self.categories["satisfied"]
@@ -141,12 +254,50 @@ class _Row:
             "transferred": self.transferred, "cancelled": self.cancelled,
             "unserved_at_close": self.unserved_at_close, "calls": self.calls,
             "within_target": round(self.calls_on_target / self.calls, 4) if self.calls else None,
-            "waiting": stats(self.waiting), "walking": stats(self.walking), "service": stats(self.service),
+            "waiting": self.waiting.stats(), "walking": self.walking.stats(), "service": self.service.stats(),
             "ratings": {"total": rated, "levels": {str(k): v for k, v in sorted(self.levels.items(), reverse=True)},
                         **self.categories,
                         "satisfaction_rate": round(satisfied / rated, 4) if rated else None,
                         "unattributed": self.unattributed, "repeat_ignored": self.repeat_ignored},
         }
+
+
+DIMS = ("field", "counter", "officer", "priority", "hour")   # what daily rows are kept by
+INT_KEYS = ("counter", "hour")
+
+
+@dataclass
+class Figures:
+    """A period's rows by grouping, and its total: read from daily rows where a day is final and
+    rolled up, from the raw records for the rest."""
+    total: _Row
+    rows: dict[str, dict]
+
+    def merge(self, other: Figures) -> None:
+        self.total.merge(other.total)
+        for dim, rows in other.rows.items():
+            mine = self.rows.setdefault(dim, {})
+            for key, row in rows.items():
+                if key in mine:
+                    mine[key].merge(row)
+                else:
+                    mine[key] = row
+
+
+def _months_and_days(first: date, last: date) -> tuple[list[date], list[date]]:
+    """Cover first..last with whole months and the days left over."""
+    months: list[date] = []
+    days: list[date] = []
+    day = first
+    while day <= last:
+        month_end = (day.replace(day=1) + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+        if day.day == 1 and month_end <= last:
+            months.append(day)
+            day = month_end + timedelta(days=1)
+        else:
+            days.append(day)
+            day += timedelta(days=1)
+    return months, days
 
 
 class ReportBuilder:
@@ -160,29 +311,70 @@ class ReportBuilder:
             return conn.execute(select(table).where(and_(table.c.site == self.site.id, column >= start,
                                                          column < end))).mappings().all()
 
-    def build(self, period: Period, group: str) -> dict:
-        if group not in GROUPS:
-            raise BadRequest(f"Unknown grouping {group!r}.", code="bad_group", details={"groups": list(GROUPS)})
-        start, end = period.bounds_ms(self.site.timezone)
+    def rolled_through(self) -> date | None:
+        with self.sql.connect() as conn:
+            day = conn.execute(select(rollup_progress.c.rolled_through).where(
+                rollup_progress.c.site == self.site.id)).scalar()
+        return date.fromisoformat(day) if day else None
+
+    def figures(self, period: Period, dims: Iterable[str]) -> Figures:
+        """The period's figures for these groupings (and the total)."""
+        dims = set(dims)
+        rolled = self.rolled_through()
+        raw_first = period.first
+        out = Figures(_Row("total"), {d: {} for d in dims})
+        if rolled is not None and rolled >= period.first:
+            last = min(rolled, period.last)
+            out.merge(self.stored(*_months_and_days(period.first, last), dims))
+            raw_first = last + timedelta(days=1)
+        if raw_first <= period.last:
+            out.merge(self.raw(*Period("custom", raw_first, period.last).bounds_ms(self.site.timezone), dims))
+        return out
+
+    def stored(self, months: list[date], days: list[date], dims: set[str]) -> Figures:
+        """Figures summed from daily rows (whole months from their month rows)."""
+        out = Figures(_Row("total"), {d: {} for d in dims})
+        wanted = [("month", [m.isoformat() for m in months]), ("day", [d.isoformat() for d in days])]
+        with self.sql.connect() as conn:
+            for grain, starts in wanted:
+                for i in range(0, len(starts), 200):
+                    query = select(daily_stats).where(and_(
+                        daily_stats.c.site == self.site.id, daily_stats.c.grain == grain,
+                        daily_stats.c.start.in_(starts[i:i + 200]), daily_stats.c.dim.in_([*dims, "total"])))
+                    for row in conn.execute(query).mappings():
+                        dim = row["dim"]
+                        key = int(row["key"]) if dim in INT_KEYS else row["key"]
+                        part = _Row.from_store(key, row)
+                        if dim == "total":
+                            out.total.merge(part)
+                        elif key in out.rows[dim]:
+                            out.rows[dim][key].merge(part)
+                        else:
+                            out.rows[dim][key] = part
+        return out
+
+    def raw(self, start: int, end: int, dims: Iterable[str]) -> Figures:
+        """Figures counted from the tickets, services and ratings of [start, end) (ms)."""
         issued = self._rows(tickets, tickets.c.issued_at, start, end)
         calls = self._rows(services, services.c.called_at, start, end)
         presses = self._rows(ratings, ratings.c.pressed_at, start, end)
-        key_of = self._grouping(group, self._categories(issued, presses))
-        rows: dict = {}
-        total = _Row("total")
-        arrivals = [0] * 24
+        categories = self._categories(issued, presses)
+        keyers = [(d, self._grouping(d, categories)) for d in dims]
+        out = Figures(_Row("total"), {d: {} for d, _ in keyers})
 
         def rows_for(kind: str, record) -> list[_Row]:
-            """The total and the record's own row (none when the grouping does not apply to it)."""
-            key = key_of(kind, record)
-            if key is None:
-                return [total]
-            if key not in rows:
-                rows[key] = _Row(key)
-            return [total, rows[key]]
+            """The total and the record's own row in each grouping that applies to it."""
+            found = [out.total]
+            for dim, key_of in keyers:
+                key = key_of(kind, record)
+                if key is not None:
+                    rows = out.rows[dim]
+                    if key not in rows:
+                        rows[key] = _Row(key)
+                    found.append(rows[key])
+            return found
 
         for t in issued:
-            arrivals[self._hour(t["issued_at"])] += 1
             for r in rows_for("ticket", t):
                 r.add_ticket(t)
         for c in calls:
@@ -192,12 +384,19 @@ class ReportBuilder:
         for p in presses:
             for r in rows_for("rating", p):
                 r.add_press(p)
+        return out
+
+    def build(self, period: Period, group: str) -> dict:
+        if group not in GROUPS:
+            raise BadRequest(f"Unknown grouping {group!r}.", code="bad_group", details={"groups": list(GROUPS)})
+        figures = self.figures(period, {group, "officer", "hour"})
+        hours = figures.rows["hour"]
         return {
             "site": {"id": self.site.id, "name": self.site.name},
             "period": period.to_json(), "group": group,
-            "rows": self._out_rows(group, rows), "total": total.to_json("total"),
-            "hourly_arrivals": arrivals,
-            "ranking": self._ranking(calls, presses),
+            "rows": self._out_rows(group, figures.rows[group]), "total": figures.total.to_json("total"),
+            "hourly_arrivals": [hours[h].issued if h in hours else 0 for h in range(24)],
+            "ranking": self.ranking(figures.rows["officer"]),
         }
 
     def _out_rows(self, group: str, rows: dict) -> list[dict]:
@@ -236,27 +435,15 @@ class ReportBuilder:
         }
         return keys[group]
 
-    def _ranking(self, calls, presses) -> list[dict]:
-        """Officers by satisfaction rate, then by visitors served."""
-        rows: dict[str, _Row] = {}
-        for s in calls:
-            if s["officer"]:
-                rows.setdefault(s["officer"], _Row(s["officer"]))
-                if s["outcome"] == "done":
-                    rows[s["officer"]].served += 1
-                    if s["started_at"] is not None:
-                        rows[s["officer"]].service.append((s["ended_at"] - s["started_at"]) / 1000)
-        for p in presses:
-            if p["outcome"] == "recorded" and p["officer"]:
-                row = rows.setdefault(p["officer"], _Row(p["officer"]))
-                row.categories[p["category"]] += 1
-                row.levels[p["level"]] = row.levels.get(p["level"], 0) + 1
-        ranked = [r.to_json(self._name("officer", k)) for k, r in rows.items()]
+    def ranking(self, officers: dict[str, _Row]) -> list[dict]:
+        """Officers who served or were rated, by satisfaction rate, then by visitors served."""
+        ranked = [r.to_json(self._name("officer", k)) | {"service_mean": r.done_service.stats()["mean"]}
+                  for k, r in officers.items() if r.calls or sum(r.categories.values())]
         ranked.sort(key=lambda r: (r["ratings"]["satisfaction_rate"] is None, -(r["ratings"]["satisfaction_rate"] or 0),
                                    -r["served"], r["key"]))
         return [{"rank": i + 1, "officer": r["key"], "name": r["name"], "served": r["served"],
                  "ratings": r["ratings"]["total"], "satisfaction_rate": r["ratings"]["satisfaction_rate"],
-                 "service_mean": r["service"]["mean"]} for i, r in enumerate(ranked)]
+                 "service_mean": r["service_mean"]} for i, r in enumerate(ranked)]
 
     def _order(self, group: str, key):
         """Fields, counters and categories in the config's order; officers by name; hours by hour."""
