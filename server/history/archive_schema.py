@@ -130,8 +130,10 @@ daily_stats = Table(  # reports' pre-aggregated rows: one per site, day (or whol
     *(Column(name, Integer, nullable=False, default=0) for name in (
         "issued", "served", "no_show", "transferred", "cancelled", "unserved_at_close", "calls",
         "calls_on_target", "very_satisfied", "satisfied", "dissatisfied", "unattributed", "repeat_ignored")),
+    *(Column(f"{kind}_{unit}", BigInteger, nullable=False, default=0)
+      for kind in ("waiting", "walking", "service", "done_service") for unit in ("n", "ms")),
     Column("levels", Text, nullable=False),            # JSON {level: presses}
-    Column("durations", Text, nullable=False),         # JSON {waiting|walking|service|done_service: {n, ms, bins}}
+    Column("bins", Text, nullable=False),              # JSON {waiting|...: [first bin, its count, the next's...]}
     PrimaryKeyConstraint("site", "grain", "start", "dim", "key"),
 )
 

@@ -33,7 +33,7 @@ def province_report(sql: Engine, sites: Iterable[SiteConfig], period: Period, la
     officers: list[dict] = []
     for site in sites:
         builder = ReportBuilder(sql, site, lang)
-        figures: Figures = builder.figures(period, {"field", "officer"})
+        figures: Figures = builder.figures(period, {"field", "officer"}, means_only={"officer"})
         total.merge(figures.total)
         by_site.append(figures.total.to_json((english and site.name_en) or site.name) | {"key": site.id})
         for code, row in figures.rows["field"].items():

@@ -16,6 +16,8 @@ Definitions (docs/reports.md says them in words for leaders):
 """
 from __future__ import annotations
 
+import bisect
+import itertools
 import json
 import math
 import statistics
@@ -23,7 +25,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import and_, select
+from sqlalchemy import BigInteger, Integer, and_, cast, func, or_, select
 from sqlalchemy.engine import Engine
 
 from ..config import SiteConfig
@@ -86,80 +88,127 @@ def stats(values: Iterable[float]) -> dict:
             "p90": round(p90, 1)}
 
 
-# Bins of the durations kept in daily rows: (below this many ms, bins this wide).
-BINS = ((60_000, 1_000), (600_000, 5_000), (3_600_000, 30_000), (None, 300_000))
+# Bins of the durations kept in daily rows: (below this many seconds, bins this many wide); one
+# more bin holds twelve hours and over.
+BINS = ((60, 1), (600, 5), (3600, 30), (43_200, 300))
+
+
+def _segments() -> tuple[list[tuple[int, int, int, int]], int]:
+    segments, index, start = [], 0, 0
+    for limit, width in BINS:
+        segments.append((index, start * 1000, limit * 1000, width * 1000))
+        index += (limit - start) // width
+        start = limit
+    return segments, index + 1
+
+
+SEGMENTS, NBINS = _segments()
+
+
+def bin_index(ms: float) -> int:
+    ms = max(0, int(ms))
+    for first, start, limit, width in SEGMENTS:
+        if ms < limit:
+            return first + (ms - start) // width
+    return NBINS - 1
 
 
 def bin_of(ms: float) -> tuple[int, int]:
-    """The bin a duration falls in: (its first ms, its width in ms)."""
-    ms = max(0, int(ms))
-    for limit, width in BINS:
-        if limit is None or ms < limit:
-            return ms - ms % width, width
-    raise AssertionError("the last bin has no limit")
+    """The bin a duration falls in: (its first ms, its width in ms; 0 for the last, open bin)."""
+    index = bin_index(ms)
+    for first, start, limit, width in SEGMENTS:
+        if index < first + (limit - start) // width:
+            return start + (index - first) * width, width
+    return SEGMENTS[-1][2], 0
+
+
+def _bin_middle(index: int) -> float:
+    """The value a bin stands for, in seconds: its middle (the open last bin: its start)."""
+    for first, start, limit, width in SEGMENTS:
+        if index < first + (limit - start) // width:
+            return round((start + (index - first) * width + width // 2) / 1000, 1)
+    return SEGMENTS[-1][2] / 1000
+
+
+MIDDLES = [_bin_middle(i) for i in range(NBINS)]
 
 
 class Durations:
-    """Durations of one kind (waiting, walking, service): exact while every value is at hand,
-    from their bins once rows of finished days are read back (median and p90 to within half
-    a bin: 0.5 s below a minute, 2.5 s below ten, 15 s below an hour, 2.5 min above)."""
+    """Durations of one kind (waiting, walking, service): exact while every value is at hand;
+    once rows of finished days are read back, from counts per bin (median and p90 to within
+    half a bin: 0.5 s below a minute, 2.5 s below ten, 15 s below an hour, 2.5 min above).
 
-    __slots__ = ("bins", "n", "total_ms", "values")
+    Merging keeps the other's bin vectors and sums them all at once when asked (a province's
+    year sums thousands): add nothing to a Durations after merging it into another."""
+
+    __slots__ = ("exact", "n", "parts", "total_ms", "unbinned")
 
     def __init__(self) -> None:
         self.n = 0
         self.total_ms = 0
-        self.values: list[float] | None = []
-        self.bins: dict[int, int] = {}
+        self.exact: list[int] = []           # ms, counted from raw records
+        self.parts: list[list[int]] = []     # counts per bin, read back from daily rows
+        self.unbinned = False                # read back without its bins: count and mean only
 
     def add(self, ms: int) -> None:
         self.n += 1
         self.total_ms += ms
-        if self.values is not None:
-            self.values.append(ms / 1000)
-        first = bin_of(ms)[0]
-        self.bins[first] = self.bins.get(first, 0) + 1
+        self.exact.append(ms)
 
     def merge(self, other: Durations) -> None:
         self.n += other.n
         self.total_ms += other.total_ms
-        if self.values is not None and other.values is not None:
-            self.values.extend(other.values)
-        else:
-            self.values = None
-        for first, count in other.bins.items():
-            self.bins[first] = self.bins.get(first, 0) + count
+        self.exact.extend(other.exact)
+        self.parts.extend(other.parts)
+        self.unbinned = self.unbinned or other.unbinned
 
-    def _rank(self, rank: int) -> float:
-        seen = 0
-        for first in sorted(self.bins):
-            seen += self.bins[first]
-            if seen >= rank:
-                return round((first + bin_of(first)[1] / 2) / 1000, 1)
-        raise AssertionError("rank beyond the count")
+    def counts(self) -> list[int]:
+        """Counts per bin of every duration, raw or read back."""
+        vectors = list(self.parts)
+        if self.exact:
+            own = [0] * NBINS
+            for ms in self.exact:
+                own[bin_index(ms)] += 1
+            vectors.append(own)
+        if len(vectors) > 1:
+            vectors = [[sum(column) for column in zip(*vectors, strict=True)]]
+        self.parts, self.exact = vectors, []
+        return vectors[0] if vectors else [0] * NBINS
+
+    @staticmethod
+    def _rank(running: list[int], rank: int) -> float:
+        return MIDDLES[bisect.bisect_left(running, rank)]
 
     def stats(self) -> dict:
-        if self.values is not None:
-            return stats(self.values)
+        if not self.parts and not self.unbinned:   # every value at hand: exact figures
+            return stats(ms / 1000 for ms in self.exact)
         if not self.n:
             return {"count": 0, "mean": None, "median": None, "p90": None}
-        return {"count": self.n, "mean": round(self.total_ms / self.n / 1000, 1),
-                "median": self._median(), "p90": self._rank(max(1, math.ceil(0.9 * self.n)))}
+        mean = round(self.total_ms / self.n / 1000, 1)
+        if self.unbinned:   # read without its bins (the officers' ranking needs only means)
+            return {"count": self.n, "mean": mean, "median": None, "p90": None}
+        counts = list(itertools.accumulate(self.counts()))
+        half = self.n // 2
+        # As statistics.median does: the middle value, or the mean of the two middle ones.
+        median = self._rank(counts, half + 1) if self.n % 2 else \
+            round((self._rank(counts, half) + self._rank(counts, half + 1)) / 2, 1)
+        return {"count": self.n, "mean": mean, "median": median,
+                "p90": self._rank(counts, max(1, math.ceil(0.9 * self.n)))}
 
-    def _median(self) -> float:
-        """As statistics.median does: the middle value, or the mean of the two middle ones."""
-        if self.n % 2:
-            return self._rank(self.n // 2 + 1)
-        return round((self._rank(self.n // 2) + self._rank(self.n // 2 + 1)) / 2, 1)
-
-    def to_store(self) -> dict:
-        return {"n": self.n, "ms": self.total_ms, "bins": {str(k): v for k, v in self.bins.items()}}
+    def bins(self) -> list[int]:
+        """[first bin, its count, the next bin's, ... the last non-empty one's] ([] if none)."""
+        counts = self.counts()
+        used = [i for i, c in enumerate(counts) if c]
+        return [used[0], *counts[used[0]:used[-1] + 1]] if used else []
 
     @classmethod
-    def from_store(cls, data: dict) -> Durations:
+    def from_store(cls, n: int, total_ms: int, bins: list[int] | None) -> Durations:
         d = cls()
-        d.n, d.total_ms, d.values = data["n"], data["ms"], None
-        d.bins = {int(k): v for k, v in data["bins"].items()}
+        d.n, d.total_ms = n, total_ms
+        if bins is None:
+            d.unbinned = True
+        elif bins:
+            d.parts = [[0] * bins[0] + bins[1:] + [0] * (NBINS - bins[0] - len(bins) + 1)]
         return d
 
 
@@ -232,18 +281,25 @@ class _Row:
     def to_store(self) -> dict:
         """The columns of its daily_stats row (less site, grain, start, dim and key)."""
         return {**{name: getattr(self, name) for name in COUNTS}, **self.categories,
+                **{f"{name}_n": getattr(self, name).n for name in DURATIONS},
+                **{f"{name}_ms": getattr(self, name).total_ms for name in DURATIONS},
                 "levels": json.dumps({str(k): v for k, v in self.levels.items()}),
-                "durations": json.dumps({name: getattr(self, name).to_store() for name in DURATIONS})}
+                "bins": json.dumps({name: getattr(self, name).bins() for name in DURATIONS})}
 
     @classmethod
-    def from_store(cls, key, row) -> _Row:
+    def from_store(cls, key, row, bins: bool = True) -> _Row:
+        """A row read back; without ``bins`` its durations have counts and means only (and
+        without ``levels``, no presses per level)."""
         r = cls(key)
         for name in COUNTS:
             setattr(r, name, row[name])
         r.categories = {c: row[c] for c in CATEGORIES}
-        r.levels = {int(k): v for k, v in json.loads(row["levels"]).items()}
-        for name, data in json.loads(row["durations"]).items():
-            setattr(r, name, Durations.from_store(data))
+        if "levels" in row:
+            r.levels = {int(k): v for k, v in json.loads(row["levels"]).items()}
+        binned = json.loads(row["bins"]) if bins else {}
+        for name in DURATIONS:
+            setattr(r, name, Durations.from_store(row[f"{name}_n"], row[f"{name}_ms"], binned.get(name, [])
+                                                  if bins else None))
         return r
 
     def to_json(self, name: str) -> dict:
@@ -317,40 +373,45 @@ class ReportBuilder:
                 rollup_progress.c.site == self.site.id)).scalar()
         return date.fromisoformat(day) if day else None
 
-    def figures(self, period: Period, dims: Iterable[str]) -> Figures:
-        """The period's figures for these groupings (and the total)."""
+    def figures(self, period: Period, dims: Iterable[str], means_only: Iterable[str] = ()) -> Figures:
+        """The period's figures for these groupings (and the total); the groupings in
+        ``means_only`` may leave out the medians and p90 of rolled-up days (faster)."""
         dims = set(dims)
         rolled = self.rolled_through()
         raw_first = period.first
         out = Figures(_Row("total"), {d: {} for d in dims})
         if rolled is not None and rolled >= period.first:
             last = min(rolled, period.last)
-            out.merge(self.stored(*_months_and_days(period.first, last), dims))
+            out.merge(self.stored(*_months_and_days(period.first, last), dims, set(means_only)))
             raw_first = last + timedelta(days=1)
         if raw_first <= period.last:
             out.merge(self.raw(*Period("custom", raw_first, period.last).bounds_ms(self.site.timezone), dims))
         return out
 
-    def stored(self, months: list[date], days: list[date], dims: set[str]) -> Figures:
-        """Figures summed from daily rows (whole months from their month rows)."""
+    def stored(self, months: list[date], days: list[date], dims: set[str], means_only: set[str]) -> Figures:
+        """Figures summed from daily rows (whole months from their month rows). Rows of the
+        groupings in ``means_only`` are summed by the database, without their bins."""
         out = Figures(_Row("total"), {d: {} for d in dims})
-        wanted = [("month", [m.isoformat() for m in months]), ("day", [d.isoformat() for d in days])]
+        c = daily_stats.c
+        when = and_(c.site == self.site.id, or_(and_(c.grain == "month", c.start.in_([m.isoformat() for m in months])),
+                                                and_(c.grain == "day", c.start.in_([d.isoformat() for d in days]))))
+        binned = [*(dims - means_only), "total"]
+        summed = [col for col in daily_stats.columns if isinstance(col.type, (Integer, BigInteger))]
         with self.sql.connect() as conn:
-            for grain, starts in wanted:
-                for i in range(0, len(starts), 200):
-                    query = select(daily_stats).where(and_(
-                        daily_stats.c.site == self.site.id, daily_stats.c.grain == grain,
-                        daily_stats.c.start.in_(starts[i:i + 200]), daily_stats.c.dim.in_([*dims, "total"])))
-                    for row in conn.execute(query).mappings():
-                        dim = row["dim"]
-                        key = int(row["key"]) if dim in INT_KEYS else row["key"]
-                        part = _Row.from_store(key, row)
-                        if dim == "total":
-                            out.total.merge(part)
-                        elif key in out.rows[dim]:
-                            out.rows[dim][key].merge(part)
-                        else:
-                            out.rows[dim][key] = part
+            rows = list(conn.execute(select(daily_stats).where(and_(when, c.dim.in_(binned)))).mappings())
+            if dims & means_only:
+                rows += conn.execute(select(c.dim, c.key, *(cast(func.sum(col), BigInteger).label(col.name) for col in summed))
+                                     .where(and_(when, c.dim.in_(dims & means_only))).group_by(c.dim, c.key)).mappings()
+        for row in rows:
+            dim = row["dim"]
+            key = int(row["key"]) if dim in INT_KEYS else row["key"]
+            part = _Row.from_store(key, row, bins=dim not in means_only)
+            if dim == "total":
+                out.total.merge(part)
+            elif key in out.rows[dim]:
+                out.rows[dim][key].merge(part)
+            else:
+                out.rows[dim][key] = part
         return out
 
     def raw(self, start: int, end: int, dims: Iterable[str]) -> Figures:
@@ -389,7 +450,8 @@ class ReportBuilder:
     def build(self, period: Period, group: str) -> dict:
         if group not in GROUPS:
             raise BadRequest(f"Unknown grouping {group!r}.", code="bad_group", details={"groups": list(GROUPS)})
-        figures = self.figures(period, {group, "officer", "hour"})
+        figures = self.figures(period, {group, "officer", "hour"},
+                               means_only={"officer", "hour"} - {group})   # the ranking and arrivals
         hours = figures.rows["hour"]
         return {
             "site": {"id": self.site.id, "name": self.site.name},

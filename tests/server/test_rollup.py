@@ -25,8 +25,9 @@ AGENCIES = {"TP": "Sở Tư pháp", "DD": "Sở Nông nghiệp và Môi trườn
 
 
 @pytest.fixture
-def document(prefix, tmp_path):
+def document(prefix, tmp_path, archive_url):
     doc = hall_document(prefix)
+    doc["archive"] = {"url": archive_url}   # SQLite, and the province's PostgreSQL when there is one
     doc["sites"][0]["fields"][1].pop("daily_cap")
     for field in doc["sites"][0]["fields"]:
         if field["code"] in AGENCIES:
@@ -123,7 +124,6 @@ def test_rolled_up_days_report_what_the_tickets_say(archived_day, api, clock, ap
 def check_province(sql, config, site_reports, document, tmp_path, capsys):
     """The province's year: a row per site and per agency, the total, and the rankings, as the
     province's IT department gets it from the command line."""
-    document["archive"] = {"url": str(sql.url)}
     path = tmp_path / "province.yaml"
     path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
     capsys.readouterr()
@@ -154,10 +154,10 @@ def check_province(sql, config, site_reports, document, tmp_path, capsys):
     assert out.out == "" and "from <= to" in out.err
 
 
-def test_a_day_whose_close_is_not_archived_is_not_rolled_up(tmp_path, config):
+def test_a_day_whose_close_is_not_archived_is_not_rolled_up(archive_url, config):
     from server.history.archive_schema import open_archive
 
-    sql = open_archive(f"sqlite:///{tmp_path}/archive.db")
+    sql = open_archive(archive_url)
     site = config.sites["hcc"]
     at = int(datetime(2026, 11, 23, 9, tzinfo=HCM).timestamp() * 1000)
     later = int(datetime(2026, 11, 24, 9, tzinfo=HCM).timestamp() * 1000)

@@ -32,8 +32,10 @@ def upgrade() -> None:
         sa.Column("dim", sa.String(10), nullable=False),
         sa.Column("key", sa.String(64), nullable=False),
         *(sa.Column(name, sa.Integer, nullable=False) for name in COUNTS),
+        *(sa.Column(f"{kind}_{unit}", sa.BigInteger, nullable=False)
+          for kind in ("waiting", "walking", "service", "done_service") for unit in ("n", "ms")),
         sa.Column("levels", sa.Text, nullable=False),
-        sa.Column("durations", sa.Text, nullable=False),
+        sa.Column("bins", sa.Text, nullable=False),
         sa.PrimaryKeyConstraint("site", "grain", "start", "dim", "key"),
     )
     op.create_table(
