@@ -448,7 +448,7 @@ def _province_report(args) -> int:
 
 
 def _archive_db(args) -> int:
-    from sqlalchemy import create_engine
+    from sqlalchemy import create_engine, inspect
     from sqlalchemy.exc import SQLAlchemyError
 
     from .history.archive_schema import FIRST_RELEASE, migrate, revisions
@@ -461,6 +461,7 @@ def _archive_db(args) -> int:
         if args.upgrade:
             migrate(sql)
         current, head = revisions(sql)
+        tables = current is not None or inspect(sql).has_table("events")
     except SQLAlchemyError as err:
         sys.stderr.write(f"qms archive-db: cannot use the archive at {_safe_url(config.archive_url)}: {err}\n")
         return 1
@@ -470,21 +471,10 @@ def _archive_db(args) -> int:
     if current == head:
         sys.stdout.write(f"{where}: up to date (revision {head})\n")
     else:
-        have = current or (f"{FIRST_RELEASE}, the first release's, not yet stamped" if _has_tables(config.archive_url)
-                           else "empty")
+        have = current or (f"{FIRST_RELEASE}, the first release's, not yet stamped" if tables else "empty")
         sys.stdout.write(f"{where}: revision {have}; newest {head}: qms archive-db --upgrade "
                          "(or start qms serve) applies the rest\n")
     return 0
-
-
-def _has_tables(url: str) -> bool:
-    from sqlalchemy import create_engine, inspect
-
-    sql = create_engine(url)
-    try:
-        return inspect(sql).has_table("events")
-    finally:
-        sql.dispose()
 
 
 def _open_archive_patiently(url: str, stopping, log):

@@ -28,7 +28,7 @@ from ..errors import (
 from .actor import SYSTEM, Actor
 from .clock import SystemClock, from_ms, to_ms
 from .estimate import estimated_wait_seconds, service_samples
-from .keys import Keys
+from .keys import Keys, as_text
 from .scripts import Scripts
 from .views import SnapshotView, as_list, counter_json, ticket_json
 
@@ -86,7 +86,7 @@ class QueueEngine:
         if self._rolled_to.get(site.id) == day:
             return
         k = self.keys[site.id]
-        for old in sorted(d.decode() if isinstance(d, bytes) else d for d in self.client.smembers(k.open_days)):
+        for old in sorted(as_text(d) for d in self.client.smembers(k.open_days)):
             if old < day:
                 records = [k.tickets(old), k.numbers(old), k.calls(old), k.ratings(old),
                            *(k.finished(old, c) for c in k.counter_ids)]
@@ -221,7 +221,7 @@ class QueueEngine:
         ticket_id = self.client.get(self.keys[site.id].token(token))
         if ticket_id is None:
             raise NotFound("No ticket for that link.", code="ticket_not_found")
-        return self.ticket(site.id, ticket_id.decode() if isinstance(ticket_id, bytes) else ticket_id)
+        return self.ticket(site.id, as_text(ticket_id))
 
     def snapshot(self, site_id: str, *, with_lists: bool = False) -> dict:
         """Everything the screens show, read at one instant, with the event sequence it is current to."""

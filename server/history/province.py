@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from sqlalchemy.engine import Engine
 
 from ..config import SiteConfig
-from .reports import Figures, Period, ReportBuilder, _Row
+from .reports import Figures, Period, ReportBuilder, _no_collection, _Row, collect
 
 GROUPS = ("site", "agency")
 NO_AGENCY = "—"
@@ -26,6 +26,13 @@ def _rate(row: dict) -> tuple:
 def province_report(sql: Engine, sites: Iterable[SiteConfig], period: Period, lang: str = "vi") -> dict:
     """Rows per site and per agency, the total, and the sites and officers ranked by satisfaction
     (then by visitors served)."""
+    sites = list(sites)
+    with _no_collection():
+        every = collect(sql, sites, period, {"field", "officer"}, means_only={"officer"})
+        return _report(sql, sites, every, period, lang)
+
+
+def _report(sql: Engine, sites: list[SiteConfig], every: dict[str, Figures], period: Period, lang: str) -> dict:
     english = lang == "en"
     total = _Row("total")
     by_site: list[dict] = []
@@ -33,7 +40,7 @@ def province_report(sql: Engine, sites: Iterable[SiteConfig], period: Period, la
     officers: list[dict] = []
     for site in sites:
         builder = ReportBuilder(sql, site, lang)
-        figures: Figures = builder.figures(period, {"field", "officer"}, means_only={"officer"})
+        figures = every[site.id]
         total.merge(figures.total)
         by_site.append(figures.total.to_json((english and site.name_en) or site.name) | {"key": site.id})
         for code, row in figures.rows["field"].items():

@@ -17,13 +17,16 @@ Definitions (docs/reports.md says them in words for leaders):
 from __future__ import annotations
 
 import bisect
+import contextlib
+import gc
 import itertools
 import json
 import math
 import statistics
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import BigInteger, Integer, and_, cast, func, or_, select
 from sqlalchemy.engine import Engine
@@ -106,7 +109,9 @@ SEGMENTS, NBINS = _segments()
 
 
 def bin_index(ms: float) -> int:
-    ms = max(0, int(ms))
+    ms = int(ms)
+    if ms < 60_000:   # the first segment, by far the busiest, without the loop
+        return ms // 1000 if ms > 0 else 0
     for first, start, limit, width in SEGMENTS:
         if ms < limit:
             return first + (ms - start) // width
@@ -147,7 +152,7 @@ class Durations:
         self.n = 0
         self.total_ms = 0
         self.exact: list[int] = []           # ms, counted from raw records
-        self.parts: list[list[int]] = []     # counts per bin, read back from daily rows
+        self.parts: list[tuple[int, list[int]]] = []   # (first bin, counts from it on), read back
         self.unbinned = False                # read back without its bins: count and mean only
 
     def add(self, ms: int) -> None:
@@ -164,16 +169,22 @@ class Durations:
 
     def counts(self) -> list[int]:
         """Counts per bin of every duration, raw or read back."""
-        vectors = list(self.parts)
+        parts = list(self.parts)
         if self.exact:
             own = [0] * NBINS
             for ms in self.exact:
                 own[bin_index(ms)] += 1
-            vectors.append(own)
-        if len(vectors) > 1:
-            vectors = [[sum(column) for column in zip(*vectors, strict=True)]]
-        self.parts, self.exact = vectors, []
-        return vectors[0] if vectors else [0] * NBINS
+            parts.append((0, own))
+        if not parts:
+            return [0] * NBINS
+        # Sum only the span some part uses (summing columns at C speed).
+        low = min(first for first, _ in parts)
+        high = max(first + len(counts) for first, counts in parts)
+        span = [sum(column) for column in zip(*([0] * (first - low) + counts + [0] * (high - first - len(counts))
+                                                for first, counts in parts), strict=True)]
+        whole = [0] * low + span + [0] * (NBINS - high)
+        self.parts, self.exact = [(0, whole)], []
+        return whole
 
     @staticmethod
     def _rank(running: list[int], rank: int) -> float:
@@ -208,7 +219,7 @@ class Durations:
         if bins is None:
             d.unbinned = True
         elif bins:
-            d.parts = [[0] * bins[0] + bins[1:] + [0] * (NBINS - bins[0] - len(bins) + 1)]
+            d.parts = [(bins[0], bins[1:])]
         return d
 
 
@@ -218,8 +229,9 @@ DURATIONS = ("waiting", "walking", "service", "done_service")
 
 
 class _Row:
-    def __init__(self, key):
+    def __init__(self, key, light: bool = False):
         self.key = key
+        self.light = light
         self.issued = 0
         self.served = self.no_show = self.transferred = self.cancelled = self.unserved_at_close = 0
         self.calls = self.calls_on_target = 0
@@ -239,24 +251,25 @@ class _Row:
             else:
                 self.cancelled += 1
 
-    def add_call(self, s, target_wait: float | None) -> None:
-        """One call of a ticket to a counter: its wait, walk, service and how it ended."""
+    def add_call(self, wait: int, on_target: bool, walk: int | None, service: int | None, outcome: str) -> None:
+        """One call of a ticket to a counter: its wait, walk and service (ms) and how it ended.
+        A light row (the ranking's, the arrivals') keeps only the done services' durations."""
         self.calls += 1
-        wait = s["called_at"] - s["wait_from"]
-        self.waiting.add(wait)
-        if target_wait is not None and wait <= target_wait * 1000:
+        if on_target:
             self.calls_on_target += 1
-        if s["started_at"] is not None:
-            self.walking.add(s["started_at"] - s["called_at"])
-            if s["outcome"] in ("done", "transferred") and s["ended_at"] is not None:
-                self.service.add(s["ended_at"] - s["started_at"])
-            if s["outcome"] == "done" and s["ended_at"] is not None:
-                self.done_service.add(s["ended_at"] - s["started_at"])
-        if s["outcome"] == "done":
+        if not self.light:
+            self.waiting.add(wait)
+            if walk is not None:
+                self.walking.add(walk)
+            if service is not None:
+                self.service.add(service)
+        if outcome == "done":
             self.served += 1
-        elif s["outcome"] == "no_show":
+            if service is not None:
+                self.done_service.add(service)
+        elif outcome == "no_show":
             self.no_show += 1
-        elif s["outcome"] == "transferred":
+        elif outcome == "transferred":
             self.transferred += 1
 
     def add_press(self, p) -> None:
@@ -320,6 +333,7 @@ class _Row:
 
 DIMS = ("field", "counter", "officer", "priority", "hour")   # what daily rows are kept by
 INT_KEYS = ("counter", "hour")
+_BASE_ORDER = ("field", "counter", "priority", "hour", "officer")  # the total is summed from the first full one
 
 
 @dataclass
@@ -356,100 +370,200 @@ def _months_and_days(first: date, last: date) -> tuple[list[date], list[date]]:
     return months, days
 
 
+def _call_values(c, target_wait: int | None) -> tuple[int, bool, int | None, int | None, str]:
+    """(wait, within the target wait, walk, service, outcome) of one service record (ms)."""
+    called, started, ended, outcome = c["called_at"], c["started_at"], c["ended_at"], c["outcome"]
+    wait = called - c["wait_from"]
+    walk = service = None
+    if started is not None:
+        walk = started - called
+        if ended is not None and outcome in ("done", "transferred"):
+            service = ended - started
+    return wait, target_wait is not None and wait <= target_wait * 1000, walk, service, outcome
+
+
+class _Tally:
+    """Raw records counted into their rows. The total is the sum of one whole grouping's rows
+    (and of the records that grouping leaves out), rather than each record counted once more."""
+
+    def __init__(self, keyers: list[tuple[str, Callable, bool]]):
+        self.keyers = keyers   # (grouping, key_of(kind, record), light)
+        self.out = Figures(_Row("total"), {d: {} for d, _, _ in keyers})
+        self.base = next((d for d, _, light in keyers if not light), None)
+        self.left_out = _Row(None)
+
+    def rows_for(self, kind: str, record) -> list[_Row]:
+        """The record's own row in each grouping that applies to it (and the total's share)."""
+        found = [] if self.base else [self.out.total]
+        for dim, key_of, light in self.keyers:
+            key = key_of(kind, record)
+            if key is not None:
+                rows = self.out.rows[dim]
+                if key not in rows:
+                    rows[key] = _Row(key, light)
+                found.append(rows[key])
+            elif dim == self.base:
+                found.append(self.left_out)
+        return found
+
+    def figures(self) -> Figures:
+        if self.base:
+            for row in [*self.out.rows[self.base].values(), self.left_out]:
+                self.out.total.merge(row)
+        return self.out
+
+
+@contextlib.contextmanager
+def _no_collection() -> Iterator[None]:
+    """No garbage collection while a report sums its rows: it makes (and keeps) many small
+    objects, and the collector's scans of them took a fifth of a province's year."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+_READ = {  # the columns reports read from each table
+    "tickets": ("site", "id", "field_issued", "category", "issued_at", "state", "reason"),
+    "services": ("site", "field", "category", "counter", "officer", "wait_from", "called_at", "started_at",
+                 "ended_at", "outcome"),
+    "ratings": ("site", "ticket_id", "field", "counter", "officer", "level", "category", "outcome", "pressed_at"),
+}
+
+
+def _records(sql: Engine, table, column, sites: list[str], start: int, end: int) -> dict[str, list]:
+    """Raw records of [start, end) (ms) of these sites, by site."""
+    out: dict[str, list] = {site: [] for site in sites}
+    with sql.connect() as conn:
+        found = conn.execute(select(*(table.c[name] for name in _READ[table.name])).where(
+            and_(table.c.site.in_(sites), column >= start, column < end))).mappings().all()
+    if len(sites) == 1:
+        out[sites[0]] = list(found)
+    else:
+        for row in found:
+            out[row["site"]].append(row)
+    return out
+
+
+def _progress(sql: Engine, sites: list[str]) -> dict[str, date | None]:
+    with sql.connect() as conn:
+        found = dict(conn.execute(select(rollup_progress.c.site, rollup_progress.c.rolled_through).where(
+            rollup_progress.c.site.in_(sites))).all())
+    return {site: date.fromisoformat(found[site]) if site in found else None for site in sites}
+
+
+def _stored(sql: Engine, sites: list[str], months: list[date], days: list[date], dims: set[str],
+            means_only: set[str]) -> dict[str, Figures]:
+    """Figures of these sites summed from daily rows (whole months from their month rows). Rows
+    of the groupings in ``means_only`` are summed by the database, without their bins."""
+    out = {site: Figures(_Row("total"), {d: {} for d in dims}) for site in sites}
+    c = daily_stats.c
+    when = and_(c.site.in_(sites), or_(and_(c.grain == "month", c.start.in_([m.isoformat() for m in months])),
+                                       and_(c.grain == "day", c.start.in_([d.isoformat() for d in days]))))
+    binned = [*(dims - means_only), "total"]
+    summed = [col for col in daily_stats.columns if isinstance(col.type, (Integer, BigInteger))]
+    with sql.connect() as conn:
+        rows = list(conn.execute(select(daily_stats).where(and_(when, c.dim.in_(binned)))).mappings())
+        if dims & means_only:
+            sums = [cast(func.sum(col), BigInteger).label(col.name) for col in summed]
+            rows += conn.execute(select(c.site, c.dim, c.key, *sums).where(and_(when, c.dim.in_(dims & means_only)))
+                                 .group_by(c.site, c.dim, c.key)).mappings()
+    for row in rows:
+        dim = row["dim"]
+        key = int(row["key"]) if dim in INT_KEYS else row["key"]
+        part = _Row.from_store(key, row, bins=dim not in means_only)
+        figures = out[row["site"]]
+        if dim == "total":
+            figures.total.merge(part)
+        elif key in figures.rows[dim]:
+            figures.rows[dim][key].merge(part)
+        else:
+            figures.rows[dim][key] = part
+    return out
+
+
+def collect(sql: Engine, sites: list[SiteConfig], period: Period, dims: Iterable[str],
+            means_only: Iterable[str] = ()) -> dict[str, Figures]:
+    """Each site's figures for the period, by these groupings (and the total): daily rows for
+    the days rolled up, raw records for the rest; the groupings in ``means_only`` may leave out
+    the medians and p90 of rolled-up days (faster). A few queries for all the sites together."""
+    dims = set(dims)
+    progress = _progress(sql, [s.id for s in sites])
+    out = {s.id: Figures(_Row("total"), {d: {} for d in dims}) for s in sites}
+    together: dict[tuple, list[SiteConfig]] = {}
+    for site in sites:   # sites rolled up as far, in one time zone, are read together
+        together.setdefault((progress[site.id], str(site.timezone)), []).append(site)
+    for (rolled, _zone), group in together.items():
+        ids = [s.id for s in group]
+        raw_first = period.first
+        if rolled is not None and rolled >= period.first:
+            last = min(rolled, period.last)
+            for site_id, figures in _stored(sql, ids, *_months_and_days(period.first, last), dims,
+                                            set(means_only)).items():
+                out[site_id].merge(figures)
+            raw_first = last + timedelta(days=1)
+        if raw_first <= period.last:
+            start, end = Period("custom", raw_first, period.last).bounds_ms(group[0].timezone)
+            issued = _records(sql, tickets, tickets.c.issued_at, ids, start, end)
+            calls = _records(sql, services, services.c.called_at, ids, start, end)
+            presses = _records(sql, ratings, ratings.c.pressed_at, ids, start, end)
+            for site in group:
+                builder = ReportBuilder(sql, site)
+                out[site.id].merge(builder.count(issued[site.id], calls[site.id], presses[site.id], dims,
+                                                 light=set(means_only)))
+    return out
+
+
 class ReportBuilder:
     def __init__(self, sql: Engine, site: SiteConfig, lang: str = "vi"):
         self.sql = sql
         self.site = site
         self.lang = lang  # names of fields and categories in the reader's language
 
-    def _rows(self, table, column, start: int, end: int):
-        with self.sql.connect() as conn:
-            return conn.execute(select(table).where(and_(table.c.site == self.site.id, column >= start,
-                                                         column < end))).mappings().all()
-
     def rolled_through(self) -> date | None:
-        with self.sql.connect() as conn:
-            day = conn.execute(select(rollup_progress.c.rolled_through).where(
-                rollup_progress.c.site == self.site.id)).scalar()
-        return date.fromisoformat(day) if day else None
+        return _progress(self.sql, [self.site.id])[self.site.id]
 
     def figures(self, period: Period, dims: Iterable[str], means_only: Iterable[str] = ()) -> Figures:
-        """The period's figures for these groupings (and the total); the groupings in
-        ``means_only`` may leave out the medians and p90 of rolled-up days (faster)."""
-        dims = set(dims)
-        rolled = self.rolled_through()
-        raw_first = period.first
-        out = Figures(_Row("total"), {d: {} for d in dims})
-        if rolled is not None and rolled >= period.first:
-            last = min(rolled, period.last)
-            out.merge(self.stored(*_months_and_days(period.first, last), dims, set(means_only)))
-            raw_first = last + timedelta(days=1)
-        if raw_first <= period.last:
-            out.merge(self.raw(*Period("custom", raw_first, period.last).bounds_ms(self.site.timezone), dims))
-        return out
-
-    def stored(self, months: list[date], days: list[date], dims: set[str], means_only: set[str]) -> Figures:
-        """Figures summed from daily rows (whole months from their month rows). Rows of the
-        groupings in ``means_only`` are summed by the database, without their bins."""
-        out = Figures(_Row("total"), {d: {} for d in dims})
-        c = daily_stats.c
-        when = and_(c.site == self.site.id, or_(and_(c.grain == "month", c.start.in_([m.isoformat() for m in months])),
-                                                and_(c.grain == "day", c.start.in_([d.isoformat() for d in days]))))
-        binned = [*(dims - means_only), "total"]
-        summed = [col for col in daily_stats.columns if isinstance(col.type, (Integer, BigInteger))]
-        with self.sql.connect() as conn:
-            rows = list(conn.execute(select(daily_stats).where(and_(when, c.dim.in_(binned)))).mappings())
-            if dims & means_only:
-                rows += conn.execute(select(c.dim, c.key, *(cast(func.sum(col), BigInteger).label(col.name) for col in summed))
-                                     .where(and_(when, c.dim.in_(dims & means_only))).group_by(c.dim, c.key)).mappings()
-        for row in rows:
-            dim = row["dim"]
-            key = int(row["key"]) if dim in INT_KEYS else row["key"]
-            part = _Row.from_store(key, row, bins=dim not in means_only)
-            if dim == "total":
-                out.total.merge(part)
-            elif key in out.rows[dim]:
-                out.rows[dim][key].merge(part)
-            else:
-                out.rows[dim][key] = part
-        return out
+        """The period's figures for these groupings (and the total); see collect()."""
+        return collect(self.sql, [self.site], period, dims, means_only)[self.site.id]
 
     def raw(self, start: int, end: int, dims: Iterable[str]) -> Figures:
         """Figures counted from the tickets, services and ratings of [start, end) (ms)."""
-        issued = self._rows(tickets, tickets.c.issued_at, start, end)
-        calls = self._rows(services, services.c.called_at, start, end)
-        presses = self._rows(ratings, ratings.c.pressed_at, start, end)
+        ids = [self.site.id]
+        return self.count(_records(self.sql, tickets, tickets.c.issued_at, ids, start, end)[self.site.id],
+                          _records(self.sql, services, services.c.called_at, ids, start, end)[self.site.id],
+                          _records(self.sql, ratings, ratings.c.pressed_at, ids, start, end)[self.site.id], dims)
+
+    def count(self, issued: list, calls: list, presses: list, dims: Iterable[str],
+              light: Iterable[str] = ()) -> Figures:
+        """Figures of these raw records by the groupings ``dims`` and in total; rows of the
+        groupings in ``light`` count visitors, ratings and the done services' durations only."""
         categories = self._categories(issued, presses)
-        keyers = [(d, self._grouping(d, categories)) for d in dims]
-        out = Figures(_Row("total"), {d: {} for d, _ in keyers})
-
-        def rows_for(kind: str, record) -> list[_Row]:
-            """The total and the record's own row in each grouping that applies to it."""
-            found = [out.total]
-            for dim, key_of in keyers:
-                key = key_of(kind, record)
-                if key is not None:
-                    rows = out.rows[dim]
-                    if key not in rows:
-                        rows[key] = _Row(key)
-                    found.append(rows[key])
-            return found
-
+        tally = _Tally([(d, self._grouping(d, categories), d in set(light))
+                        for d in sorted(dims, key=_BASE_ORDER.index)])
         for t in issued:
-            for r in rows_for("ticket", t):
+            for r in tally.rows_for("ticket", t):
                 r.add_ticket(t)
+        targets = {code: field.target_wait_seconds for code, field in self.site.fields.items()}
         for c in calls:
-            field = self.site.fields.get(c["field"])
-            for r in rows_for("service", c):
-                r.add_call(c, field.target_wait_seconds if field else None)
+            values = _call_values(c, targets.get(c["field"]))
+            for r in tally.rows_for("service", c):
+                r.add_call(*values)
         for p in presses:
-            for r in rows_for("rating", p):
+            for r in tally.rows_for("rating", p):
                 r.add_press(p)
-        return out
+        return tally.figures()
 
     def build(self, period: Period, group: str) -> dict:
         if group not in GROUPS:
             raise BadRequest(f"Unknown grouping {group!r}.", code="bad_group", details={"groups": list(GROUPS)})
+        with _no_collection():
+            return self._build(period, group)
+
+    def _build(self, period: Period, group: str) -> dict:
         figures = self.figures(period, {group, "officer", "hour"},
                                means_only={"officer", "hour"} - {group})   # the ranking and arrivals
         hours = figures.rows["hour"]
@@ -499,13 +613,19 @@ class ReportBuilder:
 
     def ranking(self, officers: dict[str, _Row]) -> list[dict]:
         """Officers who served or were rated, by satisfaction rate, then by visitors served."""
-        ranked = [r.to_json(self._name("officer", k)) | {"service_mean": r.done_service.stats()["mean"]}
-                  for k, r in officers.items() if r.calls or sum(r.categories.values())]
-        ranked.sort(key=lambda r: (r["ratings"]["satisfaction_rate"] is None, -(r["ratings"]["satisfaction_rate"] or 0),
-                                   -r["served"], r["key"]))
-        return [{"rank": i + 1, "officer": r["key"], "name": r["name"], "served": r["served"],
-                 "ratings": r["ratings"]["total"], "satisfaction_rate": r["ratings"]["satisfaction_rate"],
-                 "service_mean": r["service_mean"]} for i, r in enumerate(ranked)]
+        ranked: list[dict[str, Any]] = []
+        for key, r in officers.items():
+            rated = sum(r.categories.values())
+            if not (r.calls or rated):
+                continue
+            satisfied = r.categories["very_satisfied"] + r.categories["satisfied"]
+            done = r.done_service
+            ranked.append({"officer": key, "name": self._name("officer", key), "served": r.served, "ratings": rated,
+                           "satisfaction_rate": round(satisfied / rated, 4) if rated else None,
+                           "service_mean": round(done.total_ms / done.n / 1000, 1) if done.n else None})
+        ranked.sort(key=lambda r: (r["satisfaction_rate"] is None, -(r["satisfaction_rate"] or 0), -r["served"],
+                                   r["officer"]))
+        return [{"rank": i + 1, **r} for i, r in enumerate(ranked)]
 
     def _order(self, group: str, key):
         """Fields, counters and categories in the config's order; officers by name; hours by hour."""

@@ -19,7 +19,7 @@ from typing import Any
 import redis
 
 from ..config import Config
-from ..engine.keys import Keys
+from ..engine.keys import Keys, as_text
 from ..engine.views import phone_event, phone_own_ticket, public_event
 
 logger = logging.getLogger(__name__)
@@ -84,7 +84,7 @@ class EventRelay:
             if stream in self.last_ids:
                 continue
             last: list = self.client.xrevrange(stream, count=1)  # type: ignore[assignment]  # redis-py types sync and async replies as one
-            self.last_ids[stream] = last[0][0].decode() if last else "0-0"
+            self.last_ids[stream] = as_text(last[0][0]) if last else "0-0"
 
     def run(self) -> None:
         """Read and push until stopped; never dies on an error, only waits and retries."""
@@ -99,9 +99,9 @@ class EventRelay:
                 if self.health is not None:
                     self.health.ok(wrote=False)
                 for stream, entries in replies or []:
-                    stream = stream.decode() if isinstance(stream, bytes) else stream
+                    stream = as_text(stream)
                     for entry_id, raw in entries:
-                        self.last_ids[stream] = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
+                        self.last_ids[stream] = as_text(entry_id)
                         self._deliver(self._streams[stream], raw)
             except redis.RedisError as err:
                 if self._stop.is_set():
@@ -134,8 +134,7 @@ class EventRelay:
             yield missed
 
     def _deliver(self, site_id: str, raw: dict) -> None:
-        fields = {k.decode() if isinstance(k, bytes) else k: v.decode() if isinstance(v, bytes) else v
-                  for k, v in raw.items()}
+        fields = {as_text(k): as_text(v) for k, v in raw.items()}
         recent = self._recent[site_id]
         with self._sending:
             if not self.listeners(site_id):

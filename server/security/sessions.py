@@ -22,7 +22,7 @@ from collections.abc import Callable
 
 import redis
 
-from ..engine.keys import Keys
+from ..engine.keys import Keys, as_text
 
 
 def digest(session_id: str) -> str:
@@ -86,7 +86,7 @@ class SessionStore:
         if raw:
             pipe.srem(k.officer_sessions(json.loads(raw)["officer"]), d)
         sids = pipe.execute()[1]
-        return sorted(s.decode() if isinstance(s, bytes) else s for s in sids)
+        return sorted(as_text(s) for s in sids)
 
     def end_officer(self, site_id: str, username: str, *, counter: int | None = None,
                     unless_fingerprint: str | None = None) -> list[str]:
@@ -95,7 +95,7 @@ class SessionStore:
         k = self.keys[site_id]
         sids: list[str] = []
         for raw_d in self.client.smembers(k.officer_sessions(username)):
-            d = raw_d.decode() if isinstance(raw_d, bytes) else raw_d
+            d = as_text(raw_d)
             raw = self.client.get(k.session(d))
             record = json.loads(raw) if raw else None
             if record is not None and counter is not None and record.get("counter") != counter:
