@@ -81,7 +81,7 @@ class Hall:
         """A server process on ``port``; its log goes to a file the child holds (ours is closed)."""
         with open(self.tmp / f"serve-{port}.log", "wb") as log:
             return subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--config", str(self.config),
-                                     "--host", "127.0.0.1", "--port", str(port)], cwd=ROOT,
+                                     "--host", "127.0.0.1", "--port", str(port), "--workers", "1"], cwd=ROOT,
                                     stdout=subprocess.DEVNULL, stderr=log)
 
     def url(self, i: int = 0) -> str:

@@ -25,6 +25,10 @@ def main(argv=None) -> int:
                        help="allow the demo config's published passwords and tokens, on loopback only")
     serve.add_argument("--async-mode", choices=("eventlet", "gevent", "threading"),
                        help="override server.async_mode")
+    serve.add_argument("--workers", type=int, metavar="N",
+                       help="server processes behind the port (default server.workers; 0 there: one per core)")
+    serve.add_argument("--worker-fd", type=int, help=argparse.SUPPRESS)      # a worker's shared listening socket
+    serve.add_argument("--worker-index", type=int, default=0, help=argparse.SUPPRESS)
     serve.set_defaults(func=_serve)
 
     init = sub.add_parser("init", help="write a new hall's config with random tokens and its own passwords")
@@ -185,13 +189,124 @@ def _serve(args) -> int:
     if why:
         sys.stderr.write(f"qms: refusing to start: {why}\n")
         return 2
+    if args.worker_fd is not None:
+        _on_sigterm(mode, log)
+        return _run_worker(config, args, log)
+    workers = _worker_count(args, config, log)
     try:
         embedded, url = _open_store(config, log)
     except _StoreFailed as err:
         log.error("%s", err)
         return 1
+    if workers > 1:
+        return _run_parent(config, url, embedded, workers, args, log)
     _on_sigterm(mode, log)
     return _run(config, url, embedded, args.always_open, log)
+
+
+def _worker_count(args, config, log) -> int:
+    from .web.workers import default_workers
+
+    if args.workers is not None and args.workers < 0:
+        log.warning("--workers %d: serving with one process", args.workers)
+        return 1
+    count = args.workers or config.server.workers or default_workers()
+    if count > 1 and config.server.async_mode != "eventlet":
+        log.warning("several workers need async_mode eventlet (not %s): serving with one process",
+                    config.server.async_mode)
+        return 1
+    return count
+
+
+def _run_parent(config, url: str, embedded, workers: int, args, log) -> int:
+    """`qms serve --workers N`: the port, the store and the archiver here; N workers serve."""
+    import signal
+    import socket
+    import threading
+    import time
+
+    from .history.archiver import ArchiverProcess
+    from .store.store_health import StoreHealth
+    from .web.workers import WorkerPool, bind, worker_argv
+
+    server_cfg = config.server
+    stopping: list[int] = []
+
+    def _stop(signum, _frame):
+        log.info("signal %s: stopping the workers", signum)
+        stopping.append(signum)
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, _stop)
+    pool = archiver = supervisor = None
+    try:
+        try:
+            listener = bind(server_cfg.host, server_cfg.port)
+        except OSError as err:
+            log.error("cannot listen on %s:%s: %s", server_cfg.host, server_cfg.port, err)
+            return 1
+        env = {**os.environ, "QMS_WORKER_REDIS_URL": url}
+        if embedded is not None:
+            from .store.redis_supervisor import RedisSupervisor
+
+            env["QMS_WORKER_STORE"] = embedded.binary.describe()
+            supervisor = RedisSupervisor(embedded, StoreHealth())
+            threading.Thread(target=supervisor.run, name="redis-supervisor", daemon=True).start()
+        pool = WorkerPool(workers, listener, worker_argv(args, server_cfg), env)
+        pool.start()
+        threading.Thread(target=pool.supervise, name="workers", daemon=True).start()
+        archiver = ArchiverProcess(config.path, url, f"{socket.gethostname()}-{server_cfg.port}")
+        threading.Thread(target=archiver.supervise, name="archiver", daemon=True).start()
+        log.info("serving %s on http://%s:%s with %d workers (always open: %s)", ", ".join(config.sites),
+                 server_cfg.host, server_cfg.port, workers, "yes" if args.always_open else "no")
+        while not stopping:
+            time.sleep(0.25)
+    finally:
+        if pool is not None:
+            pool.stop()
+        if supervisor is not None:
+            supervisor.stop()
+        if archiver is not None:
+            archiver.stop()
+        if embedded is not None:
+            embedded.stop()
+    return 0
+
+
+def _run_worker(config, args, log) -> int:
+    """One worker of `qms serve --workers N`: the whole server on the shared listening socket."""
+    import socket
+
+    from .web.app import create_app
+    from .web.http_server import serve
+    from .web.sticky import Sticky, prefix_session_ids
+    from .web.workers import worker_socket
+
+    url = os.environ.get("QMS_WORKER_REDIS_URL")
+    if not url:
+        sys.stderr.write("qms serve --worker-fd: started by qms serve --workers only\n")
+        return 2
+    server_cfg = config.server
+    index = args.worker_index
+    app = None
+    try:
+        app = create_app(config, redis_url=url, always_open=args.always_open, start_watcher=True)
+        services = app.extensions["qms"]
+        services.store_description = os.environ.get("QMS_WORKER_STORE")
+        prefix_session_ids(services.socketio, index)
+        sockets = {i: worker_socket(server_cfg.data_dir, server_cfg.port, i) for i in range(args.workers or 1)}
+        app.wsgi_app = Sticky(app.wsgi_app, index, sockets)  # type: ignore[method-assign]  # Flask's own way to add WSGI middleware
+        listener = socket.socket(fileno=args.worker_fd)
+        log.info("worker %d serving %s (pid %d)", index, ", ".join(config.sites), os.getpid())
+        serve(app, server_cfg.host, server_cfg.port, max_connections=server_cfg.max_connections,
+              header_timeout=server_cfg.header_timeout_seconds, socket_timeout=server_cfg.socket_timeout_seconds,
+              listener=listener, private=str(sockets[index]))
+    except KeyboardInterrupt:
+        log.info("worker %d: shutting down", index)
+    finally:
+        if app is not None:
+            app.extensions["qms"].shutdown()
+    return 0
 
 
 def _open_store(config, log):

@@ -22,7 +22,10 @@ class ServerProcess:
     """One `qms serve` on a free port, logging to a file beside its config."""
 
     def __init__(self, config_path: Path, *, port: int | None = None, always_open: bool = True,
-                 extra_args: tuple[str, ...] = (), own_group: bool = False, faketime: str | None = None):
+                 extra_args: tuple[str, ...] = (), own_group: bool = False, faketime: str | None = None,
+                 workers: int | None = 1):
+        """``workers``: `--workers` (one process unless a test says otherwise; None: the default,
+        one per core)."""
         self.config_path = config_path
         self.port = port or free_port()
         self.log_path = config_path.parent / f"server-{self.port}.log"
@@ -30,6 +33,8 @@ class ServerProcess:
                 "--host", "127.0.0.1", "--port", str(self.port), *extra_args]
         if always_open:
             args.append("--always-open")
+        if workers is not None:
+            args += ["--workers", str(workers)]
 
         self._log = open(self.log_path, "wb")  # noqa: SIM115 - the server writes it while it runs; stop() closes it
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}

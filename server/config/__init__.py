@@ -163,6 +163,7 @@ class ServerConfig:
     socket_timeout_seconds: float = 60.0
     handshake_timeout_seconds: float = 10.0
     anonymous_sessions_per_address: int = 32
+    workers: int = 0   # server processes behind the port (qms serve --workers); 0: one per core
 
 
 @dataclass(frozen=True)
@@ -252,7 +253,7 @@ def _server(node: Node, base_dir: Path) -> ServerConfig:
                       "proxy_addresses",
                       "max_body_bytes", "session_hours", "session_max_hours", "log_level",
                       "accept_weak_hashes", "max_connections", "header_timeout_seconds", "socket_timeout_seconds",
-                      "handshake_timeout_seconds", "anonymous_sessions_per_address"])
+                      "handshake_timeout_seconds", "anonymous_sessions_per_address", "workers"])
     if m is None:
         return ServerConfig()
     data_dir = Path(m.text("data_dir", "data"))
@@ -285,6 +286,7 @@ def _server(node: Node, base_dir: Path) -> ServerConfig:
         socket_timeout_seconds=m.number("socket_timeout_seconds", 60, minimum=50, maximum=3600),
         handshake_timeout_seconds=m.number("handshake_timeout_seconds", 10, minimum=1, maximum=300),
         anonymous_sessions_per_address=m.whole("anonymous_sessions_per_address", 32, minimum=1, maximum=10000),
+        workers=m.whole("workers", 0, minimum=0, maximum=64),
     )
 
 

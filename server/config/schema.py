@@ -30,7 +30,7 @@ EXAMPLE: dict[str, Any] = {
                "proxy_addresses": ["127.0.0.1"], "max_body_bytes": 65536, "session_hours": 12,
                "session_max_hours": 16, "log_level": "INFO", "accept_weak_hashes": False, "max_connections": 8192,
                "header_timeout_seconds": 10, "socket_timeout_seconds": 60, "handshake_timeout_seconds": 10,
-               "anonymous_sessions_per_address": 32},
+               "anonymous_sessions_per_address": 32, "workers": 0},
     "redis": {"url": "", "key_prefix": "qms", "appendfsync": "always", "server_binary": "redis-server"},
     "archive": {"url": "", "redis_days": 14, "stream_hours": 48},
     "sites": [{

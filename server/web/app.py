@@ -56,6 +56,7 @@ class Services:
     watcher: AlertWatcher | None = None
     presence: ScreenPresence | None = None
     supervisor: Any = None  # the embedded Redis's, when `qms serve` runs one
+    store_description: str | None = None  # a worker's: the embedded Redis its parent runs
     redis_version: str | None = None
     _archive_sql: Engine | None = None
 
@@ -78,9 +79,11 @@ class Services:
 
     def store_status(self) -> dict:
         """The store as /health reports it: its state (asked now), version, and whether it is ours."""
-        out: dict[str, Any] = {"embedded": self.supervisor is not None}
+        out: dict[str, Any] = {"embedded": self.supervisor is not None or self.store_description is not None}
         if self.supervisor is not None:
             out["server"] = self.supervisor.embedded.binary.describe()
+        elif self.store_description is not None:
+            out["server"] = self.store_description
         try:
             info = self.redis.info("server") if self.redis_version is None else {}
             if info:

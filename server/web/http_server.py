@@ -8,7 +8,9 @@ a read that waits longer than ``socket_timeout_seconds`` ends the connection.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import resource
 import socket
 import time
@@ -79,23 +81,35 @@ def file_limit(wanted: int) -> int:
 
 
 def serve(app, host: str, port: int, *, max_connections: int, header_timeout: float,
-          socket_timeout: float) -> None:
-    """Serve ``app`` until the listener closes (SIGTERM, Ctrl-C)."""
+          socket_timeout: float, listener: socket.socket | None = None, private: str | None = None) -> None:
+    """Serve ``app`` until the listener closes (SIGTERM, Ctrl-C). A worker of `qms serve
+    --workers` passes the listening socket it shares with the others, and the path of its own
+    Unix socket, where its siblings pass it requests of its sessions (sticky.py)."""
     files = file_limit(max_connections + SPARE_FILES)
     if files != resource.RLIM_INFINITY and files < max_connections + SPARE_FILES:
         fitting = max(64, files - SPARE_FILES)
         logger.warning("open-file limit %d is too low for max_connections %d: holding %d connections "
                        "(raise LimitNOFILE in the service unit)", files, max_connections, fitting)
         max_connections = fitting
-    family, _type, _proto, _name, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
-    # A deep accept queue: after a network cut every display and phone reconnects at once.
-    listener = eventlet.listen(address, family, backlog=2048)
-    # TCP_NODELAY, which accepted sockets inherit: without it a small Socket.IO frame can
-    # wait ~40 ms for a delayed ACK (Nagle).
-    listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    if listener is None:
+        family, _type, _proto, _name, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        # A deep accept queue: after a network cut every display and phone reconnects at once.
+        listener = eventlet.listen(address, family, backlog=2048)
+        # TCP_NODELAY, which accepted sockets inherit: without it a small Socket.IO frame can
+        # wait ~40 ms for a delayed ACK (Nagle).
+        listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     protocol = type("HallProtocol", (_HeaderDeadline,), {"header_timeout": header_timeout,
                                                           "cuts": CutCounter(header_timeout)})
     logger.info("http: up to %d connections, request headers within %.0f s, idle reads end after %.0f s",
                 max_connections, header_timeout, socket_timeout)
+    if private is not None:
+        from .sticky import FromSibling
+
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(private)
+        inner = eventlet.listen(private, socket.AF_UNIX, backlog=512)
+        os.chmod(private, 0o600)
+        eventlet.spawn(eventlet.wsgi.server, inner, FromSibling(app), log_output=False, max_size=max_connections,
+                       socket_timeout=socket_timeout)
     eventlet.wsgi.server(listener, app, log_output=False, max_size=max_connections, protocol=protocol,
                          socket_timeout=socket_timeout)
