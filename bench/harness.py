@@ -65,24 +65,43 @@ def hall(redis_url: str, data_dir: Path, display: dict | None = None, hall_numbe
 class Hall:
     """An embedded Redis (AOF, appendfsync always) and `processes` qms servers on it."""
 
-    def __init__(self, processes: int = 1, display: dict | None = None, hall_numbers: bool = False):
+    def __init__(self, processes: int = 1, display: dict | None = None, hall_numbers: bool = False,
+                 workers: int = 1, log_level: str = "WARNING"):
+        self.workers = workers   # qms serve --workers: server processes behind each port
         self.tmp = Path(tempfile.mkdtemp(prefix="qms-bench-"))
         self.redis = EmbeddedRedis(self.tmp / "redis", appendfsync="always")
         self.redis.start()
         self.config = self.tmp / "config.yaml"
         doc = hall(self.redis.url, self.tmp / "data", display, hall_numbers)
+        doc["server"]["log_level"] = log_level
         self.config.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
         self.ports = [free_port() for _ in range(processes)]
         self.procs = [self._serve(p) for p in self.ports]
         for port in self.ports:
             self._wait(port)
+            self._wait_workers(port)
 
     def _serve(self, port: int) -> subprocess.Popen:
         """A server process on ``port``; its log goes to a file the child holds (ours is closed)."""
         with open(self.tmp / f"serve-{port}.log", "wb") as log:
             return subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--config", str(self.config),
-                                     "--host", "127.0.0.1", "--port", str(port), "--workers", "1"], cwd=ROOT,
+                                     "--host", "127.0.0.1", "--port", str(port), "--workers", str(self.workers)],
+                                    cwd=ROOT,
                                     stdout=subprocess.DEVNULL, stderr=log)
+
+    def _wait_workers(self, port: int) -> None:
+        """Every worker serving (the port answers as soon as the first one does): each names
+        itself in the Engine.IO session ids it makes."""
+        seen: set[str] = set()
+        deadline = time.monotonic() + 30
+        while len(seen) < self.workers and time.monotonic() < deadline:
+            r = requests.get(f"http://127.0.0.1:{port}/socket.io/", params={"EIO": "4", "transport": "polling"},
+                             headers={"Connection": "close"}, timeout=5)
+            if r.ok:
+                seen.add(json.loads(r.text[1:])["sid"][:2])
+            time.sleep(0.2)
+        if len(seen) < self.workers:
+            raise RuntimeError(f"only workers {sorted(seen)} of {self.workers} answer on port {port}")
 
     def url(self, i: int = 0) -> str:
         return f"http://127.0.0.1:{self.ports[i]}"
@@ -139,7 +158,7 @@ def wrk(url: str, script: str, connections: int, seconds: int = 8, threads: int 
         f.write(script)
     threads = threads or min(connections, 2)
     out = subprocess.run(["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--latency",
-                          "-s", f.name, url], capture_output=True, text=True, check=True).stdout
+                          "--timeout", "10s", "-s", f.name, url], capture_output=True, text=True, check=True).stdout
     os.unlink(f.name)
 
     def ms(label):
@@ -148,8 +167,11 @@ def wrk(url: str, script: str, connections: int, seconds: int = 8, threads: int 
         return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
 
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    # Socket errors (connect, read, write, timeout at 10 s) count as errors too.
+    sockets = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    failed = (int(errors.group(1)) if errors else 0) + (sum(int(n) for n in sockets.groups()) if sockets else 0)
     return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), "p50": ms(50), "p99": ms(99),
-            "errors": int(errors.group(1)) if errors else 0, "raw": out}
+            "errors": failed, "raw": out}
 
 
 def post_script(path: str, body: dict, token: str) -> str:
