@@ -231,10 +231,13 @@ def _run_parent(config, url: str, embedded, workers: int, args, log) -> int:
 
     server_cfg = config.server
     stopping: list[int] = []
+    halts: list = []   # what must not start anything again once a signal came
 
     def _stop(signum, _frame):
         log.info("signal %s: stopping the workers", signum)
         stopping.append(signum)
+        for halt in halts:   # Ctrl-C reaches the children too: none is restarted meanwhile
+            halt()
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, _stop)
@@ -253,9 +256,11 @@ def _run_parent(config, url: str, embedded, workers: int, args, log) -> int:
             supervisor = RedisSupervisor(embedded, StoreHealth())
             threading.Thread(target=supervisor.run, name="redis-supervisor", daemon=True).start()
         pool = WorkerPool(workers, listener, worker_argv(args, server_cfg), env)
+        halts.append(pool.halt)
         pool.start()
         threading.Thread(target=pool.supervise, name="workers", daemon=True).start()
         archiver = ArchiverProcess(config.path, url, f"{socket.gethostname()}-{server_cfg.port}")
+        halts.append(archiver.halt)
         threading.Thread(target=archiver.supervise, name="archiver", daemon=True).start()
         log.info("serving %s on http://%s:%s with %d workers (always open: %s)", ", ".join(config.sites),
                  server_cfg.host, server_cfg.port, workers, "yes" if args.always_open else "no")

@@ -247,11 +247,17 @@ class ArchiverProcess:
     def supervise(self, sleep=time.sleep) -> None:
         while not self._stop.is_set():
             if self.proc is None or self.proc.poll() is not None:
+                if self._stop.is_set():
+                    break
                 if self.proc is not None:
                     logger.error("archiver process exited with %s; starting it again", self.proc.returncode)
                 self.proc = subprocess.Popen(self.args, env=self.env, preexec_fn=die_with_parent)
                 logger.info("archiver process pid=%s", self.proc.pid)
             sleep(2)
+
+    def halt(self) -> None:
+        """Start it no more (a signal came; stop() follows)."""
+        self._stop.set()
 
     def stop(self) -> None:
         self._stop.set()

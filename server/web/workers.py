@@ -98,7 +98,7 @@ class WorkerPool:
         started: dict[int, float] = dict.fromkeys(self.procs, time.monotonic())
         while not self._stop.is_set():
             for index, proc in list(self.procs.items()):
-                if proc.poll() is None or self._stop.is_set():
+                if self._stop.is_set() or proc.poll() is None:
                     continue
                 wait = backoff.get(index, 0.5) if time.monotonic() - started.get(index, 0) < 30 else 0.5
                 logger.error("worker %d (pid %d) exited with %s; starting it again in %.1f s", index, proc.pid,
@@ -110,6 +110,10 @@ class WorkerPool:
                 started[index] = time.monotonic()
                 backoff[index] = min(wait * 2, RESTART_BACKOFF_MAX)
             sleep(0.25)
+
+    def halt(self) -> None:
+        """Start no worker again (a signal came; stop() follows)."""
+        self._stop.set()
 
     def stop(self, timeout: float = 15.0) -> None:
         """SIGTERM to every worker (each closes its sockets and stops its relay), then wait."""

@@ -194,12 +194,14 @@ def test_embedded_redis_dies_with_a_killed_server(tmp_path, prefix):
     server.stop()
 
 
-def test_ctrl_c_in_a_terminal_stops_everything_in_order(tmp_path, prefix):
+@pytest.mark.parametrize("workers", [1, 2])
+def test_ctrl_c_in_a_terminal_stops_everything_in_order(tmp_path, prefix, workers):
     """Ctrl-C sends SIGINT to the whole foreground process group. The server must still
-    be the one to stop its children: the archiver hands over its lead while Redis is up,
-    the embedded Redis goes last, and nothing complains on the way out."""
+    be the one to stop its children: no worker or archiver is started again, the archiver
+    hands over its lead while Redis is up, the embedded Redis goes last, and nothing
+    complains on the way out."""
     path = write_config(tmp_path, hall_document(prefix), redis_url=None)
-    server = ServerProcess(path, own_group=True).wait_ready()
+    server = ServerProcess(path, own_group=True, workers=workers).wait_ready()
     r = requests.post(f"{server.url}/api/v1/sites/hcc/tickets", json={"field": "TP"},
                       headers={"Authorization": f"Bearer {KIOSK_TOKEN}"}, timeout=10)
     assert r.status_code == 201
