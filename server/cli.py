@@ -269,12 +269,7 @@ def _run_parent(config, url: str, embedded, workers: int, args, log) -> int:
     finally:
         if pool is not None:
             pool.stop()
-        if supervisor is not None:
-            supervisor.stop()
-        if archiver is not None:
-            archiver.stop()
-        if embedded is not None:
-            embedded.stop()
+        _stop_children(supervisor, archiver, None, embedded)
     return 0
 
 
@@ -369,15 +364,21 @@ def _run(config, url: str, embedded, always_open: bool, log) -> int:
     except KeyboardInterrupt:
         log.info("interrupted: shutting down")
     finally:
-        if supervisor is not None:
-            supervisor.stop()
-        if archiver is not None:
-            archiver.stop()
-        if app is not None:
-            app.extensions["qms"].shutdown()
-        if embedded is not None:
-            embedded.stop()
+        _stop_children(supervisor, archiver, app, embedded)
     return 0
+
+
+def _stop_children(supervisor, archiver, app, embedded) -> None:
+    """Stop in order: no more Redis restarts, the archiver (it hands its lead over while Redis
+    is up), the app's own threads, and Redis last."""
+    if supervisor is not None:
+        supervisor.stop()
+    if archiver is not None:
+        archiver.stop()
+    if app is not None:
+        app.extensions["qms"].shutdown()
+    if embedded is not None:
+        embedded.stop()
 
 
 def _listen(app, server_cfg) -> None:

@@ -12,15 +12,10 @@ from collections.abc import Iterable
 from sqlalchemy.engine import Engine
 
 from ..config import SiteConfig
-from .reports import Figures, Period, ReportBuilder, _no_collection, _Row, collect
+from .reports import Figures, Period, ReportBuilder, _no_collection, _Row, by_satisfaction, collect
 
 GROUPS = ("site", "agency")
 NO_AGENCY = "—"
-
-
-def _rate(row: dict) -> tuple:
-    rate = row["ratings"]["satisfaction_rate"]
-    return (rate is None, -(rate or 0), -row["served"], row["key"])
 
 
 def province_report(sql: Engine, sites: Iterable[SiteConfig], period: Period, lang: str = "vi") -> dict:
@@ -51,9 +46,9 @@ def _report(sql: Engine, sites: list[SiteConfig], every: dict[str, Figures], per
             agencies[agency].merge(row)
         for entry in builder.ranking(figures.rows["officer"]):
             officers.append(entry | {"site": site.id, "site_name": site.name})
-    sites_ranked = sorted(by_site, key=_rate)
-    officers.sort(key=lambda r: (r["satisfaction_rate"] is None, -(r["satisfaction_rate"] or 0), -r["served"],
-                                 r["site"], r["officer"]))
+    sites_ranked = sorted(by_site, key=lambda r: by_satisfaction(r["ratings"]["satisfaction_rate"], r["served"],
+                                                                 r["key"]))
+    officers.sort(key=lambda r: by_satisfaction(r["satisfaction_rate"], r["served"], r["site"], r["officer"]))
     return {
         "period": period.to_json(),
         "sites": by_site,

@@ -118,24 +118,32 @@ def bin_index(ms: float) -> int:
     return NBINS - 1
 
 
-def bin_of(ms: float) -> tuple[int, int]:
-    """The bin a duration falls in: (its first ms, its width in ms; 0 for the last, open bin)."""
-    index = bin_index(ms)
+def _bin_bounds(index: int) -> tuple[int, int]:
+    """A bin's first ms and its width in ms (0 for the last, open bin)."""
     for first, start, limit, width in SEGMENTS:
         if index < first + (limit - start) // width:
             return start + (index - first) * width, width
     return SEGMENTS[-1][2], 0
 
 
+def bin_of(ms: float) -> tuple[int, int]:
+    """The bin a duration falls in: (its first ms, its width in ms; 0 for the last, open bin)."""
+    return _bin_bounds(bin_index(ms))
+
+
 def _bin_middle(index: int) -> float:
     """The value a bin stands for, in seconds: its middle (the open last bin: its start)."""
-    for first, start, limit, width in SEGMENTS:
-        if index < first + (limit - start) // width:
-            return round((start + (index - first) * width + width // 2) / 1000, 1)
-    return SEGMENTS[-1][2] / 1000
+    start, width = _bin_bounds(index)
+    return round((start + width // 2) / 1000, 1) if width else start / 1000
 
 
 MIDDLES = [_bin_middle(i) for i in range(NBINS)]
+
+
+def by_satisfaction(rate: float | None, served: int, *ties) -> tuple:
+    """The sort key of every ranking: satisfaction rate (unrated last), then visitors served,
+    then ``ties`` (ids) so the order never depends on the input's."""
+    return (rate is None, -(rate or 0), -served, *ties)
 
 
 class Durations:
@@ -623,8 +631,7 @@ class ReportBuilder:
             ranked.append({"officer": key, "name": self._name("officer", key), "served": r.served, "ratings": rated,
                            "satisfaction_rate": round(satisfied / rated, 4) if rated else None,
                            "service_mean": round(done.total_ms / done.n / 1000, 1) if done.n else None})
-        ranked.sort(key=lambda r: (r["satisfaction_rate"] is None, -(r["satisfaction_rate"] or 0), -r["served"],
-                                   r["officer"]))
+        ranked.sort(key=lambda r: by_satisfaction(r["satisfaction_rate"], r["served"], r["officer"]))
         return [{"rank": i + 1, **r} for i, r in enumerate(ranked)]
 
     def _order(self, group: str, key):

@@ -52,8 +52,8 @@ class Rollup:
 
     def _first_and_limit(self) -> tuple[date, date] | None:
         """The next day to roll and the first day that cannot be (the day of the newest event)."""
+        rolled = self.builder.rolled_through()
         with self.sql.connect() as conn:
-            rolled = self.builder.rolled_through()
             newest, oldest = conn.execute(select(func.max(events.c.ts), func.min(events.c.ts)).where(
                 events.c.site == self.site.id)).one()
         if newest is None:

@@ -63,7 +63,6 @@ class Sticky:
         self.index = index
         self.sockets = sockets
         self.path = path
-        self.forwarded = 0
 
     def __call__(self, environ, start_response):
         def tagged(status, headers, exc_info=None):
@@ -105,7 +104,6 @@ class Sticky:
             return [b"the worker of this session is restarting"]
         finally:
             conn.close()
-        self.forwarded += 1
         kept = [(k, v) for k, v in reply.getheaders() if k.lower() not in HOP_BY_HOP and k.lower() != "content-length"]
         start_response(f"{reply.status} {reply.reason}", [*kept, ("Content-Length", str(len(data))),
                                                            ("X-Qms-Worker-Via", str(self.index))])
