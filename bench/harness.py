@@ -66,8 +66,9 @@ class Hall:
     """An embedded Redis (AOF, appendfsync always) and `processes` qms servers on it."""
 
     def __init__(self, processes: int = 1, display: dict | None = None, hall_numbers: bool = False,
-                 workers: int = 1, log_level: str = "WARNING"):
+                 workers: int = 1, log_level: str = "WARNING", root: Path = ROOT):
         self.workers = workers   # qms serve --workers: server processes behind each port
+        self.root = root         # the source tree served (another commit's, to compare with)
         self.tmp = Path(tempfile.mkdtemp(prefix="qms-bench-"))
         self.redis = EmbeddedRedis(self.tmp / "redis", appendfsync="always")
         self.redis.start()
@@ -86,7 +87,7 @@ class Hall:
         with open(self.tmp / f"serve-{port}.log", "wb") as log:
             return subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--config", str(self.config),
                                      "--host", "127.0.0.1", "--port", str(port), "--workers", str(self.workers)],
-                                    cwd=ROOT,
+                                    cwd=self.root, env={**os.environ, "PYTHONPATH": str(self.root)},
                                     stdout=subprocess.DEVNULL, stderr=log)
 
     def _wait_workers(self, port: int) -> None:
@@ -141,6 +142,18 @@ class Hall:
                 p.kill()
         self.redis.stop()
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of a process and every living descendant, in seconds."""
+    total = 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except (FileNotFoundError, ProcessLookupError):
+        return total
+    return total + sum(cpu_seconds(int(child)) for child in children)
 
 
 def rss_kib(pid: int) -> int:

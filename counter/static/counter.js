@@ -8,7 +8,7 @@
   const SHORTCUTS = {n: "call-next", r: "recall", b: "start", h: "finish", v: "no-show", c: "transfer", p: "pause"};
   const REASONS = ["counter.reason_lunch", "counter.reason_meeting", "counter.reason_support", "counter.reason_technical"];
 
-  const state = {me: null, counter: null, snapshot: null, live: null, timer: null, refresh: null, busy: false};
+  const state = {me: null, counter: null, snapshot: null, live: null, timer: null, busy: false};
   window.desk = state;
 
   const base = () => "/sites/" + cfg.site;
@@ -73,7 +73,7 @@
     message("");
     state.live = new QMS.Live({
       auth: {site: cfg.site}, snapshotRequest: {lists: true},
-      onSnapshot, onUpdate,
+      onSnapshot, onUpdate, events: {state: onState, lists: onLists},
       onStatus: (online, reason) => {
         $("connection").textContent = online ? "" : t("common.reconnecting");
         $("connection").classList.toggle("offline", !online);
@@ -88,14 +88,41 @@
     render();
   }
 
-  function onUpdate(event) {
-    if (!state.snapshot) return;
-    Object.entries(event.waiting || {}).forEach(([code, w]) => {
+  function mergeWaiting(waiting) {
+    Object.entries(waiting || {}).forEach(([code, w]) => {
       state.snapshot.waiting[code] = Object.assign({}, state.snapshot.waiting[code], w);
     });
+  }
+
+  // Events carry the counts; the server pushes the rest right after them: ``state`` (figures
+  // and counters of the hall) and, to this counter, ``lists`` (its counter, lists, no-shows).
+  function onUpdate(event) {
+    if (!state.snapshot) return;
+    mergeWaiting(event.waiting);
     renderCounts();
-    clearTimeout(state.refresh);
-    state.refresh = setTimeout(() => state.live && state.live.resync(), 250);
+  }
+
+  function onState(message) {
+    if (!state.snapshot || !state.live.fresh(message)) return;
+    mergeWaiting(message.waiting);
+    (message.counters || []).forEach((c) => {
+      const i = state.snapshot.counters.findIndex((x) => x.number === c.number);
+      if (i >= 0) state.snapshot.counters[i] = c;
+    });
+    render();
+  }
+
+  function onLists(message) {
+    if (!state.snapshot || !state.live.fresh(message)) return;
+    mergeWaiting(message.waiting);
+    const i = state.snapshot.counters.findIndex((x) => x.number === message.counter.number);
+    if (i >= 0) state.snapshot.counters[i] = message.counter;
+    state.snapshot.counter_queues = Object.assign({}, state.snapshot.counter_queues,
+                                                  {[message.counter.number]: message.counter_queue});
+    const mine = new Set(Object.keys(message.waiting));
+    state.snapshot.no_shows = (state.snapshot.no_shows || []).filter((tk) => !mine.has(tk.field))
+      .concat(message.no_shows);
+    render();
   }
 
   function myState() {
@@ -225,6 +252,12 @@
     el.classList.toggle("error-text", !!isError);
   }
 
+  // What an action changed reaches this screen pushed (``lists``); a refused one may mean the
+  // screen is behind, so it asks for a fresh snapshot.
+  function afterAction(r) {
+    if (state.live && (r.status === 0 || r.status >= 400)) state.live.resync();
+  }
+
   async function act(action, body) {
     if (state.busy) return;
     state.busy = true;
@@ -235,13 +268,13 @@
     else if (r.status >= 400 || r.status === 0) message(errorText(r), true);
     else if (action === "call-next" || action === "call") message(t("counter.called", {label: r.data.label}));
     else message("");
-    if (state.live) state.live.resync();
+    afterAction(r);
   }
 
   async function restore(id) {
     const r = await api("POST", base() + "/tickets/" + id + "/restore", {});
     message(r.status === 200 ? t("counter.restored", {label: r.data.label}) : errorText(r), r.status !== 200);
-    if (state.live) state.live.resync();
+    afterAction(r);
   }
 
   function press(action) {
@@ -304,7 +337,7 @@
     }
     if (r.status === 401) { loginView(t("counter.session_ended")); return; }
     message(r.status === 200 ? t("counter.transferred", {label: r.data.label, n: number}) : errorText(r), r.status !== 200);
-    if (state.live) state.live.resync();
+    afterAction(r);
   }
 
   function confirmTransfer(number, status) {

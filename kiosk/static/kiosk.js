@@ -11,7 +11,7 @@
   const state = {
     token: null, hall: null, me: null, snapshot: null, live: null,
     field: null, category: null, idempotencyKey: null, countdown: null, idleTimer: null,
-    lookupField: null, lookupTimer: null, refreshTimer: null,
+    lookupField: null, lookupTimer: null,
     // Printer answers by job id: one can arrive on the socket before the ticket's HTTP reply.
     printResults: new Map(),
   };
@@ -334,16 +334,17 @@
     }
   }
 
-  function onUpdate(event) {
+  function merge(waiting) {
     if (!state.snapshot) return;
-    Object.entries(event.waiting || {}).forEach(([code, w]) => {
+    Object.entries(waiting || {}).forEach(([code, w]) => {
       state.snapshot.waiting[code] = Object.assign({}, state.snapshot.waiting[code], w);
     });
     if (state.view === "home") renderFields();
-    // Estimates depend on counters and service times too: refresh them shortly after.
-    clearTimeout(state.refreshTimer);
-    state.refreshTimer = setTimeout(() => state.live.resync(), 2000);
   }
+
+  // An event carries the counts; the server's ``state`` right after it, the estimates.
+  function onUpdate(event) { merge(event.waiting); }
+  function onState(message) { if (state.live.fresh(message)) merge(message.waiting); }
 
   function onStatus(online, reason) {
     const line = $("connection");
@@ -441,7 +442,7 @@
     state.hall = hall.data;
     state.me = me.data;
     state.live = new QMS.Live({auth: {site: cfg.site, token: state.token}, onSnapshot, onUpdate, onStatus,
-      events: {print_result: onPrintResult}});
+      events: {print_result: onPrintResult, state: onState}});
     // Opening hours and estimates move with time even when nothing happens.
     setInterval(() => state.live.resync(), 60000);
   }

@@ -5,11 +5,19 @@
   const {t, api, minutes} = QMS;
   const cfg = window.PHONE;
   const $ = (id) => document.getElementById(id);
-  const state = {ticket: cfg.ticket, audio: null, refresh: null, alerted: null};
+  const state = {ticket: cfg.ticket, place: {}, audio: null, alerted: null, live: null};
   window.phone = state;
 
+  const PLACE = ["people_ahead", "estimated_wait_seconds", "waiting_for_counter"];
+
+  /** Keep a ticket's place apart: it comes from the snapshot, then from ``place`` pushes. */
+  function setTicket(ticket) {
+    if (PLACE.every((k) => k in ticket)) state.place = Object.fromEntries(PLACE.map((k) => [k, ticket[k]]));
+    state.ticket = ticket;
+  }
+
   function render() {
-    const tk = state.ticket;
+    const tk = Object.assign({}, state.ticket, state.ticket.state === "waiting" ? state.place : {});
     const active = tk.state === "waiting";
     $("facts").classList.toggle("hidden", !active);
     $("ahead").textContent = String(tk.people_ahead);
@@ -33,17 +41,8 @@
     document.title = "🔔 " + t("phone.title_called", {label: state.ticket.label, n: state.ticket.counter});
   }
 
-  async function refresh() {
-    const r = await api("GET", "/sites/" + cfg.site + "/t/" + cfg.token);
-    if (r.status === 200) { state.ticket = r.data; render(); }
-  }
-
-  function later() {
-    clearTimeout(state.refresh);
-    state.refresh = setTimeout(refresh, 400);
-  }
-
   function start() {
+    setTicket(cfg.ticket);
     render();
     $("sound").addEventListener("click", () => {
       state.audio = new Audio(cfg.chime);
@@ -52,18 +51,17 @@
     $("leave").addEventListener("click", async () => {
       if (!confirm(t("phone.leave_confirm"))) return;
       const r = await api("POST", "/sites/" + cfg.site + "/t/" + cfg.token + "/cancel", {});
-      if (r.status === 200) { state.ticket = r.data; render(); }
+      if (r.status === 200) { setTicket(r.data); render(); }
     });
-    new QMS.Live({
+    // Nothing is fetched per event: the server pushes my ticket when it changes (ticket_update)
+    // and my place when it moves (place), each no older than what this page holds.
+    state.live = new QMS.Live({
       auth: {site: cfg.site, ticket_token: cfg.token},
       onSnapshot: (snap) => {
-        state.ticketSeq = snap.seq;
-        if (snap.ticket) { state.ticket = snap.ticket; render(); }
+        state.ticketSeq = state.placeSeq = snap.seq;
+        if (snap.ticket) { setTicket(snap.ticket); render(); }
       },
-      onUpdate: (event) => {
-        // Any change of my field (or of me) can move my place: ask for my ticket again.
-        if ((event.ticket && event.ticket.id === state.ticket.id) || (event.waiting && event.waiting[state.ticket.field])) later();
-      },
+      onUpdate: () => {},
       onStatus: (online) => {
         $("connection").textContent = online ? "" : t("common.reconnecting");
         $("connection").classList.toggle("offline", !online);
@@ -74,7 +72,13 @@
           state.ticketSeq = event.seq;
           state.ticket = Object.assign({}, state.ticket, event.ticket);
           render();
-          later();
+        },
+        place: (place) => {
+          // Its own sequence: a place read after my ticket's latest event may come before it.
+          if (place.seq < (state.placeSeq || 0)) return;
+          state.placeSeq = place.seq;
+          state.place = Object.fromEntries(PLACE.map((k) => [k, place[k]]));
+          render();
         },
       },
     });

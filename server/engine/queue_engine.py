@@ -225,6 +225,10 @@ class QueueEngine:
 
     def snapshot(self, site_id: str, *, with_lists: bool = False) -> dict:
         """Everything the screens show, read at one instant, with the event sequence it is current to."""
+        return self.snapshot_view(site_id, with_lists=with_lists)[0]
+
+    def snapshot_view(self, site_id: str, *, with_lists: bool = False) -> tuple[dict, SnapshotView]:
+        """The snapshot, and the view that shaped it (for the places of waiting tickets)."""
         site = self.site(site_id)
         day, now, local = self._moment(site)
         k = self.keys[site.id]
@@ -233,7 +237,8 @@ class QueueEngine:
                                    "numbers": k.numbers(day), "layout": k.layout_keys(day)},
                       {"day": day, "recent_calls": site.recent_calls,
                        "layout_then_lists": [*k.layout_args(), with_lists]})
-        snap = SnapshotView(site, day, now, r, with_lists).build()
+        view = SnapshotView(site, day, now, r, with_lists)
+        snap = view.build()
         is_open = self.always_open or site.opening_hours.is_open(local)
         nxt = None if is_open else site.opening_hours.next_opening(local)
         snap["open"] = is_open
@@ -249,7 +254,7 @@ class QueueEngine:
             # counter serving the field is staffed, so nobody can tell (the kiosk asks first).
             eta = w["estimated_wait_seconds"]
             w["served_today"] = None if eta is None else (closes is None or local + timedelta(seconds=eta) < closes)
-        return snap
+        return snap, view
 
     # -- counters ----------------------------------------------------------------
     def _counter_args(self, site: SiteConfig, counter):

@@ -107,11 +107,13 @@ class SnapshotView:
     def __init__(self, site: SiteConfig, day: str, now_ms: int, reply: dict, with_lists: bool):
         self.site, self.day, self.now, self.r, self.with_lists = site, day, now_ms, reply, with_lists
         self.tickets = reply["tickets"] if isinstance(reply["tickets"], dict) else {}
+        self.records: dict[str, dict] = {}          # counter records by id (set by build)
+        self.samples: dict[str, list[int]] = {}     # recent service times by field (set by build)
 
     def build(self) -> dict:
         site, r = self.site, self.r
-        records = {str(c["id"]): c for c in as_list(r["counters"])}
-        samples = {}
+        self.records = records = {str(c["id"]): c for c in as_list(r["counters"])}
+        self.samples = samples = {}
         flat = as_list(r["service_times"])
         for i in range(0, len(flat), 2):
             samples[flat[i]] = service_samples(flat[i + 1])
@@ -135,8 +137,7 @@ class SnapshotView:
                 "field": code, "name": site.fields[code].name, "name_en": site.fields[code].name_en,
                 "waiting": total, "priority": w.get("p", 0), "transferred": transferred,
                 "longest_wait_seconds": int((self.now - oldest) / 1000) if oldest else 0,
-                "estimated_wait_seconds": estimated_wait_seconds(site, code, total, records.values(),
-                                                                 samples.get(code, [])),
+                "estimated_wait_seconds": self.eta(code, total),
                 "counters_staffed": len(staffed_counters(site, code, records.values())),
                 "target_wait_seconds": site.fields[code].target_wait_seconds,
                 "remaining": remaining_numbers(site.fields[code], last_numbers.get(code)),
@@ -160,6 +161,29 @@ class SnapshotView:
             flat_ns = as_list(r.get("noshow"))
             out["no_shows"] = [ticket_json(self.tickets[flat_ns[i]], site)
                                for i in range(0, len(flat_ns), 2) if flat_ns[i] in self.tickets]
+        return out
+
+
+    def eta(self, code: str, ahead: int) -> int | None:
+        """The estimated wait of someone with ``ahead`` people before them in the field (after build)."""
+        return estimated_wait_seconds(self.site, code, ahead, self.records.values(), self.samples.get(code, []))
+
+    def places(self, snap: dict) -> dict[str, dict]:
+        """Every waiting ticket's place, from a snapshot built with lists: people ahead, estimated
+        wait, and the named counter it waits for when that counter is not open. The same figures
+        as the ticket's own view (QueueEngine.ticket): a field's list is its priority lane, then
+        its normal lane, each in call order; a counter's queue is its own line."""
+        out: dict[str, dict] = {}
+        for code, w in snap["waiting"].items():
+            for ahead, t in enumerate(w.get("tickets", ())):
+                out[t["id"]] = {"people_ahead": ahead, "estimated_wait_seconds": self.eta(code, ahead),
+                                "waiting_for_counter": None}
+        for number, queue in snap["counter_queues"].items():
+            status = self.records.get(str(number), {}).get("status", "closed")
+            held = {"number": number, "status": status} if status != "open" else None
+            for ahead, t in enumerate(queue):
+                out[t["id"]] = {"people_ahead": ahead, "waiting_for_counter": held,
+                                "estimated_wait_seconds": None if held else self.eta(t["field"], ahead)}
         return out
 
 

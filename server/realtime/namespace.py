@@ -13,6 +13,7 @@ import functools
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 from flask import current_app, request
 from flask_socketio import ConnectionRefusedError, Namespace, join_room
@@ -60,6 +61,12 @@ def guarded(handler):
     return wrapper
 
 
+def _bump(tally: Counter[Any], key: Any, step: int) -> None:
+    tally[key] += step
+    if tally[key] <= 0:
+        del tally[key]
+
+
 @dataclass
 class Connection:
     site: str
@@ -76,6 +83,9 @@ class LiveNamespace(Namespace):
         # Per-connection facts of this process's own sockets (not queue state).
         self.connections: dict[str, Connection] = {}
         self.per_site: Counter[str] = Counter()  # this process's sockets of each site (the relay asks)
+        # Per site, the counters with an officer's screen here and the tickets with a phone here.
+        self.desks: dict[str, Counter[int]] = {}
+        self.phones: dict[str, Counter[str]] = {}
 
     @property
     def svc(self):
@@ -102,6 +112,7 @@ class LiveNamespace(Namespace):
         conn = Connection(site.id, actor, ticket_id)
         self.connections[current_sid()] = conn
         self.per_site[site.id] += 1
+        self._count(conn, 1)
         self.svc.handshakes.admitted(self.socketio.server.manager.eio_sid_from_sid(current_sid(), self.namespace))
         if actor is not None and actor.session:
             self.svc.sessions.add_socket(site.id, actor.session, current_sid())
@@ -134,10 +145,21 @@ class LiveNamespace(Namespace):
     def listeners(self, site_id: str) -> int:
         return self.per_site[site_id]
 
+    def audience(self, site_id: str) -> tuple[set[int], set[str]]:
+        """The counters whose officer has a screen connected here, and the tickets whose phone is."""
+        return set(+self.desks.get(site_id, Counter())), set(+self.phones.get(site_id, Counter()))
+
+    def _count(self, conn: Connection, step: int) -> None:
+        if conn.ticket_id:
+            _bump(self.phones.setdefault(conn.site, Counter()), conn.ticket_id, step)
+        elif conn.actor is not None and conn.actor.kind == "officer" and conn.actor.counter is not None:
+            _bump(self.desks.setdefault(conn.site, Counter()), conn.actor.counter, step)
+
     def on_disconnect(self, *args):
         conn = self.connections.pop(current_sid(), None)
         if conn is not None:
             self.per_site[conn.site] -= 1
+            self._count(conn, -1)
         if conn and conn.actor and conn.actor.session:
             self.svc.sessions.remove_socket(conn.site, conn.actor.session, current_sid())
         if conn and conn.actor and conn.actor.kind == "agent":

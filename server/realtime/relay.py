@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -38,6 +39,12 @@ CALLS = ("ticket.called", "ticket.recalled")
 PHONE_OWN_HIDDEN = ("officer", "last_officer", "actor")
 
 
+# The relay pushes each site's current figures, lists and places at most this often (s): one
+# snapshot read per process for every screen and phone, instead of each of them asking.
+STATE_GAP = 0.1
+# A screen's copy of a field's figures, without the list of its tickets (that goes to counters).
+LISTED = "tickets"
+
 # Short: after Redis comes back, the screens must be live again within seconds.
 MAX_BACKOFF = 5.0
 # Pushed events kept per site, for a screen that connects while they go out (a snapshot
@@ -49,8 +56,18 @@ class EventRelay:
     """One background reader per process; ``emit(event_name, payload, room)`` sends locally."""
 
     def __init__(self, client: redis.Redis, config: Config, keys: dict[str, Keys], emit, sleep, health=None,
-                 listeners: Callable[[str], int] | None = None):
+                 listeners: Callable[[str], int] | None = None,
+                 read_state: Callable[..., tuple[dict, Any]] | None = None,
+                 audience: Callable[[str], tuple[set[int], set[str]]] | None = None):
         self.client = client
+        # After the events of a read, what changed is pushed in full (see push_state): the state
+        # (engine.snapshot_view), and who is here to hear it (counters staffed and phones' tickets).
+        self.read_state = read_state
+        self.audience = audience or (lambda site_id: (set(), set()))
+        self._dirty: dict[str, tuple[set[str], set[int]]] = {}   # per site: fields, counters touched
+        self._pushed_at: dict[str, float] = {}
+        self._places: dict[str, dict[str, dict]] = {sid: {} for sid in config.sites}  # last place sent per phone
+        self.state_reads = 0
         # How many of this process's sockets belong to a site: with none, an event is kept as it
         # came (for a screen that joins next) and neither decoded nor emitted.
         self.listeners = listeners or (lambda site_id: 1)
@@ -94,7 +111,7 @@ class EventRelay:
                 self._start_positions()
                 positions: dict[Any, Any] = dict(self.last_ids)
                 replies: list = self.client.xread(  # type: ignore[assignment]  # (as above)
-                    positions, block=BLOCK_MS, count=500)
+                    positions, block=self._block_ms(), count=500)
                 backoff = 0.5
                 if self.health is not None:
                     self.health.ok(wrote=False)
@@ -103,6 +120,7 @@ class EventRelay:
                     for entry_id, raw in entries:
                         self.last_ids[stream] = as_text(entry_id)
                         self._deliver(self._streams[stream], raw)
+                self.push_due()
             except redis.RedisError as err:
                 if self._stop.is_set():
                     break
@@ -144,7 +162,101 @@ class EventRelay:
                 for name, payload, room in out:
                     self.emit(name, payload, room)
                 recent.append([int(fields["seq"]), fields, out])
+                self._touch(site_id, out[0][1])
         self.delivered += 1
+
+    # -- the state pushed after events ------------------------------------------------------
+    def _touch(self, site_id: str, event: dict) -> None:
+        """Note the fields and counters whose figures an event may have changed: its waiting
+        counts, its counter (opening or closing changes the estimates of the counter's fields)
+        and its ticket's field and counters (a finished service changes the field's estimate)."""
+        if self.read_state is None:
+            return
+        fields, counters = self._dirty.setdefault(site_id, (set(), set()))
+        fields.update(event.get("waiting") or ())
+        counters.update(int(n) for n in event.get("counter_queues") or ())
+        if isinstance(event.get("counter"), int):
+            counters.add(event["counter"])
+            cfg = self.config.sites[site_id].counters.get(event["counter"])
+            if cfg is not None and "counter_state" in event:
+                fields.update(cfg.fields)
+        ticket = event.get("ticket")
+        if isinstance(ticket, dict):
+            fields.add(str(ticket.get("field")))
+            counters.update(n for n in (ticket.get("counter"), ticket.get("target_counter")) if isinstance(n, int))
+
+    def _block_ms(self) -> int:
+        """How long the next read may wait: until the next push is due, if one is waiting."""
+        if not self._dirty:
+            return BLOCK_MS
+        due = min(self._pushed_at.get(site, 0.0) for site in self._dirty) + STATE_GAP
+        return max(1, min(BLOCK_MS, int((due - time.monotonic()) * 1000) + 1))
+
+    def push_due(self) -> None:
+        """Push the state of each site touched, unless it was pushed less than STATE_GAP ago
+        (then a later round does: during a burst, one read covers many events)."""
+        now = time.monotonic()
+        for site_id in list(self._dirty):
+            if now - self._pushed_at.get(site_id, 0.0) >= STATE_GAP:
+                fields, counters = self._dirty.pop(site_id)
+                self._pushed_at[site_id] = now
+                if not self.listeners(site_id):
+                    continue
+                try:
+                    self.push_state(site_id, fields, counters)
+                except redis.RedisError:   # pushed again once Redis answers
+                    again = self._dirty.setdefault(site_id, (set(), set()))
+                    again[0].update(fields)
+                    again[1].update(counters)
+                    raise
+
+    def push_state(self, site_id: str, fields: set[str], counters: set[int]) -> None:
+        """After events, every screen gets what they changed, read once here for all of them:
+        - the site's screens (``state``): the figures of the fields touched (waiting, estimate,
+          longest wait, numbers left) and the counters touched, as in a snapshot;
+        - each counter screen of those fields or counters (``lists``): its own counter, its
+          fields' waiting lists, its own queue and its fields' no-shows;
+        - each phone whose place moved (``place``): people ahead and estimated wait.
+        Each carries the seq of the snapshot it was read from; a screen ignores one older than
+        what it has. None of them is part of the event sequence."""
+        assert self.read_state is not None
+        site = self.config.sites[site_id]
+        staffed, phones = self.audience(site_id)
+        snap, view = self.read_state(site_id, with_lists=bool(staffed or phones))
+        self.state_reads += 1
+        seq = snap["seq"]
+        fields = {code for code in fields if code in snap["waiting"]}
+        brief = {code: {k: v for k, v in snap["waiting"][code].items() if k != LISTED} for code in fields}
+        with self._sending:
+            self.emit("state", {"seq": seq, "site": site_id, "now": snap["now"], "waiting": brief,
+                                "counters": [c for c in snap["counters"] if c["number"] in counters]},
+                      f"site:{site_id}")
+            for number in sorted(staffed):
+                cfg = site.counters.get(number)
+                if cfg is None or not (number in counters or fields & set(cfg.fields)):
+                    continue
+                self.emit("lists", {
+                    "seq": seq, "site": site_id, "counter": next(c for c in snap["counters"] if c["number"] == number),
+                    "waiting": {code: snap["waiting"][code] for code in cfg.fields if code in snap["waiting"]},
+                    "counter_queue": snap["counter_queues"].get(number, []),
+                    "no_shows": [t for t in snap["no_shows"] if t["field"] in cfg.fields],
+                }, f"counter:{site_id}:{number}")
+            self._push_places(site_id, seq, view.places(snap) if phones else {}, phones)
+
+    def _push_places(self, site_id: str, seq: int, places: dict[str, dict], phones: set[str]) -> None:
+        sent = self._places[site_id]
+        for ticket_id in list(sent):
+            if ticket_id not in phones:   # gone from this process: forget what it was told
+                del sent[ticket_id]
+        for ticket_id in phones:
+            place = places.get(ticket_id)
+            if place is None:   # not waiting (its own ticket_update said so)
+                sent.pop(ticket_id, None)
+                continue
+            if sent.get(ticket_id) == place:
+                continue
+            sent[ticket_id] = place
+            self.emit("place", {"seq": seq, **place}, f"ticket:{site_id}:{ticket_id}")
 
     def _shape(self, site_id: str, fields: dict[str, str]) -> list[tuple[str, dict, str]]:
         """The (event name, payload, room) of each message one stream event makes."""

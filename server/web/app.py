@@ -173,7 +173,8 @@ def create_app(config: Config | None = None, *, redis_url: str | None = None, cl
                                         health_check_interval=30)
     relay = EventRelay(relay_client, config, engine.keys,
                        emit=lambda event, data, room: socketio.emit(event, data, to=room, ignore_queue=True),
-                       sleep=socketio.sleep, health=health, listeners=namespace.listeners)
+                       sleep=socketio.sleep, health=health, listeners=namespace.listeners,
+                       read_state=engine.snapshot_view, audience=namespace.audience)
     devices = DeviceRegistry(client, config, engine.keys,
                              emit=lambda event, data, room: socketio.emit(event, data, to=room))
     # Around everything, Socket.IO's endpoint included: no response leaves without them.

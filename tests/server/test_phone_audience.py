@@ -1,4 +1,4 @@
-"""A visitor's phone link receives its own ticket's events and field-level figures, and
+"""A visitor's phone link receives its own ticket's events, its place and field-level figures, and
 nothing that names an officer, a rating or another visitor's priority category."""
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ def test_a_phone_hears_only_what_is_its_own_business(tmp_path, prefix, redis_url
     kiosk = {"Authorization": f"Bearer {KIOSK_TOKEN}"}
     received: list[tuple[str, dict]] = []
     phone = OrderedClient(reconnection=False)
-    for name in ("snapshot", "update", "ticket_update", "counter_update", "alert"):
+    for name in ("snapshot", "update", "ticket_update", "counter_update", "alert", "place", "state", "lists"):
         phone.on(name, lambda payload, name=name: received.append((name, payload)))
     try:
         first = requests.post(f"{api}/tickets", json={"field": "TP", "priority": "disabled"}, headers=kiosk,
@@ -68,7 +68,11 @@ def test_a_phone_hears_only_what_is_its_own_business(tmp_path, prefix, redis_url
         for secret in ("cb1", "Cán bộ 1", "disabled", "elderly", "phone-audience-01", "officer", "Họp giao ban",
                        first["id"], called["id"]):  # (numbers called are on the lobby board anyway)
             assert secret not in everything, f"a phone received {secret!r}"
-        assert not [n for n, _ in received if n in ("counter_update", "alert")]
+        assert not [n for n, _ in received if n in ("counter_update", "alert", "state", "lists")]
+        # Its place in line, pushed as it moved: people ahead, estimate, nothing else.
+        places = [p for n, p in received if n == "place"]
+        assert places and all(set(p) == {"seq", "people_ahead", "estimated_wait_seconds", "waiting_for_counter"}
+                              for p in places)
         assert "priority" not in json.dumps(updates)  # not even how many priority visitors wait
         # Its own ticket, in full: the state and counter it must go to.
         mine_now = [p for n, p in received if n == "ticket_update"][-1]["ticket"]

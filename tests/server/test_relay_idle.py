@@ -57,3 +57,44 @@ def test_no_screen_of_the_site_means_nothing_decoded_and_the_next_screen_misses_
         assert [p["seq"] for _, p in missed] == [before + 3, before + 4]
         assert all("officer" not in p for _, p in missed)
     assert idle.shaped == 4
+
+
+def test_a_burst_of_events_costs_one_read_of_the_state(app, engine, redis_url):
+    """After the events of one read, the figures they changed are read once for every screen
+    and phone of the process, not once per event (and not at all with nobody here)."""
+    svc = app.extensions["qms"]
+    sent: list[tuple[str, dict, str]] = []
+    reads: list[bool] = []
+
+    def read_state(site_id, with_lists):
+        reads.append(with_lists)
+        return engine.snapshot_view(site_id, with_lists=with_lists)
+
+    here = {"listeners": 1}
+    relay = EventRelay(redis.Redis.from_url(redis_url), svc.config, svc.engine.keys,
+                       emit=lambda name, payload, room: sent.append((name, payload, room)), sleep=lambda s: None,
+                       listeners=lambda site: here["listeners"], read_state=read_state,
+                       audience=lambda site: ({1}, set()))
+    relay.prime()
+    engine.open_counter("hcc", 1, OFFICER)
+    for _ in range(20):
+        engine.issue("hcc", "TP", actor=KIOSK)
+    engine.issue("hcc", "DD", actor=KIOSK)
+    feed(relay, engine.keys["hcc"].events, redis_url)
+    relay.push_due()
+    assert reads == [True]                                  # one read, with lists (a counter screen is here)
+    state = [p for name, p, room in sent if name == "state"]
+    assert len(state) == 1 and set(state[0]["waiting"]) == {"TP", "DD"}
+    assert state[0]["waiting"]["TP"]["waiting"] == 20 and "tickets" not in state[0]["waiting"]["TP"]
+    assert state[0]["waiting"]["TP"]["estimated_wait_seconds"] is not None   # counter 1 is open
+    lists = [(p, room) for name, p, room in sent if name == "lists"]
+    assert [room for _, room in lists] == ["counter:hcc:1"]   # counter 1 serves TP, not DD
+    assert len(lists[0][0]["waiting"]["TP"]["tickets"]) == 20 and set(lists[0][0]["waiting"]) == {"TP"}
+    relay.push_due()
+    assert len(reads) == 1                                  # nothing new: nothing read
+    here["listeners"] = 0
+    engine.issue("hcc", "TP", actor=KIOSK)
+    feed(relay, engine.keys["hcc"].events, redis_url)
+    relay._pushed_at.clear()
+    relay.push_due()
+    assert len(reads) == 1                                  # nobody of the site here: nothing read

@@ -4,7 +4,7 @@
   const {t, elapsed, localName} = QMS;
   const site = window.MONITOR.site;
   const $ = (id) => document.getElementById(id);
-  const state = {snapshot: null, receivedAt: 0, alerts: [], live: null, refresh: null};
+  const state = {snapshot: null, receivedAt: 0, alerts: [], live: null};
   window.monitor = state;
 
   function cell(text, cls) {
@@ -99,15 +99,32 @@
     });
   }
 
+  function onState(message) {
+    const snap = state.snapshot;
+    if (!snap || !state.live.fresh(message)) return;
+    // Figures read now: age the untouched ones to now, so every longest wait counts from now.
+    const aged = (Date.now() - state.receivedAt) / 1000;
+    Object.values(snap.waiting).forEach((w) => { if (w.waiting) w.longest_wait_seconds += aged; });
+    Object.assign(snap.waiting, message.waiting);
+    message.counters.forEach((c) => {
+      const i = snap.counters.findIndex((x) => x.number === c.number);
+      if (i >= 0) snap.counters[i] = c;
+    });
+    snap.now = message.now;
+    state.receivedAt = Date.now();
+    render();
+  }
+
   document.addEventListener("DOMContentLoaded", () => {
     loadDevices();
     setInterval(loadDevices, 10000);
     state.live = new QMS.Live({
       auth: {site},
       onSnapshot: (snap) => { state.snapshot = snap; state.receivedAt = Date.now(); render(); },
-      onUpdate: () => { clearTimeout(state.refresh); state.refresh = setTimeout(() => state.live.resync(), 300); },
+      onUpdate: () => {},   // what an event changed comes right after it, as ``state``
+
       onStatus: (online) => { $("connection").textContent = online ? "" : t("common.reconnecting"); },
-      events: {alert: showAlert},
+      events: {alert: showAlert, state: onState},
     });
     setInterval(render, 1000);
     setInterval(() => state.live.resync(), 30000);

@@ -124,6 +124,12 @@
       this.options.onUpdate && this.options.onUpdate(event);
     }
 
+    /** Whether a pushed state (``state``, ``lists``, ``place``: read after the events it
+     *  follows) is at least as new as what this screen holds. */
+    fresh(message) {
+      return !this.awaiting && this.seq !== null && message && message.seq >= this.seq;
+    }
+
     /** Ask for a new snapshot (after a gap, or when a screen wants fresh figures). */
     resync() {
       this.resyncs += 1;
