@@ -8,7 +8,7 @@
   const SHORTCUTS = {n: "call-next", r: "recall", b: "start", h: "finish", v: "no-show", c: "transfer", p: "pause"};
   const REASONS = ["counter.reason_lunch", "counter.reason_meeting", "counter.reason_support", "counter.reason_technical"];
 
-  const state = {me: null, counter: null, snapshot: null, live: null, timer: null, busy: false};
+  const state = {me: null, counter: null, snapshot: null, live: null, timer: null, busy: false, queued: null};
   window.desk = state;
 
   const base = () => "/sites/" + cfg.site;
@@ -259,10 +259,15 @@
   }
 
   async function act(action, body) {
-    if (state.busy) return;
+    // The screen can show an action's outcome (pushed) before its answer: a press meanwhile
+    // runs right after that answer rather than being lost.
+    if (state.busy) { state.queued = () => act(action, body); return; }
     state.busy = true;
     const r = await api("POST", base() + "/counters/" + state.counter + "/" + action, body || {});
     state.busy = false;
+    const queued = state.queued;
+    state.queued = null;
+    if (queued) setTimeout(queued);
     if (r.status === 401) { loginView(t("counter.session_ended")); return; }
     if (r.status === 204) message(t("counter.nobody_waiting"));
     else if (r.status >= 400 || r.status === 0) message(errorText(r), true);

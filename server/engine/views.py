@@ -13,12 +13,6 @@ from ..i18n import translate
 from .clock import from_ms
 from .estimate import estimated_wait_seconds, service_samples, staffed_counters
 
-# What a visitor's phone hears of other people's business: that something happened (so it
-# sees every seq and notices a gap), the waiting count of each field it touched, and for a
-# call the number and counter the lobby display shows anyway. No officer, rating, priority
-# category or anyone else's ticket id.
-PHONE_CALL = ("label", "field", "counter")
-CALLS = ("ticket.called", "ticket.recalled")
 # The visitor's own ticket, minus who served it (ratings are anonymous to the officer and
 # the officer's name is not the visitor's business in a stored event).
 PHONE_OWN_HIDDEN = ("officer", "last_officer", "actor")
@@ -104,8 +98,13 @@ def remaining_numbers(field, last_number: int | None) -> int:
 class SnapshotView:
     """Shapes a snapshot script reply into the JSON screens read."""
 
-    def __init__(self, site: SiteConfig, day: str, now_ms: int, reply: dict, with_lists: bool):
+    def __init__(self, site: SiteConfig, day: str, now_ms: int, reply: dict, with_lists: bool,
+                 list_fields: set[str] | None = None):
         self.site, self.day, self.now, self.r, self.with_lists = site, day, now_ms, reply, with_lists
+        # With lists: the fields whose waiting tickets are shaped (None: all); every field's
+        # ids in call order are kept anyway (self.ids), for the places of waiting tickets.
+        self.list_fields = list_fields
+        self.ids: dict[str, list[str]] = {}
         self.tickets = reply["tickets"] if isinstance(reply["tickets"], dict) else {}
         self.records: dict[str, dict] = {}          # counter records by id (set by build)
         self.samples: dict[str, list[int]] = {}     # recent service times by field (set by build)
@@ -144,8 +143,9 @@ class SnapshotView:
                 "oldest": {"id": first["id"], "label": first["label"]} if first else None,
             }
             if self.with_lists:
-                entry["tickets"] = [ticket_json(self.tickets[i], site) for lane in ("p_ids", "n_ids")
-                                    for i in as_list(w.get(lane)) if i in self.tickets]
+                self.ids[code] = [i for lane in ("p_ids", "n_ids") for i in as_list(w.get(lane)) if i in self.tickets]
+                if self.list_fields is None or code in self.list_fields:
+                    entry["tickets"] = [ticket_json(self.tickets[i], site) for i in self.ids[code]]
             waiting[code] = entry
         direct = r["direct"] if isinstance(r["direct"], dict) else {}
         out = {
@@ -174,10 +174,10 @@ class SnapshotView:
         as the ticket's own view (QueueEngine.ticket): a field's list is its priority lane, then
         its normal lane, each in call order; a counter's queue is its own line."""
         out: dict[str, dict] = {}
-        for code, w in snap["waiting"].items():
-            for ahead, t in enumerate(w.get("tickets", ())):
-                out[t["id"]] = {"people_ahead": ahead, "estimated_wait_seconds": self.eta(code, ahead),
-                                "waiting_for_counter": None}
+        for code, ids in self.ids.items():
+            for ahead, ticket_id in enumerate(ids):
+                out[ticket_id] = {"people_ahead": ahead, "estimated_wait_seconds": self.eta(code, ahead),
+                                  "waiting_for_counter": None}
         for number, queue in snap["counter_queues"].items():
             status = self.records.get(str(number), {}).get("status", "closed")
             held = {"number": number, "status": status} if status != "open" else None
@@ -193,14 +193,8 @@ def phone_waiting(waiting: dict[str, Any]) -> dict[str, Any]:
 
 
 def phone_event(event: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {k: event[k] for k in ("seq", "type", "site", "at") if k in event}
-    waiting = event.get("waiting")
-    if isinstance(waiting, dict):
-        out["waiting"] = phone_waiting(waiting)
-    ticket = event.get("ticket")
-    if event["type"] in CALLS and isinstance(ticket, dict):
-        out["ticket"] = {k: ticket[k] for k in PHONE_CALL if k in ticket}
-    return out
+    """What a phone hears of an event of its own ticket besides the ticket: when, and its seq."""
+    return {k: event[k] for k in ("seq", "type", "site", "at") if k in event}
 
 
 def phone_own_ticket(ticket: dict[str, Any]) -> dict[str, Any]:

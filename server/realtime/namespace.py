@@ -116,12 +116,13 @@ class LiveNamespace(Namespace):
         self.svc.handshakes.admitted(self.socketio.server.manager.eio_sid_from_sid(current_sid(), self.namespace))
         if actor is not None and actor.session:
             self.svc.sessions.add_socket(site.id, actor.session, current_sid())
-        rooms = {f"phones:{site.id}" if ticket_id else f"site:{site.id}"}  # phones: see relay.phone_event
-        if ticket_id:
-            rooms.add(f"ticket:{site.id}:{ticket_id}")
-        elif actor.kind == "officer" and actor.counter is not None:
-            rooms.add(f"counter:{site.id}:{actor.counter}")
-        elif actor.kind != "officer":
+        # A phone hears its own ticket and its place only (server/realtime/relay.py), nothing
+        # of anyone else's business; every other screen hears the whole site.
+        rooms = {f"ticket:{site.id}:{ticket_id}" if ticket_id else f"site:{site.id}"}
+        if ticket_id is None and actor.kind == "officer":
+            if actor.counter is not None:
+                rooms.add(f"counter:{site.id}:{actor.counter}")
+        elif ticket_id is None:
             rooms.add(f"{actor.kind}:{site.id}:{actor.id}")
             if actor.kind == "agent":
                 self.svc.devices.agent_seen(site.id, actor.id)

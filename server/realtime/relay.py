@@ -28,16 +28,6 @@ logger = logging.getLogger(__name__)
 BLOCK_MS = 1000
 BRIEF = ("id", "number", "label", "field", "priority", "state", "counter", "target_counter", "recalls",
          "transfers", "called_at", "started_at", "rating")
-# What a visitor's phone hears of other people's business: that something happened (so it
-# sees every seq and notices a gap), the waiting count of each field it touched, and for a
-# call the number and counter the lobby display shows anyway. No officer, rating, priority
-# category or anyone else's ticket id.
-PHONE_CALL = ("label", "field", "counter")
-CALLS = ("ticket.called", "ticket.recalled")
-# The visitor's own ticket, minus who served it (ratings are anonymous to the officer and
-# the officer's name is not the visitor's business in a stored event).
-PHONE_OWN_HIDDEN = ("officer", "last_officer", "actor")
-
 
 # The relay pushes each site's current figures, lists and places at most this often (s): one
 # snapshot read per process for every screen and phone, instead of each of them asking.
@@ -214,32 +204,32 @@ class EventRelay:
         """After events, every screen gets what they changed, read once here for all of them:
         - the site's screens (``state``): the figures of the fields touched (waiting, estimate,
           longest wait, numbers left) and the counters touched, as in a snapshot;
-        - each counter screen of those fields or counters (``lists``): its own counter, its
-          fields' waiting lists, its own queue and its fields' no-shows;
+        - each counter screen of those fields or counters (``lists``): its own counter, the
+          waiting lists and no-shows of its fields touched, and its own queue;
         - each phone whose place moved (``place``): people ahead and estimated wait.
         Each carries the seq of the snapshot it was read from; a screen ignores one older than
         what it has. None of them is part of the event sequence."""
         assert self.read_state is not None
         site = self.config.sites[site_id]
         staffed, phones = self.audience(site_id)
-        snap, view = self.read_state(site_id, with_lists=bool(staffed or phones))
+        fields = {code for code in fields if code in site.fields}
+        desks = {number: fields & set(site.counters[number].fields) for number in staffed
+                 if number in site.counters and (number in counters or fields & set(site.counters[number].fields))}
+        snap, view = self.read_state(site_id, with_lists=bool(desks or phones),
+                                     list_fields=set().union(*desks.values()))
         self.state_reads += 1
         seq = snap["seq"]
-        fields = {code for code in fields if code in snap["waiting"]}
         brief = {code: {k: v for k, v in snap["waiting"][code].items() if k != LISTED} for code in fields}
         with self._sending:
             self.emit("state", {"seq": seq, "site": site_id, "now": snap["now"], "waiting": brief,
                                 "counters": [c for c in snap["counters"] if c["number"] in counters]},
                       f"site:{site_id}")
-            for number in sorted(staffed):
-                cfg = site.counters.get(number)
-                if cfg is None or not (number in counters or fields & set(cfg.fields)):
-                    continue
+            for number, mine in sorted(desks.items()):
                 self.emit("lists", {
                     "seq": seq, "site": site_id, "counter": next(c for c in snap["counters"] if c["number"] == number),
-                    "waiting": {code: snap["waiting"][code] for code in cfg.fields if code in snap["waiting"]},
+                    "waiting": {code: snap["waiting"][code] for code in mine},
                     "counter_queue": snap["counter_queues"].get(number, []),
-                    "no_shows": [t for t in snap["no_shows"] if t["field"] in cfg.fields],
+                    "no_shows": [t for t in snap["no_shows"] if t["field"] in mine],
                 }, f"counter:{site_id}:{number}")
             self._push_places(site_id, seq, view.places(snap) if phones else {}, phones)
 
@@ -272,7 +262,6 @@ class EventRelay:
                     f"ticket:{site_id}:{ticket['id']}")]
         else:
             out = [("update", event, f"site:{site_id}")]
-        out.append(("update", phone_event(event), f"phones:{site_id}"))
         counter = event.get("counter")
         if isinstance(counter, int):
             out.append(("counter_update", event, f"counter:{site_id}:{counter}"))
