@@ -102,21 +102,22 @@
     renderCounts();
   }
 
+  function putCounter(c) {
+    const i = state.snapshot.counters.findIndex((x) => x.number === c.number);
+    if (i >= 0) state.snapshot.counters[i] = c;
+  }
+
   function onState(message) {
     if (!state.snapshot || !state.live.fresh(message)) return;
     mergeWaiting(message.waiting);
-    (message.counters || []).forEach((c) => {
-      const i = state.snapshot.counters.findIndex((x) => x.number === c.number);
-      if (i >= 0) state.snapshot.counters[i] = c;
-    });
+    (message.counters || []).forEach(putCounter);
     render();
   }
 
   function onLists(message) {
     if (!state.snapshot || !state.live.fresh(message)) return;
     mergeWaiting(message.waiting);
-    const i = state.snapshot.counters.findIndex((x) => x.number === message.counter.number);
-    if (i >= 0) state.snapshot.counters[i] = message.counter;
+    putCounter(message.counter);
     state.snapshot.counter_queues = Object.assign({}, state.snapshot.counter_queues,
                                                   {[message.counter.number]: message.counter_queue});
     const mine = new Set(Object.keys(message.waiting));

@@ -57,7 +57,6 @@ class EventRelay:
         self._dirty: dict[str, tuple[set[str], set[int]]] = {}   # per site: fields, counters touched
         self._pushed_at: dict[str, float] = {}
         self._places: dict[str, dict[str, dict]] = {sid: {} for sid in config.sites}  # last place sent per phone
-        self.state_reads = 0
         # How many of this process's sockets belong to a site: with none, an event is kept as it
         # came (for a screen that joins next) and neither decoded nor emitted.
         self.listeners = listeners or (lambda site_id: 1)
@@ -217,7 +216,6 @@ class EventRelay:
                  if number in site.counters and (number in counters or fields & set(site.counters[number].fields))}
         snap, view = self.read_state(site_id, with_lists=bool(desks or phones),
                                      list_fields=set().union(*desks.values()))
-        self.state_reads += 1
         seq = snap["seq"]
         brief = {code: {k: v for k, v in snap["waiting"][code].items() if k != LISTED} for code in fields}
         with self._sending:
