@@ -9,6 +9,7 @@ import ipaddress
 import itertools
 import logging
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -27,7 +28,8 @@ __all__ = ["Config", "ConfigError", "DeviceConfig", "RatingConfig", "load_config
 
 ASYNC_MODES = ("eventlet", "gevent", "threading")
 POLICIES = ("oldest", "in_order")
-ROLES = ("officer", "admin")
+ROLES = ("officer", "admin", "leader")      # a site's people: serve, run the site, read its reports
+PROVINCE_ROLES = ("province_admin", "leader")  # the province's: run every site, read the sites given
 FIELD_CODE = re.compile(r"^[A-Za-z0-9_]{1,16}$")
 PREFIX = re.compile(r"^[A-Z]{1,3}$")
 NUMBERS = re.compile(r"^(\d{1,6})-(\d{1,6})$")
@@ -81,6 +83,33 @@ class OfficerConfig:
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
+
+
+@dataclass(frozen=True)
+class ProvinceUser:
+    """A person of the province, not of one site: a province admin (every site, as a site admin
+    there) or a leader who reads the reports and monitors of the sites given to them."""
+
+    username: str
+    name: str
+    password_hash: str
+    role: str
+    sites: tuple[str, ...]   # a leader's; a province admin has every site
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "province_admin"
+
+    def site_ids(self, every: Iterable[str]) -> list[str]:
+        """The sites this person may see, in config order."""
+        return [s for s in every if self.is_admin or s in self.sites]
+
+
+@dataclass(frozen=True)
+class ProvinceConfig:
+    name: str = ""
+    name_en: str = ""
+    users: dict[str, ProvinceUser] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -188,6 +217,7 @@ class Config:
     sites: dict[str, SiteConfig]
     path: Path | None = None
     archive: ArchiveConfig = ArchiveConfig()
+    province: ProvinceConfig = ProvinceConfig()
 
     @property
     def archive_url(self) -> str:
@@ -212,7 +242,7 @@ def parse_config(document: Any, *, base_dir: Path | None = None, source: str = "
     """Validate an already-parsed document (tests build configs as dicts). With ``schema``,
     also write down as JSON Schema what was asked of each value (server/config/schema.py)."""
     errors: list[str] = []
-    root = Node(document, "", errors, schema).mapping(["server", "redis", "archive", "sites"])
+    root = Node(document, "", errors, schema).mapping(["server", "redis", "archive", "province", "sites"])
     if root is None:
         raise ConfigError(errors, source)
     server = _server(root.node("server"), base_dir or Path.cwd())
@@ -221,7 +251,10 @@ def parse_config(document: Any, *, base_dir: Path | None = None, source: str = "
     site_nodes = root.node("sites").items(required=True)
     sites = [_site(n, base_dir or Path.cwd()) for n in site_nodes]
     check_unique([(n, s.id if s else None) for n, s in zip(site_nodes, sites, strict=True)], "site id")
-    weak = _weak_hashes(site_nodes, sites)
+    province = _province(root.node("province"), sites)
+    weak = _weak_hashes(site_nodes, sites) + [
+        (f"province.users[{j}].password_hash", why) for j, user in enumerate(province.users.values())
+        if (why := weakness(user.password_hash))]
     if server.accept_weak_hashes:
         for where, why in weak:
             logger.warning("%s: %s (accepted: server.accept_weak_hashes is set)", where, why)
@@ -230,7 +263,7 @@ def parse_config(document: Any, *, base_dir: Path | None = None, source: str = "
     _check_tokens_unique(site_nodes, sites)
     if errors:
         raise ConfigError(errors, source)
-    return Config(server=server, redis=redis_cfg, archive=archive,
+    return Config(server=server, redis=redis_cfg, archive=archive, province=province,
                   sites={s.id: s for s in sites if s is not None}, path=path)
 
 
@@ -602,6 +635,19 @@ def _counter_ref(node: Node, counters: dict[int, CounterConfig]) -> int | None:
     return number
 
 
+def _person(m: Mapping) -> tuple[str, str, str]:
+    """The username, name and password hash every person who signs in has."""
+    m.node("password").expect({"not": {}, "description": "plain passwords are refused: store password_hash "
+                                                         "(qms hash-password makes one)"})
+    if "password" in m.data:
+        m.node("password").error("plain passwords are not accepted: store password_hash"
+                                 " (make one with: qms hash-password)")
+    return (m.text("username", required=True, pattern=SLUG, hint="lower-case letters, digits, '-' or '_'") or "",
+            m.text("name", required=True) or "",
+            m.text("password_hash", required=True, pattern=PASSWORD_HASH,
+                   hint="a scrypt or pbkdf2 hash made by qms hash-password") or "")
+
+
 def _officers(node: Node, counters: dict[int, CounterConfig]) -> dict[str, OfficerConfig]:
     nodes = node.items()
     officers: list[OfficerConfig | None] = []
@@ -610,24 +656,56 @@ def _officers(node: Node, counters: dict[int, CounterConfig]) -> dict[str, Offic
         if m is None:
             officers.append(None)
             continue
-        m.node("password").expect({"not": {}, "description": "plain passwords are refused: store password_hash "
-                                                             "(qms hash-password makes one)"})
-        if "password" in m.data:
-            m.node("password").error("plain passwords are not accepted: store password_hash"
-                                     " (make one with: qms hash-password)")
+        username, name, password_hash = _person(m)
         role = m.text("role", "officer", choices=ROLES)
         refs = m.list_of("counters", lambda n: _counter_ref(n, counters))
         if role == "officer" and not m.data.get("counters"):
             m.node("counters").error("an officer needs at least one counter")
-        officers.append(OfficerConfig(
-            username=m.text("username", required=True, pattern=SLUG,
-                           hint="lower-case letters, digits, '-' or '_'") or "",
-            name=m.text("name", required=True) or "",
-            password_hash=m.text("password_hash", required=True, pattern=PASSWORD_HASH,
-                                hint="a scrypt or pbkdf2 hash made by qms hash-password") or "",
-            counters=tuple(refs), role=role or "officer"))
+        if role == "leader" and m.data.get("counters"):
+            m.node("counters").error("a leader reads reports and serves at no counter: remove counters")
+        officers.append(OfficerConfig(username=username, name=name, password_hash=password_hash,
+                                      counters=tuple(refs), role=role or "officer"))
     check_unique([(n, o.username if o else None) for n, o in zip(nodes, officers, strict=True)], "username")
     return {o.username: o for o in officers if o is not None}
+
+
+def _province(node: Node, sites: list[SiteConfig | None]) -> ProvinceConfig:
+    """The province's name and its people: province admins and the leaders of several sites."""
+    m = node.mapping(["name", "name_en", "users"])
+    if m is None:
+        return ProvinceConfig()
+    known = [s.id for s in sites if s is not None]
+
+    def site_ref(n: Node) -> str | None:
+        n.expect({"type": "string"})
+        if n.value not in known:
+            n.error(f"unknown site {n.value!r}")
+            return None
+        return str(n.value)
+
+    site_users = {o: s.id for s in sites if s is not None for o in s.officers}
+    nodes = m.node("users").items()
+    users: list[ProvinceUser | None] = []
+    for item in nodes:
+        u = item.mapping(["username", "name", "password_hash", "password", "role", "sites"])
+        if u is None:
+            users.append(None)
+            continue
+        username, name, password_hash = _person(u)
+        role = u.text("role", required=True, choices=PROVINCE_ROLES) or "leader"
+        refs = tuple(u.list_of("sites", site_ref))
+        if role == "leader" and not u.data.get("sites"):
+            u.node("sites").error("a leader needs the sites they read (a province admin has them all)")
+        if role == "province_admin" and u.data.get("sites"):
+            u.node("sites").error("a province admin has every site: remove sites")
+        if username in site_users:
+            u.node("username").error(f"{username!r} is already an officer of site {site_users[username]}: "
+                                     "one name, one person")
+        users.append(ProvinceUser(username=username, name=name, password_hash=password_hash, role=role,
+                                  sites=refs))
+    check_unique([(n, p.username if p else None) for n, p in zip(nodes, users, strict=True)], "username")
+    return ProvinceConfig(name=m.text("name", "") or "", name_en=m.text("name_en", "") or "",
+                          users={p.username: p for p in users if p is not None})
 
 
 def _clients(node: Node, kind: str, fields, counters) -> list[tuple[Node, ClientConfig]]:

@@ -58,6 +58,9 @@ def demo_secrets(config: Config) -> list[DemoSecret]:
             for client in clients.values():
                 if is_published(client.token):
                     found.append(DemoSecret(f"{where}.{group}[{client.id}].token", "token"))
+    for user in config.province.users.values():
+        if is_published(user.password_hash):
+            found.append(DemoSecret(f"province.users[{user.username}].password_hash", "password"))
     return found
 
 

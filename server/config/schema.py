@@ -33,6 +33,9 @@ EXAMPLE: dict[str, Any] = {
                "anonymous_sessions_per_address": 32, "workers": 0},
     "redis": {"url": "", "key_prefix": "qms", "appendfsync": "always", "server_binary": "redis-server"},
     "archive": {"url": "", "redis_days": 14, "stream_hours": 48},
+    "province": {"name": "Tỉnh", "name_en": "Province", "users": [
+        {"username": "qt-tinh", "name": "Quản trị tỉnh", "role": "province_admin", "password_hash": _HASH},
+        {"username": "lanh-dao", "name": "Lãnh đạo", "role": "leader", "sites": ["hcc"], "password_hash": _HASH}]},
     "sites": [{
         "id": "hcc", "name": "Trung tâm", "name_en": "Centre", "timezone": "Asia/Ho_Chi_Minh",
         "opening_hours": {"mon-fri": ["07:30-11:30", "13:30-17:00"]},
@@ -48,7 +51,8 @@ EXAMPLE: dict[str, Any] = {
         "counters": [{"number": 1, "name": "Quầy 1", "fields": ["TP"], "policy": "oldest"},
                      {"number": 2, "fields": ["TP", "DD"], "policy": "in_order"}],
         "officers": [{"username": "cb1", "name": "Cán bộ 1", "counters": [1], "password_hash": _HASH},
-                     {"username": "admin", "name": "Quản trị", "role": "admin", "password_hash": _HASH}],
+                     {"username": "admin", "name": "Quản trị", "role": "admin", "password_hash": _HASH},
+                     {"username": "gd", "name": "Giám đốc", "role": "leader", "password_hash": _HASH}],
         "kiosks": [{"id": "kiosk-1", "name": "Ki-ốt", "token": "kiosk-token-example-0001", "fields": ["TP"]}],
         "displays": [{"id": "display-1", "name": "Màn hình", "token": "display-token-example-01", "fields": ["TP"],
                       "counters": [1], "notice": "…", "voice": "clips", "voice_repeat": 2, "voice_speed": 1.1,

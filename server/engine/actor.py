@@ -8,7 +8,8 @@ from dataclasses import field as dataclass_field
 
 @dataclass(frozen=True)
 class Actor:
-    """Who asks for an operation: an officer (maybe an admin), a kiosk, a display, an agent."""
+    """Who asks for an operation: an officer (maybe an admin), a leader (reads reports), a kiosk,
+    a display, an agent. A province admin is an admin at every site."""
 
     kind: str
     id: str
@@ -16,10 +17,15 @@ class Actor:
     counter: int | None = None
     is_admin: bool = False
     session: str | None = dataclass_field(default=None, compare=False)  # an officer's session digest
+    scope: str | None = dataclass_field(default=None, compare=False)    # where it is kept: site id or PROVINCE
 
     @property
     def label(self) -> str:
-        return self.id if self.kind in ("officer", "admin") else f"{self.kind}:{self.id}"
+        return self.id if self.kind in ("officer", "admin", "leader") else f"{self.kind}:{self.id}"
+
+    @property
+    def reads_reports(self) -> bool:
+        return self.is_admin or self.kind == "leader"
 
 
 SYSTEM = Actor("system", "system", is_admin=True)

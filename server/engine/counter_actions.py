@@ -42,7 +42,7 @@ def check_target(site: SiteConfig, number: Any, action: Any) -> None:
 def ending_sessions_of_the_replaced(auth, site: SiteConfig, number: int) -> Callable[[str], None]:
     """The on_take_over hook: the replaced officer's sessions at that counter end, and their
     sockets are closed on every server process."""
-    return lambda previous: auth.end_sessions(site, auth.sessions.end_officer(site.id, previous, counter=number),
+    return lambda previous: auth.end_sessions(auth.sessions.end_officer(site.id, previous, counter=number),
                                               f"counter {number} taken over from {previous}")
 
 

@@ -12,12 +12,39 @@ from ..config import SiteConfig
 LANES = ("p", "n")  # priority lane first, then normal
 
 
-class Keys:
+PROVINCE = "_province"
+"""The scope of the province's own people (sessions, sign-in tries): no site id starts with '_'."""
+
+
+class ScopeKeys:
+    """Key names of people signing in, in one scope: a site, or the province (PROVINCE)."""
+
+    def __init__(self, prefix: str, scope: str):
+        self.base = f"{prefix}:{{{scope}}}"
+
+    def sign_in_tries(self, client: str) -> str:
+        """Sign-in (or kiosk PIN) tries of one client: a digest of name and address, or of an address."""
+        return f"{self.base}:signin:{client}"
+
+    def session(self, digest: str) -> str:
+        """A sign-in session, named by the SHA-256 of its id (never the id itself)."""
+        return f"{self.base}:sess:{digest}"
+
+    def officer_sessions(self, username: str) -> str:
+        """The digests of one person's sessions."""
+        return f"{self.base}:sessof:{username}"
+
+    def session_sockets(self, digest: str) -> str:
+        """The Socket.IO sids opened with one session."""
+        return f"{self.base}:sesssock:{digest}"
+
+
+class Keys(ScopeKeys):
     """Key names of one site."""
 
     def __init__(self, prefix: str, site: SiteConfig):
+        super().__init__(prefix, site.id)
         self.site = site
-        self.base = f"{prefix}:{{{site.id}}}"
         self.field_codes = list(site.fields)
         self.counter_ids = [str(n) for n in site.counters]
 
@@ -61,22 +88,6 @@ class Keys:
     def rate_limit(self, who: str, window: int) -> str:
         """Requests of one kiosk in one time window."""
         return f"{self.base}:rate:{who}:{window}"
-
-    def sign_in_tries(self, client: str) -> str:
-        """Sign-in (or kiosk PIN) tries of one client: a digest of name and address, or of an address."""
-        return f"{self.base}:signin:{client}"
-
-    def session(self, digest: str) -> str:
-        """A sign-in session, named by the SHA-256 of its id (never the id itself)."""
-        return f"{self.base}:sess:{digest}"
-
-    def officer_sessions(self, username: str) -> str:
-        """The digests of one officer's sessions."""
-        return f"{self.base}:sessof:{username}"
-
-    def session_sockets(self, digest: str) -> str:
-        """The Socket.IO sids opened with one session."""
-        return f"{self.base}:sesssock:{digest}"
 
     # -- per business day ----------------------------------------------------
     def tickets(self, day: str) -> str:

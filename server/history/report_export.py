@@ -93,19 +93,73 @@ def _csv_cell(value):
 
 def to_csv(report: dict, lang: str) -> bytes:
     """UTF-8 with a byte-order mark, so spreadsheet programs show Vietnamese letters."""
+    return _csv(report["site"]["name"], _period_text(report, lang), [table(report, lang)])
+
+
+def _csv(title: str, period: str, tables: list[tuple[list[str], list[list]]]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow([_csv_cell(report["site"]["name"]), _period_text(report, lang)])
-    headings, rows = table(report, lang)
-    writer.writerow([_csv_cell(h) for h in headings])
-    writer.writerows([_csv_cell(v) for v in row] for row in rows)
+    writer.writerow([_csv_cell(title), period])
+    for i, (headings, rows) in enumerate(tables):
+        if i:
+            writer.writerow([])
+        writer.writerow([_csv_cell(h) for h in headings])
+        writer.writerows([_csv_cell(v) for v in row] for row in rows)
     return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def _by(report: dict, group: str, rows: list[dict]) -> dict:
+    """A province report's rows (sites or agencies) in the shape of a site's report's."""
+    return {"group": group, "rows": rows, "total": report["total"]}
+
+
+def province_tables(report: dict, lang: str) -> list[tuple[str, list[str], list[list]]]:
+    """The province report's tables: (sheet title, headings, rows)."""
+    def t(key: str) -> str:
+        return translate(lang, key)
+
+    sites = _by(report, "site", report["sites"])
+    agencies = _by(report, "agency", report["agencies"])
+    ranked = [[r["rank"], r["name"], r["served"], r["ratings"], _percent(r["satisfaction_rate"]),
+               _percent(r["within_target"])] for r in report["site_ranking"]]
+    officers = [[r["rank"], r["name"], r["site_name"], r["served"], r["ratings"], _percent(r["satisfaction_rate"]),
+                 _minutes(r["service_mean"])] for r in report["officer_ranking"]]
+    return [
+        (t("report.sheet.evaluation"), *evaluation_table(sites, lang)),
+        (t("report.sheet.agency_evaluation"), *evaluation_table(agencies, lang)),
+        (t("report.sheet.by_site"), *table(sites, lang)),
+        (t("report.sheet.by_agency"), *table(agencies, lang)),
+        (t("report.sheet.site_ranking"), [t("report.eval.no"), t("report.group.site"), t("report.col.served"),
+                                          t("report.col.ratings"), t("report.col.satisfaction"),
+                                          t("report.col.within_target")], ranked),
+        (t("report.sheet.officer_ranking"), [t("report.eval.no"), t("report.group.officer"), t("report.group.site"),
+                                             t("report.col.served"), t("report.col.ratings"),
+                                             t("report.col.satisfaction"), t("report.col.service_mean")], officers),
+    ]
+
+
+def province_csv(report: dict, lang: str, title: str) -> bytes:
+    """Every table of the province report, one after the other, the evaluation table first."""
+    return _csv(title, _period_text(report, lang), [(h, rows) for _, h, rows in province_tables(report, lang)])
+
+
+def province_xlsx(report: dict, lang: str, title: str) -> bytes:
+    """The evaluation table per site (the official form's categories: count and % of Rất hài lòng,
+    Hài lòng, Không hài lòng, and the satisfaction rate), per agency, the figures, the rankings."""
+    book = Workbook()
+    for i, (sheet, headings, rows) in enumerate(province_tables(report, lang)):
+        ws = book.active if i == 0 else book.create_sheet()
+        _sheet(ws, sheet, title, _period_text(report, lang), headings, rows, total_row=i < 4)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
 
 
 def to_xlsx(report: dict, lang: str) -> bytes:
     book = Workbook()
-    _sheet(book.active, translate(lang, "report.sheet.figures"), report, lang, *table(report, lang))
-    _sheet(book.create_sheet(), translate(lang, "report.sheet.evaluation"), report, lang,
+    name, period = report["site"]["name"], _period_text(report, lang)
+    _sheet(book.active, translate(lang, "report.sheet.figures"), name, period, *table(report, lang))
+    _sheet(book.create_sheet(), translate(lang, "report.sheet.evaluation"), name, period,
            *evaluation_table(report, lang))
     hours = book.create_sheet(translate(lang, "report.sheet.arrivals"))
     hours.append([translate(lang, "report.group.hour"), translate(lang, "report.col.issued")])
@@ -124,10 +178,11 @@ def _as_text(ws) -> None:
                 cell.data_type = "s"
 
 
-def _sheet(ws, title: str, report: dict, lang: str, headings: list[str], rows: list[list]) -> None:
+def _sheet(ws, title: str, name: str, period: str, headings: list[str], rows: list[list],
+           total_row: bool = True) -> None:
     ws.title = title[:31]
-    ws.append([report["site"]["name"]])
-    ws.append([f"{title} — {_period_text(report, lang)}"])
+    ws.append([name])
+    ws.append([f"{title} — {period}"])
     ws.append([])
     ws.append(headings)
     for cell in ws[4]:
@@ -139,8 +194,9 @@ def _sheet(ws, title: str, report: dict, lang: str, headings: list[str], rows: l
         for column, value in enumerate(row, 1):
             if isinstance(value, Share):
                 ws.cell(row=ws.max_row, column=column).number_format = "0.0%"
-    for cell in ws[ws.max_row]:
-        cell.font = Font(bold=True)
+    if total_row:
+        for cell in ws[ws.max_row]:
+            cell.font = Font(bold=True)
     ws["A1"].font = Font(bold=True, size=14)
     for i, _ in enumerate(headings, 1):
         ws.column_dimensions[get_column_letter(i)].width = 28 if i <= 2 else 14

@@ -115,21 +115,23 @@ class LiveNamespace(Namespace):
         self._count(conn, 1)
         self.svc.handshakes.admitted(self.socketio.server.manager.eio_sid_from_sid(current_sid(), self.namespace))
         if actor is not None and actor.session:
-            self.svc.sessions.add_socket(site.id, actor.session, current_sid())
+            self.svc.sessions.add_socket(actor.scope or site.id, actor.session, current_sid())
         # A phone hears its own ticket and its place only (server/realtime/relay.py), nothing
         # of anyone else's business; every other screen hears the whole site.
-        rooms = {f"ticket:{site.id}:{ticket_id}" if ticket_id else f"site:{site.id}"}
-        if ticket_id is None and actor.kind == "officer":
-            if actor.counter is not None:
+        if ticket_id is not None:
+            rooms = {f"ticket:{site.id}:{ticket_id}"}
+        else:
+            rooms = {f"site:{site.id}"}
+            if actor.kind == "officer" and actor.counter is not None:
                 rooms.add(f"counter:{site.id}:{actor.counter}")
-        elif ticket_id is None:
-            rooms.add(f"{actor.kind}:{site.id}:{actor.id}")
-            if actor.kind == "agent":
-                self.svc.devices.agent_seen(site.id, actor.id)
-            else:
-                self.svc.devices.screens_seen(site.id, [(actor.kind, actor.id)])
-        if actor is not None and (actor.is_admin or actor.kind == "agent"):
-            rooms.add(f"monitor:{site.id}")
+            elif actor.kind in ("kiosk", "display", "agent"):
+                rooms.add(f"{actor.kind}:{site.id}:{actor.id}")
+                if actor.kind == "agent":
+                    self.svc.devices.agent_seen(site.id, actor.id)
+                else:
+                    self.svc.devices.screens_seen(site.id, [(actor.kind, actor.id)])
+            if actor.reads_reports or actor.kind == "agent":
+                rooms.add(f"monitor:{site.id}")
         logger.info("socket connect sid=%s site=%s who=%s", current_sid(), site.id,
                     actor.label if actor else f"phone:{ticket_id}")
         conn.rooms = rooms
@@ -162,7 +164,7 @@ class LiveNamespace(Namespace):
             self.per_site[conn.site] -= 1
             self._count(conn, -1)
         if conn and conn.actor and conn.actor.session:
-            self.svc.sessions.remove_socket(conn.site, conn.actor.session, current_sid())
+            self.svc.sessions.remove_socket(conn.actor.scope or conn.site, conn.actor.session, current_sid())
         if conn and conn.actor and conn.actor.kind == "agent":
             self.svc.devices.agent_gone(conn.site, conn.actor.id)
             logger.info("agent %s disconnected", conn.actor.id)
@@ -182,7 +184,7 @@ class LiveNamespace(Namespace):
         connected (logout, expiry, take-over, password change); an ended one is disconnected."""
         if conn is None or conn.actor is None or not conn.actor.session:
             return conn
-        actor = self.svc.auth.session_actor(self.svc.config.sites[conn.site], conn.actor.session)
+        actor = self.svc.auth.session_actor(self.svc.config.sites[conn.site], conn.actor.session, conn.actor.scope)
         if actor is None:
             logger.info("socket sid=%s: the session of %s has ended", current_sid(), conn.actor.id)
             self.socketio.server.disconnect(current_sid(), namespace=self.namespace)

@@ -1,7 +1,9 @@
 """Who is asking: officers by session, kiosks, displays and device agents by their config token.
 
 Tokens arrive as ``Authorization: Bearer <token>``; browsers of signed-in officers carry the
-session in an HttpOnly cookie instead. A principal belongs to exactly one site.
+session in an HttpOnly cookie instead. A device or an officer belongs to exactly one site; a
+person of the province (a province admin, or a leader given several sites) signs in once, at
+/province, and the same session opens the sites they have (sessions of scope PROVINCE).
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from flask import current_app, g, request
 
 from ..config import Config, SiteConfig
 from ..engine.actor import Actor
+from ..engine.keys import PROVINCE
 from ..errors import Forbidden, Unauthorized
 from .sessions import SessionStore, fingerprint
 from .sign_in import PasswordChecker
@@ -66,39 +69,74 @@ class Authenticator:
         return None
 
     def _session(self, site: SiteConfig, session_id: str) -> Actor | None:
-        return self._officer(site, self.sessions.get(site.id, session_id))
+        actor = self._officer(site, self.sessions.get(site.id, session_id))
+        if actor is None:
+            actor = self._province_person(site, self.sessions.get(PROVINCE, session_id))
+        return actor
 
-    def session_actor(self, site: SiteConfig, digest: str) -> Actor | None:
-        """The officer of a session named by its digest (a socket re-checking); None once it ended."""
+    def session_actor(self, site: SiteConfig, digest: str, scope: str | None = None) -> Actor | None:
+        """The person of a session named by its digest (a socket re-checking); None once it ended."""
+        if scope == PROVINCE:
+            return self._province_person(site, self.sessions.get_by_digest(PROVINCE, digest))
         return self._officer(site, self.sessions.get_by_digest(site.id, digest))
+
+    def _still_valid(self, scope: str, record: dict, password_hash: str | None) -> bool:
+        """False, and the session ended, when its person was removed or their password changed."""
+        if password_hash is not None and record.get("pw") == fingerprint(password_hash):
+            return True
+        why = "removed from the config" if password_hash is None else "password changed"
+        logger.info("session ended scope=%s user=%s: %s", scope, record["officer"], why)
+        self.end_sessions(self.sessions.end(scope, record["digest"]), why)
+        return False
 
     def _officer(self, site: SiteConfig, record: dict | None) -> Actor | None:
         if record is None:
             return None
         officer = site.officers.get(record["officer"])
-        if officer is None or record.get("pw") != fingerprint(officer.password_hash):
-            # Removed from config, or the password changed, since signing in: that session is over.
-            why = "officer removed" if officer is None else "password changed"
-            logger.info("session ended site=%s officer=%s: %s", site.id, record["officer"], why)
-            self.end_sessions(site, self.sessions.end(site.id, record["digest"]), why)
+        if not self._still_valid(site.id, record, officer.password_hash if officer else None) or officer is None:
             return None
-        return Actor("officer", officer.username, site.id, record.get("counter"), officer.is_admin,
-                     session=record["digest"])
+        return Actor("leader" if officer.role == "leader" else "officer", officer.username, site.id,
+                     record.get("counter"), officer.is_admin, session=record["digest"], scope=site.id)
 
-    def end_sessions(self, site: SiteConfig, sids: list[str], why: str) -> None:
+    def _province_person(self, site: SiteConfig, record: dict | None) -> Actor | None:
+        """A province admin (an admin here) or a leader; Forbidden for a leader not given this site."""
+        if record is None:
+            return None
+        user = self.config.province.users.get(record["officer"])
+        if not self._still_valid(PROVINCE, record, user.password_hash if user else None) or user is None:
+            return None
+        if not user.site_ids([site.id]):
+            raise Forbidden("This site is not among the sites given to you.", code="not_your_site")
+        return Actor("officer" if user.is_admin else "leader", user.username, site.id, None, user.is_admin,
+                     session=record["digest"], scope=PROVINCE)
+
+    def province_person(self, bearer: str | None, cookie: str | None):
+        """The person of the province signed in with this token or cookie; None otherwise."""
+        record = self.sessions.get(PROVINCE, bearer or cookie or "")
+        if record is None:
+            return None, None
+        user = self.config.province.users.get(record["officer"])
+        if not self._still_valid(PROVINCE, record, user.password_hash if user else None) or user is None:
+            return None, None
+        return user, record["digest"]
+
+    def end_sessions(self, sids: list[str], why: str) -> None:
         if sids:
-            logger.info("session sockets closed site=%s count=%d: %s", site.id, len(sids), why)
+            logger.info("session sockets closed count=%d: %s", len(sids), why)
         self.drop_sockets(sids)
 
-    def check_password(self, site: SiteConfig, username: str, password: str):
-        """The officer when the password matches; None otherwise (same cost either way)."""
-        officer = site.officers.get(username) if isinstance(username, str) else None
-        ok = self.passwords.check(officer.password_hash if officer else _DUMMY_HASH,
+    def check_password(self, site: SiteConfig | None, username: str, password: str):
+        """The officer of ``site`` (the province's person, for None) when the password matches;
+        None otherwise (same cost either way)."""
+        people = site.officers if site is not None else self.config.province.users
+        person = people.get(username) if isinstance(username, str) else None
+        ok = self.passwords.check(person.password_hash if person else _DUMMY_HASH,
                                   password if isinstance(password, str) else "")
-        if officer is None or not ok:
-            logger.warning("login-failed site=%s username=%r", site.id, username if isinstance(username, str) else "?")
+        if person is None or not ok:
+            logger.warning("login-failed site=%s username=%r", site.id if site else PROVINCE,
+                           username if isinstance(username, str) else "?")
             return None
-        return officer
+        return person
 
 
 def require(actor: Actor | None, *kinds: str) -> Actor:
@@ -110,7 +148,8 @@ def require(actor: Actor | None, *kinds: str) -> Actor:
     raise Forbidden(f"Only {_who(kinds)} may do this.", code="forbidden")
 
 
-_NAMES = {"admin": "an administrator", "officer": "an officer", "kiosk": "a kiosk", "display": "a lobby display",
+_NAMES = {"admin": "an administrator", "leader": "a leader", "officer": "an officer", "kiosk": "a kiosk",
+          "display": "a lobby display",
           "agent": "a device agent"}
 
 
@@ -118,6 +157,11 @@ def _who(kinds: tuple[str, ...]) -> str:
     """'an administrator', 'an officer or a kiosk', ... for a refusal's message."""
     names = [_NAMES.get(k, k) for k in kinds]
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+
+
+def require_reader(actor: Actor | None) -> Actor:
+    """Who reads a site's reports and monitor: its admins and leaders (the province's too)."""
+    return require(actor, "admin", "leader")
 
 
 def require_counter(actor: Actor | None, number: int) -> Actor:

@@ -22,7 +22,7 @@ from collections.abc import Callable
 
 import redis
 
-from ..engine.keys import Keys, as_text
+from ..engine.keys import ScopeKeys, as_text
 
 
 def digest(session_id: str) -> str:
@@ -35,7 +35,7 @@ def fingerprint(password_hash: str) -> str:
 
 
 class SessionStore:
-    def __init__(self, client: redis.Redis, keys: dict[str, Keys], ttl_seconds: int, max_seconds: int,
+    def __init__(self, client: redis.Redis, keys: dict[str, ScopeKeys], ttl_seconds: int, max_seconds: int,
                  now: Callable[[], float] = time.time):
         self.client = client
         self.keys = keys

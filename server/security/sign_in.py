@@ -22,7 +22,7 @@ from collections.abc import Callable
 
 from werkzeug.security import check_password_hash
 
-from ..engine.keys import Keys
+from ..engine.keys import ScopeKeys
 from ..engine.scripts import Scripts
 from ..errors import QmsError, TooManyRequests
 
@@ -39,7 +39,7 @@ class Busy(QmsError):
 
 
 class SignInGuard:
-    def __init__(self, scripts: Scripts, keys: dict[str, Keys], now: Callable[[], float] = time.time,
+    def __init__(self, scripts: Scripts, keys: dict[str, ScopeKeys], now: Callable[[], float] = time.time,
                  *, free_per_name: int = FREE_TRIES_PER_NAME, free_per_address: int = FREE_TRIES_PER_ADDRESS):
         self.scripts = scripts
         self.keys = keys

@@ -15,7 +15,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 def _leader(site):
     svc = current_app.extensions["qms"]
     actor = svc.auth.actor(site, None, request.cookies.get(SESSION_COOKIE))
-    return actor if actor is not None and actor.is_admin else None
+    return actor if actor is not None and actor.reads_reports else None
 
 
 @bp.app_template_filter("dmy")

@@ -21,6 +21,7 @@ from hardware.ticket_image import render as render_ticket
 
 from ..engine.actor import Actor
 from ..engine.counter_actions import check_target, ending_sessions_of_the_replaced, run_action
+from ..engine.keys import PROVINCE
 from ..engine.queue_engine import PRESS_MAX_AGE_SECONDS
 from ..engine.ratings import record_press
 from ..engine.views import hall_json, ticket_text
@@ -32,7 +33,7 @@ from ..errors import (
     Unauthorized,
 )
 from ..params import check_params
-from ..security.auth import SESSION_COOKIE, require, require_counter, site_and_actor
+from ..security.auth import SESSION_COOKIE, require, require_counter, require_reader, site_and_actor
 from ..security.sessions import fingerprint
 
 logger = logging.getLogger(__name__)
@@ -117,16 +118,19 @@ def login(site_id):
         raise Unauthorized("Wrong username or password.", code="bad_credentials")
     svc.guard.passed(site.id, body["username"], address)
     counter = body.get("counter")
-    if counter is None and not officer.is_admin:
+    if counter is None and officer.role == "officer":
         # Only the leader's pages sign in without a counter.
         raise Forbidden("This account is not an administrator: officers sign in at their counter's screen.",
                         code="not_admin")
+    if counter is not None and officer.role == "leader":
+        raise Forbidden("A leader reads reports and serves at no counter.", code="not_an_officer")
     if counter is not None:
         if counter not in site.counters:
             raise BadRequest(f"Unknown counter {counter!r}.", code="unknown_counter")
         if not officer.is_admin and counter not in officer.counters:
             raise Forbidden(f"You are not assigned to counter {counter}.", code="not_your_counter")
-    actor = Actor("officer", officer.username, site.id, counter, officer.is_admin)
+    actor = Actor("leader" if officer.role == "leader" else "officer", officer.username, site.id, counter,
+                  officer.is_admin)
     counter_state = None
     if counter is not None:
         counter_state = svc.engine.open_counter(site.id, counter, actor, take_over=bool(body.get("take_over")),
@@ -155,7 +159,7 @@ def logout(site_id):
             if err.code != "counter_closed":
                 raise
     if actor.session:
-        svc.auth.end_sessions(site, svc.sessions.end(site.id, actor.session), "signed out")
+        svc.auth.end_sessions(svc.sessions.end(actor.scope or site.id, actor.session), "signed out")
     logger.info("logout site=%s officer=%s counter=%s", site.id, actor.id, actor.counter)
     response = make_response("", 204)
     response.delete_cookie(SESSION_COOKIE, path="/")
@@ -165,11 +169,12 @@ def logout(site_id):
 @bp.get("/sites/<site_id>/me")
 def me(site_id):
     site, actor = site_and_actor(site_id)
-    actor = require(actor, "officer", "kiosk", "display", "agent")
+    actor = require(actor, "officer", "leader", "kiosk", "display", "agent")
     out = {"kind": actor.kind, "id": actor.id, "site": site.id, "counter": actor.counter, "admin": actor.is_admin}
-    if actor.kind == "officer":
-        officer = site.officers[actor.id]
-        out.update(name=officer.name, counters=list(officer.counters) if not officer.is_admin else list(site.counters))
+    if actor.kind in ("officer", "leader"):
+        person = site.officers.get(actor.id) or services().config.province.users[actor.id]
+        out.update(name=person.name, province=actor.scope == PROVINCE,
+                   counters=list(site.counters) if person.is_admin else list(getattr(person, "counters", ())))
     else:
         client = {"kiosk": site.kiosks, "display": site.displays, "agent": site.agents}[actor.kind][actor.id]
         out.update(name=client.name, fields=list(client.fields), counters=list(client.counters))
@@ -304,9 +309,9 @@ def agent_settings():
 
 @bp.get("/sites/<site_id>/devices")
 def device_states(site_id):
-    """Every device of the site with what its agent last reported (admins)."""
+    """Every device of the site with what its agent last reported (admins and leaders)."""
     site, actor = site_and_actor(site_id)
-    require(actor, "admin")
+    require_reader(actor)
     devices = services().devices
     return jsonify({"devices": devices.states(site), "screens": devices.screen_states(site)})
 

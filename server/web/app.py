@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from ..config import Config, load_config
+from ..engine.keys import PROVINCE, ScopeKeys
 from ..engine.queue_engine import QueueEngine
 from ..errors import QmsError
 from ..history.archive_schema import open_archive
@@ -141,9 +142,10 @@ def create_app(config: Config | None = None, *, redis_url: str | None = None, cl
     health = StoreHealth()
     engine = QueueEngine(client, config, clock=clock, always_open=always_open)
     engine.scripts.on_success = lambda wrote: health.ok(wrote=wrote)
-    sessions = SessionStore(client, engine.keys, config.server.session_seconds, config.server.session_max_seconds,
+    people_keys = {**engine.keys, PROVINCE: ScopeKeys(config.redis.key_prefix, PROVINCE)}
+    sessions = SessionStore(client, people_keys, config.server.session_seconds, config.server.session_max_seconds,
                             now=lambda: engine.clock.now().timestamp())
-    guard = SignInGuard(engine.scripts, engine.keys, now=lambda: engine.clock.now().timestamp())
+    guard = SignInGuard(engine.scripts, people_keys, now=lambda: engine.clock.now().timestamp())
 
     manager = None
     if message_queue:
@@ -189,10 +191,11 @@ def create_app(config: Config | None = None, *, redis_url: str | None = None, cl
     from kiosk import bp as kiosk_bp
 
     from .. import i18n
-    from . import admin, api, pages, reports_api
+    from . import admin, api, pages, province, reports_api
 
     i18n.init_app(app)
-    for blueprint in (api.bp, reports_api.bp, pages.bp, admin.bp, kiosk_bp, counter_bp, display_bp):
+    for blueprint in (api.bp, reports_api.bp, province.api_bp, pages.bp, admin.bp, province.pages_bp, kiosk_bp,
+                      counter_bp, display_bp):
         app.register_blueprint(blueprint)
     _register_error_handlers(app)
     if start_relay:

@@ -9,6 +9,7 @@ from flask import current_app, g, request
 from ..errors import BadRequest, NotFound
 from ..history.archiver import archive_lag
 from ..history.charts import bar_chart
+from ..history.province import province_report
 from ..history.reports import GROUPS, Period, ReportBuilder, period_of
 from ..i18n import translate
 
@@ -28,20 +29,36 @@ def _date(name: str) -> date | None:
     return day
 
 
+def requested_period(site) -> Period:
+    """The period the query string asks for: period=day|week|month|quarter|year|custom,
+    date= (a day in the period, default today at ``site``), from=/to= (custom)."""
+    today = current_app.extensions["qms"].engine.local_now(site).date()
+    return period_of(request.args.get("period", "day"), _date("date") or today, _date("from"), _date("to"))
+
+
 def build_report(site) -> dict:
-    """The report the query string asks for: period=day|week|month|quarter|year|custom,
-    date= (a day in the period, default today), from=/to= (custom), group=."""
+    """The report the query string asks for: the period (requested_period) and group=."""
     services = current_app.extensions["qms"]
-    today = services.engine.local_now(site).date()
     group = request.args.get("group", "field")
     if group not in GROUPS:
         raise BadRequest(f"Unknown grouping {group!r}.", code="bad_group", details={"groups": list(GROUPS)})
-    period = period_of(request.args.get("period", "day"), _date("date") or today, _date("from"), _date("to"))
+    period = requested_period(site)
     # The lag first: if nothing waited then, the figures read after it hold every event so far.
     # (Read after them, an event stored meanwhile left the figures short with no lag shown.)
     lag = archive_lag(services.redis, services.engine.keys[site.id].events)
     report = ReportBuilder(services.archive_sql, site, g.lang).build(period, group)
     report["archive_lag"] = lag
+    return report
+
+
+def build_province_report(sites: list) -> dict:
+    """The province's report over ``sites`` for the requested period (server/history/province.py),
+    with the events each site's archive has still to store."""
+    services = current_app.extensions["qms"]
+    period = requested_period(sites[0])
+    lags = {s.id: archive_lag(services.redis, services.engine.keys[s.id].events) for s in sites}  # lag first
+    report = province_report(services.archive_sql, sites, period, g.lang)
+    report["archive_lag"] = sum(lags.values())
     return report
 
 
@@ -51,6 +68,13 @@ def _by_field(site, data: dict) -> dict:
     p = data["period"]
     period = Period(p["kind"], date.fromisoformat(p["from"]), date.fromisoformat(p["to"]))
     return ReportBuilder(current_app.extensions["qms"].archive_sql, site, g.lang).build(period, "field")
+
+
+def satisfaction_chart(ranking: list[dict]) -> str:
+    """The satisfaction rate of each ranked officer (or site), best first."""
+    return bar_chart(translate(g.lang, "chart.satisfaction"), [r["name"] for r in ranking],
+                     [None if r["satisfaction_rate"] is None else round(100 * r["satisfaction_rate"], 1)
+                      for r in ranking], unit="%", horizontal=True, color="#1b5e20")
 
 
 def chart_svg(name: str, site, data: dict) -> str:
@@ -67,8 +91,5 @@ def chart_svg(name: str, site, data: dict) -> str:
                          [None if r["waiting"]["mean"] is None else round(r["waiting"]["mean"] / 60, 1) for r in rows],
                          unit=t("chart.minutes_unit"), horizontal=True, color="#e65100")
     if name == "satisfaction":
-        ranking = data["ranking"]
-        return bar_chart(t("chart.satisfaction"), [r["name"] for r in ranking],
-                         [None if r["satisfaction_rate"] is None else round(100 * r["satisfaction_rate"], 1)
-                          for r in ranking], unit="%", horizontal=True, color="#1b5e20")
+        return satisfaction_chart(data["ranking"])
     raise NotFound(f"No chart {name!r}.", code="not_found")

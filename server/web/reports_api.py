@@ -6,7 +6,7 @@ from flask import Blueprint, Response, current_app, g, jsonify
 from ..engine.views import monitor_view
 from ..history.archiver import archive_lag
 from ..history.report_export import to_csv, to_xlsx
-from ..security.auth import require, site_and_actor
+from ..security.auth import require_reader, site_and_actor
 from .report_views import build_report, chart_svg
 
 bp = Blueprint("reports", __name__, url_prefix="/api/v1")
@@ -14,7 +14,7 @@ bp = Blueprint("reports", __name__, url_prefix="/api/v1")
 
 def _leader(site_id: str):
     site, actor = site_and_actor(site_id)
-    require(actor, "admin")
+    require_reader(actor)
     return site
 
 

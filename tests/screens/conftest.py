@@ -30,7 +30,12 @@ def screens_hall(prefix: str, **site_overrides) -> dict:
 @pytest.fixture
 def hall(tmp_path, prefix, redis_url):
     """A running server on the test Redis: returns (server, config path)."""
-    path = write_config(tmp_path, screens_hall(prefix), redis_url=redis_url)
+    yield from serve_hall(tmp_path, screens_hall(prefix), redis_url)
+
+
+def serve_hall(tmp_path, document: dict, redis_url: str):
+    """A `qms serve` of ``document`` while the test runs; no page may show a catalogue key."""
+    path = write_config(tmp_path, document, redis_url=redis_url)
     server = ServerProcess(path).wait_ready()
     yield server
     server.stop()

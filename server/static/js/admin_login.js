@@ -1,14 +1,17 @@
-/* Sign-in for the centre leader's pages (admins only). */
+/* Sign-in for the leader's pages: a site's (its admins and leaders) or the province's. */
 (function () {
   "use strict";
   document.addEventListener("DOMContentLoaded", () => {
+    const admin = window.ADMIN;
     document.getElementById("admin-login").addEventListener("submit", async (e) => {
       e.preventDefault();
-      const r = await QMS.api("POST", "/sites/" + window.ADMIN.site + "/login", {
+      const path = admin.province ? "/province/login" : "/sites/" + admin.site + "/login";
+      const r = await QMS.api("POST", path, {
         username: document.getElementById("admin-username").value.trim(),
         password: document.getElementById("admin-password").value,
       });
-      if (r.status === 200 && r.data.role === "admin") location.reload();
+      const allowed = r.status === 200 && (admin.province || r.data.role === "admin" || r.data.role === "leader");
+      if (allowed) location.reload();
       else document.getElementById("admin-error").textContent =
         r.status === 200 ? QMS.t("error.forbidden") : QMS.errorText(r);
     });

@@ -1,0 +1,207 @@
+"""The province's people: sign-in at /province, the province's report over the sites a person
+has (rows per site and per agency, the total, rankings of sites and officers; CSV and the
+XLSX with the evaluation table), and the live overview of those sites.
+
+A province admin has every site; a leader the sites config.yaml gives them. The same session
+opens each of those sites' own report and monitor pages (server/security/auth.py).
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from flask import Blueprint, Response, current_app, g, jsonify, make_response, render_template, request
+from markupsafe import Markup
+
+from ..config import ProvinceUser, SiteConfig
+from ..engine.keys import PROVINCE
+from ..engine.views import monitor_view
+from ..errors import Forbidden, QmsError, Unauthorized
+from ..history.report_export import province_csv, province_xlsx
+from ..history.reports import PERIODS
+from ..i18n import translate
+from ..security.auth import SESSION_COOKIE
+from ..security.sessions import fingerprint
+from .api import json_body
+from .report_views import build_province_report, satisfaction_chart
+
+logger = logging.getLogger(__name__)
+
+api_bp = Blueprint("province_api", __name__, url_prefix="/api/v1/province")
+pages_bp = Blueprint("province", __name__, url_prefix="/province")
+
+
+def _svc():
+    return current_app.extensions["qms"]
+
+
+@dataclass(frozen=True)
+class Person:
+    user: ProvinceUser
+    digest: str
+    sites: list[SiteConfig]
+
+
+def _person(required: bool = True) -> Person | None:
+    """The province's person signed in with this request's token or cookie."""
+    svc = _svc()
+    header = request.headers.get("Authorization", "")
+    bearer = header[7:].strip() if header.lower().startswith("bearer ") else None
+    cookie = request.cookies.get(SESSION_COOKIE)
+    user, digest = svc.auth.province_person(bearer, cookie)
+    if user is None:
+        if required:
+            raise Unauthorized("Sign in at /province first.", code="unauthorized")
+        return None
+    if (bearer is None and request.method not in ("GET", "HEAD", "OPTIONS")
+            and request.mimetype != "application/json"):
+        raise Forbidden("Send requests as application/json.", code="csrf")
+    sites = [svc.config.sites[s] for s in user.site_ids(svc.config.sites)]
+    return Person(user, digest, sites)
+
+
+def _sites_json(sites: list[SiteConfig]) -> list[dict]:
+    return [{"id": s.id, "name": s.name, "name_en": s.name_en} for s in sites]
+
+
+# -- the API -----------------------------------------------------------------------------
+@api_bp.post("/login")
+def login():
+    body = json_body({"username": str, "password": str}, required=("username", "password"))
+    svc = _svc()
+    address = request.remote_addr or ""
+    svc.guard.attempt(PROVINCE, body["username"], address)  # counted before the check, in one step
+    user = svc.auth.check_password(None, body["username"], body["password"])
+    if user is None:
+        raise Unauthorized("Wrong username or password.", code="bad_credentials")
+    svc.guard.passed(PROVINCE, body["username"], address)
+    session_id = svc.sessions.create(PROVINCE, user.username, None, fingerprint(user.password_hash))
+    sites = user.site_ids(svc.config.sites)
+    logger.info("login province user=%s role=%s sites=%s", user.username, user.role, ",".join(sites))
+    response = make_response(jsonify({"token": session_id, "user": user.username, "name": user.name,
+                                      "role": user.role, "sites": _sites_json([svc.config.sites[s] for s in sites]),
+                                      "expires_in": svc.config.server.session_seconds}))
+    response.set_cookie(SESSION_COOKIE, session_id, max_age=svc.config.server.session_seconds,
+                        httponly=True, samesite="Strict", secure=request.is_secure, path="/")
+    return response
+
+
+@api_bp.post("/logout")
+def logout():
+    person = _person()
+    assert person is not None
+    json_body({})
+    svc = _svc()
+    svc.auth.end_sessions(svc.sessions.end(PROVINCE, person.digest), "signed out")
+    logger.info("logout province user=%s", person.user.username)
+    response = make_response("", 204)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@api_bp.get("/me")
+def me():
+    person = _person()
+    assert person is not None
+    province = _svc().config.province
+    return jsonify({"user": person.user.username, "name": person.user.name, "role": person.user.role,
+                    "province": {"name": province.name, "name_en": province.name_en},
+                    "sites": _sites_json(person.sites)})
+
+
+@api_bp.get("/report")
+def report():
+    person = _person()
+    assert person is not None
+    return jsonify(build_province_report(person.sites))
+
+
+def _file(body: bytes, mimetype: str, data: dict, ext: str) -> Response:
+    p = data["period"]
+    name = f"bao-cao-tinh-{p['kind']}-{p['from']}_{p['to']}.{ext}"
+    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def _title(lang: str) -> str:
+    province = _svc().config.province
+    return (lang == "en" and province.name_en) or province.name or translate(lang, "province.title")
+
+
+@api_bp.get("/report.csv")
+def report_csv():
+    person = _person()
+    assert person is not None
+    data = build_province_report(person.sites)
+    return _file(province_csv(data, g.lang, _title(g.lang)), "text/csv; charset=utf-8", data, "csv")
+
+
+@api_bp.get("/report.xlsx")
+def report_xlsx():
+    person = _person()
+    assert person is not None
+    data = build_province_report(person.sites)
+    return _file(province_xlsx(data, g.lang, _title(g.lang)),
+                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", data, "xlsx")
+
+
+def site_overview(site: SiteConfig) -> dict:
+    """One site at this moment: open or not, people waiting, the longest wait, the fields over
+    their target, and its counters open, paused and closed."""
+    snap = _svc().engine.snapshot(site.id)
+    view = monitor_view(snap)
+    statuses = [c["status"] for c in view["counters"]]
+    return {"site": site.id, "name": site.name, "name_en": site.name_en, "open": snap["open"], "seq": snap["seq"],
+            "waiting": sum(f["waiting"] for f in view["fields"]),
+            "priority": sum(f["priority"] for f in view["fields"]),
+            "longest_wait_seconds": max((f["longest_wait_seconds"] for f in view["fields"]), default=0),
+            "over_target": [{"field": f["field"], "name": f["name"], "name_en": f["name_en"]}
+                            for f in view["fields"] if f["over_target"]],
+            "counters": {"open": statuses.count("open"), "paused": statuses.count("paused"),
+                         "closed": len(statuses) - statuses.count("open") - statuses.count("paused"),
+                         "serving": sum(1 for c in view["counters"] if c["ticket"])}}
+
+
+@api_bp.get("/monitor")
+def monitor():
+    """Every site of the person at this moment, and the totals. The page asks every 10 s: one
+    read per site, whatever happens in the halls (each site's own monitor is pushed)."""
+    person = _person()
+    assert person is not None
+    rows = [site_overview(s) for s in person.sites]
+    total = {"waiting": sum(r["waiting"] for r in rows), "priority": sum(r["priority"] for r in rows),
+             "longest_wait_seconds": max((r["longest_wait_seconds"] for r in rows), default=0),
+             "over_target": sum(len(r["over_target"]) for r in rows),
+             "counters": {k: sum(r["counters"][k] for r in rows) for k in ("open", "paused", "closed", "serving")}}
+    return jsonify({"sites": rows, "total": total})
+
+
+# -- the pages ---------------------------------------------------------------------------
+def _page_person() -> Person | None:
+    try:
+        return _person(required=False)
+    except QmsError:
+        return None
+
+
+@pages_bp.get("")
+def reports():
+    person = _page_person()
+    if person is None:
+        return render_template("province/login.html", province=_svc().config.province)
+    data, error = None, None
+    try:
+        data = build_province_report(person.sites)
+    except QmsError as err:
+        error = err.code
+    chart = Markup(satisfaction_chart(data["site_ranking"])) if data is not None else None
+    return render_template("province/reports.html", province=_svc().config.province, person=person,
+                           report=data, error=error, chart=chart, periods=PERIODS, args=request.args,
+                           query=request.query_string.decode())
+
+
+@pages_bp.get("/monitor")
+def monitor_page():
+    person = _page_person()
+    if person is None:
+        return render_template("province/login.html", province=_svc().config.province)
+    return render_template("province/monitor.html", province=_svc().config.province, person=person)
