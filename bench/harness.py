@@ -156,6 +156,15 @@ def cpu_seconds(pid: int) -> float:
     return total + sum(cpu_seconds(int(child)) for child in children)
 
 
+def tree_rss_kib(pid: int) -> int:
+    """Resident memory of a process and every living descendant (workers, archiver), KiB."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0
+    return rss_kib(pid) + sum(tree_rss_kib(int(child)) for child in children)
+
+
 def rss_kib(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -183,8 +192,10 @@ def wrk(url: str, script: str, connections: int, seconds: int = 8, threads: int 
     # Socket errors (connect, read, write, timeout at 10 s) count as errors too.
     sockets = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     failed = (int(errors.group(1)) if errors else 0) + (sum(int(n) for n in sockets.groups()) if sockets else 0)
+    done = re.search(r"(\d+) requests in ([\d.]+)(ms|s|m)", out)
+    elapsed = float(done.group(2)) * {"ms": 0.001, "s": 1, "m": 60}[done.group(3)]
     return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), "p50": ms(50), "p99": ms(99),
-            "errors": failed, "raw": out}
+            "errors": failed, "requests": int(done.group(1)), "seconds": elapsed, "raw": out}
 
 
 def post_script(path: str, body: dict, token: str) -> str:

@@ -1,7 +1,8 @@
 """Officers working their counters over Socket.IO, as light as a browser.
 
 ``python -m bench.socket_officers URL SECONDS TOKEN:COUNTER ...`` alternates call-next and
-finish on each counter for SECONDS and prints one JSON object: latencies (ms) and errors.
+finish on each counter for SECONDS and prints one JSON object: latencies (ms), errors and the
+number of tickets called.
 """
 from __future__ import annotations
 
@@ -13,12 +14,13 @@ import time
 import aiohttp
 
 
-async def officer(session, url: str, token: str, counter: int, seconds: float, latencies: list, errors: list):
+async def officer(session, url: str, token: str, counter: int, seconds: float, latencies: list, errors: list,
+                  calls: list):
     ws_url = url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
     async with session.ws_connect(ws_url, heartbeat=None, max_msg_size=0) as ws:
         await ws.receive()
         await ws.send_str("40" + json.dumps({"site": "hcc", "token": token}))
-        ack_id, step = 0, 0
+        ack_id, step, action = 0, 0, ""
         deadline = time.monotonic() + seconds
         connected = False
         while time.monotonic() < deadline:
@@ -40,18 +42,22 @@ async def officer(session, url: str, token: str, counter: int, seconds: float, l
                     latencies.append((time.perf_counter() - started) * 1000)
                     if '"ok": true' not in data and '"ok":true' not in data:
                         errors.append(data[:200])
+                    elif action == "call-next":
+                        calls.append(1)   # a ticket called: what a hall counts
                     break
 
 
 async def main(url: str, seconds: float, pairs: list[str]) -> None:
     latencies: list[float] = []
     errors: list[str] = []
+    calls: list[int] = []
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
         started = time.monotonic()
         await asyncio.gather(*(officer(session, url, p.rsplit(":", 1)[0], int(p.rsplit(":", 1)[1]), seconds,
-                                       latencies, errors) for p in pairs))
+                                       latencies, errors, calls) for p in pairs))
         elapsed = time.monotonic() - started
-    sys.stdout.write(json.dumps({"latencies": latencies, "errors": errors, "elapsed": elapsed}) + "\n")
+    sys.stdout.write(json.dumps({"latencies": latencies, "errors": errors, "calls": len(calls),
+                                 "elapsed": elapsed}) + "\n")
 
 
 if __name__ == "__main__":

@@ -94,6 +94,19 @@ def main(argv=None) -> int:
     province.add_argument("--lang", default="vi", choices=("vi", "en"))
     province.set_defaults(func=_province_report)
 
+    conf = sub.add_parser("config", help="the live configuration: export it as YAML, or import a file into it")
+    conf_what = conf.add_subparsers(dest="action", required=True)
+    export = conf_what.add_parser("export", help="config.yaml with each site's people as they are now (live "
+                                  "administration), on standard output or --out")
+    export.add_argument("--config", default=DEFAULT_CONFIG)
+    export.add_argument("--out", help="write here instead of standard output")
+    export.set_defaults(func=_config_export)
+    imp = conf_what.add_parser("import", help="make each site's people those of FILE (checked whole first; "
+                               "audited as one change per site)")
+    imp.add_argument("file")
+    imp.add_argument("--config", default=DEFAULT_CONFIG, help="the config whose archive and Redis are used")
+    imp.set_defaults(func=_config_import)
+
     simulate = sub.add_parser("simulate", help="simulated devices on pseudo-terminals / TCP")
     what = simulate.add_subparsers(dest="device", required=True)
     panel = what.add_parser("panel", help="a rating panel on a pseudo-terminal; type presses on stdin")
@@ -565,6 +578,66 @@ def _province_report(args) -> int:
         sql.dispose()
     json.dump(report, sys.stdout, ensure_ascii=False, indent=1)
     sys.stdout.write("\n")
+    return 0
+
+
+def _people_store(config):
+    """The live people of ``config``'s archive, with the version keys in its Redis (None: embedded)."""
+    import redis
+
+    from .config.people import PeopleStore
+    from .engine.keys import Keys
+    from .history.archive_schema import open_archive
+
+    sql = open_archive(config.archive_url)
+    client = redis.Redis.from_url(config.redis.url) if config.redis.url else None
+    keys = {sid: Keys(config.redis.key_prefix, site).people_version for sid, site in config.sites.items()}
+    return PeopleStore(config, client, keys, lambda: sql), client
+
+
+def _config_export(args) -> int:
+    import yaml
+
+    from .config.people import officer_json
+
+    config = _load(args.config, "config export")
+    with open(args.config, encoding="utf-8") as f:
+        document = yaml.safe_load(f)
+    store, _ = _people_store(config)
+    live = store._stored()
+    for site in document.get("sites", []):
+        people = live.get(site.get("id"))
+        if people is None:
+            continue   # no live change yet: config.yaml's own
+        site["officers"] = [{**{k: v for k, v in officer_json(o).items() if v or k == "name"},
+                             "password_hash": o.password_hash} for o in people.values()]
+    text = ("# Exported by qms config export: config.yaml with each site's people as they are now.\n"
+            + yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=120))
+    if args.out:
+        with open(args.out, "w", encoding="utf-8") as f:
+            f.write(text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _config_import(args) -> int:
+    import getpass
+
+    config = _load(args.config, "config import")
+    incoming = _load(args.file, "config import")
+    unknown = sorted(set(incoming.sites) - set(config.sites))
+    if unknown:
+        raise _Refused(f"qms config import: {args.file} has sites {', '.join(unknown)} that {args.config} has not: "
+                       "sites are added in config.yaml")
+    _log_to_stderr(config.server.log_level)
+    store, client = _people_store(config)
+    who = f"cli:{getpass.getuser()}"
+    for site_id, site in incoming.sites.items():
+        store.replace(config.sites[site_id], who, dict(site.officers), source=os.path.basename(args.file))
+        sys.stdout.write(f"{site_id}: {len(site.officers)} people imported\n")
+    if client is None:
+        sys.stdout.write("The embedded Redis belongs to qms serve: a running server takes these at its next start.\n")
     return 0
 
 

@@ -70,8 +70,10 @@ def clock():
 
 
 @pytest.fixture
-def config(prefix):
-    return parse_config(hall_document(prefix))
+def config(prefix, tmp_path):
+    doc = hall_document(prefix)
+    doc["server"]["data_dir"] = str(tmp_path / "data")   # its own archive: live changes stay in this test
+    return parse_config(doc)
 
 
 @pytest.fixture

@@ -88,11 +88,7 @@
     render();
   }
 
-  function mergeWaiting(waiting) {
-    Object.entries(waiting || {}).forEach(([code, w]) => {
-      state.snapshot.waiting[code] = Object.assign({}, state.snapshot.waiting[code], w);
-    });
-  }
+  function mergeWaiting(waiting) { QMS.mergeWaiting(state.snapshot, waiting); }
 
   // Events carry the counts; the server pushes the rest right after them: ``state`` (figures
   // and counters of the hall) and, to this counter, ``lists`` (its counter, lists, no-shows).

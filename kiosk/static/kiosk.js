@@ -336,9 +336,7 @@
 
   function merge(waiting) {
     if (!state.snapshot) return;
-    Object.entries(waiting || {}).forEach(([code, w]) => {
-      state.snapshot.waiting[code] = Object.assign({}, state.snapshot.waiting[code], w);
-    });
+    QMS.mergeWaiting(state.snapshot, waiting);
     if (state.view === "home") renderFields();
   }
 

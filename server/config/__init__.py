@@ -79,6 +79,7 @@ class OfficerConfig:
     password_hash: str
     counters: tuple[int, ...]
     role: str
+    disabled: bool = False   # kept for the names in reports and the audit; cannot sign in
 
     @property
     def is_admin(self) -> bool:
@@ -652,7 +653,7 @@ def _officers(node: Node, counters: dict[int, CounterConfig]) -> dict[str, Offic
     nodes = node.items()
     officers: list[OfficerConfig | None] = []
     for item in nodes:
-        m = item.mapping(["username", "name", "password_hash", "password", "counters", "role"])
+        m = item.mapping(["username", "name", "password_hash", "password", "counters", "role", "disabled"])
         if m is None:
             officers.append(None)
             continue
@@ -664,7 +665,7 @@ def _officers(node: Node, counters: dict[int, CounterConfig]) -> dict[str, Offic
         if role == "leader" and m.data.get("counters"):
             m.node("counters").error("a leader reads reports and serves at no counter: remove counters")
         officers.append(OfficerConfig(username=username, name=name, password_hash=password_hash,
-                                      counters=tuple(refs), role=role or "officer"))
+                                      counters=tuple(refs), role=role or "officer", disabled=_flag(m, "disabled")))
     check_unique([(n, o.username if o else None) for n, o in zip(nodes, officers, strict=True)], "username")
     return {o.username: o for o in officers if o is not None}
 

@@ -38,6 +38,12 @@ class ScopeKeys:
         """The Socket.IO sids opened with one session."""
         return f"{self.base}:sesssock:{digest}"
 
+    @property
+    def people_version(self) -> str:
+        """Bumped by each live change of the people (server/config/people.py): every server
+        process reloads them when it sees a new value."""
+        return f"{self.base}:people"
+
 
 class Keys(ScopeKeys):
     """Key names of one site."""

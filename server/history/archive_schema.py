@@ -144,6 +144,31 @@ rollup_progress = Table(  # the last day whose rows are final and rolled up, per
     PrimaryKeyConstraint("site"),
 )
 
+people = Table(  # the live officers of each site (live administration): config.yaml's until the first change
+    "people", metadata,
+    Column("site", String(32), nullable=False),
+    Column("username", String(32), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("counters", Text, nullable=False),        # JSON list of counter numbers
+    Column("password_hash", String(300), nullable=False),
+    Column("disabled", Integer, nullable=False),
+    Column("changed_at", BigInteger, nullable=False),
+    PrimaryKeyConstraint("site", "username"),
+)
+
+audit_log = Table(  # every administrative change: who, what, when (never a password or its hash)
+    "audit_log", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("site", String(32), nullable=False),
+    Column("at", BigInteger, nullable=False),        # ms since the epoch
+    Column("actor", String(64), nullable=False),
+    Column("action", String(40), nullable=False),
+    Column("target", String(64), nullable=False),
+    Column("details", Text, nullable=False),         # JSON
+    Index("ix_audit_log_site_at", "site", "at"),
+)
+
 
 FIRST_RELEASE = "0001"  # the revision a database made by create_all (before migrations) has
 _MIGRATION_LOCK = 7_263_100_001  # PostgreSQL advisory lock: one server migrates at a time

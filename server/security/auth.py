@@ -84,7 +84,7 @@ class Authenticator:
         """False, and the session ended, when its person was removed or their password changed."""
         if password_hash is not None and record.get("pw") == fingerprint(password_hash):
             return True
-        why = "removed from the config" if password_hash is None else "password changed"
+        why = "removed or disabled" if password_hash is None else "password changed"
         logger.info("session ended scope=%s user=%s: %s", scope, record["officer"], why)
         self.end_sessions(self.sessions.end(scope, record["digest"]), why)
         return False
@@ -93,6 +93,8 @@ class Authenticator:
         if record is None:
             return None
         officer = site.officers.get(record["officer"])
+        if officer is not None and officer.disabled:
+            officer = None   # disabled since signing in: as good as removed
         if not self._still_valid(site.id, record, officer.password_hash if officer else None) or officer is None:
             return None
         return Actor("leader" if officer.role == "leader" else "officer", officer.username, site.id,
@@ -130,6 +132,8 @@ class Authenticator:
         None otherwise (same cost either way)."""
         people = site.officers if site is not None else self.config.province.users
         person = people.get(username) if isinstance(username, str) else None
+        if person is not None and getattr(person, "disabled", False):
+            person = None    # a disabled officer cannot sign in (and the answer is a wrong password's)
         ok = self.passwords.check(person.password_hash if person else _DUMMY_HASH,
                                   password if isinstance(password, str) else "")
         if person is None or not ok:

@@ -20,8 +20,9 @@ import threading
 import time
 from collections.abc import Callable
 
-from werkzeug.security import check_password_hash
+from werkzeug.security import check_password_hash, generate_password_hash
 
+from ..config.password_policy import HASH_METHOD
 from ..engine.keys import ScopeKeys
 from ..engine.scripts import Scripts
 from ..errors import QmsError, TooManyRequests
@@ -97,6 +98,12 @@ class PasswordChecker:
         finally:
             with self._lock:
                 self._waiting -= 1
+
+
+def hash_password(password: str) -> str:
+    """A new password's hash at the policy's cost (what `qms hash-password` writes), made in an
+    OS thread: scrypt takes a fraction of a second of CPU."""
+    return _off_the_loop(generate_password_hash, password, HASH_METHOD)
 
 
 def _off_the_loop(fn, *args):

@@ -12,7 +12,8 @@ from .report_views import build_report, chart_svg
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
-def _leader(site):
+def leader_of(site):
+    """Who reads this site's pages (its admins and leaders, the province's who have it); None: sign in."""
     svc = current_app.extensions["qms"]
     actor = svc.auth.actor(site, None, request.cookies.get(SESSION_COOKIE))
     return actor if actor is not None and actor.reads_reports else None
@@ -27,7 +28,7 @@ def day_month_year(iso: str) -> str:
 @bp.get("/<site_id>")
 def reports(site_id):
     site = current_app.extensions["qms"].engine.site(site_id)
-    if _leader(site) is None:
+    if leader_of(site) is None:
         return render_template("admin/login.html", site=site)
     report, error = None, None
     try:
@@ -44,6 +45,6 @@ def reports(site_id):
 @bp.get("/<site_id>/monitor")
 def monitor(site_id):
     site = current_app.extensions["qms"].engine.site(site_id)
-    if _leader(site) is None:
+    if leader_of(site) is None:
         return render_template("admin/login.html", site=site)
     return render_template("admin/monitor.html", site=site)

@@ -15,9 +15,11 @@ from flask_socketio import SocketIO
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from ..config import Config, load_config
+from ..config.people import PeopleStore
 from ..engine.keys import PROVINCE, ScopeKeys
 from ..engine.queue_engine import QueueEngine
 from ..errors import QmsError
@@ -54,6 +56,7 @@ class Services:
     health: StoreHealth
     guard: SignInGuard
     handshakes: HandshakeGuard
+    people: PeopleStore | None = None
     watcher: AlertWatcher | None = None
     presence: ScreenPresence | None = None
     supervisor: Any = None  # the embedded Redis's, when `qms serve` runs one
@@ -186,16 +189,22 @@ def create_app(config: Config | None = None, *, redis_url: str | None = None, cl
                                      socketio=socketio, relay=relay,
                                      namespace=namespace, devices=devices, health=health, handshakes=handshakes)
 
+    services = app.extensions["qms"]
+    services.people = PeopleStore(config, client, {s: k.people_version for s, k in engine.keys.items()},
+                                  lambda: services.archive_sql,
+                                  now_ms=lambda: int(engine.clock.now().timestamp() * 1000))
+    services.people.start()
+
     from counter import bp as counter_bp
     from display import bp as display_bp
     from kiosk import bp as kiosk_bp
 
     from .. import i18n
-    from . import admin, api, pages, province, reports_api
+    from . import admin, api, pages, people, province, reports_api
 
     i18n.init_app(app)
-    for blueprint in (api.bp, reports_api.bp, province.api_bp, pages.bp, admin.bp, province.pages_bp, kiosk_bp,
-                      counter_bp, display_bp):
+    for blueprint in (api.bp, reports_api.bp, province.api_bp, people.api_bp, pages.bp, admin.bp, province.pages_bp,
+                      people.pages_bp, kiosk_bp, counter_bp, display_bp):
         app.register_blueprint(blueprint)
     _register_error_handlers(app)
     if start_relay:
@@ -204,6 +213,7 @@ def create_app(config: Config | None = None, *, redis_url: str | None = None, cl
         services = app.extensions["qms"]
         services.presence = ScreenPresence(devices, namespace.connected_screens, socketio.sleep)
         socketio.start_background_task(services.presence.run)
+        socketio.start_background_task(_follow_people, services.people, socketio.sleep)
     if start_watcher:
         services = app.extensions["qms"]
         services.watcher = AlertWatcher(engine, client, engine.keys,
@@ -213,6 +223,16 @@ def create_app(config: Config | None = None, *, redis_url: str | None = None, cl
     logger.info("app ready: sites=%s async_mode=%s redis=%s", ",".join(config.sites), config.server.async_mode,
                 _safe_url(url))
     return app
+
+
+def _follow_people(people: PeopleStore, sleep) -> None:
+    """Every second: the people changed by any server process (server/config/people.py)."""
+    while True:
+        sleep(1.0)
+        try:
+            people.refresh()
+        except (redis.RedisError, SQLAlchemyError) as err:  # down for now: the people stay as they were
+            logger.warning("people not refreshed: %s", err)
 
 
 class _Json(DefaultJSONProvider):

@@ -221,11 +221,18 @@
     return window.QMS_LANG === "en" && item.name_en ? item.name_en : item.name;
   }
 
+  /** What an event or a pushed ``state`` says of some fields, over what a snapshot holds of them. */
+  function mergeWaiting(snapshot, waiting) {
+    Object.entries(waiting || {}).forEach(([code, w]) => {
+      snapshot.waiting[code] = Object.assign({}, snapshot.waiting[code], w);
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", () => {
     translatePage();
     toolbar();
   });
 
   window.QMS = {t, translatePage, deviceToken, api, errorText, Live, minutes, duration, elapsed, clock, clockTime,
-                localName};
+                localName, mergeWaiting};
 })();

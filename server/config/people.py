@@ -1,0 +1,229 @@
+"""Live administration of a site's people: officers, site admins and leaders are created,
+changed, disabled and given new passwords in the web pages, with no restart.
+
+The SQL archive holds them (table ``people``) and the audit log of every change (``audit_log``:
+who, what, when, never a password or its hash). A site has no rows until its first change:
+until then its people are config.yaml's, which that change copies in first, so config.yaml
+is the bootstrap. Once a site has rows they are the truth; ``qms config import`` replaces them
+from a file and ``qms config export`` writes them out.
+
+Each change, in one SQL transaction with its audit row, then bumps the site's version key in
+Redis; every server process looks at those keys every second and reloads a site whose version
+moved, so a change reaches every process within about a second. A process swaps the site's
+``officers`` mapping whole, so a request sees the old people or the new, never half of each.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import redis
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.engine import Connection, Engine
+
+from ..errors import BadRequest, Conflict, NotFound
+from ..history.archive_schema import audit_log, people
+from . import Config, OfficerConfig, SiteConfig, _officers
+from .reader import Node
+
+logger = logging.getLogger(__name__)
+
+MAX_NAME = 120
+
+
+def _row(site_id: str, o: OfficerConfig, at: int) -> dict[str, Any]:
+    return {"site": site_id, "username": o.username, "name": o.name, "role": o.role,
+            "counters": json.dumps(list(o.counters)), "password_hash": o.password_hash,
+            "disabled": int(o.disabled), "changed_at": at}
+
+
+def _officer(row: Any) -> OfficerConfig:
+    return OfficerConfig(username=row.username, name=row.name, password_hash=row.password_hash,
+                         counters=tuple(json.loads(row.counters)), role=row.role, disabled=bool(row.disabled))
+
+
+def _entry(person: dict[str, Any]) -> dict[str, Any]:
+    """A person as config.yaml writes them (an empty counters list left out, as a leader's is)."""
+    entry: dict[str, Any] = {k: person[k] for k in ("username", "name", "role", "password_hash") if k in person}
+    if person.get("counters") or person.get("role") != "leader":
+        entry["counters"] = person.get("counters")
+    return entry
+
+
+def officer_json(o: OfficerConfig) -> dict[str, Any]:
+    """What the pages show of a person: never the hash."""
+    return {"username": o.username, "name": o.name, "role": o.role, "counters": list(o.counters),
+            "disabled": o.disabled}
+
+
+class PeopleStore:
+    def __init__(self, config: Config, client: redis.Redis | None, version_keys: dict[str, str],
+                 sql: Callable[[], Engine], now_ms: Callable[[], int] = lambda: int(time.time() * 1000)):
+        self.config = config
+        self.client = client
+        self.version_keys = version_keys      # site id -> its people version key
+        self._sql = sql                       # opened on first use (the archive)
+        self.now_ms = now_ms
+        self.loaded: dict[str, bytes | None] = {}   # the version each site was loaded at here
+        self._lock = threading.Lock()
+
+    # -- reading ----------------------------------------------------------------------------
+    def start(self) -> None:
+        """At start: the sites that have live people use them (whatever config.yaml says)."""
+        versions = self._versions()
+        stored = self._stored()
+        for site_id, site in self.config.sites.items():
+            if site_id in stored:
+                self._apply(site, stored[site_id])
+                differs = {o: p for o, p in site.officers.items() if o not in stored[site_id]}
+                if differs:
+                    logger.info("site %s: its people come from the live administration, not config.yaml "
+                                "(qms config export writes them out)", site_id)
+            self.loaded[site_id] = versions.get(site_id)
+
+    def refresh(self) -> list[str]:
+        """Reload each site whose version key moved since this process loaded it; the sites reloaded."""
+        versions = self._versions()
+        moved = [s for s in self.config.sites if versions.get(s) != self.loaded.get(s)]
+        if not moved:
+            return []
+        stored = self._stored(moved)
+        for site_id in moved:
+            site = self.config.sites[site_id]
+            if site_id in stored:
+                self._apply(site, stored[site_id])
+            self.loaded[site_id] = versions.get(site_id)
+            logger.info("site %s: people reloaded (%d)", site_id, len(site.officers))
+        return moved
+
+    def _versions(self) -> dict[str, bytes | None]:
+        if self.client is None:
+            return {}
+        pipe = self.client.pipeline(transaction=False)   # one round trip; each key is its site's slot
+        for site_id in self.config.sites:
+            pipe.get(self.version_keys[site_id])
+        return dict(zip(self.config.sites, pipe.execute(), strict=True))
+
+    def _stored(self, sites: list[str] | None = None) -> dict[str, dict[str, OfficerConfig]]:
+        query = select(people).order_by(people.c.site, people.c.username)
+        if sites is not None:
+            query = query.where(people.c.site.in_(sites))
+        out: dict[str, dict[str, OfficerConfig]] = {}
+        with self._sql().connect() as conn:
+            for row in conn.execute(query):
+                out.setdefault(row.site, {})[row.username] = _officer(row)
+        return out
+
+    def _apply(self, site: SiteConfig, officers: dict[str, OfficerConfig]) -> None:
+        # SiteConfig is frozen for everyone else: this is the one place that changes a site,
+        # by swapping the whole mapping (one reference), never editing it in place.
+        object.__setattr__(site, "officers", dict(officers))
+
+    def audit(self, site_id: str, limit: int = 200, before: int | None = None) -> list[dict[str, Any]]:
+        query = select(audit_log).where(audit_log.c.site == site_id)
+        if before is not None:
+            query = query.where(audit_log.c.id < before)
+        query = query.order_by(audit_log.c.id.desc()).limit(limit)
+        with self._sql().connect() as conn:
+            return [{"id": r.id, "at": r.at, "actor": r.actor, "action": r.action, "target": r.target,
+                     "details": json.loads(r.details)} for r in conn.execute(query)]
+
+    # -- changing ---------------------------------------------------------------------------
+    def create(self, site: SiteConfig, actor: str, person: dict[str, Any], password_hash: str) -> OfficerConfig:
+        """A new person of the site (username, name, role, counters)."""
+        if person.get("username") in site.officers:
+            raise Conflict(f"{person.get('username')!r} is already a person of this site.", code="username_taken")
+        officer = self._checked(site, {**person, "password_hash": password_hash}, new=True)
+        self._change(site, actor, "officer.create", officer.username, officer_json(officer),
+                     lambda conn, at: conn.execute(insert(people).values(_row(site.id, officer, at))))
+        return officer
+
+    def update(self, site: SiteConfig, actor: str, username: str, changes: dict[str, Any]) -> OfficerConfig:
+        """Name, role, counters or disabled of a person; the audit row says what was and what is."""
+        old = self._existing(site, username)
+        merged = {**officer_json(old), **changes, "password_hash": old.password_hash}
+        officer = self._checked(site, merged, new=False)
+        was = {k: v for k, v in officer_json(old).items() if k in changes and officer_json(officer)[k] != v}
+        if not was:
+            return old
+        action = ("officer.disable" if changes.get("disabled") is True else
+                  "officer.enable" if changes.get("disabled") is False and len(changes) == 1 else "officer.update")
+        now = {k: officer_json(officer)[k] for k in was}
+        self._change(site, actor, action, username, {"before": was, "after": now},
+                     lambda conn, at: conn.execute(
+                         update(people).where(people.c.site == site.id, people.c.username == username)
+                         .values(**{k: v for k, v in _row(site.id, officer, at).items()
+                                    if k not in ("site", "username")})))
+        return officer
+
+    def set_password(self, site: SiteConfig, actor: str, username: str, password_hash: str, action: str) -> None:
+        """A new password (``officer.password_reset`` by an admin, ``officer.password_change`` by the
+        officer): the sessions opened with the old one end at their next use."""
+        self._existing(site, username)
+        self._change(site, actor, action, username, {},
+                     lambda conn, at: conn.execute(
+                         update(people).where(people.c.site == site.id, people.c.username == username)
+                         .values(password_hash=password_hash, changed_at=at)))
+
+    def _existing(self, site: SiteConfig, username: str) -> OfficerConfig:
+        officer = site.officers.get(username)
+        if officer is None:
+            raise NotFound(f"No person {username!r} at this site.", code="unknown_officer")
+        return officer
+
+    def _checked(self, site: SiteConfig, person: dict[str, Any], new: bool) -> OfficerConfig:
+        """The person as config.yaml would read them among the site's others (the same rules and
+        messages), or BadRequest listing what is wrong."""
+        username = person.get("username")
+        others = [_entry(officer_json(o) | {"password_hash": o.password_hash})
+                  for o in site.officers.values() if o.username != username]
+        errors: list[str] = []
+        read = _officers(Node([*others, _entry(person)], "officers", errors), site.counters)
+        here = f"officers[{len(others)}]"
+        mine = [e[len(here):].lstrip(".:").strip() for e in errors if e.startswith(here)]
+        elsewhere = self.config.province.users.keys() | {u for s in self.config.sites.values() if s is not site
+                                                         for u in s.officers}
+        if not str(person.get("name") or "").strip():
+            mine.append("name: is required")
+        elif len(str(person.get("name"))) > MAX_NAME:
+            mine.append(f"name: at most {MAX_NAME} characters")
+        if new and username in elsewhere:
+            mine.append(f"username: {username!r} is already a person of another site or of the province")
+        if mine or not isinstance(username, str) or username not in read:
+            raise BadRequest("; ".join(mine) or "The person could not be read.", code="bad_person",
+                             details={"errors": mine})
+        officer = read[username]
+        return OfficerConfig(officer.username, officer.name, officer.password_hash, officer.counters, officer.role,
+                             disabled=bool(person.get("disabled")))
+
+    def _change(self, site: SiteConfig, actor: str, action: str, target: str, details: dict[str, Any],
+                write: Callable[[Connection, int], Any]) -> None:
+        at = self.now_ms()
+        with self._lock, self._sql().begin() as conn:
+            if not conn.execute(select(func.count()).select_from(people).where(people.c.site == site.id)).scalar():
+                # The site's first change: its people are config.yaml's until now.
+                conn.execute(insert(people), [_row(site.id, o, at) for o in site.officers.values()])
+                conn.execute(insert(audit_log).values(site=site.id, at=at, actor="system", action="config.import",
+                                                      target=site.id, details=json.dumps(
+                                                          {"from": "config.yaml", "people": len(site.officers)})))
+            write(conn, at)
+            conn.execute(insert(audit_log).values(site=site.id, at=at, actor=actor, action=action, target=target,
+                                                  details=json.dumps(details, ensure_ascii=False)))
+        logger.info("admin change site=%s actor=%s action=%s target=%s", site.id, actor, action, target)
+        if self.client is None:   # `qms config import` with the embedded Redis: the server's next start
+            return
+        self.client.incr(self.version_keys[site.id])
+        self.refresh()   # this process at once; the others within a second
+
+    def replace(self, site: SiteConfig, actor: str, officers: dict[str, OfficerConfig], source: str) -> None:
+        """Every person of the site from a file (``qms config import``), audited as one change."""
+        def write(conn: Connection, at: int) -> None:
+            conn.execute(delete(people).where(people.c.site == site.id))
+            if officers:
+                conn.execute(insert(people), [_row(site.id, o, at) for o in officers.values()])
+
+        self._change(site, actor, "config.import", site.id, {"from": source, "people": len(officers)}, write)

@@ -1,0 +1,183 @@
+"""Live administration over HTTP: a site's admins (and the province's admins) manage its people
+with no restart; every signed-in person changes their own password; admins and leaders read
+the audit log. The rules and the store are server/config/people.py's."""
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from functools import partial
+
+from flask import Blueprint, current_app, g, jsonify, make_response, render_template, request
+
+from ..config.people import PeopleStore, officer_json
+from ..errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
+from ..i18n import translate
+from ..security.auth import SESSION_COOKIE, require, require_reader, site_and_actor
+from ..security.sessions import fingerprint
+from ..security.sign_in import hash_password
+from .admin import leader_of
+from .api import json_body
+
+logger = logging.getLogger(__name__)
+
+api_bp = Blueprint("people_api", __name__, url_prefix="/api/v1/sites/<site_id>")
+pages_bp = Blueprint("people", __name__, url_prefix="/admin/<site_id>")
+
+PERSON: dict[str, type | tuple[type, ...]] = {"username": str, "name": str, "role": str, "counters": list,
+                                               "password": str}
+CHANGES: dict[str, type | tuple[type, ...]] = {"name": str, "role": str, "counters": list, "disabled": bool}
+MIN_PASSWORD = 8
+
+
+def _svc():
+    return current_app.extensions["qms"]
+
+
+def _store() -> PeopleStore:
+    store = _svc().people
+    assert store is not None   # made by create_app
+    return store
+
+
+def _new_password(value: str) -> str:
+    if len(value) < MIN_PASSWORD:
+        raise BadRequest(f"A password has at least {MIN_PASSWORD} characters.", code="weak_password")
+    return hash_password(value)
+
+
+def _end_sessions(site, username: str, why: str) -> None:
+    svc = _svc()
+    svc.auth.end_sessions(svc.sessions.end_officer(site.id, username), why)
+
+
+@api_bp.get("/officers")
+def officers(site_id):
+    site, actor = site_and_actor(site_id)
+    require(actor, "admin")
+    return jsonify({"officers": [officer_json(o) for o in site.officers.values()],
+                    "counters": [{"number": c.number, "name": c.name} for c in site.counters.values()]})
+
+
+@api_bp.post("/officers")
+def create_officer(site_id):
+    site, actor = site_and_actor(site_id)
+    actor = require(actor, "admin")
+    body = json_body(PERSON, required=("username", "name", "password"))
+    password = _new_password(body.pop("password"))
+    officer = _store().create(site, actor.label, body, password)
+    return jsonify(officer_json(officer)), 201
+
+
+@api_bp.patch("/officers/<username>")
+def change_officer(site_id, username):
+    site, actor = site_and_actor(site_id)
+    actor = require(actor, "admin")
+    body = json_body(CHANGES)
+    own = username == actor.id and actor.scope == site.id
+    if own and (body.get("disabled") or body.get("role", "admin") != "admin"):
+        raise Conflict("You cannot disable your own account or take away your own administration.",
+                       code="own_account")
+    officer = _store().update(site, actor.label, username, body)
+    if officer.disabled:
+        _end_sessions(site, username, "disabled")
+    return jsonify(officer_json(officer))
+
+
+@api_bp.post("/officers/<username>/password")
+def reset_password(site_id, username):
+    """An admin gives a person a new password (forgotten, or handed over): their sessions end."""
+    site, actor = site_and_actor(site_id)
+    actor = require(actor, "admin")
+    body = json_body({"password": str}, required=("password",))
+    if username not in site.officers:
+        raise NotFound(f"No person {username!r} at this site.", code="unknown_officer")
+    _store().set_password(site, actor.label, username, _new_password(body["password"]), "officer.password_reset")
+    _end_sessions(site, username, "password reset")
+    return "", 204
+
+
+@api_bp.post("/password")
+def change_own_password(site_id):
+    """The signed-in person's own password: the current one first. Every session of theirs ends
+    and this answer opens a new one, at the same counter."""
+    site, actor = site_and_actor(site_id)
+    actor = require(actor, "officer", "leader")
+    if actor.scope != site.id or actor.session is None:
+        raise Forbidden("Change the province's passwords in its administration.", code="not_a_site_account")
+    body = json_body({"current": str, "new": str}, required=("current", "new"))
+    svc = _svc()
+    address = request.remote_addr or ""
+    svc.guard.attempt(site.id, actor.id, address, scope="password")
+    if svc.auth.check_password(site, actor.id, body["current"]) is None:
+        raise Unauthorized("The current password is wrong.", code="bad_credentials")
+    svc.guard.passed(site.id, actor.id, address, scope="password")
+    if body["new"] == body["current"]:
+        raise BadRequest("Choose a password other than the current one.", code="same_password")
+    password_hash = _new_password(body["new"])
+    _store().set_password(site, actor.label, actor.id, password_hash, "officer.password_change")
+    _end_sessions(site, actor.id, "password changed")
+    session_id = svc.sessions.create(site.id, actor.id, actor.counter, fingerprint(password_hash))
+    response = make_response(jsonify({"token": session_id, "expires_in": svc.config.server.session_seconds}))
+    response.set_cookie(SESSION_COOKIE, session_id, max_age=svc.config.server.session_seconds,
+                        httponly=True, samesite="Strict", secure=request.is_secure, path="/")
+    return response
+
+
+@api_bp.get("/audit")
+def audit(site_id):
+    site, actor = site_and_actor(site_id)
+    require_reader(actor)
+    try:
+        limit = min(max(int(request.args.get("limit", 200)), 1), 1000)
+        before = int(request.args["before"]) if request.args.get("before") else None
+    except ValueError:
+        raise BadRequest("limit and before are whole numbers.", code="bad_request") from None
+    return jsonify({"entries": _store().audit(site.id, limit, before)})
+
+
+# -- the pages ---------------------------------------------------------------------------
+@pages_bp.get("/people")
+def people_page(site_id):
+    site = _svc().engine.site(site_id)
+    actor = leader_of(site)
+    if actor is None:
+        return render_template("admin/login.html", site=site)
+    if not actor.is_admin:
+        raise Forbidden("Only an administrator manages the people.", code="forbidden")
+    return render_template("admin/people.html", site=site)
+
+
+@pages_bp.get("/audit")
+def audit_page(site_id):
+    site = _svc().engine.site(site_id)
+    if leader_of(site) is None:
+        return render_template("admin/login.html", site=site)
+    entries = _store().audit(site.id, 500)
+    for e in entries:
+        e["when"] = datetime.fromtimestamp(e["at"] / 1000, site.timezone).strftime("%d/%m/%Y %H:%M:%S")
+        e["summary"] = _summary(e["details"])
+    return render_template("admin/audit.html", site=site, entries=entries)
+
+
+def _value(key: str, value) -> str:
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value) or "—"
+    if key == "role":
+        return translate(g.lang, f"people.role_{value}")
+    if isinstance(value, bool):
+        return translate(g.lang, "audit.yes" if value else "audit.no")
+    return str(value)
+
+
+def _summary(details: dict) -> str:
+    """An audit row's details in words: what changed from what to what, or what was made."""
+    t = partial(translate, g.lang)
+    if "after" in details:
+        return "; ".join(f"{t('people.' + k)}: {_value(k, details['before'].get(k))} → {_value(k, v)}"
+                         for k, v in details["after"].items())
+    if "people" in details:
+        return t("audit.imported", n=details["people"], source=details.get("from", ""))
+    if "role" in details:
+        return " · ".join([details.get("name", ""), _value("role", details["role"]),
+                           _value("counters", details.get("counters", []))])
+    return ""

@@ -1,0 +1,76 @@
+"""The site's people managed in a real browser: an admin adds an officer who signs in at once,
+edits, disables and gives a new password; the audit log says who did what, in Vietnamese."""
+from __future__ import annotations
+
+import requests
+from playwright.sync_api import expect
+
+from .conftest import shot
+from .test_admin import admin_login
+
+FIRST = "Batdau@2026"
+RESET = "Datlai@2026"
+
+
+def officer_login(url, username, password, counter):
+    return requests.post(f"{url}/api/v1/sites/hcc/login", timeout=10,
+                         json={"username": username, "password": password, "counter": counter})
+
+
+def test_an_admin_manages_the_people_in_the_page(pages, hall):
+    page = pages.open("/admin/hcc/people", width=1400, height=1100)
+    admin_login(page)
+    rows = page.locator("#people tbody tr")
+    expect(rows).to_have_count(6)   # cb1 … cb5 and admin, from config.yaml
+    expect(page.locator('#people tr[data-username="cb1"] td').nth(2)).to_have_text("Cán bộ")
+
+    # Add an officer at counters 2 and 3.
+    page.fill("#person-username", "cb9")
+    page.fill("#person-name", "Nguyễn Văn Chín")
+    page.select_option("#person-role", "officer")
+    page.check('#person-counters input[value="2"]')
+    page.check('#person-counters input[value="3"]')
+    page.fill("#person-password", FIRST)
+    page.click("#person-save")
+    expect(page.locator("#person-done")).to_have_text("Đã thêm Nguyễn Văn Chín.")
+    row = page.locator('#people tr[data-username="cb9"] td')
+    expect(row.nth(3)).to_have_text("Quầy 2, Quầy 3")
+    assert officer_login(hall.url, "cb9", FIRST, 2).status_code == 200
+
+    # A mistake is said in words and changes nothing.
+    page.fill("#person-username", "cb10")
+    page.fill("#person-name", "Trần Mười")
+    page.fill("#person-password", FIRST)
+    page.click("#person-save")     # no counter chosen
+    expect(page.locator("#person-error")).to_contain_text("Thông tin người dùng chưa hợp lệ")
+    expect(page.locator("#person-error")).to_contain_text("an officer needs at least one counter")
+    expect(rows).to_have_count(7)
+
+    # Edit: one counter only.
+    page.locator('#people tr[data-username="cb9"] button', has_text="Sửa").click()
+    expect(page.locator("#person-title")).to_have_text("Sửa: Nguyễn Văn Chín")
+    page.uncheck('#person-counters input[value="2"]')
+    page.click("#person-save")
+    expect(row.nth(3)).to_have_text("Quầy 3")
+    assert officer_login(hall.url, "cb9", FIRST, 2).status_code == 403
+
+    # Disable, then a new password.
+    page.locator('#people tr[data-username="cb9"] button', has_text="Vô hiệu hóa").click()
+    expect(row.nth(4)).to_have_text("Đã vô hiệu hóa")
+    assert officer_login(hall.url, "cb9", FIRST, 3).status_code == 401
+    page.locator('#people tr[data-username="cb9"] button', has_text="Kích hoạt").click()
+    expect(row.nth(4)).to_have_text("Đang hoạt động")
+    page.once("dialog", lambda dialog: dialog.accept(RESET))
+    page.locator('#people tr[data-username="cb9"] button', has_text="Đặt lại mật khẩu").click()
+    expect(page.locator("#person-done")).to_contain_text("Đã đặt mật khẩu mới cho Nguyễn Văn Chín")
+    assert officer_login(hall.url, "cb9", RESET, 3).status_code == 200
+    shot(page, "admin-people")
+
+    page.click("nav.admin-nav >> text=Nhật ký thay đổi")
+    actions = page.locator("#audit tbody tr td:nth-child(3)").all_inner_texts()
+    assert actions == ["Đặt lại mật khẩu", "Kích hoạt lại", "Vô hiệu hóa", "Sửa thông tin", "Thêm người dùng",
+                       "Nhập cấu hình"], actions
+    expect(page.locator('#audit tr[data-action="officer.update"] td.details')).to_have_text(
+        "Quầy: 2, 3 → 3")
+    expect(page.locator('#audit tr[data-action="officer.create"] td').nth(1)).to_have_text("admin")
+    shot(page, "admin-audit")

@@ -1,0 +1,260 @@
+"""Live administration of a site's people: added, changed, disabled and given new passwords
+through the API with no restart, checked by config.yaml's own rules, audited, kept in SQL, and
+seen by every server process."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from dataclasses import replace
+
+import pytest
+import requests
+import yaml
+
+from server import create_app
+from server.config import load_config, parse_config
+
+from ..hall import ADMIN_PASSWORD, PASSWORD, hall_document, password_hash
+from ..servers import ROOT, write_config
+from .test_workers import two_workers  # noqa: F401 - the fixture: `qms serve --workers 2`
+
+NEW_PASSWORD = "Moi@20261"
+
+
+@pytest.fixture
+def document(prefix, tmp_path):
+    doc = hall_document(prefix)
+    doc["server"]["data_dir"] = str(tmp_path)   # the archive (SQLite) of this test alone
+    doc["sites"][0]["officers"].append({"username": "gd", "name": "Giám đốc", "role": "leader",
+                                        "password_hash": password_hash(PASSWORD)})
+    return doc
+
+
+@pytest.fixture
+def config(document):
+    return parse_config(document)
+
+
+def people(api, token):
+    r = api.get("/officers", token)
+    assert r.status_code == 200, r.get_json()
+    return {o["username"]: o for o in r.get_json()["officers"]}
+
+
+def audit(api, token):
+    return [(e["actor"], e["action"], e["target"]) for e in reversed(api.get("/audit", token).get_json()["entries"])]
+
+
+def test_an_admin_adds_an_officer_who_signs_in_at_once(api):
+    admin = api.login_admin()
+    r = api.post("/officers", {"username": "cb9", "name": "Nguyễn Văn Chín", "role": "officer", "counters": [2, 3],
+                               "password": NEW_PASSWORD}, admin)
+    assert r.status_code == 201, r.get_json()
+    assert r.get_json() == {"username": "cb9", "name": "Nguyễn Văn Chín", "role": "officer", "counters": [2, 3],
+                            "disabled": False}
+    assert "password_hash" not in r.get_json()
+    token = api.login(2, "cb9", NEW_PASSWORD)
+    assert api.get("/me", token).get_json()["name"] == "Nguyễn Văn Chín"
+    assert api.post("/login", {"username": "cb9", "password": NEW_PASSWORD, "counter": 1}).status_code == 403
+    assert audit(api, admin) == [("system", "config.import", "hcc"), ("admin", "officer.create", "cb9")]
+    entry = api.get("/audit", admin).get_json()["entries"][0]
+    assert entry["details"] == {"username": "cb9", "name": "Nguyễn Văn Chín", "role": "officer", "counters": [2, 3],
+                                "disabled": False}
+
+
+@pytest.mark.parametrize("person, status, expected", [
+    ({"username": "Cb 9", "name": "X"}, 400, "username"),
+    ({"username": "cb9", "name": "X", "counters": [42]}, 400, "counters[0]: unknown counter 42"),
+    ({"username": "cb9", "name": "X", "counters": []}, 400, "counters: an officer needs at least one counter"),
+    ({"username": "cb9", "name": "X", "role": "leader", "counters": [1]}, 400, "a leader reads reports"),
+    ({"username": "cb9", "name": "X", "role": "mayor", "counters": [1]}, 400, "role: 'mayor' is not one of"),
+    ({"username": "cb9", "name": "", "counters": [1]}, 400, "name"),
+    ({"username": "cb9", "name": "X" * 121, "counters": [1]}, 400, "name: at most 120 characters"),
+    ({"username": "cbxa", "name": "X", "counters": [1]}, 400, "already a person of another site"),
+    ({"username": "cb1", "name": "X", "counters": [1]}, 409, None),
+    ({"username": "cb9", "name": "X", "counters": [1], "password": "short"}, 400, None),
+    ({"username": "cb9", "name": "X", "counters": [1], "password_hash": "x"}, 400, None),
+])
+def test_a_person_config_yaml_would_refuse_is_refused_and_nothing_changes(api, person, status, expected):
+    admin = api.login_admin()
+    before = people(api, admin)
+    r = api.post("/officers", {"password": NEW_PASSWORD, **person}, admin)
+    assert r.status_code == status, r.get_json()
+    if expected:
+        assert any(expected in e for e in r.get_json()["error"]["details"]["errors"]), r.get_json()
+    assert people(api, admin) == before
+    assert audit(api, admin) == []
+
+
+def test_disabling_ends_the_officers_sessions_and_enabling_lets_them_back(api):
+    admin = api.login_admin()
+    officer = api.login(1)
+    r = api.client.patch("/api/v1/sites/hcc/officers/cb1", json={"disabled": True},
+                         headers={"Authorization": f"Bearer {admin}"})
+    assert r.status_code == 200 and r.get_json()["disabled"] is True
+    assert api.get("/me", officer).status_code == 401
+    r = api.post("/login", {"username": "cb1", "password": PASSWORD, "counter": 1})
+    assert r.status_code == 401 and r.get_json()["error"]["code"] == "bad_credentials"
+    api.client.patch("/api/v1/sites/hcc/officers/cb1", json={"disabled": False},
+                     headers={"Authorization": f"Bearer {admin}"})
+    api.login(1)
+    assert [a for _, a, _ in audit(api, admin)] == ["config.import", "officer.disable", "officer.enable"]
+
+
+def test_changes_of_name_role_and_counters_are_audited_from_what_to_what(api):
+    admin = api.login_admin()
+    r = api.client.patch("/api/v1/sites/hcc/officers/cb3", json={"name": "Lê Thị Ba", "counters": [3, 4]},
+                         headers={"Authorization": f"Bearer {admin}"})
+    assert r.status_code == 200, r.get_json()
+    entry = api.get("/audit", admin).get_json()["entries"][0]
+    assert entry["action"] == "officer.update" and entry["target"] == "cb3"
+    assert entry["details"] == {"before": {"name": "Cán bộ 3", "counters": [3]},
+                                "after": {"name": "Lê Thị Ba", "counters": [3, 4]}}
+    api.login(4, "cb3")
+    # Made a leader: reads the reports, serves at no counter.
+    r = api.client.patch("/api/v1/sites/hcc/officers/cb3", json={"role": "leader", "counters": []},
+                         headers={"Authorization": f"Bearer {admin}"})
+    assert r.status_code == 200, r.get_json()
+    leader = api.post("/login", {"username": "cb3", "password": PASSWORD}).get_json()["token"]
+    assert api.get("/reports", leader).status_code == 200
+    # An admin cannot lock themselves out.
+    r = api.client.patch("/api/v1/sites/hcc/officers/admin", json={"disabled": True},
+                         headers={"Authorization": f"Bearer {admin}"})
+    assert r.status_code == 409 and r.get_json()["error"]["code"] == "own_account"
+
+
+def test_passwords_reset_by_an_admin_and_changed_by_their_owner(api):
+    admin = api.login_admin()
+    old = api.login(2)
+    assert api.post("/officers/cb2/password", {"password": NEW_PASSWORD}, admin).status_code == 204
+    assert api.get("/me", old).status_code == 401                       # the old sessions are over
+    assert api.post("/login", {"username": "cb2", "password": PASSWORD, "counter": 2}).status_code == 401
+    token = api.login(2, "cb2", NEW_PASSWORD)
+    # The officer chooses their own: the current one first.
+    wrong = api.post("/password", {"current": PASSWORD, "new": "Rieng@2026"}, token)
+    assert wrong.status_code == 401
+    r = api.post("/password", {"current": NEW_PASSWORD, "new": "Rieng@2026"}, token)
+    assert r.status_code == 200, r.get_json()
+    fresh = r.get_json()["token"]
+    assert api.get("/me", token).status_code == 401 and api.get("/me", fresh).get_json()["counter"] == 2
+    assert api.post("/password", {"current": "Rieng@2026", "new": "Rieng@2026"}, fresh).status_code == 400
+    assert [(a, t) for _, a, t in audit(api, admin)] == [
+        ("config.import", "hcc"), ("officer.password_reset", "cb2"), ("officer.password_change", "cb2")]
+    assert "hash" not in str(api.get("/audit", admin).get_json())
+
+
+def test_who_may_do_what(api):
+    officer = api.login(1)
+    leader = api.post("/login", {"username": "gd", "password": PASSWORD}).get_json()["token"]
+    for token in (officer, leader):
+        assert api.get("/officers", token).status_code == 403
+        assert api.post("/officers", {"username": "cb9", "name": "X", "counters": [1], "password": NEW_PASSWORD},
+                        token).status_code == 403
+        assert api.post("/officers/cb1/password", {"password": NEW_PASSWORD}, token).status_code == 403
+    assert api.get("/audit", leader).status_code == 200
+    assert api.get("/audit", officer).status_code == 403
+
+
+def test_every_process_sees_a_change_and_a_restart_keeps_it(api, app, document, redis_url, clock):
+    other = create_app(parse_config(document), redis_url=redis_url, clock=clock, message_queue=False,
+                       start_relay=False)
+    try:
+        admin = api.login_admin()
+        assert api.post("/officers", {"username": "cb9", "name": "Chín", "counters": [5],
+                                      "password": NEW_PASSWORD}, admin).status_code == 201
+        client = other.test_client()
+        login = {"username": "cb9", "password": NEW_PASSWORD, "counter": 5}
+        assert client.post("/api/v1/sites/hcc/login", json=login).status_code == 401   # not yet seen there
+        assert other.extensions["qms"].people.refresh() == ["hcc"]     # what its watcher does every second
+        assert client.post("/api/v1/sites/hcc/login", json=login).status_code == 200
+        assert other.extensions["qms"].people.refresh() == []
+    finally:
+        other.extensions["qms"].shutdown()
+    # A restart (a new process) starts from the live people, not config.yaml's.
+    again = create_app(parse_config(document), redis_url=redis_url, clock=clock, message_queue=False,
+                       start_relay=False)
+    try:
+        r = again.test_client().post("/api/v1/sites/hcc/login", json={"username": "cb9", "password": NEW_PASSWORD,
+                                                                      "counter": 5})
+        assert r.status_code == 200
+        assert again.test_client().post("/api/v1/sites/hcc/login", json={
+            "username": "admin", "password": ADMIN_PASSWORD}).status_code == 200
+    finally:
+        again.extensions["qms"].shutdown()
+
+
+def test_a_person_added_on_one_worker_signs_in_on_every_worker(two_workers):  # noqa: F811 - the fixture
+    """`qms serve --workers 2`: the change is made by whichever worker takes the request; both
+    take the new officer's sign-in soon after (each looks at the version every second)."""
+    url = two_workers.url + "/api/v1/sites/hcc"
+    close = {"Connection": "close"}   # a new connection each time: either worker may accept it
+    admin = requests.post(url + "/login", json={"username": "admin", "password": ADMIN_PASSWORD}, headers=close,
+                          timeout=10).json()["token"]
+    r = requests.post(url + "/officers", json={"username": "cb9", "name": "Chín", "counters": [5],
+                                               "password": NEW_PASSWORD},
+                      headers={**close, "Authorization": f"Bearer {admin}"}, timeout=10)
+    assert r.status_code == 201, r.text
+    made = time.monotonic()
+    accepted: dict[str, float] = {}
+    while len(accepted) < 2 and time.monotonic() - made < 10:
+        r = requests.post(url + "/login", json={"username": "cb9", "password": NEW_PASSWORD}, headers=close,
+                          timeout=10)
+        if r.status_code in (200, 403):   # 403: known, and must sign in at a counter (not 401: unknown)
+            accepted.setdefault(r.headers["X-Qms-Worker"], time.monotonic() - made)
+        time.sleep(0.05)
+    assert len(accepted) == 2, accepted
+
+
+def test_config_export_and_import_carry_the_live_people(tmp_path, prefix, redis_url, clock):
+    """config.yaml is the bootstrap and the exchange format: `qms config export` writes the
+    people as they are now, `qms config import` makes a file's people the live ones."""
+    doc = hall_document(prefix)
+    path = write_config(tmp_path, doc, redis_url=redis_url)
+    config = load_config(path)   # as the commands read it, but served in this process's threads
+    config = replace(config, server=replace(config.server, async_mode="threading"))
+    app = create_app(config, redis_url=redis_url, clock=clock, message_queue=False, start_relay=False)
+    try:
+        client = app.test_client()
+        admin = client.post("/api/v1/sites/hcc/login", json={"username": "admin", "password": ADMIN_PASSWORD})
+        headers = {"Authorization": f"Bearer {admin.get_json()['token']}"}
+        assert client.post("/api/v1/sites/hcc/officers", headers=headers, json={
+            "username": "cb9", "name": "Chín", "counters": [5], "password": NEW_PASSWORD}).status_code == 201
+        client.patch("/api/v1/sites/hcc/officers/cb4", headers=headers, json={"disabled": True})
+
+        out = subprocess.run([sys.executable, "-m", "server.cli", "config", "export", "--config", str(path)],
+                             capture_output=True, text=True, cwd=ROOT, check=True).stdout
+        exported = yaml.safe_load(out)
+        hcc = {o["username"]: o for o in exported["sites"][0]["officers"]}
+        assert hcc["cb9"]["name"] == "Chín" and hcc["cb9"]["counters"] == [5] and hcc["cb4"]["disabled"] is True
+        assert "officers" not in exported["sites"][1] or exported["sites"][1]["officers"] == doc["sites"][1]["officers"]
+
+        # Edited and imported: cb9 renamed, cb5 gone.
+        hcc["cb9"]["name"] = "Nguyễn Văn Chín"
+        del hcc["cb5"]
+        exported["sites"][0]["officers"] = list(hcc.values())
+        edited = tmp_path / "edited.yaml"
+        edited.write_text(yaml.safe_dump(exported, allow_unicode=True), encoding="utf-8")
+        done = subprocess.run([sys.executable, "-m", "server.cli", "config", "import", str(edited),
+                               "--config", str(path)], capture_output=True, text=True, cwd=ROOT)
+        assert done.returncode == 0, done.stderr
+        assert "hcc: 6 people imported" in done.stdout
+        app.extensions["qms"].people.refresh()
+        officers = {o["username"]: o for o in client.get("/api/v1/sites/hcc/officers", headers=headers)
+                    .get_json()["officers"]}
+        assert "cb5" not in officers and officers["cb9"]["name"] == "Nguyễn Văn Chín"
+        assert client.post("/api/v1/sites/hcc/login", json={"username": "cb5", "password": PASSWORD,
+                                                            "counter": 5}).status_code == 401
+        entries = client.get("/api/v1/sites/hcc/audit", headers=headers).get_json()["entries"]
+        assert entries[0]["action"] == "config.import" and entries[0]["actor"].startswith("cli:")
+
+        # A file config.yaml would refuse is refused whole, and nothing changes.
+        exported["sites"][0]["officers"].append({"username": "cb10", "name": "Mười", "counters": [42],
+                                                 "password_hash": password_hash(PASSWORD)})
+        edited.write_text(yaml.safe_dump(exported, allow_unicode=True), encoding="utf-8")
+        bad = subprocess.run([sys.executable, "-m", "server.cli", "config", "import", str(edited),
+                              "--config", str(path)], capture_output=True, text=True, cwd=ROOT)
+        assert bad.returncode == 2 and "unknown counter 42" in bad.stderr
+        assert app.extensions["qms"].people.refresh() == []
+    finally:
+        app.extensions["qms"].shutdown()
