@@ -19,6 +19,7 @@
     $("view-login").classList.toggle("hidden", view !== "login");
     $("view-desk").classList.toggle("hidden", view !== "desk");
     $("logout").classList.toggle("hidden", view !== "desk");
+    $("password-open").classList.toggle("hidden", view !== "desk");
   }
 
   // -- signing in -----------------------------------------------------------------------
@@ -61,6 +62,28 @@
     const r = await api("POST", base() + "/logout", {});
     if (r.status === 204 || r.status === 401) loginView();
     else message(errorText(r), true);
+  }
+
+  // The officer's own password: the current one first; the server ends every session opened
+  // with the old one (this screen's socket too, which comes back on the new session's cookie).
+  function openPassword() {
+    $("password-form").reset();
+    $("password-error").textContent = "";
+    openDialog("password-dialog");
+    $("password-current").focus();
+  }
+
+  async function changePassword(event) {
+    event.preventDefault();
+    if ($("password-new").value !== $("password-again").value) {
+      $("password-error").textContent = t("counter.password_mismatch");
+      return;
+    }
+    const r = await api("POST", base() + "/password", {current: $("password-current").value,
+                                                       new: $("password-new").value});
+    if (r.status !== 200) { $("password-error").textContent = errorText(r); return; }
+    closeDialogs();
+    message(t("counter.password_changed"));
   }
 
   // -- the desk -------------------------------------------------------------------------
@@ -369,6 +392,8 @@
   function bind() {
     $("login-form").addEventListener("submit", login);
     $("logout").addEventListener("click", logout);
+    $("password-open").addEventListener("click", openPassword);
+    $("password-form").addEventListener("submit", changePassword);
     document.querySelectorAll("[data-action]").forEach((b) => b.addEventListener("click", () => press(b.dataset.action)));
     document.querySelectorAll("[data-close]").forEach((b) => b.addEventListener("click", closeDialogs));
     $("pause-confirm").addEventListener("click", () => {

@@ -74,3 +74,35 @@ def test_an_admin_manages_the_people_in_the_page(pages, hall):
         "Quầy: 2, 3 → 3")
     expect(page.locator('#audit tr[data-action="officer.create"] td').nth(1)).to_have_text("admin")
     shot(page, "admin-audit")
+
+
+def test_an_officer_changes_their_password_at_the_desk_and_keeps_working(pages, hall):
+    from ..hall import KIOSK_TOKEN, PASSWORD
+    from .test_visit import sign_in
+
+    other = officer_login(hall.url, "cb1", PASSWORD, 1).json()["token"]   # e.g. a forgotten second screen
+    desk = sign_in(pages, 1)
+    desk.click("#password-open")
+    desk.fill("#password-current", "not-my-password")
+    desk.fill("#password-new", "Rieng@2026")
+    desk.fill("#password-again", "Rieng@2026")
+    desk.click("#password-form button[type=submit]")
+    expect(desk.locator("#password-error")).not_to_be_empty()
+    desk.fill("#password-current", PASSWORD)
+    desk.fill("#password-again", "Rieng@2027")
+    desk.click("#password-form button[type=submit]")
+    expect(desk.locator("#password-error")).to_have_text("Hai lần nhập mật khẩu mới không khớp.")
+    desk.fill("#password-again", "Rieng@2026")
+    desk.click("#password-form button[type=submit]")
+    expect(desk.locator("#action-message")).to_have_text(
+        "Đã đổi mật khẩu. Các phiên đăng nhập khác của bạn đã kết thúc.")
+    # The other session is over; this desk goes on calling on its new session.
+    assert requests.get(f"{hall.url}/api/v1/sites/hcc/me", headers={"Authorization": f"Bearer {other}"},
+                        timeout=10).status_code == 401
+    ticket = requests.post(f"{hall.url}/api/v1/sites/hcc/tickets", json={"field": "TP"}, timeout=10,
+                           headers={"Authorization": f"Bearer {KIOSK_TOKEN}"}).json()
+    expect(desk.locator("#connection")).to_have_text("")
+    desk.keyboard.press("n")
+    expect(desk.locator("#current-number")).to_have_text(ticket["label"])
+    assert officer_login(hall.url, "cb1", "Rieng@2026", 1).status_code in (200, 409)
+    shot(desk, "counter-password-changed")
