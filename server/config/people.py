@@ -7,10 +7,13 @@ until then its people are config.yaml's, which that change copies in first, so c
 is the bootstrap. Once a site has rows they are the truth; ``qms config import`` replaces them
 from a file and ``qms config export`` writes them out.
 
-Each change, in one SQL transaction with its audit row, then bumps the site's version key in
-Redis; every server process looks at those keys every second and reloads a site whose version
-moved, so a change reaches every process within about a second. A process swaps the site's
-``officers`` mapping whole, so a request sees the old people or the new, never half of each.
+Each change is one SQL transaction with its audit row. Then the site's people are copied into
+Redis with its version key moved, in one step; every server process looks at those keys every
+second and reloads a site whose version moved, so a change reaches every process within about
+a second. A process swaps the site's ``officers`` mapping whole, so a request sees the old people
+or the new, never half of each. At start SQL is the truth (Redis's copy carries the id of the
+audit row it reflects, and an older copy is replaced); with SQL out of reach the hall still
+starts, on Redis's copy, and SQL is looked at again every second.
 """
 from __future__ import annotations
 
@@ -24,6 +27,7 @@ from typing import Any
 import redis
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from ..errors import BadRequest, Conflict, NotFound
 from ..history.archive_schema import audit_log, people
@@ -54,6 +58,16 @@ def _entry(person: dict[str, Any]) -> dict[str, Any]:
     return entry
 
 
+def _to_json(o: OfficerConfig) -> dict[str, Any]:
+    return {"username": o.username, "name": o.name, "role": o.role, "counters": list(o.counters),
+            "password_hash": o.password_hash, "disabled": o.disabled}
+
+
+def _from_json(o: dict[str, Any]) -> OfficerConfig:
+    return OfficerConfig(username=o["username"], name=o["name"], password_hash=o["password_hash"],
+                         counters=tuple(o["counters"]), role=o["role"], disabled=bool(o["disabled"]))
+
+
 def officer_json(o: OfficerConfig) -> dict[str, Any]:
     """What the pages show of a person: never the hash."""
     return {"username": o.username, "name": o.name, "role": o.role, "counters": list(o.counters),
@@ -69,36 +83,53 @@ class PeopleStore:
         self._sql = sql                       # opened on first use (the archive)
         self.now_ms = now_ms
         self.loaded: dict[str, bytes | None] = {}   # the version each site was loaded at here
+        self.unchecked = False                      # SQL was out of reach at start: look again
         self._lock = threading.Lock()
 
     # -- reading ----------------------------------------------------------------------------
     def start(self) -> None:
-        """At start: the sites that have live people use them (whatever config.yaml says)."""
-        versions = self._versions()
-        stored = self._stored()
+        """At start: each site's live people, if it has any (whatever config.yaml says). SQL is
+        the truth; Redis keeps a copy that every process reads fast. A copy older than SQL (a
+        `qms config import` while the server was stopped, a restored Redis) is replaced first.
+        With SQL out of reach, the copy in Redis serves, and SQL is looked at again every second."""
+        try:
+            stamps = self._stamps()
+        except SQLAlchemyError as err:
+            logger.warning("the archive cannot be read (%s): people from Redis's copy or config.yaml until it "
+                           "can; trying again every second", err)
+            self.unchecked = True
+        else:
+            self.unchecked = False
+            cached = self._cached(list(stamps))
+            stale = [s for s, stamp in stamps.items() if s in self.config.sites
+                     and (cached.get(s) or {}).get("stamp") != stamp]
+            if stale:
+                stored = self._stored(stale)
+                for site_id in stale:
+                    self._publish(site_id, stamps[site_id], stored.get(site_id, {}))
+        self._reload(list(self.config.sites), self._versions())
         for site_id, site in self.config.sites.items():
-            if site_id in stored:
-                self._apply(site, stored[site_id])
-                differs = {o: p for o, p in site.officers.items() if o not in stored[site_id]}
-                if differs:
-                    logger.info("site %s: its people come from the live administration, not config.yaml "
-                                "(qms config export writes them out)", site_id)
-            self.loaded[site_id] = versions.get(site_id)
+            if self.loaded.get(site_id) is not None:
+                logger.info("site %s: %d people from the live administration (config.yaml's officers are its "
+                            "bootstrap only; qms config export writes them out)", site_id, len(site.officers))
 
     def refresh(self) -> list[str]:
         """Reload each site whose version key moved since this process loaded it; the sites reloaded."""
+        if self.unchecked:
+            self.start()
         versions = self._versions()
         moved = [s for s in self.config.sites if versions.get(s) != self.loaded.get(s)]
-        if not moved:
-            return []
-        stored = self._stored(moved)
-        for site_id in moved:
-            site = self.config.sites[site_id]
-            if site_id in stored:
-                self._apply(site, stored[site_id])
+        return self._reload(moved, versions)
+
+    def _reload(self, sites: list[str], versions: dict[str, bytes | None]) -> list[str]:
+        cached = self._cached(sites)
+        for site_id in sites:
+            if site_id in cached:
+                self._apply(self.config.sites[site_id],
+                            {o["username"]: _from_json(o) for o in cached[site_id]["people"]})
+                logger.info("site %s: people reloaded (%d)", site_id, len(cached[site_id]["people"]))
             self.loaded[site_id] = versions.get(site_id)
-            logger.info("site %s: people reloaded (%d)", site_id, len(site.officers))
-        return moved
+        return sites
 
     def _versions(self) -> dict[str, bytes | None]:
         if self.client is None:
@@ -107,6 +138,31 @@ class PeopleStore:
         for site_id in self.config.sites:
             pipe.get(self.version_keys[site_id])
         return dict(zip(self.config.sites, pipe.execute(), strict=True))
+
+    def _cached(self, sites: list[str]) -> dict[str, dict[str, Any]]:
+        """Redis's copy of each site's people: {"stamp", "people"}."""
+        if self.client is None or not sites:
+            return {}
+        pipe = self.client.pipeline(transaction=False)
+        for site_id in sites:
+            pipe.get(self.version_keys[site_id] + ":data")
+        return {s: json.loads(raw) for s, raw in zip(sites, pipe.execute(), strict=True) if raw}
+
+    def _publish(self, site_id: str, stamp: int, officers: dict[str, OfficerConfig]) -> None:
+        """The site's people into Redis, and its version moved, in one step (one slot)."""
+        if self.client is None:   # `qms config import` beside an embedded Redis: the server's next start
+            return
+        data = json.dumps({"stamp": stamp, "people": [_to_json(o) for o in officers.values()]}, ensure_ascii=False)
+        pipe = self.client.pipeline(transaction=True)
+        pipe.set(self.version_keys[site_id] + ":data", data)
+        pipe.incr(self.version_keys[site_id])
+        pipe.execute()
+
+    def _stamps(self) -> dict[str, int]:
+        """Each site's last change in SQL (the id of its newest audit row); sites never changed have none."""
+        query = select(audit_log.c.site, func.max(audit_log.c.id)).group_by(audit_log.c.site)
+        with self._sql().connect() as conn:
+            return {site: stamp for site, stamp in conn.execute(query)}
 
     def _stored(self, sites: list[str] | None = None) -> dict[str, dict[str, OfficerConfig]]:
         query = select(people).order_by(people.c.site, people.c.username)
@@ -211,13 +267,15 @@ class PeopleStore:
                                                       target=site.id, details=json.dumps(
                                                           {"from": "config.yaml", "people": len(site.officers)})))
             write(conn, at)
-            conn.execute(insert(audit_log).values(site=site.id, at=at, actor=actor, action=action, target=target,
-                                                  details=json.dumps(details, ensure_ascii=False)))
+            inserted = conn.execute(insert(audit_log).values(
+                site=site.id, at=at, actor=actor, action=action, target=target,
+                details=json.dumps(details, ensure_ascii=False))).inserted_primary_key
+            assert inserted is not None
+            stamp = inserted[0]
         logger.info("admin change site=%s actor=%s action=%s target=%s", site.id, actor, action, target)
-        if self.client is None:   # `qms config import` with the embedded Redis: the server's next start
-            return
-        self.client.incr(self.version_keys[site.id])
-        self.refresh()   # this process at once; the others within a second
+        self._publish(site.id, stamp, self._stored([site.id]).get(site.id, {}))
+        if self.client is not None:
+            self.refresh()   # this process at once; the others within a second
 
     def replace(self, site: SiteConfig, actor: str, officers: dict[str, OfficerConfig], source: str) -> None:
         """Every person of the site from a file (``qms config import``), audited as one change."""

@@ -258,3 +258,47 @@ def test_config_export_and_import_carry_the_live_people(tmp_path, prefix, redis_
         assert app.extensions["qms"].people.refresh() == []
     finally:
         app.extensions["qms"].shutdown()
+
+
+def test_the_hall_starts_when_the_archive_cannot_be_read_and_keeps_the_live_people(api, document, redis_url,
+                                                                                   clock, caplog):
+    """SQL is the truth, Redis keeps a copy: with the archive out of reach the hall still starts,
+    and a person disabled live stays disabled."""
+    admin = api.login_admin()
+    api.client.patch("/api/v1/sites/hcc/officers/cb1", json={"disabled": True},
+                     headers={"Authorization": f"Bearer {admin}"})
+    document = {**document, "archive": {"url": "postgresql+psycopg://nobody@127.0.0.1:1/none"}}
+    down = create_app(parse_config(document), redis_url=redis_url, clock=clock, message_queue=False,
+                      start_relay=False)
+    try:
+        assert "the archive cannot be read" in caplog.text
+        client = down.test_client()
+        r = client.post("/api/v1/sites/hcc/login", json={"username": "cb1", "password": PASSWORD, "counter": 1})
+        assert r.status_code == 401
+        assert client.post("/api/v1/sites/hcc/login", json={"username": "cb2", "password": PASSWORD,
+                                                            "counter": 2}).status_code == 200
+    finally:
+        down.extensions["qms"].shutdown()
+
+
+def test_a_change_made_while_the_servers_were_stopped_wins_over_redis_copy(api, app, document, redis_url, clock):
+    """`qms config import` beside a stopped server with its embedded Redis writes SQL only: the
+    next start sees SQL is newer than Redis's copy and takes SQL's."""
+    from server.config.people import PeopleStore
+
+    admin = api.login_admin()
+    assert api.post("/officers", {"username": "cb9", "name": "Chín", "counters": [5], "password": NEW_PASSWORD},
+                    admin).status_code == 201
+    services = app.extensions["qms"]
+    offline = PeopleStore(services.config, None, {}, lambda: services.archive_sql)
+    site = services.config.sites["hcc"]
+    offline.replace(site, "cli:test", {u: o for u, o in site.officers.items() if u != "cb9"}, "file.yaml")
+    restarted = create_app(parse_config(document), redis_url=redis_url, clock=clock, message_queue=False,
+                           start_relay=False)
+    try:
+        r = restarted.test_client().post("/api/v1/sites/hcc/login", json={
+            "username": "cb9", "password": NEW_PASSWORD, "counter": 5})
+        assert r.status_code == 401     # gone in SQL, though Redis's copy still had cb9
+        assert "cb9" not in restarted.extensions["qms"].config.sites["hcc"].officers
+    finally:
+        restarted.extensions["qms"].shutdown()
