@@ -88,6 +88,16 @@ class PeopleStore:
 
     # -- reading ----------------------------------------------------------------------------
     def start(self) -> None:
+        """The sites' live people (``_start``); with the store out of reach, config.yaml's for now,
+        and another try every second (``refresh``)."""
+        try:
+            self._start()
+        except redis.RedisError as err:
+            logger.warning("people from config.yaml for now: Redis cannot be read (%s); trying again every second",
+                           err)
+            self.unchecked = True
+
+    def _start(self) -> None:
         """At start: each site's live people, if it has any (whatever config.yaml says). SQL is
         the truth; Redis keeps a copy that every process reads fast. A copy older than SQL (a
         `qms config import` while the server was stopped, a restored Redis) is replaced first.
