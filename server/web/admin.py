@@ -28,7 +28,8 @@ def day_month_year(iso: str) -> str:
 @bp.get("/<site_id>")
 def reports(site_id):
     site = current_app.extensions["qms"].engine.site(site_id)
-    if leader_of(site) is None:
+    actor = leader_of(site)
+    if actor is None:
         return render_template("admin/login.html", site=site)
     report, error = None, None
     try:
@@ -38,13 +39,14 @@ def reports(site_id):
     charts = {}
     if report is not None:
         charts = {name: Markup(chart_svg(name, site, report)) for name in ("arrivals", "waiting", "satisfaction")}
-    return render_template("admin/reports.html", site=site, report=report, error=error, charts=charts,
+    return render_template("admin/reports.html", site=site, actor=actor, report=report, error=error, charts=charts,
                            groups=GROUPS, periods=PERIODS, args=request.args, query=request.query_string.decode())
 
 
 @bp.get("/<site_id>/monitor")
 def monitor(site_id):
     site = current_app.extensions["qms"].engine.site(site_id)
-    if leader_of(site) is None:
+    actor = leader_of(site)
+    if actor is None:
         return render_template("admin/login.html", site=site)
-    return render_template("admin/monitor.html", site=site)
+    return render_template("admin/monitor.html", site=site, actor=actor)

@@ -144,19 +144,20 @@ def people_page(site_id):
         return render_template("admin/login.html", site=site)
     if not actor.is_admin:
         raise Forbidden("Only an administrator manages the people.", code="forbidden")
-    return render_template("admin/people.html", site=site)
+    return render_template("admin/people.html", site=site, actor=actor)
 
 
 @pages_bp.get("/audit")
 def audit_page(site_id):
     site = _svc().engine.site(site_id)
-    if leader_of(site) is None:
+    actor = leader_of(site)
+    if actor is None:
         return render_template("admin/login.html", site=site)
     entries = _store().audit(site.id, 500)
     for e in entries:
         e["when"] = datetime.fromtimestamp(e["at"] / 1000, site.timezone).strftime("%d/%m/%Y %H:%M:%S")
         e["summary"] = _summary(e["details"])
-    return render_template("admin/audit.html", site=site, entries=entries)
+    return render_template("admin/audit.html", site=site, actor=actor, entries=entries)
 
 
 def _value(key: str, value) -> str:
