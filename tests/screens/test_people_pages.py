@@ -67,6 +67,7 @@ def test_an_admin_manages_the_people_in_the_page(pages, hall):
     shot(page, "admin-people")
 
     page.click("nav.admin-nav >> text=Nhật ký thay đổi")
+    expect(page.locator("#audit tbody tr")).to_have_count(6)
     actions = page.locator("#audit tbody tr td:nth-child(3)").all_inner_texts()
     assert actions == ["Đặt lại mật khẩu", "Kích hoạt lại", "Vô hiệu hóa", "Sửa thông tin", "Thêm người dùng",
                        "Nhập cấu hình"], actions
