@@ -70,6 +70,6 @@ def test_a_pending_pause_can_be_taken_back(api):
 def test_refusals_say_who_may_do_it(api):
     officer = api.login(1)
     r = api.get("/reports", officer)
-    assert r.status_code == 403 and r.get_json()["error"]["message"] == "Only an administrator may do this."
+    assert r.status_code == 403 and r.get_json()["error"]["message"] == "Only an administrator or a leader may do this."
     r = api.post("/login", {"username": "cb2", "password": "Test@2026"})  # the leader's page sends no counter
     assert r.status_code == 403 and r.get_json()["error"]["code"] == "not_admin"
