@@ -30,8 +30,9 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..errors import BadRequest, Conflict, NotFound
-from ..history.archive_schema import audit_log, people
-from . import Config, OfficerConfig, SiteConfig, _officers
+from ..history.archive_schema import audit_log, people, site_settings
+from . import Config, OfficerConfig, SiteConfig, _days_off, _officers, _opening_hours
+from .opening_hours import DAY_NAMES, OpeningHours
 from .reader import Node
 
 logger = logging.getLogger(__name__)
@@ -66,6 +67,34 @@ def _to_json(o: OfficerConfig) -> dict[str, Any]:
 def _from_json(o: dict[str, Any]) -> OfficerConfig:
     return OfficerConfig(username=o["username"], name=o["name"], password_hash=o["password_hash"],
                          counters=tuple(o["counters"]), role=o["role"], disabled=bool(o["disabled"]))
+
+
+def hours_json(hours: OpeningHours) -> dict[str, Any]:
+    """A site's opening hours and days off as the pages edit them: every day's sessions, or always."""
+    return {"always": hours.always,
+            "week": {DAY_NAMES[d]: [f"{a:%H:%M}-{b:%H:%M}" for a, b in hours.week.get(d, ())] for d in range(7)},
+            "calendar": hours.calendar or "none",
+            "extra": sorted(d.isoformat() for d in hours.holidays),
+            "working_days": sorted(d.isoformat() for d in hours.working_days)}
+
+
+def opening_hours_from(site: SiteConfig, document: Any) -> OpeningHours:
+    """hours_json's shape read by config.yaml's own reader (the same rules and messages), or
+    BadRequest listing what is wrong."""
+    if not isinstance(document, dict):
+        raise BadRequest("Send the hours as an object.", code="bad_hours")
+    errors: list[str] = []
+    holidays = {"calendar": document.get("calendar", "VN"), "extra": document.get("extra") or [],
+                "working_days": document.get("working_days") or []}
+    week: dict = document["week"] if isinstance(document.get("week"), dict) else {}
+    spec: Any = "always" if document.get("always") is True else {d: s for d, s in week.items() if s}
+    if spec == {}:
+        errors.append("week: the hall opens on no day (tick 'always' for a hall that never closes)")
+    days_off = _days_off(Node(holidays, "holidays", errors))
+    hours = _opening_hours(Node(spec, "opening_hours", errors), days_off)
+    if errors:
+        raise BadRequest("; ".join(errors), code="bad_hours", details={"errors": errors})
+    return hours
 
 
 def officer_json(o: OfficerConfig) -> dict[str, Any]:
@@ -114,9 +143,9 @@ class PeopleStore:
             stale = [s for s, stamp in stamps.items() if s in self.config.sites
                      and (cached.get(s) or {}).get("stamp") != stamp]
             if stale:
-                stored = self._stored(stale)
+                stored, hours = self._stored(stale), self._stored_hours(stale)
                 for site_id in stale:
-                    self._publish(site_id, stamps[site_id], stored.get(site_id, {}))
+                    self._publish(site_id, stamps[site_id], stored.get(site_id), hours.get(site_id))
         self._reload(list(self.config.sites), self._versions())
         for site_id, site in self.config.sites.items():
             if self.loaded.get(site_id) is not None:
@@ -134,10 +163,14 @@ class PeopleStore:
     def _reload(self, sites: list[str], versions: dict[str, bytes | None]) -> list[str]:
         cached = self._cached(sites)
         for site_id in sites:
-            if site_id in cached:
-                self._apply(self.config.sites[site_id],
-                            {o["username"]: _from_json(o) for o in cached[site_id]["people"]})
-                logger.info("site %s: people reloaded (%d)", site_id, len(cached[site_id]["people"]))
+            site, copy = self.config.sites[site_id], cached.get(site_id) or {}
+            if copy.get("people") is not None:
+                self._apply(site, {o["username"]: _from_json(o) for o in copy["people"]})
+                logger.info("site %s: people reloaded (%d)", site_id, len(copy["people"]))
+            if copy.get("hours") is not None:
+                # Swapped whole, like the people: the hours and days off read by every request.
+                object.__setattr__(site, "opening_hours", opening_hours_from(site, copy["hours"]))
+                logger.info("site %s: opening hours and days off reloaded", site_id)
             self.loaded[site_id] = versions.get(site_id)
         return sites
 
@@ -158,11 +191,15 @@ class PeopleStore:
             pipe.get(self.version_keys[site_id] + ":data")
         return {s: json.loads(raw) for s, raw in zip(sites, pipe.execute(), strict=True) if raw}
 
-    def _publish(self, site_id: str, stamp: int, officers: dict[str, OfficerConfig]) -> None:
-        """The site's people into Redis, and its version moved, in one step (one slot)."""
+    def _publish(self, site_id: str, stamp: int, officers: dict[str, OfficerConfig] | None,
+                 hours: dict[str, Any] | None) -> None:
+        """The site's live people and hours (None: config.yaml's) into Redis, and its version
+        moved, in one step (one slot)."""
         if self.client is None:   # `qms config import` beside an embedded Redis: the server's next start
             return
-        data = json.dumps({"stamp": stamp, "people": [_to_json(o) for o in officers.values()]}, ensure_ascii=False)
+        data = json.dumps({"stamp": stamp, "hours": hours,
+                           "people": None if officers is None else [_to_json(o) for o in officers.values()]},
+                          ensure_ascii=False)
         pipe = self.client.pipeline(transaction=True)
         pipe.set(self.version_keys[site_id] + ":data", data)
         pipe.incr(self.version_keys[site_id])
@@ -173,6 +210,11 @@ class PeopleStore:
         query = select(audit_log.c.site, func.max(audit_log.c.id)).group_by(audit_log.c.site)
         with self._sql().connect() as conn:
             return {site: stamp for site, stamp in conn.execute(query)}
+
+    def _stored_hours(self, sites: list[str]) -> dict[str, dict[str, Any]]:
+        query = select(site_settings).where(site_settings.c.site.in_(sites), site_settings.c.name == "hours")
+        with self._sql().connect() as conn:
+            return {row.site: json.loads(row.value) for row in conn.execute(query)}
 
     def _stored(self, sites: list[str] | None = None) -> dict[str, dict[str, OfficerConfig]]:
         query = select(people).order_by(people.c.site, people.c.username)
@@ -267,10 +309,11 @@ class PeopleStore:
                              disabled=bool(person.get("disabled")))
 
     def _change(self, site: SiteConfig, actor: str, action: str, target: str, details: dict[str, Any],
-                write: Callable[[Connection, int], Any]) -> None:
+                write: Callable[[Connection, int], Any], people_change: bool = True) -> None:
         at = self.now_ms()
         with self._lock, self._sql().begin() as conn:
-            if not conn.execute(select(func.count()).select_from(people).where(people.c.site == site.id)).scalar():
+            count = select(func.count()).select_from(people).where(people.c.site == site.id)
+            if people_change and not conn.execute(count).scalar():
                 # The site's first change: its people are config.yaml's until now.
                 conn.execute(insert(people), [_row(site.id, o, at) for o in site.officers.values()])
                 conn.execute(insert(audit_log).values(site=site.id, at=at, actor="system", action="config.import",
@@ -283,9 +326,28 @@ class PeopleStore:
             assert inserted is not None
             stamp = inserted[0]
         logger.info("admin change site=%s actor=%s action=%s target=%s", site.id, actor, action, target)
-        self._publish(site.id, stamp, self._stored([site.id]).get(site.id, {}))
+        self._publish(site.id, stamp, self._stored([site.id]).get(site.id),
+                      self._stored_hours([site.id]).get(site.id))
         if self.client is not None:
             self.refresh()   # this process at once; the others within a second
+
+    def set_hours(self, site: SiteConfig, actor: str, document: dict[str, Any]) -> dict[str, Any]:
+        """The site's opening hours and days off (hours_json's shape), checked by config.yaml's reader."""
+        new = hours_json(opening_hours_from(site, document))
+        old = hours_json(site.opening_hours)
+        if new == old:
+            return old
+        changed = [k for k in new if new[k] != old[k]]
+
+        def write(conn: Connection, at: int) -> None:
+            conn.execute(delete(site_settings).where(site_settings.c.site == site.id, site_settings.c.name == "hours"))
+            conn.execute(insert(site_settings).values(site=site.id, name="hours", value=json.dumps(new),
+                                                      changed_at=at))
+
+        self._change(site, actor, "hours.update", site.id,
+                     {"before": {k: old[k] for k in changed}, "after": {k: new[k] for k in changed}},
+                     write, people_change=False)
+        return new
 
     def replace(self, site: SiteConfig, actor: str, officers: dict[str, OfficerConfig], source: str) -> None:
         """Every person of the site from a file (``qms config import``), audited as one change."""

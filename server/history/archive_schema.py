@@ -157,6 +157,15 @@ people = Table(  # the live officers of each site (live administration): config.
     PrimaryKeyConstraint("site", "username"),
 )
 
+site_settings = Table(  # a site's settings changed live, e.g. "hours": opening hours and days off (JSON)
+    "site_settings", metadata,
+    Column("site", String(32), nullable=False),
+    Column("name", String(32), nullable=False),
+    Column("value", Text, nullable=False),
+    Column("changed_at", BigInteger, nullable=False),
+    PrimaryKeyConstraint("site", "name"),
+)
+
 audit_log = Table(  # every administrative change: who, what, when (never a password or its hash)
     "audit_log", metadata,
     Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),

@@ -9,7 +9,8 @@ from functools import partial
 
 from flask import Blueprint, current_app, g, jsonify, make_response, render_template, request
 
-from ..config.people import PeopleStore, officer_json
+from ..config.opening_hours import DAY_NAMES
+from ..config.people import PeopleStore, hours_json, officer_json
 from ..errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
 from ..i18n import translate
 from ..security.auth import SESSION_COOKIE, require, require_reader, site_and_actor
@@ -123,6 +124,24 @@ def change_own_password(site_id):
     return response
 
 
+@api_bp.get("/hours")
+def hours(site_id):
+    site, actor = site_and_actor(site_id)
+    require_reader(actor)
+    return jsonify(hours_json(site.opening_hours))
+
+
+@api_bp.put("/hours")
+def set_hours(site_id):
+    """Opening hours and days off, live: what the kiosks, the phones' estimates and the alerts
+    go by from the next second on every server."""
+    site, actor = site_and_actor(site_id)
+    actor = require(actor, "admin")
+    body = json_body({"always": bool, "week": dict, "calendar": str, "extra": list, "working_days": list},
+                     required=("week",))
+    return jsonify(_store().set_hours(site, actor.label, body))
+
+
 @api_bp.get("/audit")
 def audit(site_id):
     site, actor = site_and_actor(site_id)
@@ -147,6 +166,17 @@ def people_page(site_id):
     return render_template("admin/people.html", site=site, actor=actor)
 
 
+@pages_bp.get("/hours")
+def hours_page(site_id):
+    site = _svc().engine.site(site_id)
+    actor = leader_of(site)
+    if actor is None:
+        return render_template("admin/login.html", site=site)
+    if not actor.is_admin:
+        raise Forbidden("Only an administrator sets the opening hours.", code="forbidden")
+    return render_template("admin/hours.html", site=site, actor=actor, days=DAY_NAMES)
+
+
 @pages_bp.get("/audit")
 def audit_page(site_id):
     site = _svc().engine.site(site_id)
@@ -160,11 +190,17 @@ def audit_page(site_id):
     return render_template("admin/audit.html", site=site, actor=actor, entries=entries)
 
 
+def _label(key: str) -> str:
+    return translate(g.lang, ("people." if key in ("name", "role", "counters", "disabled") else "hours.") + key)
+
+
 def _value(key: str, value) -> str:
     if isinstance(value, list):
         return ", ".join(str(v) for v in value) or "—"
     if key == "role":
         return translate(g.lang, f"people.role_{value}")
+    if key == "calendar":
+        return translate(g.lang, "hours.calendar_vn" if value == "VN" else "hours.calendar_none")
     if isinstance(value, bool):
         return translate(g.lang, "audit.yes" if value else "audit.no")
     return str(value)
@@ -174,8 +210,15 @@ def _summary(details: dict) -> str:
     """An audit row's details in words: what changed from what to what, or what was made."""
     t = partial(translate, g.lang)
     if "after" in details:
-        return "; ".join(f"{t('people.' + k)}: {_value(k, details['before'].get(k))} → {_value(k, v)}"
-                         for k, v in details["after"].items())
+        parts = []
+        for k, v in details["after"].items():
+            was = details["before"].get(k)
+            if k == "week":   # only the days that changed
+                parts += [f"{t('day.' + d)}: {_value(k, was.get(d))} → {_value(k, v.get(d))}"
+                          for d in v if v.get(d) != was.get(d)]
+            else:
+                parts.append(f"{_label(k)}: {_value(k, was)} → {_value(k, v)}")
+        return "; ".join(parts)
     if "people" in details:
         return t("audit.imported", n=details["people"], source=details.get("from", ""))
     if "role" in details:

@@ -107,3 +107,32 @@ def test_an_officer_changes_their_password_at_the_desk_and_keeps_working(pages, 
     expect(desk.locator("#current-number")).to_have_text(ticket["label"])
     assert officer_login(hall.url, "cb1", "Rieng@2026", 1).status_code in (200, 409)
     shot(desk, "counter-password-changed")
+
+
+def test_an_admin_sets_a_day_off_in_the_page(pages, hall):
+    """(Whether a kiosk then stops is test_hours.py's: the screens' server runs --always-open.)"""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    today = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date().isoformat()
+    page = pages.open("/admin/hcc/hours", width=1400, height=1100)
+    admin_login(page)
+    expect(page.locator('input.session[data-day="mon"]')).to_have_value("07:30-11:30, 13:30-17:00")
+    expect(page.locator("#hours-extra li")).to_have_count(1)    # 31/12/2026, from config.yaml
+    # A mistake first: said in words, nothing saved.
+    page.fill('input.session[data-day="sun"]', "08:00-25:00")
+    page.click("#hours-save")
+    expect(page.locator("#hours-error")).to_contain_text("Giờ làm việc hoặc ngày nghỉ chưa hợp lệ")
+    page.fill('input.session[data-day="sun"]', "")
+    page.fill("#hours-extra input[type=date]", today)
+    page.click("#hours-extra button.add")
+    page.click("#hours-save")
+    expect(page.locator("#hours-done")).to_contain_text("Đã lưu")
+    expect(page.locator("#hours-extra li")).to_have_count(2)
+    saved = page.request.get(hall.url + "/api/v1/sites/hcc/hours").json()
+    assert saved["extra"] == sorted([today, "2026-12-31"]) and saved["week"]["sun"] == []
+    shot(page, "admin-hours")
+    page.click("nav.admin-nav >> text=Nhật ký thay đổi")
+    expect(page.locator("#audit tbody tr")).to_have_count(1)
+    expect(page.locator('#audit tr[data-action="hours.update"] td.details')).to_contain_text(
+        "Ngày nghỉ riêng của trung tâm: 2026-12-31 → ")

@@ -1,5 +1,5 @@
-"""Live administration: each site's officers in SQL (changed in the web pages, no restart), and
-the audit log of every administrative change.
+"""Live administration: each site's officers and settings (opening hours, days off) in SQL,
+changed in the web pages with no restart, and the audit log of every administrative change.
 
 Revision ID: 0003
 Revises: 0002
@@ -33,6 +33,14 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("site", "username"),
     )
     op.create_table(
+        "site_settings",
+        sa.Column("site", sa.String(32), nullable=False),
+        sa.Column("name", sa.String(32), nullable=False),
+        sa.Column("value", sa.Text, nullable=False),
+        sa.Column("changed_at", sa.BigInteger, nullable=False),
+        sa.PrimaryKeyConstraint("site", "name"),
+    )
+    op.create_table(
         "audit_log",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
         sa.Column("site", sa.String(32), nullable=False),
@@ -48,4 +56,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_audit_log_site_at", table_name="audit_log")
     op.drop_table("audit_log")
+    op.drop_table("site_settings")
     op.drop_table("people")
