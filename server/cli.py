@@ -96,13 +96,13 @@ def main(argv=None) -> int:
 
     conf = sub.add_parser("config", help="the live configuration: export it as YAML, or import a file into it")
     conf_what = conf.add_subparsers(dest="action", required=True)
-    export = conf_what.add_parser("export", help="config.yaml with each site's people as they are now (live "
-                                  "administration), on standard output or --out")
+    export = conf_what.add_parser("export", help="config.yaml with each site's people, hours and days off as they "
+                                  "are now (live administration), on standard output or --out")
     export.add_argument("--config", default=DEFAULT_CONFIG)
     export.add_argument("--out", help="write here instead of standard output")
     export.set_defaults(func=_config_export)
-    imp = conf_what.add_parser("import", help="make each site's people those of FILE (checked whole first; "
-                               "audited as one change per site)")
+    imp = conf_what.add_parser("import", help="make each site's people, hours and days off those of FILE "
+                               "(checked whole first; audited)")
     imp.add_argument("file")
     imp.add_argument("--config", default=DEFAULT_CONFIG, help="the config whose archive and Redis are used")
     imp.set_defaults(func=_config_import)
@@ -605,12 +605,16 @@ def _config_export(args) -> int:
         document = yaml.safe_load(f)
     store, _ = _people_store(config)
     live = store._stored()
+    hours = store._stored_hours(list(config.sites))
     for site in document.get("sites", []):
         people = live.get(site.get("id"))
-        if people is None:
-            continue   # no live change yet: config.yaml's own
-        site["officers"] = [{**{k: v for k, v in officer_json(o).items() if v or k == "name"},
-                             "password_hash": o.password_hash} for o in people.values()]
+        if people is not None:   # else no live change yet: config.yaml's own
+            site["officers"] = [{**{k: v for k, v in officer_json(o).items() if v or k == "name"},
+                                 "password_hash": o.password_hash} for o in people.values()]
+        h = hours.get(site.get("id"))
+        if h is not None:
+            site["opening_hours"] = "always" if h["always"] else {d: s for d, s in h["week"].items() if s}
+            site["holidays"] = {"calendar": h["calendar"], "extra": h["extra"], "working_days": h["working_days"]}
     text = ("# Exported by qms config export: config.yaml with each site's people as they are now.\n"
             + yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=120))
     if args.out:
@@ -632,10 +636,14 @@ def _config_import(args) -> int:
                        "sites are added in config.yaml")
     _log_to_stderr(config.server.log_level)
     store, client = _people_store(config)
+    store.apply_stored()   # what is live now is what the file replaces
     who = f"cli:{getpass.getuser()}"
+    from .config.people import hours_json
+
     for site_id, site in incoming.sites.items():
         store.replace(config.sites[site_id], who, dict(site.officers), source=os.path.basename(args.file))
-        sys.stdout.write(f"{site_id}: {len(site.officers)} people imported\n")
+        store.set_hours(config.sites[site_id], who, hours_json(site.opening_hours))
+        sys.stdout.write(f"{site_id}: {len(site.officers)} people imported, and the hours\n")
     if client is None:
         sys.stdout.write("The embedded Redis belongs to qms serve: a running server takes these at its next start.\n")
     return 0

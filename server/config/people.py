@@ -174,6 +174,15 @@ class PeopleStore:
             self.loaded[site_id] = versions.get(site_id)
         return sites
 
+    def apply_stored(self) -> None:
+        """Each site's live people and hours straight from SQL (the commands, which have no copy)."""
+        stored, hours = self._stored(list(self.config.sites)), self._stored_hours(list(self.config.sites))
+        for site_id, site in self.config.sites.items():
+            if site_id in stored:
+                self._apply(site, stored[site_id])
+            if site_id in hours:
+                object.__setattr__(site, "opening_hours", opening_hours_from(site, hours[site_id]))
+
     def _versions(self) -> dict[str, bytes | None]:
         if self.client is None:
             return {}

@@ -221,6 +221,9 @@ def test_config_export_and_import_carry_the_live_people(tmp_path, prefix, redis_
         assert client.post("/api/v1/sites/hcc/officers", headers=headers, json={
             "username": "cb9", "name": "Chín", "counters": [5], "password": NEW_PASSWORD}).status_code == 201
         client.patch("/api/v1/sites/hcc/officers/cb4", headers=headers, json={"disabled": True})
+        hours = client.get("/api/v1/sites/hcc/hours", headers=headers).get_json()
+        assert client.put("/api/v1/sites/hcc/hours", headers=headers,
+                          json={**hours, "extra": ["2027-01-04"]}).status_code == 200
 
         out = subprocess.run([sys.executable, "-m", "server.cli", "config", "export", "--config", str(path)],
                              capture_output=True, text=True, cwd=ROOT, check=True).stdout
@@ -228,25 +231,30 @@ def test_config_export_and_import_carry_the_live_people(tmp_path, prefix, redis_
         hcc = {o["username"]: o for o in exported["sites"][0]["officers"]}
         assert hcc["cb9"]["name"] == "Chín" and hcc["cb9"]["counters"] == [5] and hcc["cb4"]["disabled"] is True
         assert "officers" not in exported["sites"][1] or exported["sites"][1]["officers"] == doc["sites"][1]["officers"]
+        assert exported["sites"][0]["holidays"]["extra"] == ["2027-01-04"]
+        assert exported["sites"][0]["opening_hours"]["sat"] == ["07:30-11:30"]
 
         # Edited and imported: cb9 renamed, cb5 gone.
         hcc["cb9"]["name"] = "Nguyễn Văn Chín"
         del hcc["cb5"]
+        exported["sites"][0]["holidays"]["extra"] = ["2027-02-10"]
         exported["sites"][0]["officers"] = list(hcc.values())
         edited = tmp_path / "edited.yaml"
         edited.write_text(yaml.safe_dump(exported, allow_unicode=True), encoding="utf-8")
         done = subprocess.run([sys.executable, "-m", "server.cli", "config", "import", str(edited),
                                "--config", str(path)], capture_output=True, text=True, cwd=ROOT)
         assert done.returncode == 0, done.stderr
-        assert "hcc: 6 people imported" in done.stdout
+        assert "hcc: 6 people imported, and the hours" in done.stdout
         app.extensions["qms"].people.refresh()
         officers = {o["username"]: o for o in client.get("/api/v1/sites/hcc/officers", headers=headers)
                     .get_json()["officers"]}
         assert "cb5" not in officers and officers["cb9"]["name"] == "Nguyễn Văn Chín"
+        assert client.get("/api/v1/sites/hcc/hours", headers=headers).get_json()["extra"] == ["2027-02-10"]
         assert client.post("/api/v1/sites/hcc/login", json={"username": "cb5", "password": PASSWORD,
                                                             "counter": 5}).status_code == 401
         entries = client.get("/api/v1/sites/hcc/audit", headers=headers).get_json()["entries"]
-        assert entries[0]["action"] == "config.import" and entries[0]["actor"].startswith("cli:")
+        assert [e["action"] for e in entries[:2]] == ["hours.update", "config.import"]
+        assert entries[1]["actor"].startswith("cli:")
 
         # A file config.yaml would refuse is refused whole, and nothing changes.
         exported["sites"][0]["officers"].append({"username": "cb10", "name": "Mười", "counters": [42],
