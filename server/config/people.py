@@ -147,10 +147,10 @@ class PeopleStore:
                 for site_id in stale:
                     self._publish(site_id, stamps[site_id], stored.get(site_id), hours.get(site_id))
         self._reload(list(self.config.sites), self._versions())
-        for site_id, site in self.config.sites.items():
+        for site_id in self.config.sites:
             if self.loaded.get(site_id) is not None:
-                logger.info("site %s: %d people from the live administration (config.yaml's officers are its "
-                            "bootstrap only; qms config export writes them out)", site_id, len(site.officers))
+                logger.info("site %s: changed in the live administration (config.yaml is its bootstrap only; "
+                            "qms config export writes what is live)", site_id)
 
     def refresh(self) -> list[str]:
         """Reload each site whose version key moved since this process loaded it; the sites reloaded."""
