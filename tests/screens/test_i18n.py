@@ -22,7 +22,11 @@ DYNAMIC = {
     "monitor.kind_": ["rating_panel", "printer", "led_display", "display", "kiosk"],
     "monitor.problem_": ["agent_offline", "disconnected", "never_connected", "printer_paper_out", "printer_offline"],
     "report.period.": ["day", "week", "month", "quarter", "year", "custom"],
-    "report.group.": ["field", "counter", "officer", "priority", "hour"],
+    "report.group.": ["field", "counter", "officer", "priority", "hour", "site", "agency"],
+    "people.role_": ["officer", "admin", "leader"],
+    "audit.action.": ["officer.create", "officer.update", "officer.disable", "officer.enable",
+                      "officer.password_reset", "officer.password_change", "config.import", "hours.update"],
+    "hours.": ["extra", "working_days"],
     "error.": [],  # every code the API returns: see test_the_error_codes_the_api_returns_have_words_for_people
 }
 
