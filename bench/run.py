@@ -152,27 +152,38 @@ end
 function done(summary, latency, requests)
   local total = 0
   for _, t in ipairs(threads) do total = total + t:get("calls") end
-  io.write(string.format("tickets called %d\n", total))
+  io.write(string.format("tickets called %d\\n", total))
 end
 """
 
 
-def _officers_ready(hall: Hall, per_field: int) -> list[str]:
-    prefill(hall, per_field)
+WAITING = 1000   # visitors waiting per field when a call run starts: a busy hall's morning
+
+
+def _officers_ready(hall: Hall) -> list[str]:
     return [hall.login(n) for n in range(1, COUNTERS + 1)]
 
 
-def _free_counters(hall: Hall, tokens: list[str]) -> None:
-    for n, token in enumerate(tokens, 1):  # every counter starts free
+def _before_calls(hall: Hall, tokens: list[str]) -> None:
+    """Every counter free, and WAITING visitors in each field (topped up, not piled up: a counter
+    screen is pushed its fields' waiting lists, so an unreal queue of tens of thousands would
+    be measured instead of the calls)."""
+    for n, token in enumerate(tokens, 1):
         requests.post(f"{hall.url()}/api/v1/sites/hcc/counters/{n}/finish",
                       headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    engine = engine_for(hall)
+    kiosk = Actor("kiosk", "kiosk-1", "hcc")
+    waiting = engine.snapshot("hcc")["waiting"]
+    for field in ("TP", "DD", "XD", "KD"):
+        for _ in range(WAITING - waiting[field]["waiting"]):
+            engine.issue("hcc", field, actor=kiosk)
 
 
 CALL_CLIENTS = (1, 8, 16)
 
 
 def bench_call_http(hall: Hall, seconds: int = 5) -> dict:
-    tokens = _officers_ready(hall, 3000 * ROUNDS)  # enough waiting for every run of every row
+    tokens = _officers_ready(hall)
     script = f"tokens = {{{', '.join(json.dumps(t) for t in tokens)}}}\n" + CALL_SCRIPT
 
     def run(clients: int):
@@ -182,14 +193,15 @@ def bench_call_http(hall: Hall, seconds: int = 5) -> dict:
             return {**r, "calls": called / r["seconds"]}
         return once
 
-    samples = interleaved({c: run(c) for c in CALL_CLIENTS}, before=lambda _: _free_counters(hall, tokens))
+    samples = interleaved({c: run(c) for c in CALL_CLIENTS}, before=lambda _: _before_calls(hall, tokens))
     return {"rows": summary(samples, ("calls", "rps", "p50", "p99")),
-            "note": "each client is one officer at its own counter, alternating call-next and finish; tickets "
-                    "called per second counts the calls (a finish is not one), requests per second both"}
+            "note": "each client is one officer at its own counter, alternating call-next and finish, with "
+                    f"{WAITING:,} visitors waiting in each field at the start of a run; tickets called per second "
+                    "counts the calls (a finish is not one), requests per second both"}
 
 
 def bench_call_socketio(hall: Hall, seconds: float = 5) -> dict:
-    tokens = _officers_ready(hall, 3000 * ROUNDS)
+    tokens = _officers_ready(hall)
 
     def run(clients: int):
         def once() -> dict:
@@ -202,10 +214,11 @@ def bench_call_socketio(hall: Hall, seconds: float = 5) -> dict:
                     "p50": pct(lat, 0.5), "p99": pct(lat, 0.99), "errors": len(result["errors"])}
         return once
 
-    samples = interleaved({c: run(c) for c in CALL_CLIENTS}, before=lambda _: _free_counters(hall, tokens))
+    samples = interleaved({c: run(c) for c in CALL_CLIENTS}, before=lambda _: _before_calls(hall, tokens))
     return {"rows": summary(samples, ("calls", "rps", "p50", "p99")),
             "note": "each client is one officer alternating call-next and finish over its own websocket (a light "
-                    "asyncio client in another process)"}
+                    f"asyncio client in another process), {WAITING:,} visitors waiting in each field at the start of "
+                    "a run: the officer's socket is a counter screen, pushed its fields' waiting lists"}
 
 
 # -- 3 and 5. call -> 1,000 clients; memory ----------------------------------------------------

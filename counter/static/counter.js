@@ -257,6 +257,15 @@
     }
     tickets.forEach((tk) => waitingList.appendChild(row(tk, "counter.call_this",
       () => act("call", {ticket_id: tk.id}))));
+    mine.fields.forEach((code) => {   // the head of each line is listed, the rest counted
+      const more = (state.snapshot.waiting[code] || {}).more || 0;
+      if (!more) return;
+      const li = document.createElement("li");
+      li.className = "more";
+      li.dataset.field = code;
+      li.textContent = t("counter.more_waiting", {n: more, field: fieldName(code)});
+      waitingList.appendChild(li);
+    });
     const noshows = $("noshow-list");
     noshows.innerHTML = "";
     (state.snapshot.no_shows || []).filter((tk) => mine.fields.includes(tk.field)).forEach((tk) =>

@@ -95,6 +95,9 @@ def remaining_numbers(field, last_number: int | None) -> int:
     return max(0, left)
 
 
+LIST_LIMIT = 100   # waiting tickets listed per field for the counter screens (the rest are counted)
+
+
 class SnapshotView:
     """Shapes a snapshot script reply into the JSON screens read."""
 
@@ -145,7 +148,10 @@ class SnapshotView:
             if self.with_lists:
                 self.ids[code] = [i for lane in ("p_ids", "n_ids") for i in as_list(w.get(lane)) if i in self.tickets]
                 if self.list_fields is None or code in self.list_fields:
-                    entry["tickets"] = [ticket_json(self.tickets[i], site) for i in self.ids[code]]
+                    # The head of the line, in call order: what a counter screen shows and calls
+                    # from. The whole line would cost every push its length (a morning's 1,000).
+                    entry["tickets"] = [ticket_json(self.tickets[i], site) for i in self.ids[code][:LIST_LIMIT]]
+                    entry["more"] = max(0, len(self.ids[code]) - LIST_LIMIT)
             waiting[code] = entry
         direct = r["direct"] if isinstance(r["direct"], dict) else {}
         out = {

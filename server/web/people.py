@@ -155,26 +155,25 @@ def audit(site_id):
 
 
 # -- the pages ---------------------------------------------------------------------------
-@pages_bp.get("/people")
-def people_page(site_id):
+def _admin_page(site_id: str, template: str, **context):
+    """A page of the site's administration: its sign-in when nobody is, 403 for a leader."""
     site = _svc().engine.site(site_id)
     actor = leader_of(site)
     if actor is None:
         return render_template("admin/login.html", site=site)
     if not actor.is_admin:
-        raise Forbidden("Only an administrator manages the people.", code="forbidden")
-    return render_template("admin/people.html", site=site, actor=actor)
+        raise Forbidden("Only an administrator may do this.", code="forbidden")
+    return render_template(template, site=site, actor=actor, **context)
+
+
+@pages_bp.get("/people")
+def people_page(site_id):
+    return _admin_page(site_id, "admin/people.html")
 
 
 @pages_bp.get("/hours")
 def hours_page(site_id):
-    site = _svc().engine.site(site_id)
-    actor = leader_of(site)
-    if actor is None:
-        return render_template("admin/login.html", site=site)
-    if not actor.is_admin:
-        raise Forbidden("Only an administrator sets the opening hours.", code="forbidden")
-    return render_template("admin/hours.html", site=site, actor=actor, days=DAY_NAMES)
+    return _admin_page(site_id, "admin/hours.html", days=DAY_NAMES)
 
 
 @pages_bp.get("/audit")

@@ -43,3 +43,4 @@ def test_pause_after_this_visitor_and_what_a_paused_counter_shows(pages, hall):
     expect(desk.locator("#counter-status")).to_have_text("Đang làm việc")
     desk.keyboard.press("n")
     expect(desk.locator("#current-number")).to_have_text(tickets[1]["label"])
+

@@ -74,7 +74,8 @@ class Screen:
 
 
 def figures(waiting: dict) -> dict:
-    return {code: {k: v for k, v in w.items() if k not in CLOCKED and k != "tickets"} for code, w in waiting.items()}
+    return {code: {k: v for k, v in w.items() if k not in CLOCKED and k not in ("tickets", "more")}
+            for code, w in waiting.items()}
 
 
 def ids(tickets: list[dict]) -> list[str]:
