@@ -113,6 +113,7 @@ class PeopleStore:
         self.now_ms = now_ms
         self.loaded: dict[str, bytes | None] = {}   # the version each site was loaded at here
         self.unchecked = False                      # SQL was out of reach at start: look again
+        self._announced: set[str] = set()           # sites whose live administration the log has named
         self._lock = threading.Lock()
 
     # -- reading ----------------------------------------------------------------------------
@@ -122,8 +123,9 @@ class PeopleStore:
         try:
             self._start()
         except redis.RedisError as err:
-            logger.warning("people from config.yaml for now: Redis cannot be read (%s); trying again every second",
-                           err)
+            if not self.unchecked:
+                logger.warning("people from config.yaml for now: Redis cannot be read (%s); trying again every "
+                               "second", err)
             self.unchecked = True
 
     def _start(self) -> None:
@@ -131,14 +133,15 @@ class PeopleStore:
         the truth; Redis keeps a copy that every process reads fast. A copy older than SQL (a
         `qms config import` while the server was stopped, a restored Redis) is replaced first.
         With SQL out of reach, the copy in Redis serves, and SQL is looked at again every second."""
+        sql_down = False
         try:
             stamps = self._stamps()
         except SQLAlchemyError as err:
-            logger.warning("the archive cannot be read (%s): people from Redis's copy or config.yaml until it "
-                           "can; trying again every second", err)
-            self.unchecked = True
+            if not self.unchecked:   # said once, not at every try
+                logger.warning("the archive cannot be read (%s): people from Redis's copy or config.yaml until it "
+                               "can; trying again every second", err)
+            sql_down = True
         else:
-            self.unchecked = False
             cached = self._cached(list(stamps))
             stale = [s for s, stamp in stamps.items() if s in self.config.sites
                      and (cached.get(s) or {}).get("stamp") != stamp]
@@ -147,8 +150,10 @@ class PeopleStore:
                 for site_id in stale:
                     self._publish(site_id, stamps[site_id], stored.get(site_id), hours.get(site_id))
         self._reload(list(self.config.sites), self._versions())
+        self.unchecked = sql_down   # all read (Redis's copy at least): look again only for SQL
         for site_id in self.config.sites:
-            if self.loaded.get(site_id) is not None:
+            if self.loaded.get(site_id) is not None and site_id not in self._announced:
+                self._announced.add(site_id)
                 logger.info("site %s: changed in the live administration (config.yaml is its bootstrap only; "
                             "qms config export writes what is live)", site_id)
 

@@ -226,13 +226,22 @@ def create_app(config: Config | None = None, *, redis_url: str | None = None, cl
 
 
 def _follow_people(people: PeopleStore, sleep) -> None:
-    """Every second: the people changed by any server process (server/config/people.py)."""
+    """Every second: the people and hours changed by any server process (server/config/people.py).
+    While the store is down they stay as they were; that is said once, not every second (the
+    store's own health says the rest)."""
+    failing = False
     while True:
         sleep(1.0)
         try:
             people.refresh()
-        except (redis.RedisError, SQLAlchemyError) as err:  # down for now: the people stay as they were
-            logger.warning("people not refreshed: %s", err)
+        except (redis.RedisError, SQLAlchemyError) as err:
+            if not failing:
+                logger.warning("live administration not followed while the store is unavailable: %s", err)
+            failing = True
+        else:
+            if failing:
+                logger.info("live administration followed again")
+            failing = False
 
 
 class _Json(DefaultJSONProvider):
