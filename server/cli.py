@@ -96,12 +96,12 @@ def main(argv=None) -> int:
 
     conf = sub.add_parser("config", help="the live configuration: export it as YAML, or import a file into it")
     conf_what = conf.add_subparsers(dest="action", required=True)
-    export = conf_what.add_parser("export", help="config.yaml with each site's people, hours and days off as they "
-                                  "are now (live administration), on standard output or --out")
+    export = conf_what.add_parser("export", help="config.yaml with each site's people, devices, hours and days off "
+                                  "as they are now (live administration), on standard output or --out")
     export.add_argument("--config", default=DEFAULT_CONFIG)
     export.add_argument("--out", help="write here instead of standard output")
     export.set_defaults(func=_config_export)
-    imp = conf_what.add_parser("import", help="make each site's people, hours and days off those of FILE "
+    imp = conf_what.add_parser("import", help="make each site's people, devices, hours and days off those of FILE "
                                "(checked whole first; audited)")
     imp.add_argument("file")
     imp.add_argument("--config", default=DEFAULT_CONFIG, help="the config whose archive and Redis are used")
@@ -598,6 +598,7 @@ def _people_store(config):
 def _config_export(args) -> int:
     import yaml
 
+    from .config.clients import KINDS
     from .config.people import officer_json
 
     config = _load(args.config, "config export")
@@ -606,6 +607,7 @@ def _config_export(args) -> int:
     store, _ = _people_store(config)
     live = store._stored()
     hours = store._stored_hours(list(config.sites))
+    clients = store._stored_clients(list(config.sites))
     for site in document.get("sites", []):
         people = live.get(site.get("id"))
         if people is not None:   # else no live change yet: config.yaml's own
@@ -615,6 +617,9 @@ def _config_export(args) -> int:
         if h is not None:
             site["opening_hours"] = "always" if h["always"] else {d: s for d, s in h["week"].items() if s}
             site["holidays"] = {"calendar": h["calendar"], "extra": h["extra"], "working_days": h["working_days"]}
+        if site.get("id") in clients:   # tokens as their digests: a token made live was never kept
+            for kind, attr in KINDS.items():
+                site[attr] = [entry for k, entry in clients[site["id"]] if k == kind]
     text = ("# Exported by qms config export: config.yaml with each site's people as they are now.\n"
             + yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=120))
     if args.out:
@@ -638,12 +643,16 @@ def _config_import(args) -> int:
     store, client = _people_store(config)
     store.apply_stored()   # what is live now is what the file replaces
     who = f"cli:{getpass.getuser()}"
+    from .config.clients import site_clients
     from .config.people import hours_json
 
     for site_id, site in incoming.sites.items():
         store.replace(config.sites[site_id], who, dict(site.officers), source=os.path.basename(args.file))
         store.set_hours(config.sites[site_id], who, hours_json(site.opening_hours))
-        sys.stdout.write(f"{site_id}: {len(site.officers)} people imported, and the hours\n")
+        present = site_clients(site)
+        store.replace_devices(config.sites[site_id], who, present, source=os.path.basename(args.file))
+        sys.stdout.write(f"{site_id}: {len(site.officers)} people and {len(present)} devices imported, "
+                         "and the hours\n")
     if client is None:
         sys.stdout.write("The embedded Redis belongs to qms serve: a running server takes these at its next start.\n")
     return 0

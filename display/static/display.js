@@ -185,10 +185,15 @@
     renderSide();
   }
 
-  function onStatus(online) {
+  function onStatus(online, reason) {
     const el = $("connection");
     el.textContent = online ? "" : t("common.reconnecting");
     el.classList.toggle("offline", !online);
+    // Refused for its token (revoked, or renewed in the administration): set up again.
+    if (!online && reason && /token|revoked|wrong_site/.test(reason)) {
+      state.live.socket.disconnect();
+      $("setup").classList.remove("hidden");
+    }
   }
 
   async function start() {
@@ -219,7 +224,9 @@
       await state.announcer.unlock();
       $("sound-overlay").classList.add("hidden");
     });
-    state.live = new QMS.Live({auth: {site: cfg.site, token: state.token}, onSnapshot, onUpdate, onStatus});
+    state.live = new QMS.Live({auth: {site: cfg.site, token: state.token}, onSnapshot, onUpdate, onStatus,
+      // Its settings changed in the administration (fields, layout, notice, voice): read them again.
+      events: {settings: () => location.reload()}});
   }
 
   document.addEventListener("DOMContentLoaded", start);

@@ -32,6 +32,7 @@
   }
 
   function goHome() {
+    if (state.reloadAtHome) { location.reload(); return; }
     clearInterval(state.countdown);
     state.field = null;
     state.category = null;
@@ -344,11 +345,20 @@
   function onUpdate(event) { merge(event.waiting); }
   function onState(message) { if (state.live.fresh(message)) merge(message.waiting); }
 
+  // Its settings changed in the administration (its fields): read them again, between visitors.
+  function onSettings() {
+    if (state.view === "home") location.reload();
+    else state.reloadAtHome = true;
+  }
+
   function onStatus(online, reason) {
     const line = $("connection");
     line.textContent = online ? "" : t("common.reconnecting");
     line.classList.toggle("offline", !online);
-    if (!online && reason && /token|unauthorized|wrong_site/.test(reason)) show("setup");
+    if (!online && reason && /token|unauthorized|wrong_site|revoked/.test(reason)) {
+      state.live.socket.disconnect();   // refused for good until it is set up again
+      show("setup");
+    }
   }
 
   // -- lockdown and maintenance --------------------------------------------------------
@@ -440,7 +450,7 @@
     state.hall = hall.data;
     state.me = me.data;
     state.live = new QMS.Live({auth: {site: cfg.site, token: state.token}, onSnapshot, onUpdate, onStatus,
-      events: {print_result: onPrintResult, state: onState}});
+      events: {print_result: onPrintResult, state: onState, settings: onSettings}});
     // Opening hours and estimates move with time even when nothing happens.
     setInterval(() => state.live.resync(), 60000);
   }

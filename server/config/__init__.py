@@ -5,6 +5,7 @@ with its path; the server refuses to start half-configured.
 """
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import itertools
 import logging
@@ -120,7 +121,7 @@ class ClientConfig:
     kind: str
     id: str
     name: str
-    token: str
+    token: str            # as config.yaml gives it; "" when only its digest is kept
     fields: tuple[str, ...] = ()
     counters: tuple[int, ...] = ()
     # Lobby displays only:
@@ -131,6 +132,10 @@ class ClientConfig:
     read_digits: bool = False
     recent_calls: int = 8
     layout: str = "standard"
+    # What a request's token is checked against: SHA-256 of the token, hex. A token made in the
+    # live administration is shown once and only this is kept (server/config/devices_live.py).
+    token_sha256: str = ""
+    disabled: bool = False   # revoked: its token opens nothing until it is enabled again
 
 
 @dataclass(frozen=True)
@@ -709,34 +714,46 @@ def _province(node: Node, sites: list[SiteConfig | None]) -> ProvinceConfig:
                           users={p.username: p for p in users if p is not None})
 
 
+def token_digest(token: str) -> str:
+    """What a device token is known by: SHA-256, hex. Tokens are 144 random bits (qms init, the
+    live administration), so a fast digest is enough; the token itself need not be kept."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+DISPLAY_KEYS = ("fields", "counters", "notice", "voice", "voice_repeat", "voice_speed", "read_digits",
+                "recent_calls", "layout")
+TOKEN = re.compile(r"^[A-Za-z0-9_.~-]{16,128}$")
+SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
 def _clients(node: Node, kind: str, fields, counters) -> list[tuple[Node, ClientConfig]]:
     out = []
     for item in node.items():
-        allowed = ["id", "name", "token"] + (["fields"] if kind == "kiosk" else []) \
-            + (["fields", "counters", "notice", "voice", "voice_repeat", "voice_speed", "read_digits", "recent_calls",
-                "layout"]
-               if kind == "display" else [])
+        allowed = ["id", "name", "token", "token_sha256", "disabled"] + (["fields"] if kind == "kiosk" else []) \
+            + (list(DISPLAY_KEYS) if kind == "display" else [])
         m = item.mapping(allowed)
         if m is None:
             continue
-        m.node("read_digits").expect({"type": ["boolean", "null"]})
-        read_digits = m.data.get("read_digits", False)
-        if not isinstance(read_digits, bool):
-            m.node("read_digits").error("expected true or false")
-            read_digits = False
+        token = m.text("token", "", pattern=TOKEN, hint="16 to 128 letters, digits or -_.~") or ""
+        digest = m.text("token_sha256", "", pattern=SHA256, hint="64 lower-case hexadecimal digits") or ""
+        if "token" in m.data and "token_sha256" in m.data:
+            m.node("token_sha256").error("give the token or its token_sha256, not both")
+        elif "token" not in m.data and "token_sha256" not in m.data:
+            m.node("token").error("is required (or token_sha256, the token's SHA-256)")
         client = ClientConfig(
             kind=kind,
             id=m.text("id", required=True, pattern=SLUG, hint="lower-case letters, digits, '-' or '_'") or "",
             name=m.text("name", "") or "",
-            token=m.text("token", required=True, pattern=re.compile(r"^[A-Za-z0-9_.~-]{16,128}$"),
-                        hint="16 to 128 letters, digits or -_.~") or "",
+            token=token,
+            token_sha256=token_digest(token) if token else digest,
+            disabled=_flag(m, "disabled"),
             fields=tuple(m.list_of("fields", lambda n: _field_ref(n, fields))),
             counters=tuple(m.list_of("counters", lambda n: _counter_ref(n, counters))),
             notice=m.text("notice", "") or "",
             voice=m.text("voice", "clips", choices=("clips", "browser", "off")) or "clips",
             voice_repeat=m.whole("voice_repeat", 2, minimum=1, maximum=3) or 2,
             voice_speed=m.number("voice_speed", 1.1, minimum=0.75, maximum=1.5) or 1.1,
-            read_digits=read_digits,
+            read_digits=_flag(m, "read_digits"),
             recent_calls=m.whole("recent_calls", 8, minimum=1, maximum=20) or 8,
             layout=m.text("layout", "standard", choices=("standard", "calls", "counters")) or "standard")
         out.append((item, client))
@@ -749,13 +766,13 @@ def _check_tokens_unique(site_nodes: list[Node], sites: list[SiteConfig | None])
         if site is None:
             continue
         for client in [*site.kiosks.values(), *site.displays.values(), *site.agents.values()]:
-            if not client.token:
+            if not client.token_sha256:
                 continue
             where = f"{node.path}.{client.kind}s[{client.id}]"
-            if client.token in seen:
-                Node(None, where, node.errors).error(f"token is already used by {seen[client.token]}")
+            if client.token_sha256 in seen:
+                Node(None, where, node.errors).error(f"token is already used by {seen[client.token_sha256]}")
             else:
-                seen[client.token] = where
+                seen[client.token_sha256] = where
 
 
 def describe(config: Config) -> dict[str, Any]:

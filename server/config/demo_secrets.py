@@ -56,7 +56,7 @@ def demo_secrets(config: Config) -> list[DemoSecret]:
                 found.append(DemoSecret(f"{where}.officers[{officer.username}].password_hash", "password"))
         for group, clients in (("kiosks", site.kiosks), ("displays", site.displays), ("agents", site.agents)):
             for client in clients.values():
-                if is_published(client.token):
+                if client.token_sha256 in PUBLISHED:
                     found.append(DemoSecret(f"{where}.{group}[{client.id}].token", "token"))
     for user in config.province.users.values():
         if is_published(user.password_hash):

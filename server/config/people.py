@@ -22,6 +22,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import redis
@@ -30,8 +31,9 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..errors import BadRequest, Conflict, NotFound
-from ..history.archive_schema import audit_log, people, site_settings
-from . import Config, OfficerConfig, SiteConfig, _days_off, _officers, _opening_hours
+from ..history.archive_schema import audit_log, people, site_clients, site_settings
+from . import ClientConfig, Config, OfficerConfig, SiteConfig, _days_off, _officers, _opening_hours
+from . import clients as devices
 from .opening_hours import DAY_NAMES, OpeningHours
 from .reader import Node
 
@@ -44,6 +46,11 @@ def _row(site_id: str, o: OfficerConfig, at: int) -> dict[str, Any]:
     return {"site": site_id, "username": o.username, "name": o.name, "role": o.role,
             "counters": json.dumps(list(o.counters)), "password_hash": o.password_hash,
             "disabled": int(o.disabled), "changed_at": at}
+
+
+def _client_row(site_id: str, c: ClientConfig, at: int) -> dict[str, Any]:
+    return {"site": site_id, "kind": c.kind, "id": c.id, "entry": json.dumps(devices.entry(c), ensure_ascii=False),
+            "changed_at": at}
 
 
 def _officer(row: Any) -> OfficerConfig:
@@ -115,6 +122,9 @@ class PeopleStore:
         self.unchecked = False                      # SQL was out of reach at start: look again
         self._announced: set[str] = set()           # sites whose live administration the log has named
         self._lock = threading.Lock()
+        # Told, after a site's devices were swapped here: (site id, the devices whose token no
+        # longer opens anything (rotated, revoked, removed), the devices whose settings changed).
+        self.on_devices: list[Callable[[str, set[tuple[str, str]], set[tuple[str, str]]], None]] = []
 
     # -- reading ----------------------------------------------------------------------------
     def start(self) -> None:
@@ -146,9 +156,9 @@ class PeopleStore:
             stale = [s for s, stamp in stamps.items() if s in self.config.sites
                      and (cached.get(s) or {}).get("stamp") != stamp]
             if stale:
-                stored, hours = self._stored(stale), self._stored_hours(stale)
+                live = self._live(stale)
                 for site_id in stale:
-                    self._publish(site_id, stamps[site_id], stored.get(site_id), hours.get(site_id))
+                    self._publish(site_id, stamps[site_id], live[site_id])
         self._reload(list(self.config.sites), self._versions())
         self.unchecked = sql_down   # all read (Redis's copy at least): look again only for SQL
         for site_id in self.config.sites:
@@ -176,17 +186,42 @@ class PeopleStore:
                 # Swapped whole, like the people: the hours and days off read by every request.
                 object.__setattr__(site, "opening_hours", opening_hours_from(site, copy["hours"]))
                 logger.info("site %s: opening hours and days off reloaded", site_id)
+            if copy.get("clients") is not None:
+                self._apply_clients(site, copy["clients"])
             self.loaded[site_id] = versions.get(site_id)
         return sites
 
+    def _apply_clients(self, site: SiteConfig, entries: list[list[Any]]) -> None:
+        """The site's kiosks, displays and agents swapped whole (each kind's mapping), then those
+        who listen are told which devices' tokens ended and which devices' settings changed."""
+        read, errors = devices.read_entries(site, entries)
+        for error in errors:
+            logger.warning("site %s: a live device refers to what config.yaml no longer has: %s", site.id, error)
+        before = {(c.kind, c.id): c for c in devices.site_clients(site)}
+        for attr, mapping in read.items():
+            object.__setattr__(site, attr, mapping)
+        after = {(c.kind, c.id): c for c in devices.site_clients(site)}
+        ended = {k for k, c in before.items() if k not in after or after[k].disabled
+                 or after[k].token_sha256 != c.token_sha256}
+        # Compared as config.yaml writes them: a token kept as its digest only is no change.
+        changed = {k for k, c in after.items() if k in before and k not in ended
+                   and devices.entry(before[k]) != devices.entry(c)}
+        if ended or changed or before.keys() != after.keys():
+            logger.info("site %s: devices reloaded (%d; %d ended, %d changed)", site.id, len(after), len(ended),
+                        len(changed))
+            for listener in self.on_devices:
+                listener(site.id, ended, changed)
+
     def apply_stored(self) -> None:
-        """Each site's live people and hours straight from SQL (the commands, which have no copy)."""
-        stored, hours = self._stored(list(self.config.sites)), self._stored_hours(list(self.config.sites))
+        """Each site's live people, hours and devices straight from SQL (the commands, which have no copy)."""
+        live = self._live(list(self.config.sites))
         for site_id, site in self.config.sites.items():
-            if site_id in stored:
-                self._apply(site, stored[site_id])
-            if site_id in hours:
-                object.__setattr__(site, "opening_hours", opening_hours_from(site, hours[site_id]))
+            if live[site_id]["people"] is not None:
+                self._apply(site, {o["username"]: _from_json(o) for o in live[site_id]["people"]})
+            if live[site_id]["hours"] is not None:
+                object.__setattr__(site, "opening_hours", opening_hours_from(site, live[site_id]["hours"]))
+            if live[site_id]["clients"] is not None:
+                self._apply_clients(site, live[site_id]["clients"])
 
     def _versions(self) -> dict[str, bytes | None]:
         if self.client is None:
@@ -205,15 +240,19 @@ class PeopleStore:
             pipe.get(self.version_keys[site_id] + ":data")
         return {s: json.loads(raw) for s, raw in zip(sites, pipe.execute(), strict=True) if raw}
 
-    def _publish(self, site_id: str, stamp: int, officers: dict[str, OfficerConfig] | None,
-                 hours: dict[str, Any] | None) -> None:
-        """The site's live people and hours (None: config.yaml's) into Redis, and its version
-        moved, in one step (one slot)."""
+    def _live(self, sites: list[str]) -> dict[str, dict[str, Any]]:
+        """Each site's live people, hours and devices in SQL, as Redis's copy holds them (None for
+        what has never been changed: config.yaml's)."""
+        stored, hours, clients = self._stored(sites), self._stored_hours(sites), self._stored_clients(sites)
+        return {s: {"people": [_to_json(o) for o in stored[s].values()] if s in stored else None,
+                    "hours": hours.get(s), "clients": clients.get(s)} for s in sites}
+
+    def _publish(self, site_id: str, stamp: int, live: dict[str, Any]) -> None:
+        """The site's live people, hours and devices (None: config.yaml's) into Redis, and its
+        version moved, in one step (one slot)."""
         if self.client is None:   # `qms config import` beside an embedded Redis: the server's next start
             return
-        data = json.dumps({"stamp": stamp, "hours": hours,
-                           "people": None if officers is None else [_to_json(o) for o in officers.values()]},
-                          ensure_ascii=False)
+        data = json.dumps({"stamp": stamp, **live}, ensure_ascii=False)
         pipe = self.client.pipeline(transaction=True)
         pipe.set(self.version_keys[site_id] + ":data", data)
         pipe.incr(self.version_keys[site_id])
@@ -229,6 +268,16 @@ class PeopleStore:
         query = select(site_settings).where(site_settings.c.site.in_(sites), site_settings.c.name == "hours")
         with self._sql().connect() as conn:
             return {row.site: json.loads(row.value) for row in conn.execute(query)}
+
+    def _stored_clients(self, sites: list[str]) -> dict[str, list[list[Any]]]:
+        """Each site's live devices as [kind, config.yaml entry] pairs, in a steady order."""
+        query = select(site_clients).where(site_clients.c.site.in_(sites)).order_by(
+            site_clients.c.site, site_clients.c.kind, site_clients.c.id)
+        out: dict[str, list[list[Any]]] = {}
+        with self._sql().connect() as conn:
+            for row in conn.execute(query):
+                out.setdefault(row.site, []).append([row.kind, json.loads(row.entry)])
+        return out
 
     def _stored(self, sites: list[str] | None = None) -> dict[str, dict[str, OfficerConfig]]:
         query = select(people).order_by(people.c.site, people.c.username)
@@ -291,6 +340,11 @@ class PeopleStore:
                          update(people).where(people.c.site == site.id, people.c.username == username)
                          .values(password_hash=password_hash, changed_at=at)))
 
+    @staticmethod
+    def _imported(conn: Connection, site: SiteConfig, at: int, details: dict[str, Any]) -> None:
+        conn.execute(insert(audit_log).values(site=site.id, at=at, actor="system", action="config.import",
+                                              target=site.id, details=json.dumps(details)))
+
     def _existing(self, site: SiteConfig, username: str) -> OfficerConfig:
         officer = site.officers.get(username)
         if officer is None:
@@ -323,16 +377,22 @@ class PeopleStore:
                              disabled=bool(person.get("disabled")))
 
     def _change(self, site: SiteConfig, actor: str, action: str, target: str, details: dict[str, Any],
-                write: Callable[[Connection, int], Any], people_change: bool = True) -> None:
+                write: Callable[[Connection, int], Any], first: str | None = "people") -> None:
+        """One change: SQL with its audit row in one transaction, then Redis's copy. ``first``:
+        what the site's first change of its kind copies from config.yaml (people, devices)."""
         at = self.now_ms()
         with self._lock, self._sql().begin() as conn:
-            count = select(func.count()).select_from(people).where(people.c.site == site.id)
-            if people_change and not conn.execute(count).scalar():
+            if first == "people" and not conn.execute(
+                    select(func.count()).select_from(people).where(people.c.site == site.id)).scalar():
                 # The site's first change: its people are config.yaml's until now.
                 conn.execute(insert(people), [_row(site.id, o, at) for o in site.officers.values()])
-                conn.execute(insert(audit_log).values(site=site.id, at=at, actor="system", action="config.import",
-                                                      target=site.id, details=json.dumps(
-                                                          {"from": "config.yaml", "people": len(site.officers)})))
+                self._imported(conn, site, at, {"from": "config.yaml", "people": len(site.officers)})
+            if first == "devices" and not conn.execute(
+                    select(func.count()).select_from(site_clients).where(site_clients.c.site == site.id)).scalar():
+                present = devices.site_clients(site)
+                if present:
+                    conn.execute(insert(site_clients), [_client_row(site.id, c, at) for c in present])
+                self._imported(conn, site, at, {"from": "config.yaml", "devices": len(present)})
             write(conn, at)
             inserted = conn.execute(insert(audit_log).values(
                 site=site.id, at=at, actor=actor, action=action, target=target,
@@ -340,8 +400,7 @@ class PeopleStore:
             assert inserted is not None
             stamp = inserted[0]
         logger.info("admin change site=%s actor=%s action=%s target=%s", site.id, actor, action, target)
-        self._publish(site.id, stamp, self._stored([site.id]).get(site.id),
-                      self._stored_hours([site.id]).get(site.id))
+        self._publish(site.id, stamp, self._live([site.id])[site.id])
         if self.client is not None:
             self.refresh()   # this process at once; the others within a second
 
@@ -360,7 +419,7 @@ class PeopleStore:
 
         self._change(site, actor, "hours.update", site.id,
                      {"before": {k: old[k] for k in changed}, "after": {k: new[k] for k in changed}},
-                     write, people_change=False)
+                     write, first=None)
         return new
 
     def replace(self, site: SiteConfig, actor: str, officers: dict[str, OfficerConfig], source: str) -> None:
@@ -371,3 +430,67 @@ class PeopleStore:
                 conn.execute(insert(people), [_row(site.id, o, at) for o in officers.values()])
 
         self._change(site, actor, "config.import", site.id, {"from": source, "people": len(officers)}, write)
+
+    # -- devices ----------------------------------------------------------------------------
+    def create_device(self, site: SiteConfig, actor: str, kind: str,
+                      document: dict[str, Any]) -> tuple[ClientConfig, str]:
+        """A new kiosk, display or agent, and its token (to show once: only its digest is kept)."""
+        token = devices.new_token(kind)
+        client = devices.checked(site, kind, document, devices.token_digest(token))
+        if client.id in getattr(site, devices.KINDS.get(kind, ""), {}):
+            raise Conflict(f"There is already a {kind} {client.id!r} at this site.", code="device_taken")
+        self._change(site, actor, f"{kind}.create", client.id, devices.client_json(client),
+                     lambda conn, at: conn.execute(insert(site_clients).values(_client_row(site.id, client, at))),
+                     first="devices")
+        return client, token
+
+    def update_device(self, site: SiteConfig, actor: str, kind: str, device_id: str,
+                      changes: dict[str, Any]) -> ClientConfig:
+        """A device's name and settings, or disabled (revoked: its token opens nothing, its
+        screens are closed) or enabled again; the audit row says what was and what is."""
+        old = self._device(site, kind, device_id)
+        before = devices.client_json(old)
+        settings = {k: v for k, v in before.items() if k != "kind" and (v or k != "name")}
+        client = devices.checked(site, kind, {**settings, **changes, "id": device_id}, old.token_sha256, new=False)
+        after = devices.client_json(client)
+        was = {k: before[k] for k in after if before[k] != after[k]}
+        if not was:
+            return old
+        action = (f"{kind}.revoke" if changes.get("disabled") is True else
+                  f"{kind}.enable" if changes.get("disabled") is False and list(was) == ["disabled"] else
+                  f"{kind}.update")
+        self._change(site, actor, action, device_id, {"before": was, "after": {k: after[k] for k in was}},
+                     lambda conn, at: self._write_device(conn, site, client, at), first="devices")
+        return client
+
+    def rotate_token(self, site: SiteConfig, actor: str, kind: str, device_id: str) -> str:
+        """A new token for the device (to show once); the old one opens nothing from now on."""
+        old = self._device(site, kind, device_id)
+        token = devices.new_token(kind)
+        client = replace(old, token="", token_sha256=devices.token_digest(token))
+        self._change(site, actor, f"{kind}.token_rotate", device_id, {},
+                     lambda conn, at: self._write_device(conn, site, client, at), first="devices")
+        return token
+
+    @staticmethod
+    def _write_device(conn: Connection, site: SiteConfig, client: ClientConfig, at: int) -> None:
+        row = _client_row(site.id, client, at)
+        conn.execute(update(site_clients).where(site_clients.c.site == site.id, site_clients.c.kind == client.kind,
+                                                site_clients.c.id == client.id)
+                     .values(entry=row["entry"], changed_at=at))
+
+    def _device(self, site: SiteConfig, kind: str, device_id: str) -> ClientConfig:
+        client = getattr(site, devices.KINDS[kind]).get(device_id) if kind in devices.KINDS else None
+        if client is None:
+            raise NotFound(f"No {kind} {device_id!r} at this site.", code="unknown_device")
+        return client
+
+    def replace_devices(self, site: SiteConfig, actor: str, clients: list[ClientConfig], source: str) -> None:
+        """Every device of the site from a file (``qms config import``), audited as one change."""
+        def write(conn: Connection, at: int) -> None:
+            conn.execute(delete(site_clients).where(site_clients.c.site == site.id))
+            if clients:
+                conn.execute(insert(site_clients), [_client_row(site.id, c, at) for c in clients])
+
+        self._change(site, actor, "config.import", site.id, {"from": source, "devices": len(clients)}, write,
+                     first=None)

@@ -157,6 +157,16 @@ people = Table(  # the live officers of each site (live administration): config.
     PrimaryKeyConstraint("site", "username"),
 )
 
+site_clients = Table(  # the live kiosks, displays and agents of each site: config.yaml's until the first change
+    "site_clients", metadata,
+    Column("site", String(32), nullable=False),
+    Column("kind", String(8), nullable=False),          # kiosk, display, agent
+    Column("id", String(32), nullable=False),
+    Column("entry", Text, nullable=False),              # JSON: as config.yaml writes it, token_sha256 only
+    Column("changed_at", BigInteger, nullable=False),
+    PrimaryKeyConstraint("site", "kind", "id"),
+)
+
 site_settings = Table(  # a site's settings changed live, e.g. "hours": opening hours and days off (JSON)
     "site_settings", metadata,
     Column("site", String(32), nullable=False),

@@ -145,6 +145,21 @@ class LiveNamespace(Namespace):
                 out.setdefault(conn.site, set()).add((conn.actor.kind, conn.actor.id))
         return out
 
+    def devices_changed(self, site_id: str, ended: set[tuple[str, str]], changed: set[tuple[str, str]]) -> None:
+        """A site's devices changed in the live administration (every process hears it within a
+        second): the sockets here of a device whose token ended are closed (it is refused when
+        it tries again), and a device whose settings changed is told to read them again."""
+        for sid, conn in list(self.connections.items()):
+            if conn.site != site_id or conn.actor is None or conn.actor.kind not in ("kiosk", "display", "agent"):
+                continue
+            device = (conn.actor.kind, conn.actor.id)
+            if device in ended:
+                logger.info("socket sid=%s closed: the token of %s %s ended", sid, *device)
+                self.socketio.server.disconnect(sid, namespace=self.namespace)
+            elif device in changed:
+                self.socketio.emit("settings", {"kind": device[0], "id": device[1]}, to=sid,
+                                   namespace=self.namespace, ignore_queue=True)
+
     def listeners(self, site_id: str) -> int:
         return self.per_site[site_id]
 

@@ -7,13 +7,12 @@ person of the province (a province admin, or a leader given several sites) signs
 """
 from __future__ import annotations
 
-import hmac
 import logging
 from collections.abc import Callable
 
 from flask import current_app, g, request
 
-from ..config import Config, SiteConfig
+from ..config import Config, SiteConfig, token_digest
 from ..engine.actor import Actor
 from ..engine.keys import PROVINCE
 from ..errors import Forbidden, Unauthorized
@@ -37,6 +36,15 @@ class Authenticator:
         self.passwords = passwords
         # Disconnects Socket.IO sids on whichever server process holds them (set by the app).
         self.drop_sockets = drop_sockets
+        self._devices: dict[str, tuple[str, str, str]] = {}
+        self.reindex()
+
+    def reindex(self, *_changed) -> None:
+        """The devices by their token's digest: built again whenever a site's devices change
+        (the live administration calls this), swapped whole."""
+        self._devices = {c.token_sha256: (site.id, c.kind, c.id) for site in self.config.sites.values()
+                         for group in (site.kiosks, site.displays, site.agents) for c in group.values()
+                         if c.token_sha256}
 
     def actor(self, site: SiteConfig, bearer: str | None, cookie: str | None) -> Actor | None:
         """The principal for a request to ``site``; None when anonymous.
@@ -50,6 +58,10 @@ class Authenticator:
                 dev_site, client = device
                 if dev_site.id != site.id:
                     raise Forbidden("This token belongs to another site.", code="wrong_site")
+                if client.disabled:
+                    logger.warning("revoked device refused site=%s %s=%s", site.id, client.kind, client.id)
+                    raise Unauthorized("This device has been revoked: ask the administrator for a new token.",
+                                       code="device_revoked")
                 return Actor(client.kind, client.id, site.id)
             actor = self._session(site, bearer)
             if actor is None:
@@ -60,13 +72,17 @@ class Authenticator:
         return None
 
     def device(self, token: str):
-        """(site, client) of the kiosk, display or agent holding ``token``; None if no device does."""
-        for site in self.config.sites.values():
-            for group in (site.kiosks, site.displays, site.agents):
-                for client in group.values():
-                    if hmac.compare_digest(client.token.encode(), token.encode()):
-                        return site, client
-        return None
+        """(site, client) of the kiosk, display or agent holding ``token``; None if no device does.
+        Found by the token's SHA-256, so no comparison with a kept token can leak its length
+        or prefix through time."""
+        digest = token_digest(token)
+        found = self._devices.get(digest)
+        if found is None:
+            return None
+        site = self.config.sites[found[0]]
+        client = {"kiosk": site.kiosks, "display": site.displays, "agent": site.agents}[found[1]].get(found[2])
+        # The devices may have been swapped since the index was built: the token must still be theirs.
+        return (site, client) if client is not None and client.token_sha256 == digest else None
 
     def _session(self, site: SiteConfig, session_id: str) -> Actor | None:
         actor = self._officer(site, self.sessions.get(site.id, session_id))

@@ -9,6 +9,7 @@ from functools import partial
 
 from flask import Blueprint, current_app, g, jsonify, make_response, render_template, request
 
+from ..config import clients as devices
 from ..config.opening_hours import DAY_NAMES
 from ..config.people import PeopleStore, hours_json, officer_json
 from ..errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
@@ -154,6 +155,70 @@ def audit(site_id):
     return jsonify({"entries": _store().audit(site.id, limit, before)})
 
 
+# -- devices -----------------------------------------------------------------------------
+DEVICE: dict[str, type | tuple[type, ...]] = {
+    "kind": str, "id": str, "name": str, "fields": list, "counters": list, "notice": str, "voice": str,
+    "voice_repeat": int, "voice_speed": (int, float), "read_digits": bool, "recent_calls": int, "layout": str,
+    "disabled": bool}
+
+
+def _setup(site, client, token: str) -> dict:
+    out = devices.client_json(client) | {"token": token}
+    if client.kind in ("kiosk", "display"):   # opened once on the device: the token stays in its browser
+        out["setup_url"] = _svc().public_url(f"/{client.kind}/{site.id}#token={token}")
+    return out
+
+
+@api_bp.get("/clients")
+def list_devices(site_id):
+    """The site's kiosks, displays and agents, with what may be chosen for them."""
+    site, actor = site_and_actor(site_id)
+    require(actor, "admin")
+    screens = {(s["kind"], s["id"]): s for s in _svc().devices.screen_states(site)}
+    out = []
+    for client in devices.site_clients(site):
+        item = devices.client_json(client)
+        if client.kind == "agent":
+            item["connected"] = _svc().devices.agent_online(site.id, client.id)
+        else:
+            item["connected"] = screens.get((client.kind, client.id), {}).get("connected", False)
+        out.append(item)
+    return jsonify({"devices": out,
+                    "fields": [{"code": f.code, "name": f.name} for f in site.fields.values()],
+                    "counters": [{"number": c.number, "name": c.name} for c in site.counters.values()]})
+
+
+@api_bp.post("/clients")
+def create_device(site_id):
+    """A new device: its token is in this answer only."""
+    site, actor = site_and_actor(site_id)
+    actor = require(actor, "admin")
+    body = json_body(DEVICE, required=("kind", "id", "name"))
+    kind = body.pop("kind")
+    client, token = _store().create_device(site, actor.label, kind, body)
+    return jsonify(_setup(site, client, token)), 201
+
+
+@api_bp.patch("/clients/<kind>/<device_id>")
+def change_device(site_id, kind, device_id):
+    """Name and settings, or ``disabled``: a revoked device's screens close on every server and
+    its token opens nothing until it is enabled again."""
+    site, actor = site_and_actor(site_id)
+    actor = require(actor, "admin")
+    body = json_body({k: v for k, v in DEVICE.items() if k not in ("kind", "id")})
+    return jsonify(devices.client_json(_store().update_device(site, actor.label, kind, device_id, body)))
+
+
+@api_bp.post("/clients/<kind>/<device_id>/token")
+def rotate_token(site_id, kind, device_id):
+    """A new token for a device (lost, stolen, or handed over): the old one ends at once, on
+    every server; the new one is in this answer only."""
+    site, actor = site_and_actor(site_id)
+    actor = require(actor, "admin")
+    token = _store().rotate_token(site, actor.label, kind, device_id)
+    return jsonify(_setup(site, getattr(site, devices.KINDS[kind])[device_id], token))
+
+
 # -- the pages ---------------------------------------------------------------------------
 def _admin_page(site_id: str, template: str, **context):
     """A page of the site's administration: its sign-in when nobody is, 403 for a leader."""
@@ -169,6 +234,11 @@ def _admin_page(site_id: str, template: str, **context):
 @pages_bp.get("/people")
 def people_page(site_id):
     return _admin_page(site_id, "admin/people.html")
+
+
+@pages_bp.get("/devices")
+def devices_page(site_id):
+    return _admin_page(site_id, "admin/devices.html")
 
 
 @pages_bp.get("/hours")
@@ -190,7 +260,11 @@ def audit_page(site_id):
 
 
 def _label(key: str) -> str:
-    return translate(g.lang, ("people." if key in ("name", "role", "counters", "disabled") else "hours.") + key)
+    if key in ("name", "role", "counters", "disabled"):
+        return translate(g.lang, "people." + key)
+    if key in ("week", "calendar", "extra", "working_days", "always"):
+        return translate(g.lang, "hours." + key)
+    return translate(g.lang, "devices." + key) if key in devices.DEVICE_WORDS else key
 
 
 def _value(key: str, value) -> str:
@@ -220,6 +294,11 @@ def _summary(details: dict) -> str:
         return "; ".join(parts)
     if "people" in details:
         return t("audit.imported", n=details["people"], source=details.get("from", ""))
+    if "devices" in details:
+        return t("audit.imported_devices", n=details["devices"], source=details.get("from", ""))
+    if "kind" in details:   # a device made: its name and what it serves
+        return " · ".join([details.get("name", ""), t("devices.kind_" + details["kind"]),
+                           _value("fields", details.get("fields", []))])
     if "role" in details:
         return " · ".join([details.get("name", ""), _value("role", details["role"]),
                            _value("counters", details.get("counters", []))])

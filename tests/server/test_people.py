@@ -248,7 +248,7 @@ def test_config_export_and_import_carry_the_live_people(tmp_path, prefix, redis_
         done = subprocess.run([sys.executable, "-m", "server.cli", "config", "import", str(edited),
                                "--config", str(path)], capture_output=True, text=True, cwd=ROOT)
         assert done.returncode == 0, done.stderr
-        assert "hcc: 6 people imported, and the hours" in done.stdout
+        assert "hcc: 6 people and 4 devices imported, and the hours" in done.stdout
         app.extensions["qms"].people.refresh()
         officers = {o["username"]: o for o in client.get("/api/v1/sites/hcc/officers", headers=headers)
                     .get_json()["officers"]}
@@ -257,8 +257,10 @@ def test_config_export_and_import_carry_the_live_people(tmp_path, prefix, redis_
         assert client.post("/api/v1/sites/hcc/login", json={"username": "cb5", "password": PASSWORD,
                                                             "counter": 5}).status_code == 401
         entries = client.get("/api/v1/sites/hcc/audit", headers=headers).get_json()["entries"]
-        assert [e["action"] for e in entries[:2]] == ["hours.update", "config.import"]
-        assert entries[1]["actor"].startswith("cli:")
+        assert [e["action"] for e in entries[:3]] == ["config.import", "hours.update", "config.import"]
+        assert entries[0]["details"] == {"from": "edited.yaml", "devices": 4}
+        assert entries[2]["details"] == {"from": "edited.yaml", "people": 6}
+        assert all(e["actor"].startswith("cli:") for e in entries[:3])
 
         # A file config.yaml would refuse is refused whole, and nothing changes.
         exported["sites"][0]["officers"].append({"username": "cb10", "name": "Mười", "counters": [42],

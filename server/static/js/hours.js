@@ -47,16 +47,9 @@
     const r = await QMS.api("PUT", "/sites/" + site + "/hours",
                             {always: $("hours-always").checked, week, calendar: $("hours-calendar").value,
                              extra: days("extra"), working_days: days("working_days")});
-    $("hours-done").textContent = "";
-    if (r.status !== 200) {
-      const errors = r.data && r.data.error && r.data.error.details && r.data.error.details.errors;
-      $("hours-error").textContent = QMS.errorText(r) + (errors && errors.length ? " (" + errors.join("; ") + ")" : "");
-      return;
-    }
-    $("hours-error").textContent = "";
+    if (!QMS.answered(r, $("hours-error"), $("hours-done"), t("people.saved"))) return;
     state.saved += 1;
     show(r.data);
-    $("hours-done").textContent = t("people.saved");
   }
 
   document.addEventListener("DOMContentLoaded", async () => {

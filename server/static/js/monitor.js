@@ -1,18 +1,11 @@
 /* The live monitor: pushed snapshots and updates, alerts from the server, timers ticking here. */
 (function () {
   "use strict";
-  const {t, elapsed, localName} = QMS;
+  const {t, elapsed, localName, cell} = QMS;
   const site = window.MONITOR.site;
   const $ = (id) => document.getElementById(id);
   const state = {snapshot: null, receivedAt: 0, alerts: [], live: null};
   window.monitor = state;
-
-  function cell(text, cls) {
-    const td = document.createElement("td");
-    td.textContent = text;
-    if (cls) td.className = cls;
-    return td;
-  }
 
   function render() {
     const snap = state.snapshot;

@@ -2,26 +2,11 @@
    give a new password. Every change is the server's (checked and audited there). */
 (function () {
   "use strict";
-  const {t} = QMS;
+  const {t, cell, button} = QMS;
   const site = window.PEOPLE.site;
   const $ = (id) => document.getElementById(id);
   const state = {officers: [], counters: [], editing: null, saved: 0};
   window.people = state;
-
-  function cell(text) {
-    const td = document.createElement("td");
-    td.textContent = text;
-    return td;
-  }
-
-  function button(label, onClick, cls) {
-    const b = document.createElement("button");
-    b.type = "button";
-    b.className = "button small" + (cls ? " " + cls : "");
-    b.textContent = label;
-    b.addEventListener("click", onClick);
-    return b;
-  }
 
   function counterNames(numbers) {
     return numbers.map((n) => (state.counters.find((c) => c.number === n) || {name: String(n)}).name).join(", ") || "—";
@@ -81,16 +66,9 @@
   }
 
   function done(r, message) {
-    $("person-error").textContent = "";
-    $("person-done").textContent = "";
-    if (r.status >= 300) {
-      const errors = r.data && r.data.error && r.data.error.details && r.data.error.details.errors;
-      $("person-error").textContent = QMS.errorText(r) + (errors && errors.length ? " (" + errors.join("; ") + ")" : "");
-      return false;
-    }
-    state.saved += 1;
-    $("person-done").textContent = message;
-    return true;
+    const ok = QMS.answered(r, $("person-error"), $("person-done"), message);
+    if (ok) state.saved += 1;
+    return ok;
   }
 
   async function change(username, changes) {

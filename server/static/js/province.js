@@ -2,17 +2,10 @@
    site's own monitor page is pushed). */
 (function () {
   "use strict";
-  const {t, elapsed, localName} = QMS;
+  const {t, elapsed, localName, cell} = QMS;
   const $ = (id) => document.getElementById(id);
   const state = {data: null, receivedAt: 0, reads: 0, failed: 0};
   window.province = state;
-
-  function cell(text, cls) {
-    const td = document.createElement("td");
-    td.textContent = text;
-    if (cls) td.className = cls;
-    return td;
-  }
 
   function link(text, href) {
     const td = document.createElement("td");

@@ -228,11 +228,42 @@
     });
   }
 
+  /** The administration's tables: a cell of text, and a small button. */
+  function cell(text, cls) {
+    const td = document.createElement("td");
+    td.textContent = text;
+    if (cls) td.className = cls;
+    return td;
+  }
+
+  function button(label, onClick, cls) {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.className = "button small" + (cls ? " " + cls : "");
+    b.textContent = label;
+    b.addEventListener("click", onClick);
+    return b;
+  }
+
+  /** An administration form's answer: the refusal in words (with config.yaml's own reasons),
+   *  or ``message``; true when it was done. */
+  function answered(r, errorLine, doneLine, message) {
+    errorLine.textContent = "";
+    doneLine.textContent = "";
+    if (r.status >= 300) {
+      const errors = r.data && r.data.error && r.data.error.details && r.data.error.details.errors;
+      errorLine.textContent = errorText(r) + (errors && errors.length ? " (" + errors.join("; ") + ")" : "");
+      return false;
+    }
+    doneLine.textContent = message;
+    return true;
+  }
+
   document.addEventListener("DOMContentLoaded", () => {
     translatePage();
     toolbar();
   });
 
   window.QMS = {t, translatePage, deviceToken, api, errorText, Live, minutes, duration, elapsed, clock, clockTime,
-                localName, mergeWaiting};
+                localName, mergeWaiting, cell, button, answered};
 })();
