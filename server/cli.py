@@ -606,7 +606,8 @@ def _config_export(args) -> int:
         document = yaml.safe_load(f)
     store, _ = _people_store(config)
     live = store._stored()
-    hours = store._stored_hours(list(config.sites))
+    hours = store._stored_settings(list(config.sites), "hours")
+    counters = store._stored_settings(list(config.sites), "counters")
     clients = store._stored_clients(list(config.sites))
     for site in document.get("sites", []):
         people = live.get(site.get("id"))
@@ -617,6 +618,8 @@ def _config_export(args) -> int:
         if h is not None:
             site["opening_hours"] = "always" if h["always"] else {d: s for d, s in h["week"].items() if s}
             site["holidays"] = {"calendar": h["calendar"], "extra": h["extra"], "working_days": h["working_days"]}
+        if site.get("id") in counters:
+            site["counters"] = counters[site["id"]]
         if site.get("id") in clients:   # tokens as their digests: a token made live was never kept
             for kind, attr in KINDS.items():
                 site[attr] = [entry for k, entry in clients[site["id"]] if k == kind]
@@ -647,12 +650,14 @@ def _config_import(args) -> int:
     from .config.people import hours_json
 
     for site_id, site in incoming.sites.items():
+        # Counters first: the people and devices name them.
+        store.replace_counters(config.sites[site_id], who, site.counters, source=os.path.basename(args.file))
         store.replace(config.sites[site_id], who, dict(site.officers), source=os.path.basename(args.file))
         store.set_hours(config.sites[site_id], who, hours_json(site.opening_hours))
         present = site_clients(site)
         store.replace_devices(config.sites[site_id], who, present, source=os.path.basename(args.file))
-        sys.stdout.write(f"{site_id}: {len(site.officers)} people and {len(present)} devices imported, "
-                         "and the hours\n")
+        sys.stdout.write(f"{site_id}: {len(site.counters)} counters, {len(site.officers)} people and "
+                         f"{len(present)} devices imported, and the hours\n")
     if client is None:
         sys.stdout.write("The embedded Redis belongs to qms serve: a running server takes these at its next start.\n")
     return 0

@@ -96,7 +96,7 @@
     message("");
     state.live = new QMS.Live({
       auth: {site: cfg.site}, snapshotRequest: {lists: true},
-      onSnapshot, onUpdate, events: {state: onState, lists: onLists},
+      onSnapshot, onUpdate, events: {state: onState, lists: onLists, settings: onSettings},
       onStatus: (online, reason) => {
         $("connection").textContent = online ? "" : t("common.reconnecting");
         $("connection").classList.toggle("offline", !online);
@@ -325,6 +325,14 @@
   }
 
   function openDialog(id) { $(id).classList.remove("hidden"); }
+  // The hall changed in the administration (counters, the fields they serve): draw it again,
+  // once no dialog is open (the page comes back to the same counter and ticket).
+  function onSettings() {
+    const dialogOpen = [...document.querySelectorAll(".dialog-backdrop")].some((d) => !d.classList.contains("hidden"));
+    if (!dialogOpen) location.reload();
+    else setTimeout(onSettings, 5000);
+  }
+
   function closeDialogs() { document.querySelectorAll(".dialog-backdrop").forEach((d) => d.classList.add("hidden")); }
 
   function choice(label, onClick) {

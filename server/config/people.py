@@ -32,7 +32,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..errors import BadRequest, Conflict, NotFound
 from ..history.archive_schema import audit_log, people, site_clients, site_settings
-from . import ClientConfig, Config, OfficerConfig, SiteConfig, _days_off, _officers, _opening_hours
+from . import ClientConfig, Config, OfficerConfig, SiteConfig, _days_off, _officers, _opening_hours, structure
 from . import clients as devices
 from .opening_hours import DAY_NAMES, OpeningHours
 from .reader import Node
@@ -125,6 +125,8 @@ class PeopleStore:
         # Told, after a site's devices were swapped here: (site id, the devices whose token no
         # longer opens anything (rotated, revoked, removed), the devices whose settings changed).
         self.on_devices: list[Callable[[str, set[tuple[str, str]], set[tuple[str, str]]], None]] = []
+        # Told, after a site's counters were swapped here: the site id.
+        self.on_hall: list[Callable[[str], None]] = []
 
     # -- reading ----------------------------------------------------------------------------
     def start(self) -> None:
@@ -179,6 +181,8 @@ class PeopleStore:
         cached = self._cached(sites)
         for site_id in sites:
             site, copy = self.config.sites[site_id], cached.get(site_id) or {}
+            if copy.get("counters") is not None:   # first: the people and devices name counters
+                self._apply_counters(site, copy["counters"])
             if copy.get("people") is not None:
                 self._apply(site, {o["username"]: _from_json(o) for o in copy["people"]})
                 logger.info("site %s: people reloaded (%d)", site_id, len(copy["people"]))
@@ -190,6 +194,17 @@ class PeopleStore:
                 self._apply_clients(site, copy["clients"])
             self.loaded[site_id] = versions.get(site_id)
         return sites
+
+    def _apply_counters(self, site: SiteConfig, entries: list[dict[str, Any]]) -> None:
+        """The site's counters swapped whole; those who listen hear it (their screens draw the hall)."""
+        counters, errors = structure.read_counters(site, entries)
+        for error in errors:
+            logger.warning("site %s: a live counter refers to what config.yaml no longer has: %s", site.id, error)
+        if counters != site.counters:
+            object.__setattr__(site, "counters", counters)
+            logger.info("site %s: counters reloaded (%d)", site.id, len(counters))
+            for listener in self.on_hall:
+                listener(site.id)
 
     def _apply_clients(self, site: SiteConfig, entries: list[list[Any]]) -> None:
         """The site's kiosks, displays and agents swapped whole (each kind's mapping), then those
@@ -216,6 +231,8 @@ class PeopleStore:
         """Each site's live people, hours and devices straight from SQL (the commands, which have no copy)."""
         live = self._live(list(self.config.sites))
         for site_id, site in self.config.sites.items():
+            if live[site_id]["counters"] is not None:
+                self._apply_counters(site, live[site_id]["counters"])
             if live[site_id]["people"] is not None:
                 self._apply(site, {o["username"]: _from_json(o) for o in live[site_id]["people"]})
             if live[site_id]["hours"] is not None:
@@ -243,9 +260,10 @@ class PeopleStore:
     def _live(self, sites: list[str]) -> dict[str, dict[str, Any]]:
         """Each site's live people, hours and devices in SQL, as Redis's copy holds them (None for
         what has never been changed: config.yaml's)."""
-        stored, hours, clients = self._stored(sites), self._stored_hours(sites), self._stored_clients(sites)
+        stored, clients = self._stored(sites), self._stored_clients(sites)
+        hours, counters = self._stored_settings(sites, "hours"), self._stored_settings(sites, "counters")
         return {s: {"people": [_to_json(o) for o in stored[s].values()] if s in stored else None,
-                    "hours": hours.get(s), "clients": clients.get(s)} for s in sites}
+                    "hours": hours.get(s), "counters": counters.get(s), "clients": clients.get(s)} for s in sites}
 
     def _publish(self, site_id: str, stamp: int, live: dict[str, Any]) -> None:
         """The site's live people, hours and devices (None: config.yaml's) into Redis, and its
@@ -264,8 +282,9 @@ class PeopleStore:
         with self._sql().connect() as conn:
             return {site: stamp for site, stamp in conn.execute(query)}
 
-    def _stored_hours(self, sites: list[str]) -> dict[str, dict[str, Any]]:
-        query = select(site_settings).where(site_settings.c.site.in_(sites), site_settings.c.name == "hours")
+    def _stored_settings(self, sites: list[str], name: str) -> dict[str, Any]:
+        """A setting changed live (hours, counters) of each site that has one, as JSON."""
+        query = select(site_settings).where(site_settings.c.site.in_(sites), site_settings.c.name == name)
         with self._sql().connect() as conn:
             return {row.site: json.loads(row.value) for row in conn.execute(query)}
 
@@ -412,15 +431,48 @@ class PeopleStore:
             return old
         changed = [k for k in new if new[k] != old[k]]
 
-        def write(conn: Connection, at: int) -> None:
-            conn.execute(delete(site_settings).where(site_settings.c.site == site.id, site_settings.c.name == "hours"))
-            conn.execute(insert(site_settings).values(site=site.id, name="hours", value=json.dumps(new),
-                                                      changed_at=at))
-
         self._change(site, actor, "hours.update", site.id,
                      {"before": {k: old[k] for k in changed}, "after": {k: new[k] for k in changed}},
-                     write, first=None)
+                     self._setting(site, "hours", new), first=None)
         return new
+
+    @staticmethod
+    def _setting(site: SiteConfig, name: str, value: Any) -> Callable[[Connection, int], None]:
+        def write(conn: Connection, at: int) -> None:
+            conn.execute(delete(site_settings).where(site_settings.c.site == site.id, site_settings.c.name == name))
+            conn.execute(insert(site_settings).values(site=site.id, name=name,
+                                                      value=json.dumps(value, ensure_ascii=False), changed_at=at))
+        return write
+
+    def set_counter(self, site: SiteConfig, actor: str, number: int, document: dict[str, Any] | None) -> None:
+        """Counter ``number`` added, changed (name, fields, policy) or removed (None), checked
+        whole by config.yaml's reader; a counter that anyone names cannot be removed."""
+        old = site.counters.get(number)
+        if document is None:
+            if old is None:
+                raise NotFound(f"No counter {number} at this site.", code="unknown_counter")
+            users = structure.naming(site, number)
+            if users:
+                raise Conflict(f"Counter {number} is given to {', '.join(u['kind'] + ' ' + u['id'] for u in users)}: "
+                               "change them first.",
+                               code="counter_in_use", details={"named_by": users})
+        merged = None if document is None else {**(structure.counter_entry(old) if old else {}), **document}
+        counters = structure.counters_with(site, number, merged)
+        before = structure.counter_entry(old) if old else None
+        after = structure.counter_entry(counters[number]) if number in counters else None
+        if before == after:
+            return
+        details: dict[str, Any]
+        if after is None:
+            action, details = "counter.delete", before or {}
+        elif before is None:
+            action, details = "counter.create", after
+        else:
+            action, details = "counter.update", {"before": {k: v for k, v in before.items() if after[k] != v},
+                                                 "after": {k: v for k, v in after.items() if before[k] != v}}
+        self._change(site, actor, action, str(number), details,
+                     self._setting(site, "counters", [structure.counter_entry(c) for c in counters.values()]),
+                     first=None)
 
     def replace(self, site: SiteConfig, actor: str, officers: dict[str, OfficerConfig], source: str) -> None:
         """Every person of the site from a file (``qms config import``), audited as one change."""
@@ -484,6 +536,12 @@ class PeopleStore:
         if client is None:
             raise NotFound(f"No {kind} {device_id!r} at this site.", code="unknown_device")
         return client
+
+    def replace_counters(self, site: SiteConfig, actor: str, counters: dict[int, Any], source: str) -> None:
+        """Every counter of the site from a file (``qms config import``), audited as one change."""
+        self._change(site, actor, "config.import", site.id, {"from": source, "counters": len(counters)},
+                     self._setting(site, "counters", [structure.counter_entry(c) for c in counters.values()]),
+                     first=None)
 
     def replace_devices(self, site: SiteConfig, actor: str, clients: list[ClientConfig], source: str) -> None:
         """Every device of the site from a file (``qms config import``), audited as one change."""

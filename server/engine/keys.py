@@ -51,8 +51,15 @@ class Keys(ScopeKeys):
     def __init__(self, prefix: str, site: SiteConfig):
         super().__init__(prefix, site.id)
         self.site = site
-        self.field_codes = list(site.fields)
-        self.counter_ids = [str(n) for n in site.counters]
+
+    # The site's fields and counters as they are now (the live administration swaps them).
+    @property
+    def field_codes(self) -> list[str]:
+        return list(self.site.fields)
+
+    @property
+    def counter_ids(self) -> list[str]:
+        return [str(n) for n in self.site.counters]
 
     # -- site-wide -----------------------------------------------------------
     @property

@@ -160,6 +160,12 @@ class LiveNamespace(Namespace):
                 self.socketio.emit("settings", {"kind": device[0], "id": device[1]}, to=sid,
                                    namespace=self.namespace, ignore_queue=True)
 
+    def hall_changed(self, site_id: str) -> None:
+        """A site's counters changed in the live administration: its screens connected here
+        (displays, kiosks, counters) are told to draw the hall again."""
+        self.socketio.emit("settings", {"kind": "hall"}, to=f"site:{site_id}", namespace=self.namespace,
+                           ignore_queue=True)
+
     def listeners(self, site_id: str) -> int:
         return self.per_site[site_id]
 

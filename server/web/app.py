@@ -194,6 +194,7 @@ def create_app(config: Config | None = None, *, redis_url: str | None = None, cl
                                   lambda: services.archive_sql,
                                   now_ms=lambda: int(engine.clock.now().timestamp() * 1000))
     services.people.on_devices += [auth.reindex, namespace.devices_changed]
+    services.people.on_hall.append(namespace.hall_changed)
     services.people.start()
 
     from counter import bp as counter_bp

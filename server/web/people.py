@@ -10,6 +10,7 @@ from functools import partial
 from flask import Blueprint, current_app, g, jsonify, make_response, render_template, request
 
 from ..config import clients as devices
+from ..config import structure
 from ..config.opening_hours import DAY_NAMES
 from ..config.people import PeopleStore, hours_json, officer_json
 from ..errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
@@ -219,6 +220,53 @@ def rotate_token(site_id, kind, device_id):
     return jsonify(_setup(site, getattr(site, devices.KINDS[kind])[device_id], token))
 
 
+# -- counters ----------------------------------------------------------------------------
+COUNTER: dict[str, type | tuple[type, ...]] = {"name": str, "fields": list, "policy": str}
+
+
+@api_bp.get("/setup/counters")
+def list_counters(site_id):
+    """The site's counters as the administration edits them, with who names each and its state now."""
+    site, actor = site_and_actor(site_id)
+    require(actor, "admin")
+    now = {c["number"]: c for c in _svc().engine.snapshot(site.id)["counters"]}
+    return jsonify({"counters": [structure.counter_entry(c) | {"named_by": structure.naming(site, n),
+                                                               "status": now.get(n, {}).get("status", "closed")}
+                                 for n, c in site.counters.items()],
+                    "fields": [{"code": f.code, "name": f.name} for f in site.fields.values()]})
+
+
+@api_bp.put("/setup/counters/<int:number>")
+def put_counter(site_id, number):
+    """A counter added, or its name, fields (in the order served) or policy changed: the officer
+    at it calls from the new fields at their next call, on every server within 2 s."""
+    site, actor = site_and_actor(site_id)
+    actor = require(actor, "admin")
+    body = json_body(COUNTER)
+    new = number not in site.counters
+    if new and "name" not in body:
+        body["name"] = f"Quầy {number}"
+    _store().set_counter(site, actor.label, number, body)
+    return jsonify(structure.counter_entry(site.counters[number])), 201 if new else 200
+
+
+@api_bp.delete("/setup/counters/<int:number>")
+def delete_counter(site_id, number):
+    """A counter removed: refused while it is open or serving, or while anyone names it."""
+    site, actor = site_and_actor(site_id)
+    actor = require(actor, "admin")
+    if number in site.counters:
+        snap = _svc().engine.snapshot(site.id, with_lists=True)
+        now: dict = next((c for c in snap["counters"] if c["number"] == number), {})
+        if now.get("status", "closed") != "closed" or now.get("ticket"):
+            raise Conflict(f"Counter {number} is open: close it first.", code="counter_open")
+        if snap.get("counter_queues", {}).get(number):
+            raise Conflict(f"Visitors were sent to counter {number} and wait for it: send them elsewhere first.",
+                           code="counter_has_visitors")
+    _store().set_counter(site, actor.label, number, None)
+    return "", 204
+
+
 # -- the pages ---------------------------------------------------------------------------
 def _admin_page(site_id: str, template: str, **context):
     """A page of the site's administration: its sign-in when nobody is, 403 for a leader."""
@@ -239,6 +287,11 @@ def people_page(site_id):
 @pages_bp.get("/devices")
 def devices_page(site_id):
     return _admin_page(site_id, "admin/devices.html")
+
+
+@pages_bp.get("/counters")
+def counters_page(site_id):
+    return _admin_page(site_id, "admin/counters.html")
 
 
 @pages_bp.get("/hours")
@@ -264,6 +317,8 @@ def _label(key: str) -> str:
         return translate(g.lang, "people." + key)
     if key in ("week", "calendar", "extra", "working_days", "always"):
         return translate(g.lang, "hours." + key)
+    if key == "policy":
+        return translate(g.lang, "counters.policy")
     return translate(g.lang, "devices." + key) if key in devices.DEVICE_WORDS else key
 
 
@@ -272,6 +327,8 @@ def _value(key: str, value) -> str:
         return ", ".join(str(v) for v in value) or "—"
     if key == "role":
         return translate(g.lang, f"people.role_{value}")
+    if key == "policy":
+        return translate(g.lang, f"counters.policy_{value}")
     if key == "calendar":
         return translate(g.lang, "hours.calendar_vn" if value == "VN" else "hours.calendar_none")
     if isinstance(value, bool):
@@ -296,6 +353,11 @@ def _summary(details: dict) -> str:
         return t("audit.imported", n=details["people"], source=details.get("from", ""))
     if "devices" in details:
         return t("audit.imported_devices", n=details["devices"], source=details.get("from", ""))
+    if "counters" in details and "from" in details:
+        return t("audit.imported_counters", n=details["counters"], source=details.get("from", ""))
+    if "policy" in details:   # a counter made or removed
+        return " · ".join([details.get("name", ""), _value("fields", details.get("fields", [])),
+                           _value("policy", details["policy"])])
     if "kind" in details:   # a device made: its name and what it serves
         return " · ".join([details.get("name", ""), t("devices.kind_" + details["kind"]),
                            _value("fields", details.get("fields", []))])

@@ -27,9 +27,11 @@ DYNAMIC = {
     "audit.action.": ["officer.create", "officer.update", "officer.disable", "officer.enable",
                       "officer.password_reset", "officer.password_change", "config.import", "hours.update",
                       *(f"{kind}.{what}" for kind in ("kiosk", "display", "agent")
-                        for what in ("create", "update", "revoke", "enable", "token_rotate"))],
+                        for what in ("create", "update", "revoke", "enable", "token_rotate")),
+                      "counter.create", "counter.update", "counter.delete"],
     "hours.": ["extra", "working_days"],
     "devices.kind_": ["kiosk", "display", "agent"],
+    "counters.policy_": ["oldest", "in_order"],
     "devices.layout_": ["standard", "calls", "counters"],
     "devices.voice_": ["clips", "browser", "off"],
     "error.": [],  # every code the API returns: see test_the_error_codes_the_api_returns_have_words_for_people

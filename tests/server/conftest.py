@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import uuid
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
 
 import pytest
+
+from ..hall import ADMIN_PASSWORD, hall_document
+from ..servers import ROOT, write_config
 
 TARGETS = ["sqlite"] + (["postgresql"] if os.environ.get("QMS_TEST_POSTGRES_URL") else [])
 
@@ -25,3 +33,36 @@ def archive_url(request, tmp_path):
     yield f"postgresql+psycopg://{admin.split('://', 1)[1].rsplit('/', 1)[0]}/{name}"
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f"DROP DATABASE {name} WITH (FORCE)")
+
+
+@dataclass
+class WrittenHall:
+    """A hall served in this process from a config.yaml written to disk, as the ``qms config``
+    commands read it, with an admin signed in."""
+
+    path: Path
+    app: Any
+    client: Any
+    headers: dict
+
+    def config_command(self, *args: str) -> subprocess.CompletedProcess:
+        """``qms config <args> --config <this hall's file>``, as an administrator runs it."""
+        return subprocess.run([sys.executable, "-m", "server.cli", "config", *args, "--config", str(self.path)],
+                              capture_output=True, text=True, cwd=ROOT)
+
+
+@pytest.fixture
+def written_hall(tmp_path, prefix, redis_url, clock):
+    from server import create_app
+    from server.config import load_config
+
+    path = write_config(tmp_path, hall_document(prefix), redis_url=redis_url)
+    config = load_config(path)   # as the commands read it, but served in this process's threads
+    config = replace(config, server=replace(config.server, async_mode="threading"))
+    app = create_app(config, redis_url=redis_url, clock=clock, message_queue=False, start_relay=False)
+    try:
+        client = app.test_client()
+        admin = client.post("/api/v1/sites/hcc/login", json={"username": "admin", "password": ADMIN_PASSWORD})
+        yield WrittenHall(path, app, client, {"Authorization": f"Bearer {admin.get_json()['token']}"})
+    finally:
+        app.extensions["qms"].shutdown()

@@ -6,20 +6,16 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-import subprocess
-import sys
-from dataclasses import replace
 
 import pytest
 import yaml
 from sqlalchemy import select
 
 from server import create_app
-from server.config import ConfigError, load_config, parse_config
+from server.config import ConfigError, parse_config
 from server.history.archive_schema import site_clients
 
-from ..hall import ADMIN_PASSWORD, DISPLAY_TOKEN, KIOSK_B_TOKEN, KIOSK_TOKEN, PASSWORD, hall_document
-from ..servers import ROOT, write_config
+from ..hall import DISPLAY_TOKEN, KIOSK_B_TOKEN, KIOSK_TOKEN, PASSWORD, hall_document
 
 
 def admin_of(api):
@@ -190,43 +186,35 @@ def test_every_process_stops_honouring_a_rotated_token_within_its_next_look(api,
         again.extensions["qms"].shutdown()
 
 
-def test_export_writes_digests_and_import_replaces_the_devices(tmp_path, prefix, redis_url, clock):
-    doc = hall_document(prefix)
-    path = write_config(tmp_path, doc, redis_url=redis_url)
-    config = load_config(path)
-    config = replace(config, server=replace(config.server, async_mode="threading"))
-    app = create_app(config, redis_url=redis_url, clock=clock, message_queue=False, start_relay=False)
-    try:
-        client = app.test_client()
-        admin = client.post("/api/v1/sites/hcc/login", json={"username": "admin", "password": ADMIN_PASSWORD})
-        headers = {"Authorization": f"Bearer {admin.get_json()['token']}"}
-        token = client.post("/api/v1/sites/hcc/clients/kiosk/kiosk-2/token", headers=headers).get_json()["token"]
-        out = subprocess.run([sys.executable, "-m", "server.cli", "config", "export", "--config", str(path)],
-                             capture_output=True, text=True, cwd=ROOT, check=True).stdout
-        assert token not in out and KIOSK_TOKEN not in out
-        exported = yaml.safe_load(out)
-        kiosks = {k["id"]: k for k in exported["sites"][0]["kiosks"]}
-        assert kiosks["kiosk-2"] == {"id": "kiosk-2", "name": "",
-                                     "token_sha256": hashlib.sha256(token.encode()).hexdigest()}
-        # The export is a config.yaml: it loads, and the new token is the one it knows.
-        reread = parse_config(exported)
-        assert reread.sites["hcc"].kiosks["kiosk-2"].token_sha256 == kiosks["kiosk-2"]["token_sha256"]
-        # Imported without kiosk-1: its token ends on the running server.
-        exported["sites"][0]["kiosks"] = [kiosks["kiosk-2"]]
-        edited = tmp_path / "edited.yaml"
-        edited.write_text(yaml.safe_dump(exported, allow_unicode=True), encoding="utf-8")
-        done = subprocess.run([sys.executable, "-m", "server.cli", "config", "import", str(edited),
-                               "--config", str(path)], capture_output=True, text=True, cwd=ROOT)
-        assert done.returncode == 0, done.stderr
-        assert "1 devices imported" in done.stdout
-        app.extensions["qms"].people.refresh()
-        assert client.get("/api/v1/sites/hcc/me", headers={"Authorization": f"Bearer {KIOSK_TOKEN}"}).status_code \
-            == 401
-        assert client.get("/api/v1/sites/hcc/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200
-        assert client.post("/api/v1/sites/hcc/login", json={"username": "cb1", "password": PASSWORD,
-                                                            "counter": 1}).status_code == 200
-    finally:
-        app.extensions["qms"].shutdown()
+def test_export_writes_digests_and_the_counters_and_import_replaces_the_devices(written_hall, tmp_path):
+    hall, client, headers = written_hall, written_hall.client, written_hall.headers
+    token = client.post("/api/v1/sites/hcc/clients/kiosk/kiosk-2/token", headers=headers).get_json()["token"]
+    assert client.put("/api/v1/sites/hcc/setup/counters/6", headers=headers,
+                      json={"name": "Quầy 6", "fields": ["KD", "TP"], "policy": "in_order"}).status_code == 201
+    out = hall.config_command("export").stdout
+    assert token not in out and KIOSK_TOKEN not in out
+    exported = yaml.safe_load(out)
+    kiosks = {k["id"]: k for k in exported["sites"][0]["kiosks"]}
+    assert kiosks["kiosk-2"] == {"id": "kiosk-2", "name": "",
+                                 "token_sha256": hashlib.sha256(token.encode()).hexdigest()}
+    assert exported["sites"][0]["counters"][-1] == {"number": 6, "name": "Quầy 6", "fields": ["KD", "TP"],
+                                                    "policy": "in_order"}
+    # The export is a config.yaml: it loads, and the new token is the one it knows.
+    reread = parse_config(exported)
+    assert reread.sites["hcc"].kiosks["kiosk-2"].token_sha256 == kiosks["kiosk-2"]["token_sha256"]
+    assert reread.sites["hcc"].counters[6].fields == ("KD", "TP")
+    # Imported without kiosk-1: its token ends on the running server.
+    exported["sites"][0]["kiosks"] = [kiosks["kiosk-2"]]
+    edited = tmp_path / "edited.yaml"
+    edited.write_text(yaml.safe_dump(exported, allow_unicode=True), encoding="utf-8")
+    done = hall.config_command("import", str(edited))
+    assert done.returncode == 0, done.stderr
+    assert "hcc: 6 counters, 6 people and 3 devices imported" in done.stdout, done.stdout
+    hall.app.extensions["qms"].people.refresh()
+    assert client.get("/api/v1/sites/hcc/me", headers={"Authorization": f"Bearer {KIOSK_TOKEN}"}).status_code == 401
+    assert client.get("/api/v1/sites/hcc/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    assert client.post("/api/v1/sites/hcc/login", json={"username": "cb1", "password": PASSWORD,
+                                                        "counter": 1}).status_code == 200
 
 
 @pytest.mark.parametrize("kiosk, expected", [

@@ -3,20 +3,16 @@ through the API with no restart, checked by config.yaml's own rules, audited, ke
 seen by every server process."""
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
-from dataclasses import replace
 
 import pytest
 import requests
 import yaml
 
 from server import create_app
-from server.config import load_config, parse_config
+from server.config import parse_config
 
 from ..hall import ADMIN_PASSWORD, PASSWORD, hall_document, password_hash
-from ..servers import ROOT, write_config
 from .test_workers import two_workers  # noqa: F401 - the fixture: `qms serve --workers 2`
 
 NEW_PASSWORD = "Moi@20261"
@@ -210,68 +206,56 @@ def test_a_person_added_on_one_worker_signs_in_on_every_worker(two_workers):  # 
     assert r.status_code == 200, r.text
 
 
-def test_config_export_and_import_carry_the_live_people(tmp_path, prefix, redis_url, clock):
+def test_config_export_and_import_carry_the_live_people(written_hall, tmp_path, prefix):
     """config.yaml is the bootstrap and the exchange format: `qms config export` writes the
     people as they are now, `qms config import` makes a file's people the live ones."""
-    doc = hall_document(prefix)
-    path = write_config(tmp_path, doc, redis_url=redis_url)
-    config = load_config(path)   # as the commands read it, but served in this process's threads
-    config = replace(config, server=replace(config.server, async_mode="threading"))
-    app = create_app(config, redis_url=redis_url, clock=clock, message_queue=False, start_relay=False)
-    try:
-        client = app.test_client()
-        admin = client.post("/api/v1/sites/hcc/login", json={"username": "admin", "password": ADMIN_PASSWORD})
-        headers = {"Authorization": f"Bearer {admin.get_json()['token']}"}
-        assert client.post("/api/v1/sites/hcc/officers", headers=headers, json={
-            "username": "cb9", "name": "Chín", "counters": [5], "password": NEW_PASSWORD}).status_code == 201
-        client.patch("/api/v1/sites/hcc/officers/cb4", headers=headers, json={"disabled": True})
-        hours = client.get("/api/v1/sites/hcc/hours", headers=headers).get_json()
-        assert client.put("/api/v1/sites/hcc/hours", headers=headers,
-                          json={**hours, "extra": ["2027-01-04"]}).status_code == 200
+    hall, client, headers = written_hall, written_hall.client, written_hall.headers
+    assert client.post("/api/v1/sites/hcc/officers", headers=headers, json={
+        "username": "cb9", "name": "Chín", "counters": [5], "password": NEW_PASSWORD}).status_code == 201
+    client.patch("/api/v1/sites/hcc/officers/cb4", headers=headers, json={"disabled": True})
+    hours = client.get("/api/v1/sites/hcc/hours", headers=headers).get_json()
+    assert client.put("/api/v1/sites/hcc/hours", headers=headers,
+                      json={**hours, "extra": ["2027-01-04"]}).status_code == 200
 
-        out = subprocess.run([sys.executable, "-m", "server.cli", "config", "export", "--config", str(path)],
-                             capture_output=True, text=True, cwd=ROOT, check=True).stdout
-        exported = yaml.safe_load(out)
-        hcc = {o["username"]: o for o in exported["sites"][0]["officers"]}
-        assert hcc["cb9"]["name"] == "Chín" and hcc["cb9"]["counters"] == [5] and hcc["cb4"]["disabled"] is True
-        assert "officers" not in exported["sites"][1] or exported["sites"][1]["officers"] == doc["sites"][1]["officers"]
-        assert exported["sites"][0]["holidays"]["extra"] == ["2027-01-04"]
-        assert exported["sites"][0]["opening_hours"]["sat"] == ["07:30-11:30"]
+    exported = yaml.safe_load(hall.config_command("export").stdout)
+    hcc = {o["username"]: o for o in exported["sites"][0]["officers"]}
+    assert hcc["cb9"]["name"] == "Chín" and hcc["cb9"]["counters"] == [5] and hcc["cb4"]["disabled"] is True
+    assert exported["sites"][1]["officers"] == hall_document(prefix)["sites"][1]["officers"]
+    assert exported["sites"][0]["holidays"]["extra"] == ["2027-01-04"]
+    assert exported["sites"][0]["opening_hours"]["sat"] == ["07:30-11:30"]
 
-        # Edited and imported: cb9 renamed, cb5 gone.
-        hcc["cb9"]["name"] = "Nguyễn Văn Chín"
-        del hcc["cb5"]
-        exported["sites"][0]["holidays"]["extra"] = ["2027-02-10"]
-        exported["sites"][0]["officers"] = list(hcc.values())
-        edited = tmp_path / "edited.yaml"
-        edited.write_text(yaml.safe_dump(exported, allow_unicode=True), encoding="utf-8")
-        done = subprocess.run([sys.executable, "-m", "server.cli", "config", "import", str(edited),
-                               "--config", str(path)], capture_output=True, text=True, cwd=ROOT)
-        assert done.returncode == 0, done.stderr
-        assert "hcc: 6 people and 4 devices imported, and the hours" in done.stdout
-        app.extensions["qms"].people.refresh()
-        officers = {o["username"]: o for o in client.get("/api/v1/sites/hcc/officers", headers=headers)
-                    .get_json()["officers"]}
-        assert "cb5" not in officers and officers["cb9"]["name"] == "Nguyễn Văn Chín"
-        assert client.get("/api/v1/sites/hcc/hours", headers=headers).get_json()["extra"] == ["2027-02-10"]
-        assert client.post("/api/v1/sites/hcc/login", json={"username": "cb5", "password": PASSWORD,
-                                                            "counter": 5}).status_code == 401
-        entries = client.get("/api/v1/sites/hcc/audit", headers=headers).get_json()["entries"]
-        assert [e["action"] for e in entries[:3]] == ["config.import", "hours.update", "config.import"]
-        assert entries[0]["details"] == {"from": "edited.yaml", "devices": 4}
-        assert entries[2]["details"] == {"from": "edited.yaml", "people": 6}
-        assert all(e["actor"].startswith("cli:") for e in entries[:3])
+    # Edited and imported: cb9 renamed, cb5 gone.
+    hcc["cb9"]["name"] = "Nguyễn Văn Chín"
+    del hcc["cb5"]
+    exported["sites"][0]["holidays"]["extra"] = ["2027-02-10"]
+    exported["sites"][0]["officers"] = list(hcc.values())
+    edited = tmp_path / "edited.yaml"
+    edited.write_text(yaml.safe_dump(exported, allow_unicode=True), encoding="utf-8")
+    done = hall.config_command("import", str(edited))
+    assert done.returncode == 0, done.stderr
+    assert "hcc: 5 counters, 6 people and 4 devices imported, and the hours" in done.stdout
+    hall.app.extensions["qms"].people.refresh()
+    officers = {o["username"]: o for o in client.get("/api/v1/sites/hcc/officers", headers=headers)
+                .get_json()["officers"]}
+    assert "cb5" not in officers and officers["cb9"]["name"] == "Nguyễn Văn Chín"
+    assert client.get("/api/v1/sites/hcc/hours", headers=headers).get_json()["extra"] == ["2027-02-10"]
+    assert client.post("/api/v1/sites/hcc/login", json={"username": "cb5", "password": PASSWORD,
+                                                        "counter": 5}).status_code == 401
+    entries = client.get("/api/v1/sites/hcc/audit", headers=headers).get_json()["entries"]
+    assert [e["action"] for e in entries[:4]] == ["config.import", "hours.update", "config.import",
+                                                  "config.import"]
+    assert entries[0]["details"] == {"from": "edited.yaml", "devices": 4}
+    assert entries[2]["details"] == {"from": "edited.yaml", "people": 6}
+    assert entries[3]["details"] == {"from": "edited.yaml", "counters": 5}
+    assert all(e["actor"].startswith("cli:") for e in entries[:4])
 
-        # A file config.yaml would refuse is refused whole, and nothing changes.
-        exported["sites"][0]["officers"].append({"username": "cb10", "name": "Mười", "counters": [42],
-                                                 "password_hash": password_hash(PASSWORD)})
-        edited.write_text(yaml.safe_dump(exported, allow_unicode=True), encoding="utf-8")
-        bad = subprocess.run([sys.executable, "-m", "server.cli", "config", "import", str(edited),
-                              "--config", str(path)], capture_output=True, text=True, cwd=ROOT)
-        assert bad.returncode == 2 and "unknown counter 42" in bad.stderr
-        assert app.extensions["qms"].people.refresh() == []
-    finally:
-        app.extensions["qms"].shutdown()
+    # A file config.yaml would refuse is refused whole, and nothing changes.
+    exported["sites"][0]["officers"].append({"username": "cb10", "name": "Mười", "counters": [42],
+                                             "password_hash": password_hash(PASSWORD)})
+    edited.write_text(yaml.safe_dump(exported, allow_unicode=True), encoding="utf-8")
+    bad = hall.config_command("import", str(edited))
+    assert bad.returncode == 2 and "unknown counter 42" in bad.stderr
+    assert hall.app.extensions["qms"].people.refresh() == []
 
 
 def test_the_hall_starts_when_the_archive_cannot_be_read_and_keeps_the_live_people(api, document, redis_url,
