@@ -36,6 +36,20 @@ class Api:
     def get(self, path: str, token: str | None = None, **kw):
         return self.client.get(self.url(path), headers=self.bearer(token), **kw)
 
+    def put(self, path: str, body=None, token: str | None = None):
+        return self.client.put(self.url(path), json=body, headers=self.bearer(token))
+
+    def patch(self, path: str, body=None, token: str | None = None):
+        return self.client.patch(self.url(path), json=body, headers=self.bearer(token))
+
+    def delete(self, path: str, token: str | None = None):
+        return self.client.delete(self.url(path), headers=self.bearer(token))
+
+    def audited(self, token: str) -> list[tuple[str, str]]:
+        """The site's audit log, oldest first: (action, target)."""
+        entries = self.get("/audit", token).get_json()["entries"]
+        return [(e["action"], e["target"]) for e in reversed(entries)]
+
     def issue(self, field: str, token: str = KIOSK_TOKEN, **body):
         r = self.post("/tickets", {"field": field, **body}, token)
         assert r.status_code in (200, 201), r.get_json()

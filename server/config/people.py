@@ -48,6 +48,17 @@ def _row(site_id: str, o: OfficerConfig, at: int) -> dict[str, Any]:
             "disabled": int(o.disabled), "changed_at": at}
 
 
+def _difference(before: dict[str, Any] | None, after: dict[str, Any] | None) -> tuple[str, dict[str, Any]]:
+    """An entry made (create: what it is), removed (delete: what it was) or changed (update: from
+    what to what, the keys that changed only)."""
+    if after is None:
+        return "delete", before or {}
+    if before is None:
+        return "create", after
+    keys = [k for k in {**before, **after} if before.get(k) != after.get(k)]
+    return "update", {"before": {k: before.get(k) for k in keys}, "after": {k: after.get(k) for k in keys}}
+
+
 def _client_row(site_id: str, c: ClientConfig, at: int) -> dict[str, Any]:
     return {"site": site_id, "kind": c.kind, "id": c.id, "entry": json.dumps(devices.entry(c), ensure_ascii=False),
             "changed_at": at}
@@ -181,7 +192,9 @@ class PeopleStore:
         cached = self._cached(sites)
         for site_id in sites:
             site, copy = self.config.sites[site_id], cached.get(site_id) or {}
-            if copy.get("counters") is not None:   # first: the people and devices name counters
+            if copy.get("fields") is not None:     # first: the counters and devices name fields
+                self._apply_fields(site, copy["fields"])
+            if copy.get("counters") is not None:   # then: the people and devices name counters
                 self._apply_counters(site, copy["counters"])
             if copy.get("people") is not None:
                 self._apply(site, {o["username"]: _from_json(o) for o in copy["people"]})
@@ -194,6 +207,17 @@ class PeopleStore:
                 self._apply_clients(site, copy["clients"])
             self.loaded[site_id] = versions.get(site_id)
         return sites
+
+    def _apply_fields(self, site: SiteConfig, entries: list[dict[str, Any]]) -> None:
+        """The site's fields swapped whole; those who listen hear it (their screens draw the hall)."""
+        fields, errors = structure.read_fields(entries)
+        for error in errors:
+            logger.warning("site %s: a live field cannot be read: %s", site.id, error)
+        if fields and fields != site.fields:
+            object.__setattr__(site, "fields", fields)
+            logger.info("site %s: fields reloaded (%d)", site.id, len(fields))
+            for listener in self.on_hall:
+                listener(site.id)
 
     def _apply_counters(self, site: SiteConfig, entries: list[dict[str, Any]]) -> None:
         """The site's counters swapped whole; those who listen hear it (their screens draw the hall)."""
@@ -231,6 +255,8 @@ class PeopleStore:
         """Each site's live people, hours and devices straight from SQL (the commands, which have no copy)."""
         live = self._live(list(self.config.sites))
         for site_id, site in self.config.sites.items():
+            if live[site_id]["fields"] is not None:
+                self._apply_fields(site, live[site_id]["fields"])
             if live[site_id]["counters"] is not None:
                 self._apply_counters(site, live[site_id]["counters"])
             if live[site_id]["people"] is not None:
@@ -261,9 +287,10 @@ class PeopleStore:
         """Each site's live people, hours and devices in SQL, as Redis's copy holds them (None for
         what has never been changed: config.yaml's)."""
         stored, clients = self._stored(sites), self._stored_clients(sites)
-        hours, counters = self._stored_settings(sites, "hours"), self._stored_settings(sites, "counters")
+        settings = {name: self._stored_settings(sites, name) for name in ("hours", "fields", "counters")}
         return {s: {"people": [_to_json(o) for o in stored[s].values()] if s in stored else None,
-                    "hours": hours.get(s), "counters": counters.get(s), "clients": clients.get(s)} for s in sites}
+                    **{name: values.get(s) for name, values in settings.items()}, "clients": clients.get(s)}
+                for s in sites}
 
     def _publish(self, site_id: str, stamp: int, live: dict[str, Any]) -> None:
         """The site's live people, hours and devices (None: config.yaml's) into Redis, and its
@@ -445,34 +472,32 @@ class PeopleStore:
         return write
 
     def set_counter(self, site: SiteConfig, actor: str, number: int, document: dict[str, Any] | None) -> None:
-        """Counter ``number`` added, changed (name, fields, policy) or removed (None), checked
-        whole by config.yaml's reader; a counter that anyone names cannot be removed."""
-        old = site.counters.get(number)
+        """Counter ``number`` added, changed (name, fields, policy) or removed (None)."""
+        self.set_listed(site, actor, structure.COUNTERS, number, document)
+
+    def set_listed(self, site: SiteConfig, actor: str, kind: structure.Listed, key: Any,
+                   document: dict[str, Any] | None) -> None:
+        """An entry of one of the site's lists (a field, a counter) added, changed or removed
+        (None), checked with the whole list by config.yaml's reader; an entry anyone names
+        cannot be removed."""
+        old = getattr(site, kind.setting).get(key)
         if document is None:
             if old is None:
-                raise NotFound(f"No counter {number} at this site.", code="unknown_counter")
-            users = structure.naming(site, number)
+                raise NotFound(f"No {kind.name} {key} at this site.", code=f"unknown_{kind.name}")
+            users = kind.naming(site, key)
             if users:
-                raise Conflict(f"Counter {number} is given to {', '.join(u['kind'] + ' ' + u['id'] for u in users)}: "
-                               "change them first.",
-                               code="counter_in_use", details={"named_by": users})
-        merged = None if document is None else {**(structure.counter_entry(old) if old else {}), **document}
-        counters = structure.counters_with(site, number, merged)
-        before = structure.counter_entry(old) if old else None
-        after = structure.counter_entry(counters[number]) if number in counters else None
+                raise Conflict(f"{kind.name.capitalize()} {key} is named by "
+                               f"{', '.join(u['kind'] + ' ' + u['id'] for u in users)}: change them first.",
+                               code=f"{kind.name}_in_use", details={"named_by": users})
+        merged = None if document is None else {**(kind.entry(old) if old else {}), **document}
+        entries = kind.changed(site, key, merged)
+        before = kind.entry(old) if old else None
+        after = kind.entry(entries[key]) if key in entries else None
         if before == after:
             return
-        details: dict[str, Any]
-        if after is None:
-            action, details = "counter.delete", before or {}
-        elif before is None:
-            action, details = "counter.create", after
-        else:
-            action, details = "counter.update", {"before": {k: v for k, v in before.items() if after[k] != v},
-                                                 "after": {k: v for k, v in after.items() if before[k] != v}}
-        self._change(site, actor, action, str(number), details,
-                     self._setting(site, "counters", [structure.counter_entry(c) for c in counters.values()]),
-                     first=None)
+        what, details = _difference(before, after)
+        self._change(site, actor, f"{kind.name}.{what}", str(key), details,
+                     self._setting(site, kind.setting, [kind.entry(e) for e in entries.values()]), first=None)
 
     def replace(self, site: SiteConfig, actor: str, officers: dict[str, OfficerConfig], source: str) -> None:
         """Every person of the site from a file (``qms config import``), audited as one change."""
@@ -536,6 +561,23 @@ class PeopleStore:
         if client is None:
             raise NotFound(f"No {kind} {device_id!r} at this site.", code="unknown_device")
         return client
+
+    def set_field(self, site: SiteConfig, actor: str, code: str, document: dict[str, Any] | None,
+                  numbered_today: bool) -> None:
+        """Field ``code`` added, changed or removed (None), checked whole by config.yaml's reader.
+        A field anyone names cannot be removed; one that has given numbers today keeps its
+        numbering (range, prefix, digits) until tomorrow, so no number is given twice."""
+        old = site.fields.get(code)
+        if old is not None and numbered_today:
+            if document is None:
+                raise Conflict(f"Field {code} has given numbers today: remove it after the day closes.",
+                               code="field_numbered_today")
+            now = structure.field_entry(old)
+            if any(k in document and document[k] != now.get(k, "" if k == "prefix" else None)
+                   for k in structure.NUMBERING):
+                raise Conflict(f"Field {code} has given numbers today: change its numbering after the day closes.",
+                               code="field_numbered_today")
+        self.set_listed(site, actor, structure.FIELDS, code, document)
 
     def replace_counters(self, site: SiteConfig, actor: str, counters: dict[int, Any], source: str) -> None:
         """Every counter of the site from a file (``qms config import``), audited as one change."""

@@ -1,20 +1,79 @@
-"""A site's counters as the live administration changes them: which fields each serves, in what
-order (its policy), its name; counters added and removed.
+"""A site's fields and counters as the live administration changes them: a field's names,
+numbers, cap, target and agency; which fields each counter serves, in what order (its policy),
+its name; fields and counters added and removed.
 
-A change is checked by config.yaml's own reader on the site's whole list (``_counters``), then
-against everything that names a counter: officers, lobby displays, rating panels and printers
-(a counter they name cannot go). The list is kept whole in SQL (``site_settings``, name
-``counters``) and in Redis's copy, and swapped whole in every process, like the people.
+A change is checked by config.yaml's own reader on the site's whole list (``_fields``,
+``_counters``), then against everything that names it: a field named by a counter, a kiosk, a
+display or the procedure catalogue cannot go, nor a counter named by an officer, a display, a
+rating panel or a printer. Each list is kept whole in SQL (``site_settings``, names ``fields``
+and ``counters``) and in Redis's copy, and swapped whole in every process, like the people.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from ..errors import BadRequest, Conflict
-from . import CounterConfig, SiteConfig, _counters
+from . import CounterConfig, FieldConfig, SiteConfig, _counters, _fields
 from .reader import Node
 
 MAX_NAME = 60
+
+
+def _minutes(seconds: int) -> int | float:
+    return seconds // 60 if seconds % 60 == 0 else seconds / 60
+
+
+def field_entry(f: FieldConfig) -> dict[str, Any]:
+    """A field as config.yaml writes it (and as the pages edit it)."""
+    out: dict[str, Any] = {"code": f.code, "name": f.name, "name_en": f.name_en, "numbers": f"{f.first}-{f.last}",
+                           "prefix": f.prefix, "digits": f.digits, "daily_cap": f.daily_cap,
+                           "target_wait_minutes": _minutes(f.target_wait_seconds),
+                           "service_minutes": _minutes(f.service_seconds), "agency": f.agency}
+    return {k: v for k, v in out.items() if v not in ("", None)}
+
+
+NUMBERING = ("numbers", "prefix", "digits")   # what a field that has issued today keeps until tomorrow
+# What the pages have words for (fields.<key>).
+FIELD_WORDS = ("name_en", "numbers", "prefix", "digits", "daily_cap", "target_wait_minutes", "service_minutes",
+               "agency")
+
+
+def read_fields(entries: list[dict[str, Any]]) -> tuple[dict[str, FieldConfig], list[str]]:
+    errors: list[str] = []
+    return _fields(Node(entries, "fields", errors)), errors
+
+
+def fields_with(site: SiteConfig, code: str, document: dict[str, Any] | None) -> dict[str, FieldConfig]:
+    """The site's fields with field ``code`` added or changed to ``document`` (None: removed),
+    checked whole; BadRequest listing what is wrong, in config.yaml's words."""
+    entries = [field_entry(f) for c, f in site.fields.items() if c != code]
+    at = next((i for i, c in enumerate(site.fields) if c == code), len(entries))
+    if document is not None:   # an empty box is a setting left out (its default)
+        entries.insert(at, {**{k: v for k, v in document.items() if v not in ("", None)}, "code": code})
+    if not entries:
+        raise Conflict("A site keeps at least one field.", code="last_field")
+    return _whole(read_fields(entries), f"fields[{at}]", "bad_field")
+
+
+def _whole(read: tuple[dict, list[str]], here: str, code: str) -> dict:
+    """The list as read, or BadRequest with what is wrong (the changed entry's errors, named
+    from inside it, or the list's own: an overlap, a number used twice)."""
+    result, errors = read
+    if errors:
+        mine = [e[len(here):].lstrip(".:").strip() for e in errors if e.startswith(here)] or errors
+        raise BadRequest("; ".join(mine), code=code, details={"errors": mine})
+    return result
+
+
+def field_naming(site: SiteConfig, code: str) -> list[dict[str, str]]:
+    """Who names field ``code``: counters, kiosks, displays and the catalogue's procedures."""
+    procedures = site.catalogue.procedures if site.catalogue is not None else []
+    return ([{"kind": "counter", "id": str(c.number)} for c in site.counters.values() if code in c.fields]
+            + [{"kind": "kiosk", "id": k.id} for k in site.kiosks.values() if code in k.fields]
+            + [{"kind": "display", "id": d.id} for d in site.displays.values() if code in d.fields]
+            + [{"kind": "procedure", "id": p.code} for p in procedures if p.field == code])
 
 
 def counter_entry(c: CounterConfig) -> dict[str, Any]:
@@ -44,12 +103,7 @@ def counters_with(site: SiteConfig, number: int, document: dict[str, Any] | None
         entries.insert(at, {"number": number, **{k: v for k, v in document.items() if k != "number"}})
     if not entries:
         raise Conflict("A site keeps at least one counter.", code="last_counter")
-    counters, errors = read_counters(site, entries)
-    here = f"counters[{at}]"
-    mine = [e[len(here):].lstrip(".:").strip() for e in errors if e.startswith(here)] or errors
-    if errors:
-        raise BadRequest("; ".join(mine), code="bad_counter", details={"errors": mine})
-    return counters
+    return _whole(read_counters(site, entries), f"counters[{at}]", "bad_counter")
 
 
 def naming(site: SiteConfig, number: int) -> list[dict[str, str]]:
@@ -58,3 +112,20 @@ def naming(site: SiteConfig, number: int) -> list[dict[str, str]]:
     return ([{"kind": "officer", "id": o.username} for o in site.officers.values() if number in o.counters]
             + [{"kind": "display", "id": d.id} for d in site.displays.values() if number in d.counters]
             + [{"kind": d.kind, "id": d.id} for d in site.devices.values() if d.counter == number])
+
+
+@dataclass(frozen=True)
+class Listed:
+    """One of a site's lists the administration changes an entry of: its name (audit actions,
+    error codes), its setting (SiteConfig attribute, site_settings name) and how an entry is
+    written, changed within the whole list, and named by others."""
+
+    name: str
+    setting: str
+    entry: Callable[[Any], dict[str, Any]]
+    changed: Callable[[SiteConfig, Any, dict[str, Any] | None], dict]
+    naming: Callable[[SiteConfig, Any], list[dict[str, str]]]
+
+
+FIELDS = Listed("field", "fields", field_entry, fields_with, field_naming)
+COUNTERS = Listed("counter", "counters", counter_entry, counters_with, naming)

@@ -220,6 +220,53 @@ def rotate_token(site_id, kind, device_id):
     return jsonify(_setup(site, getattr(site, devices.KINDS[kind])[device_id], token))
 
 
+# -- fields ------------------------------------------------------------------------------
+FIELD: dict[str, type | tuple[type, ...]] = {
+    "name": str, "name_en": str, "numbers": str, "prefix": str, "digits": (int, type(None)),
+    "daily_cap": (int, type(None)), "target_wait_minutes": (int, float, type(None)),
+    "service_minutes": (int, float, type(None)), "agency": str}   # null: the setting's default
+
+
+def _numbered_today(site, code: str) -> bool:
+    """Whether field ``code`` has given a number today (its numbering then stays until tomorrow)."""
+    engine = _svc().engine
+    day = engine.local_now(site).strftime("%Y%m%d")
+    return bool(engine.client.hexists(engine.keys[site.id].numbers(day), code))
+
+
+@api_bp.get("/setup/fields")
+def list_fields(site_id):
+    """The site's fields as the administration edits them, with who names each."""
+    site, actor = site_and_actor(site_id)
+    require(actor, "admin")
+    return jsonify({"fields": [structure.field_entry(f) | {"named_by": structure.field_naming(site, c),
+                                                           "numbered_today": _numbered_today(site, c)}
+                               for c, f in site.fields.items()]})
+
+
+@api_bp.put("/setup/fields/<code>")
+def put_field(site_id, code):
+    """A field added, or its names, numbers, cap, target wait, service time or agency changed:
+    the kiosks offer it and the estimates use it on every server within 2 s."""
+    site, actor = site_and_actor(site_id)
+    actor = require(actor, "admin")
+    body = json_body(FIELD)
+    new = code not in site.fields
+    _store().set_field(site, actor.label, code, body, numbered_today=not new and _numbered_today(site, code))
+    return jsonify(structure.field_entry(site.fields[code])), 201 if new else 200
+
+
+@api_bp.delete("/setup/fields/<code>")
+def delete_field(site_id, code):
+    """A field removed: refused while a counter, kiosk, display or procedure names it, or once it
+    has given numbers today."""
+    site, actor = site_and_actor(site_id)
+    actor = require(actor, "admin")
+    _store().set_field(site, actor.label, code, None, numbered_today=code in site.fields
+                       and _numbered_today(site, code))
+    return "", 204
+
+
 # -- counters ----------------------------------------------------------------------------
 COUNTER: dict[str, type | tuple[type, ...]] = {"name": str, "fields": list, "policy": str}
 
@@ -279,19 +326,9 @@ def _admin_page(site_id: str, template: str, **context):
     return render_template(template, site=site, actor=actor, **context)
 
 
-@pages_bp.get("/people")
-def people_page(site_id):
-    return _admin_page(site_id, "admin/people.html")
-
-
-@pages_bp.get("/devices")
-def devices_page(site_id):
-    return _admin_page(site_id, "admin/devices.html")
-
-
-@pages_bp.get("/counters")
-def counters_page(site_id):
-    return _admin_page(site_id, "admin/counters.html")
+# The administration's lists, each a page drawn by its script from the API: /admin/<site>/people …
+for _page in ("people", "devices", "fields", "counters"):
+    pages_bp.add_url_rule(f"/{_page}", f"{_page}_page", partial(_admin_page, template=f"admin/{_page}.html"))
 
 
 @pages_bp.get("/hours")
@@ -319,6 +356,8 @@ def _label(key: str) -> str:
         return translate(g.lang, "hours." + key)
     if key == "policy":
         return translate(g.lang, "counters.policy")
+    if key in structure.FIELD_WORDS:
+        return translate(g.lang, "fields." + key)
     return translate(g.lang, "devices." + key) if key in devices.DEVICE_WORDS else key
 
 
@@ -355,6 +394,8 @@ def _summary(details: dict) -> str:
         return t("audit.imported_devices", n=details["devices"], source=details.get("from", ""))
     if "counters" in details and "from" in details:
         return t("audit.imported_counters", n=details["counters"], source=details.get("from", ""))
+    if "numbers" in details:   # a field made or removed
+        return " · ".join([details.get("code", ""), details.get("name", ""), details["numbers"]])
     if "policy" in details:   # a counter made or removed
         return " · ".join([details.get("name", ""), _value("fields", details.get("fields", [])),
                            _value("policy", details["policy"])])

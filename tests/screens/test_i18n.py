@@ -28,7 +28,8 @@ DYNAMIC = {
                       "officer.password_reset", "officer.password_change", "config.import", "hours.update",
                       *(f"{kind}.{what}" for kind in ("kiosk", "display", "agent")
                         for what in ("create", "update", "revoke", "enable", "token_rotate")),
-                      "counter.create", "counter.update", "counter.delete"],
+                      "counter.create", "counter.update", "counter.delete",
+                      "field.create", "field.update", "field.delete"],
     "hours.": ["extra", "working_days"],
     "devices.kind_": ["kiosk", "display", "agent"],
     "counters.policy_": ["oldest", "in_order"],

@@ -66,3 +66,24 @@ def written_hall(tmp_path, prefix, redis_url, clock):
         yield WrittenHall(path, app, client, {"Authorization": f"Bearer {admin.get_json()['token']}"})
     finally:
         app.extensions["qms"].shutdown()
+
+
+@pytest.fixture
+def another_process(config, redis_url, clock):
+    """Another server process of the same hall (its own copy of the config, as a process has):
+    call it for one; each is shut down after the test."""
+    import copy
+
+    from server import create_app
+
+    made = []
+
+    def start():
+        app = create_app(copy.deepcopy(config), redis_url=redis_url, clock=clock, message_queue=False,
+                         start_relay=False)
+        made.append(app)
+        return app
+
+    yield start
+    for app in made:
+        app.extensions["qms"].shutdown()

@@ -3,29 +3,21 @@ changed, counters added and removed, through the API with no restart; checked by
 own reader, audited, seen by every server process, and the hall's screens told to draw it again."""
 from __future__ import annotations
 
-import copy
-
 import pytest
-
-from server import create_app
 
 from ..hall import ADMIN_PASSWORD, DISPLAY_TOKEN, KIOSK_TOKEN
 
 
 def put(api, number, body, token):
-    return api.client.put(api.url(f"/setup/counters/{number}"), json=body, headers=api.bearer(token))
+    return api.put(f"/setup/counters/{number}", body, token)
 
 
 def delete(api, number, token):
-    return api.client.delete(api.url(f"/setup/counters/{number}"), headers=api.bearer(token))
+    return api.delete(f"/setup/counters/{number}", token)
 
 
 def hall_counters(api):
     return {c["number"]: c for c in api.get("/hall", KIOSK_TOKEN).get_json()["counters"]}
-
-
-def actions(api, token):
-    return [(e["action"], e["target"]) for e in reversed(api.get("/audit", token).get_json()["entries"])]
 
 
 def test_a_counter_given_another_field_calls_from_it_at_once(api):
@@ -59,7 +51,7 @@ def test_a_new_counter_is_given_to_an_officer_who_serves_there(api, engine):
     api.act(6, "open")
     assert api.act(6, "call-next").get_json()["id"] == ticket["id"]
     assert [c["number"] for c in engine.snapshot("hcc")["counters"]] == [1, 2, 3, 4, 5, 6]
-    assert [a for a in actions(api, admin) if a[0] != "config.import"] == [("counter.create", "6"),
+    assert [a for a in api.audited(admin) if a[0] != "config.import"] == [("counter.create", "6"),
                                                                            ("officer.update", "cb5")]
 
 
@@ -85,7 +77,7 @@ def test_a_counter_goes_only_when_nobody_names_it_serves_at_it_or_waits_for_it(a
     r = delete(api, 7, admin)
     assert r.status_code == 409 and r.get_json()["error"]["code"] == "counter_has_visitors"
     assert 7 in hall_counters(api)
-    assert [a for a, _ in actions(api, admin)] == ["counter.create"]
+    assert [a for a, _ in api.audited(admin)] == ["counter.create"]
 
 
 def test_an_empty_closed_counter_that_nobody_names_is_removed(api):
@@ -94,7 +86,7 @@ def test_an_empty_closed_counter_that_nobody_names_is_removed(api):
     assert delete(api, 8, admin).status_code == 204
     assert 8 not in hall_counters(api)
     assert delete(api, 8, admin).status_code == 404
-    assert [a for a, _ in actions(api, admin)] == ["counter.create", "counter.delete"]
+    assert [a for a, _ in api.audited(admin)] == ["counter.create", "counter.delete"]
 
 
 @pytest.mark.parametrize("number, body, expected", [
@@ -114,7 +106,7 @@ def test_a_counter_config_yaml_would_refuse_is_refused_and_nothing_changes(api, 
     assert r.get_json()["error"]["code"] == "bad_counter"
     assert any(expected in e for e in r.get_json()["error"]["details"]["errors"]), r.get_json()
     assert hall_counters(api) == before
-    assert actions(api, admin) == []
+    assert api.audited(admin) == []
 
 
 def test_only_admins_change_counters(api):
@@ -126,27 +118,19 @@ def test_only_admins_change_counters(api):
     assert hall_counters(api)[1]["fields"] == ["TP"]
 
 
-def test_every_process_takes_the_new_counters_and_tells_its_screens(api, app, config, redis_url, clock):
-    other = create_app(copy.deepcopy(config), redis_url=redis_url, clock=clock, message_queue=False,
-                       start_relay=False)
-    try:
-        display = other.extensions["qms"].socketio.test_client(other, auth={"site": "hcc", "token": DISPLAY_TOKEN})
-        display.get_received()
-        assert put(api, 2, {"fields": ["DD", "XD"], "policy": "in_order"}, api.login_admin()).status_code == 200
-        hall = "/api/v1/sites/hcc/hall"
-        there = other.test_client()
-        seen = {c["number"]: c for c in there.get(hall, headers=api.bearer(KIOSK_TOKEN)).get_json()["counters"]}
-        assert seen[2]["fields"] == ["DD"]                              # not yet
-        assert other.extensions["qms"].people.refresh() == ["hcc"]
-        seen = {c["number"]: c for c in there.get(hall, headers=api.bearer(KIOSK_TOKEN)).get_json()["counters"]}
-        assert (seen[2]["fields"], seen[2]["policy"]) == (["DD", "XD"], "in_order")
-        assert {"kind": "hall"} in [m["args"][0] for m in display.get_received() if m["name"] == "settings"]
-    finally:
-        other.extensions["qms"].shutdown()
-    again = create_app(copy.deepcopy(config), redis_url=redis_url, clock=clock, message_queue=False,
-                       start_relay=False)
-    try:
-        counters = again.test_client().get("/api/v1/sites/hcc/hall", headers=api.bearer(KIOSK_TOKEN)).get_json()
-        assert {c["number"]: c["fields"] for c in counters["counters"]}[2] == ["DD", "XD"]
-    finally:
-        again.extensions["qms"].shutdown()
+def test_every_process_takes_the_new_counters_and_tells_its_screens(api, app, another_process):
+    other = another_process()
+    display = other.extensions["qms"].socketio.test_client(other, auth={"site": "hcc", "token": DISPLAY_TOKEN})
+    display.get_received()
+    assert put(api, 2, {"fields": ["DD", "XD"], "policy": "in_order"}, api.login_admin()).status_code == 200
+    hall = "/api/v1/sites/hcc/hall"
+    there = other.test_client()
+    seen = {c["number"]: c for c in there.get(hall, headers=api.bearer(KIOSK_TOKEN)).get_json()["counters"]}
+    assert seen[2]["fields"] == ["DD"]                              # not yet
+    assert other.extensions["qms"].people.refresh() == ["hcc"]
+    seen = {c["number"]: c for c in there.get(hall, headers=api.bearer(KIOSK_TOKEN)).get_json()["counters"]}
+    assert (seen[2]["fields"], seen[2]["policy"]) == (["DD", "XD"], "in_order")
+    assert {"kind": "hall"} in [m["args"][0] for m in display.get_received() if m["name"] == "settings"]
+    again = another_process()   # a restart
+    counters = again.test_client().get("/api/v1/sites/hcc/hall", headers=api.bearer(KIOSK_TOKEN)).get_json()
+    assert {c["number"]: c["fields"] for c in counters["counters"]}[2] == ["DD", "XD"]

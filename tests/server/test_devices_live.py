@@ -3,7 +3,6 @@ shown once, changed, revoked and given new tokens through the API with no restar
 ended opens nothing, on any server process, and the screens holding it are closed."""
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 
@@ -22,18 +21,10 @@ def admin_of(api):
     return api.login_admin()
 
 
-def patch(api, path, body, token):
-    return api.client.patch(api.url(path), json=body, headers=api.bearer(token))
-
-
 def listed(api, token):
     r = api.get("/clients", token)
     assert r.status_code == 200, r.get_json()
     return {(d["kind"], d["id"]): d for d in r.get_json()["devices"]}
-
-
-def actions(api, token):
-    return [(e["action"], e["target"]) for e in reversed(api.get("/audit", token).get_json()["entries"])]
 
 
 def connect(app, token):
@@ -71,7 +62,7 @@ def test_a_new_kiosk_works_at_once_with_a_token_shown_once_and_never_kept(api, a
     for key in redis_client.scan_iter(match=f"{prefix}:{{hcc}}:*"):
         if redis_client.type(key) == b"string":
             assert token.encode() not in redis_client.get(key)
-    assert actions(api, admin) == [("config.import", "hcc"), ("kiosk.create", "kiosk-3")]
+    assert api.audited(admin) == [("config.import", "hcc"), ("kiosk.create", "kiosk-3")]
     # The devices of config.yaml go on working.
     assert api.get("/me", KIOSK_TOKEN).status_code == 200
 
@@ -91,30 +82,30 @@ def test_a_new_token_ends_the_old_one_at_once_and_closes_its_screen(api, app):
     assert api.get("/me", token).get_json()["id"] == "kiosk-1"
     assert connect(app, token).is_connected()
     assert api.get("/me", KIOSK_B_TOKEN).status_code == 200                # the other kiosk is untouched
-    assert actions(api, admin)[-1] == ("kiosk.token_rotate", "kiosk-1")
+    assert api.audited(admin)[-1] == ("kiosk.token_rotate", "kiosk-1")
 
 
 def test_a_revoked_device_is_refused_in_words_until_it_is_enabled_again(api, app):
     admin = admin_of(api)
     display = connect(app, DISPLAY_TOKEN)
     assert display.is_connected()
-    r = patch(api, "/clients/display/display-1", {"disabled": True}, admin)
+    r = api.patch("/clients/display/display-1", {"disabled": True}, admin)
     assert r.status_code == 200 and r.get_json()["disabled"] is True
     assert not display.is_connected()
     refused = api.get("/me", DISPLAY_TOKEN)
     assert refused.status_code == 401 and refused.get_json()["error"]["code"] == "device_revoked"
     assert not connect(app, DISPLAY_TOKEN).is_connected()
     assert listed(api, admin)[("display", "display-1")]["disabled"] is True, listed(api, admin)
-    assert patch(api, "/clients/display/display-1", {"disabled": False}, admin).status_code == 200
+    assert api.patch("/clients/display/display-1", {"disabled": False}, admin).status_code == 200
     assert api.get("/me", DISPLAY_TOKEN).status_code == 200    # the same token again: revoking is not rotating
-    assert [a for a, _ in actions(api, admin)] == ["config.import", "display.revoke", "display.enable"]
+    assert [a for a, _ in api.audited(admin)] == ["config.import", "display.revoke", "display.enable"]
 
 
 def test_a_display_whose_settings_change_is_told_to_read_them_again(api, app):
     admin = admin_of(api)
     display = connect(app, DISPLAY_TOKEN)
     display.get_received()
-    r = patch(api, "/clients/display/display-1", {"notice": "Nghỉ trưa 11:30-13:00", "counters": [1, 2],
+    r = api.patch("/clients/display/display-1", {"notice": "Nghỉ trưa 11:30-13:00", "counters": [1, 2],
                                                   "layout": "counters"}, admin)
     assert r.status_code == 200, r.get_json()
     assert [m["args"][0] for m in display.get_received() if m["name"] == "settings"] == [
@@ -149,7 +140,7 @@ def test_a_device_config_yaml_would_refuse_is_refused_and_nothing_changes(api, d
     if expected:
         assert any(expected in e for e in r.get_json()["error"]["details"]["errors"]), r.get_json()
     assert listed(api, admin) == before
-    assert actions(api, admin) == []
+    assert api.audited(admin) == []
 
 
 def test_only_admins_manage_devices(api, app):
@@ -162,28 +153,22 @@ def test_only_admins_manage_devices(api, app):
     assert api.get("/me", KIOSK_B_TOKEN).status_code == 200
 
 
-def test_every_process_stops_honouring_a_rotated_token_within_its_next_look(api, app, config, redis_url, clock):
-    other = create_app(copy.deepcopy(config), redis_url=redis_url, clock=clock, message_queue=False, start_relay=False)
-    try:
-        there = other.test_client()
-        screen = connect(other, KIOSK_TOKEN)
-        assert screen.is_connected()
-        token = api.post("/clients/kiosk/kiosk-1/token", None, admin_of(api)).get_json()["token"]
-        me = "/api/v1/sites/hcc/me"
-        assert there.get(me, headers={"Authorization": f"Bearer {KIOSK_TOKEN}"}).status_code == 200   # not yet
-        assert other.extensions["qms"].people.refresh() == ["hcc"]        # what its watcher does every second
-        assert not screen.is_connected()
-        assert there.get(me, headers={"Authorization": f"Bearer {KIOSK_TOKEN}"}).status_code == 401
-        assert there.get(me, headers={"Authorization": f"Bearer {token}"}).status_code == 200
-    finally:
-        other.extensions["qms"].shutdown()
+def test_every_process_stops_honouring_a_rotated_token_within_its_next_look(api, app, another_process):
+    other = another_process()
+    there = other.test_client()
+    screen = connect(other, KIOSK_TOKEN)
+    assert screen.is_connected()
+    token = api.post("/clients/kiosk/kiosk-1/token", None, admin_of(api)).get_json()["token"]
+    me = "/api/v1/sites/hcc/me"
+    assert there.get(me, headers={"Authorization": f"Bearer {KIOSK_TOKEN}"}).status_code == 200   # not yet
+    assert other.extensions["qms"].people.refresh() == ["hcc"]        # what its watcher does every second
+    assert not screen.is_connected()
+    assert there.get(me, headers={"Authorization": f"Bearer {KIOSK_TOKEN}"}).status_code == 401
+    assert there.get(me, headers={"Authorization": f"Bearer {token}"}).status_code == 200
     # A restart starts from the live devices: the old token stays ended.
-    again = create_app(copy.deepcopy(config), redis_url=redis_url, clock=clock, message_queue=False, start_relay=False)
-    try:
-        assert again.test_client().get("/api/v1/sites/hcc/me", headers={
-            "Authorization": f"Bearer {KIOSK_TOKEN}"}).status_code == 401
-    finally:
-        again.extensions["qms"].shutdown()
+    again = another_process()
+    assert again.test_client().get("/api/v1/sites/hcc/me", headers={
+        "Authorization": f"Bearer {KIOSK_TOKEN}"}).status_code == 401
 
 
 def test_export_writes_digests_and_the_counters_and_import_replaces_the_devices(written_hall, tmp_path):
