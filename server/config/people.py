@@ -460,12 +460,21 @@ class PeopleStore:
 
         self._change(site, actor, "hours.update", site.id,
                      {"before": {k: old[k] for k in changed}, "after": {k: new[k] for k in changed}},
-                     self._setting(site, "hours", new), first=None)
+                     self._setting(site, "hours", new, based_on=old), first=None)
         return new
 
     @staticmethod
-    def _setting(site: SiteConfig, name: str, value: Any) -> Callable[[Connection, int], None]:
+    def _setting(site: SiteConfig, name: str, value: Any, based_on: Any = None) -> Callable[[Connection, int], None]:
+        """Writes a site's setting whole. ``based_on``: what the change was made from (this
+        process's copy, up to a second old); if SQL holds something else, another process
+        changed it meanwhile and this change is refused (409), not written over it."""
         def write(conn: Connection, at: int) -> None:
+            if based_on is not None:
+                stored = conn.execute(select(site_settings.c.value).where(
+                    site_settings.c.site == site.id, site_settings.c.name == name).with_for_update()).scalar()
+                if stored is not None and json.loads(stored) != based_on:
+                    raise Conflict("Someone else changed this a moment ago: look again and repeat the change.",
+                                   code="changed_meanwhile")
             conn.execute(delete(site_settings).where(site_settings.c.site == site.id, site_settings.c.name == name))
             conn.execute(insert(site_settings).values(site=site.id, name=name,
                                                       value=json.dumps(value, ensure_ascii=False), changed_at=at))
@@ -496,8 +505,10 @@ class PeopleStore:
         if before == after:
             return
         what, details = _difference(before, after)
+        based_on = [kind.entry(e) for e in getattr(site, kind.setting).values()]
         self._change(site, actor, f"{kind.name}.{what}", str(key), details,
-                     self._setting(site, kind.setting, [kind.entry(e) for e in entries.values()]), first=None)
+                     self._setting(site, kind.setting, [kind.entry(e) for e in entries.values()], based_on),
+                     first=None)
 
     def replace(self, site: SiteConfig, actor: str, officers: dict[str, OfficerConfig], source: str) -> None:
         """Every person of the site from a file (``qms config import``), audited as one change."""

@@ -134,3 +134,19 @@ def test_every_process_takes_the_new_counters_and_tells_its_screens(api, app, an
     again = another_process()   # a restart
     counters = again.test_client().get("/api/v1/sites/hcc/hall", headers=api.bearer(KIOSK_TOKEN)).get_json()
     assert {c["number"]: c["fields"] for c in counters["counters"]}[2] == ["DD", "XD"]
+
+
+def test_a_change_made_from_a_stale_copy_is_refused_not_written_over_anothers(api, app, another_process):
+    """Two admins on two server processes, within the second before each process has taken the
+    other's change: the second change is refused (and can be repeated), not written over the first."""
+    other = another_process()
+    admin = api.login_admin()
+    there = other.test_client()
+    r = there.put("/api/v1/sites/hcc/setup/counters/2", json={"fields": ["DD", "XD"]}, headers=api.bearer(admin))
+    assert r.status_code == 200, r.get_json()
+    r = put(api, 3, {"policy": "in_order"}, admin)               # this process has not looked yet
+    assert r.status_code == 409 and r.get_json()["error"]["code"] == "changed_meanwhile"
+    app.extensions["qms"].people.refresh()                        # what its watcher does every second
+    assert put(api, 3, {"policy": "in_order"}, admin).status_code == 200
+    counters = hall_counters(api)
+    assert (counters[2]["fields"], counters[3]["policy"]) == (["DD", "XD"], "in_order")
