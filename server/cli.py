@@ -586,12 +586,13 @@ def _people_store(config):
     import redis
 
     from .config.people import PeopleStore
-    from .engine.keys import Keys
+    from .engine.keys import PROVINCE, Keys, ScopeKeys
     from .history.archive_schema import open_archive
 
     sql = open_archive(config.archive_url)
     client = redis.Redis.from_url(config.redis.url) if config.redis.url else None
     keys = {sid: Keys(config.redis.key_prefix, site).people_version for sid, site in config.sites.items()}
+    keys[PROVINCE] = ScopeKeys(config.redis.key_prefix, PROVINCE).people_version
     return PeopleStore(config, client, keys, lambda: sql), client
 
 
@@ -609,6 +610,9 @@ def _config_export(args) -> int:
     hours = store._stored_settings(list(config.sites), "hours")
     counters = store._stored_settings(list(config.sites), "counters")
     clients = store._stored_clients(list(config.sites))
+    province_people = store._stored_province()
+    if province_people is not None:
+        document.setdefault("province", {})["users"] = province_people
     for site in document.get("sites", []):
         people = live.get(site.get("id"))
         if people is not None:   # else no live change yet: config.yaml's own
@@ -658,6 +662,9 @@ def _config_import(args) -> int:
         store.replace_devices(config.sites[site_id], who, present, source=os.path.basename(args.file))
         sys.stdout.write(f"{site_id}: {len(site.counters)} counters, {len(site.officers)} people and "
                          f"{len(present)} devices imported, and the hours\n")
+    if incoming.province.users or config.province.users:
+        store.replace_province(who, list(incoming.province.users.values()), source=os.path.basename(args.file))
+        sys.stdout.write(f"province: {len(incoming.province.users)} people imported\n")
     if client is None:
         sys.stdout.write("The embedded Redis belongs to qms serve: a running server takes these at its next start.\n")
     return 0

@@ -97,6 +97,7 @@ class ProvinceUser:
     password_hash: str
     role: str
     sites: tuple[str, ...]   # a leader's; a province admin has every site
+    disabled: bool = False   # cannot sign in; kept for the audit's names
 
     @property
     def is_admin(self) -> bool:
@@ -693,7 +694,7 @@ def _province(node: Node, sites: list[SiteConfig | None]) -> ProvinceConfig:
     nodes = m.node("users").items()
     users: list[ProvinceUser | None] = []
     for item in nodes:
-        u = item.mapping(["username", "name", "password_hash", "password", "role", "sites"])
+        u = item.mapping(["username", "name", "password_hash", "password", "role", "sites", "disabled"])
         if u is None:
             users.append(None)
             continue
@@ -708,7 +709,7 @@ def _province(node: Node, sites: list[SiteConfig | None]) -> ProvinceConfig:
             u.node("username").error(f"{username!r} is already an officer of site {site_users[username]}: "
                                      "one name, one person")
         users.append(ProvinceUser(username=username, name=name, password_hash=password_hash, role=role,
-                                  sites=refs))
+                                  sites=refs, disabled=_flag(u, "disabled")))
     check_unique([(n, p.username if p else None) for n, p in zip(nodes, users, strict=True)], "username")
     return ProvinceConfig(name=m.text("name", "") or "", name_en=m.text("name_en", "") or "",
                           users={p.username: p for p in users if p is not None})

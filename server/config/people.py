@@ -22,7 +22,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import redis
@@ -30,10 +30,22 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from ..engine.keys import PROVINCE
 from ..errors import BadRequest, Conflict, NotFound
-from ..history.archive_schema import audit_log, people, site_clients, site_settings
-from . import ClientConfig, Config, OfficerConfig, SiteConfig, _days_off, _officers, _opening_hours, structure
+from ..history.archive_schema import audit_log, people, province_people, site_clients, site_settings
+from . import (
+    ClientConfig,
+    Config,
+    OfficerConfig,
+    ProvinceUser,
+    SiteConfig,
+    _days_off,
+    _officers,
+    _opening_hours,
+    structure,
+)
 from . import clients as devices
+from . import province_people as province
 from .opening_hours import DAY_NAMES, OpeningHours
 from .reader import Node
 
@@ -57,6 +69,26 @@ def _difference(before: dict[str, Any] | None, after: dict[str, Any] | None) -> 
         return "create", after
     keys = [k for k in {**before, **after} if before.get(k) != after.get(k)]
     return "update", {"before": {k: before.get(k) for k in keys}, "after": {k: after.get(k) for k in keys}}
+
+
+@dataclass(frozen=True)
+class _Scope:
+    """What a change is of when it is not a site's: the province's people."""
+
+    id: str
+
+
+PROVINCE_SCOPE = _Scope(PROVINCE)
+
+
+def _province_row(u: ProvinceUser, at: int) -> dict[str, Any]:
+    return {"username": u.username, "name": u.name, "role": u.role, "sites": json.dumps(list(u.sites)),
+            "password_hash": u.password_hash, "disabled": int(u.disabled), "changed_at": at}
+
+
+def _province_user(row: Any) -> ProvinceUser:
+    return ProvinceUser(username=row.username, name=row.name, password_hash=row.password_hash, role=row.role,
+                        sites=tuple(json.loads(row.sites)), disabled=bool(row.disabled))
 
 
 def _client_row(site_id: str, c: ClientConfig, at: int) -> dict[str, Any]:
@@ -126,7 +158,7 @@ class PeopleStore:
                  sql: Callable[[], Engine], now_ms: Callable[[], int] = lambda: int(time.time() * 1000)):
         self.config = config
         self.client = client
-        self.version_keys = version_keys      # site id -> its people version key
+        self.version_keys = version_keys      # site id (and PROVINCE, for its people) -> its version key
         self._sql = sql                       # opened on first use (the archive)
         self.now_ms = now_ms
         self.loaded: dict[str, bytes | None] = {}   # the version each site was loaded at here
@@ -138,6 +170,11 @@ class PeopleStore:
         self.on_devices: list[Callable[[str, set[tuple[str, str]], set[tuple[str, str]]], None]] = []
         # Told, after a site's counters were swapped here: the site id.
         self.on_hall: list[Callable[[str], None]] = []
+
+    @property
+    def scopes(self) -> list[str]:
+        """What is administered live: each site, and the province's people (when its key is given)."""
+        return [*self.config.sites, *([PROVINCE] if PROVINCE in self.version_keys else [])]
 
     # -- reading ----------------------------------------------------------------------------
     def start(self) -> None:
@@ -166,13 +203,13 @@ class PeopleStore:
             sql_down = True
         else:
             cached = self._cached(list(stamps))
-            stale = [s for s, stamp in stamps.items() if s in self.config.sites
+            stale = [s for s, stamp in stamps.items() if s in self.scopes
                      and (cached.get(s) or {}).get("stamp") != stamp]
             if stale:
                 live = self._live(stale)
                 for site_id in stale:
                     self._publish(site_id, stamps[site_id], live[site_id])
-        self._reload(list(self.config.sites), self._versions())
+        self._reload(self.scopes, self._versions())
         self.unchecked = sql_down   # all read (Redis's copy at least): look again only for SQL
         for site_id in self.config.sites:
             if self.loaded.get(site_id) is not None and site_id not in self._announced:
@@ -185,12 +222,17 @@ class PeopleStore:
         if self.unchecked:
             self.start()
         versions = self._versions()
-        moved = [s for s in self.config.sites if versions.get(s) != self.loaded.get(s)]
+        moved = [s for s in self.scopes if versions.get(s) != self.loaded.get(s)]
         return self._reload(moved, versions)
 
     def _reload(self, sites: list[str], versions: dict[str, bytes | None]) -> list[str]:
         cached = self._cached(sites)
         for site_id in sites:
+            if site_id == PROVINCE:
+                if (cached.get(PROVINCE) or {}).get("province_people") is not None:
+                    self._apply_province(cached[PROVINCE]["province_people"])
+                self.loaded[PROVINCE] = versions.get(PROVINCE)
+                continue
             site, copy = self.config.sites[site_id], cached.get(site_id) or {}
             if copy.get("fields") is not None:     # first: the counters and devices name fields
                 self._apply_fields(site, copy["fields"])
@@ -207,6 +249,14 @@ class PeopleStore:
                 self._apply_clients(site, copy["clients"])
             self.loaded[site_id] = versions.get(site_id)
         return sites
+
+    def _apply_province(self, entries: list[dict[str, Any]]) -> None:
+        """The province's people swapped whole (read by config.yaml's reader)."""
+        users, errors = province.read(self.config, entries)
+        for error in errors:
+            logger.warning("the province's live people: %s", error)
+        object.__setattr__(self.config.province, "users", users)
+        logger.info("province: people reloaded (%d)", len(users))
 
     def _apply_fields(self, site: SiteConfig, entries: list[dict[str, Any]]) -> None:
         """The site's fields swapped whole; those who listen hear it (their screens draw the hall)."""
@@ -253,7 +303,9 @@ class PeopleStore:
 
     def apply_stored(self) -> None:
         """Each site's live people, hours and devices straight from SQL (the commands, which have no copy)."""
-        live = self._live(list(self.config.sites))
+        live = self._live(self.scopes)
+        if live.get(PROVINCE, {}).get("province_people") is not None:
+            self._apply_province(live[PROVINCE]["province_people"])
         for site_id, site in self.config.sites.items():
             if live[site_id]["fields"] is not None:
                 self._apply_fields(site, live[site_id]["fields"])
@@ -270,9 +322,9 @@ class PeopleStore:
         if self.client is None:
             return {}
         pipe = self.client.pipeline(transaction=False)   # one round trip; each key is its site's slot
-        for site_id in self.config.sites:
-            pipe.get(self.version_keys[site_id])
-        return dict(zip(self.config.sites, pipe.execute(), strict=True))
+        for scope in self.scopes:
+            pipe.get(self.version_keys[scope])
+        return dict(zip(self.scopes, pipe.execute(), strict=True))
 
     def _cached(self, sites: list[str]) -> dict[str, dict[str, Any]]:
         """Redis's copy of each site's people: {"stamp", "people"}."""
@@ -286,6 +338,9 @@ class PeopleStore:
     def _live(self, sites: list[str]) -> dict[str, dict[str, Any]]:
         """Each site's live people, hours and devices in SQL, as Redis's copy holds them (None for
         what has never been changed: config.yaml's)."""
+        if PROVINCE in sites:
+            rest = self._live([s for s in sites if s != PROVINCE]) if len(sites) > 1 else {}
+            return {**rest, PROVINCE: {"province_people": self._stored_province()}}
         stored, clients = self._stored(sites), self._stored_clients(sites)
         settings = {name: self._stored_settings(sites, name) for name in ("hours", "fields", "counters")}
         return {s: {"people": [_to_json(o) for o in stored[s].values()] if s in stored else None,
@@ -314,6 +369,14 @@ class PeopleStore:
         query = select(site_settings).where(site_settings.c.site.in_(sites), site_settings.c.name == name)
         with self._sql().connect() as conn:
             return {row.site: json.loads(row.value) for row in conn.execute(query)}
+
+    def _stored_province(self) -> list[dict[str, Any]] | None:
+        """The province's live people as config.yaml entries; None until its first change."""
+        with self._sql().connect() as conn:
+            rows = list(conn.execute(select(province_people).order_by(province_people.c.username)))
+        if not rows:
+            return None
+        return [province.entry(_province_user(r)) for r in rows]
 
     def _stored_clients(self, sites: list[str]) -> dict[str, list[list[Any]]]:
         """Each site's live devices as [kind, config.yaml entry] pairs, in a steady order."""
@@ -387,7 +450,7 @@ class PeopleStore:
                          .values(password_hash=password_hash, changed_at=at)))
 
     @staticmethod
-    def _imported(conn: Connection, site: SiteConfig, at: int, details: dict[str, Any]) -> None:
+    def _imported(conn: Connection, site: Any, at: int, details: dict[str, Any]) -> None:
         conn.execute(insert(audit_log).values(site=site.id, at=at, actor="system", action="config.import",
                                               target=site.id, details=json.dumps(details)))
 
@@ -422,12 +485,18 @@ class PeopleStore:
         return OfficerConfig(officer.username, officer.name, officer.password_hash, officer.counters, officer.role,
                              disabled=bool(person.get("disabled")))
 
-    def _change(self, site: SiteConfig, actor: str, action: str, target: str, details: dict[str, Any],
+    def _change(self, site: Any, actor: str, action: str, target: str, details: dict[str, Any],
                 write: Callable[[Connection, int], Any], first: str | None = "people") -> None:
-        """One change: SQL with its audit row in one transaction, then Redis's copy. ``first``:
-        what the site's first change of its kind copies from config.yaml (people, devices)."""
+        """One change: SQL with its audit row in one transaction, then Redis's copy. ``site``: a
+        SiteConfig, or PROVINCE_SCOPE. ``first``: what the first change of its kind copies from
+        config.yaml (people, devices, province)."""
         at = self.now_ms()
         with self._lock, self._sql().begin() as conn:
+            if first == "province" and not conn.execute(select(func.count()).select_from(province_people)).scalar():
+                users = list(self.config.province.users.values())
+                if users:
+                    conn.execute(insert(province_people), [_province_row(u, at) for u in users])
+                self._imported(conn, site, at, {"from": "config.yaml", "people": len(users)})
             if first == "people" and not conn.execute(
                     select(func.count()).select_from(people).where(people.c.site == site.id)).scalar():
                 # The site's first change: its people are config.yaml's until now.
@@ -449,6 +518,64 @@ class PeopleStore:
         self._publish(site.id, stamp, self._live([site.id])[site.id])
         if self.client is not None:
             self.refresh()   # this process at once; the others within a second
+
+    # -- the province's people ---------------------------------------------------------------
+    def create_province_person(self, actor: str, person: dict[str, Any], password_hash: str) -> ProvinceUser:
+        """A new province admin or leader (username, name, role, sites)."""
+        if person.get("username") in self.config.province.users:
+            raise Conflict(f"{person.get('username')!r} is already a person of the province.", code="username_taken")
+        if any(person.get("username") in s.officers for s in self.config.sites.values()):
+            raise BadRequest("username: already a person of a site: one name, one person", code="bad_person",
+                             details={"errors": ["username: already a person of a site: one name, one person"]})
+        user = province.checked(self.config, {**person, "password_hash": password_hash})
+        self._change(PROVINCE_SCOPE, actor, "province_user.create", user.username, province.person_json(user),
+                     lambda conn, at: conn.execute(insert(province_people).values(_province_row(user, at))),
+                     first="province")
+        return user
+
+    def update_province_person(self, actor: str, username: str, changes: dict[str, Any]) -> ProvinceUser:
+        """Name, role, sites or disabled of a province person; audited from what to what."""
+        old = self._province_person(username)
+        before = province.person_json(old)
+        user = province.checked(self.config, {**before, **changes, "password_hash": old.password_hash})
+        what, details = _difference(before, province.person_json(user))
+        if what != "update" or not details["before"]:
+            return old
+        action = ("province_user.disable" if changes.get("disabled") is True else
+                  "province_user.enable" if list(details["after"]) == ["disabled"] else "province_user.update")
+        self._change(PROVINCE_SCOPE, actor, action, username, details,
+                     lambda conn, at: self._write_province(conn, user, at), first="province")
+        return user
+
+    def set_province_password(self, actor: str, username: str, password_hash: str, action: str) -> None:
+        user = replace(self._province_person(username), password_hash=password_hash)
+        self._change(PROVINCE_SCOPE, actor, action, username, {},
+                     lambda conn, at: self._write_province(conn, user, at), first="province")
+
+    @staticmethod
+    def _write_province(conn: Connection, user: ProvinceUser, at: int) -> None:
+        row = _province_row(user, at)
+        conn.execute(update(province_people).where(province_people.c.username == user.username)
+                     .values(**{k: v for k, v in row.items() if k != "username"}))
+
+    def _province_person(self, username: str) -> ProvinceUser:
+        user = self.config.province.users.get(username)
+        if user is None:
+            raise NotFound(f"No person {username!r} of the province.", code="unknown_officer")
+        return user
+
+    def replace_province(self, actor: str, users: list[ProvinceUser], source: str) -> None:
+        """The province's people from a file (``qms config import``), audited as one change."""
+        def write(conn: Connection, at: int) -> None:
+            conn.execute(delete(province_people))
+            if users:
+                conn.execute(insert(province_people), [_province_row(u, at) for u in users])
+
+        self._change(PROVINCE_SCOPE, actor, "config.import", PROVINCE, {"from": source, "people": len(users)}, write,
+                     first=None)
+
+    def province_audit(self, limit: int = 200) -> list[dict[str, Any]]:
+        return self.audit(PROVINCE, limit)
 
     def set_hours(self, site: SiteConfig, actor: str, document: dict[str, Any]) -> dict[str, Any]:
         """The site's opening hours and days off (hours_json's shape), checked by config.yaml's reader."""

@@ -167,6 +167,18 @@ site_clients = Table(  # the live kiosks, displays and agents of each site: conf
     PrimaryKeyConstraint("site", "kind", "id"),
 )
 
+province_people = Table(  # the province's admins and leaders, live: config.yaml's until the first change
+    "province_people", metadata,
+    Column("username", String(32), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("sites", Text, nullable=False),           # JSON list of site ids (a leader's)
+    Column("password_hash", String(300), nullable=False),
+    Column("disabled", Integer, nullable=False),
+    Column("changed_at", BigInteger, nullable=False),
+    PrimaryKeyConstraint("username"),
+)
+
 site_settings = Table(  # a site's settings changed live, e.g. "hours": opening hours and days off (JSON)
     "site_settings", metadata,
     Column("site", String(32), nullable=False),

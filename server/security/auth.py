@@ -108,9 +108,7 @@ class Authenticator:
     def _officer(self, site: SiteConfig, record: dict | None) -> Actor | None:
         if record is None:
             return None
-        officer = site.officers.get(record["officer"])
-        if officer is not None and officer.disabled:
-            officer = None   # disabled since signing in: as good as removed
+        officer = self._active(site.officers.get(record["officer"]))
         if not self._still_valid(site.id, record, officer.password_hash if officer else None) or officer is None:
             return None
         return Actor("leader" if officer.role == "leader" else "officer", officer.username, site.id,
@@ -120,7 +118,7 @@ class Authenticator:
         """A province admin (an admin here) or a leader; Forbidden for a leader not given this site."""
         if record is None:
             return None
-        user = self.config.province.users.get(record["officer"])
+        user = self._active(self.config.province.users.get(record["officer"]))
         if not self._still_valid(PROVINCE, record, user.password_hash if user else None) or user is None:
             return None
         if not user.site_ids([site.id]):
@@ -133,10 +131,15 @@ class Authenticator:
         record = self.sessions.get(PROVINCE, bearer or cookie or "")
         if record is None:
             return None, None
-        user = self.config.province.users.get(record["officer"])
+        user = self._active(self.config.province.users.get(record["officer"]))
         if not self._still_valid(PROVINCE, record, user.password_hash if user else None) or user is None:
             return None, None
         return user, record["digest"]
+
+    @staticmethod
+    def _active(user):
+        """The person, unless disabled since signing in (as good as removed)."""
+        return None if user is None or getattr(user, "disabled", False) else user
 
     def end_sessions(self, sids: list[str], why: str) -> None:
         if sids:

@@ -137,12 +137,17 @@ def login(site_id):
                                                 on_take_over=ending_sessions_of_the_replaced(svc.auth, site, counter))
     session_id = svc.sessions.create(site.id, officer.username, counter, fingerprint(officer.password_hash))
     logger.info("login site=%s officer=%s counter=%s", site.id, officer.username, counter)
-    response = make_response(jsonify({"token": session_id, "officer": officer.username, "name": officer.name,
-                                      "role": officer.role, "counter": counter_state,
-                                      "expires_in": svc.config.server.session_seconds}))
-    response.set_cookie(SESSION_COOKIE, session_id, max_age=svc.config.server.session_seconds,
-                        httponly=True, samesite="Strict", secure=request.is_secure,
-                        path="/")
+    return signed_in(session_id, {"officer": officer.username, "name": officer.name, "role": officer.role,
+                                   "counter": counter_state})
+
+
+def signed_in(session_id: str, answer: dict) -> Response:
+    """The answer that opens a session: its token, and the same in the HttpOnly cookie the
+    pages carry (SameSite=Strict; Secure behind HTTPS)."""
+    seconds = services().config.server.session_seconds
+    response = make_response(jsonify({"token": session_id, **answer, "expires_in": seconds}))
+    response.set_cookie(SESSION_COOKIE, session_id, max_age=seconds, httponly=True, samesite="Strict",
+                        secure=request.is_secure, path="/")
     return response
 
 

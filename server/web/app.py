@@ -190,7 +190,7 @@ def create_app(config: Config | None = None, *, redis_url: str | None = None, cl
                                      namespace=namespace, devices=devices, health=health, handshakes=handshakes)
 
     services = app.extensions["qms"]
-    services.people = PeopleStore(config, client, {s: k.people_version for s, k in engine.keys.items()},
+    services.people = PeopleStore(config, client, {s: k.people_version for s, k in people_keys.items()},
                                   lambda: services.archive_sql,
                                   now_ms=lambda: int(engine.clock.now().timestamp() * 1000))
     services.people.on_devices += [auth.reindex, namespace.devices_changed]

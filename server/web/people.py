@@ -7,19 +7,19 @@ import logging
 from datetime import datetime
 from functools import partial
 
-from flask import Blueprint, current_app, g, jsonify, make_response, render_template, request
+from flask import Blueprint, current_app, g, jsonify, render_template, request
 
+from ..config import ROLES, structure
 from ..config import clients as devices
-from ..config import structure
 from ..config.opening_hours import DAY_NAMES
 from ..config.people import PeopleStore, hours_json, officer_json
 from ..errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
 from ..i18n import translate
-from ..security.auth import SESSION_COOKIE, require, require_reader, site_and_actor
+from ..security.auth import require, require_reader, site_and_actor
 from ..security.sessions import fingerprint
 from ..security.sign_in import hash_password
 from .admin import leader_of
-from .api import json_body
+from .api import json_body, signed_in
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +42,8 @@ def _store() -> PeopleStore:
     return store
 
 
-def _new_password(value: str) -> str:
+def new_password(value: str) -> str:
+    """A new password's hash (at the policy's cost), or BadRequest for one too short."""
     if len(value) < MIN_PASSWORD:
         raise BadRequest(f"A password has at least {MIN_PASSWORD} characters.", code="weak_password")
     return hash_password(value)
@@ -66,7 +67,7 @@ def create_officer(site_id):
     site, actor = site_and_actor(site_id)
     actor = require(actor, "admin")
     body = json_body(PERSON, required=("username", "name", "password"))
-    password = _new_password(body.pop("password"))
+    password = new_password(body.pop("password"))
     officer = _store().create(site, actor.label, body, password)
     return jsonify(officer_json(officer)), 201
 
@@ -94,7 +95,7 @@ def reset_password(site_id, username):
     body = json_body({"password": str}, required=("password",))
     if username not in site.officers:
         raise NotFound(f"No person {username!r} at this site.", code="unknown_officer")
-    _store().set_password(site, actor.label, username, _new_password(body["password"]), "officer.password_reset")
+    _store().set_password(site, actor.label, username, new_password(body["password"]), "officer.password_reset")
     _end_sessions(site, username, "password reset")
     return "", 204
 
@@ -116,14 +117,10 @@ def change_own_password(site_id):
     svc.guard.passed(site.id, actor.id, address, scope="password")
     if body["new"] == body["current"]:
         raise BadRequest("Choose a password other than the current one.", code="same_password")
-    password_hash = _new_password(body["new"])
+    password_hash = new_password(body["new"])
     _store().set_password(site, actor.label, actor.id, password_hash, "officer.password_change")
     _end_sessions(site, actor.id, "password changed")
-    session_id = svc.sessions.create(site.id, actor.id, actor.counter, fingerprint(password_hash))
-    response = make_response(jsonify({"token": session_id, "expires_in": svc.config.server.session_seconds}))
-    response.set_cookie(SESSION_COOKIE, session_id, max_age=svc.config.server.session_seconds,
-                        httponly=True, samesite="Strict", secure=request.is_secure, path="/")
-    return response
+    return signed_in(svc.sessions.create(site.id, actor.id, actor.counter, fingerprint(password_hash)), {})
 
 
 @api_bp.get("/hours")
@@ -342,11 +339,16 @@ def audit_page(site_id):
     actor = leader_of(site)
     if actor is None:
         return render_template("admin/login.html", site=site)
-    entries = _store().audit(site.id, 500)
+    return render_template("admin/audit.html", site=site, actor=actor,
+                           entries=audit_rows(_store().audit(site.id, 500), site.timezone))
+
+
+def audit_rows(entries: list[dict], tz) -> list[dict]:
+    """Audit entries as the pages list them: when (in ``tz``), and what changed in words."""
     for e in entries:
-        e["when"] = datetime.fromtimestamp(e["at"] / 1000, site.timezone).strftime("%d/%m/%Y %H:%M:%S")
+        e["when"] = datetime.fromtimestamp(e["at"] / 1000, tz).strftime("%d/%m/%Y %H:%M:%S")
         e["summary"] = _summary(e["details"])
-    return render_template("admin/audit.html", site=site, actor=actor, entries=entries)
+    return entries
 
 
 def _label(key: str) -> str:
@@ -356,6 +358,8 @@ def _label(key: str) -> str:
         return translate(g.lang, "hours." + key)
     if key == "policy":
         return translate(g.lang, "counters.policy")
+    if key == "sites":
+        return translate(g.lang, "province.sites")
     if key in structure.FIELD_WORDS:
         return translate(g.lang, "fields." + key)
     return translate(g.lang, "devices." + key) if key in devices.DEVICE_WORDS else key
@@ -364,8 +368,8 @@ def _label(key: str) -> str:
 def _value(key: str, value) -> str:
     if isinstance(value, list):
         return ", ".join(str(v) for v in value) or "—"
-    if key == "role":
-        return translate(g.lang, f"people.role_{value}")
+    if key == "role":   # a site's roles, or the province's (province_admin)
+        return translate(g.lang, f"people.role_{value}" if value in ROLES else f"province.role_{value}")
     if key == "policy":
         return translate(g.lang, f"counters.policy_{value}")
     if key == "calendar":
@@ -404,5 +408,5 @@ def _summary(details: dict) -> str:
                            _value("fields", details.get("fields", []))])
     if "role" in details:
         return " · ".join([details.get("name", ""), _value("role", details["role"]),
-                           _value("counters", details.get("counters", []))])
+                           _value("counters", details.get("counters", details.get("sites", [])))])
     return ""

@@ -13,16 +13,17 @@ from dataclasses import dataclass
 from flask import Blueprint, Response, current_app, g, jsonify, make_response, render_template, request
 from markupsafe import Markup
 
-from ..config import ProvinceUser, SiteConfig
+from ..config import ProvinceUser, SiteConfig, province_people
 from ..engine.keys import PROVINCE
 from ..engine.views import monitor_view
-from ..errors import Forbidden, QmsError, Unauthorized
+from ..errors import BadRequest, Conflict, Forbidden, QmsError, Unauthorized
 from ..history.report_export import province_csv, province_xlsx
 from ..history.reports import PERIODS
 from ..i18n import translate
 from ..security.auth import SESSION_COOKIE
 from ..security.sessions import fingerprint
-from .api import json_body
+from .api import json_body, signed_in
+from .people import audit_rows, new_password
 from .report_views import build_province_report, satisfaction_chart
 
 logger = logging.getLogger(__name__)
@@ -78,12 +79,8 @@ def login():
     session_id = svc.sessions.create(PROVINCE, user.username, None, fingerprint(user.password_hash))
     sites = user.site_ids(svc.config.sites)
     logger.info("login province user=%s role=%s sites=%s", user.username, user.role, ",".join(sites))
-    response = make_response(jsonify({"token": session_id, "user": user.username, "name": user.name,
-                                      "role": user.role, "sites": _sites_json([svc.config.sites[s] for s in sites]),
-                                      "expires_in": svc.config.server.session_seconds}))
-    response.set_cookie(SESSION_COOKIE, session_id, max_age=svc.config.server.session_seconds,
-                        httponly=True, samesite="Strict", secure=request.is_secure, path="/")
-    return response
+    return signed_in(session_id, {"user": user.username, "name": user.name, "role": user.role,
+                                   "sites": _sites_json([svc.config.sites[s] for s in sites])})
 
 
 @api_bp.post("/logout")
@@ -175,6 +172,94 @@ def monitor():
     return jsonify({"sites": rows, "total": total})
 
 
+# -- the province's people (its admins) ----------------------------------------------------
+NEW_PERSON: dict[str, type | tuple[type, ...]] = {"username": str, "name": str, "role": str, "sites": list,
+                                                   "password": str}
+CHANGES: dict[str, type | tuple[type, ...]] = {"name": str, "role": str, "sites": list, "disabled": bool}
+
+
+def _admin() -> Person:
+    person = _person()
+    assert person is not None
+    if not person.user.is_admin:
+        raise Forbidden("Only a province administrator may do this.", code="forbidden")
+    return person
+
+
+def _end(username: str, why: str) -> None:
+    svc = _svc()
+    svc.auth.end_sessions(svc.sessions.end_officer(PROVINCE, username), why)
+
+
+@api_bp.get("/people")
+def people():
+    _admin()
+    svc = _svc()
+    return jsonify({"people": [province_people.person_json(u) for u in svc.config.province.users.values()],
+                    "sites": _sites_json(list(svc.config.sites.values()))})
+
+
+@api_bp.post("/people")
+def add_person():
+    person = _admin()
+    body = json_body(NEW_PERSON, required=("username", "name", "password"))
+    password_hash = new_password(body.pop("password"))
+    user = _svc().people.create_province_person(f"{person.user.username}@province", body, password_hash)
+    return jsonify(province_people.person_json(user)), 201
+
+
+@api_bp.patch("/people/<username>")
+def change_person(username):
+    person = _admin()
+    body = json_body(CHANGES)
+    if username == person.user.username and (body.get("disabled") or body.get("role", "province_admin") !=
+                                             "province_admin"):
+        raise Conflict("You cannot disable your own account or take away your own administration.",
+                       code="own_account")
+    user = _svc().people.update_province_person(f"{person.user.username}@province", username, body)
+    if user.disabled:
+        _end(username, "disabled")
+    return jsonify(province_people.person_json(user))
+
+
+@api_bp.post("/people/<username>/password")
+def reset_person_password(username):
+    person = _admin()
+    body = json_body({"password": str}, required=("password",))
+    _svc().people.set_province_password(f"{person.user.username}@province", username,
+                                         new_password(body["password"]), "province_user.password_reset")
+    _end(username, "password reset")
+    return "", 204
+
+
+@api_bp.post("/password")
+def change_own_password():
+    """A province person's own password: the current one first; every session of theirs ends
+    and this answer opens a new one."""
+    person = _person()
+    assert person is not None
+    body = json_body({"current": str, "new": str}, required=("current", "new"))
+    svc = _svc()
+    address = request.remote_addr or ""
+    username = person.user.username
+    svc.guard.attempt(PROVINCE, username, address, scope="password")
+    if svc.auth.check_password(None, username, body["current"]) is None:
+        raise Unauthorized("The current password is wrong.", code="bad_credentials")
+    svc.guard.passed(PROVINCE, username, address, scope="password")
+    if body["new"] == body["current"]:
+        raise BadRequest("Choose a password other than the current one.", code="same_password")
+    password_hash = new_password(body["new"])
+    svc.people.set_province_password(f"{username}@province", username, password_hash, "province_user.password_change")
+    _end(username, "password changed")
+    return signed_in(svc.sessions.create(PROVINCE, username, None, fingerprint(password_hash)), {})
+
+
+@api_bp.get("/audit")
+def audit():
+    _admin()
+    return jsonify({"entries": _svc().people.province_audit(500)})
+
+
 # -- the pages ---------------------------------------------------------------------------
 def _page_person() -> Person | None:
     try:
@@ -197,6 +282,19 @@ def reports():
     return render_template("province/reports.html", province=_svc().config.province, person=person,
                            report=data, error=error, chart=chart, periods=PERIODS, args=request.args,
                            query=request.query_string.decode())
+
+
+@pages_bp.get("/people")
+def people_page():
+    person = _page_person()
+    if person is None:
+        return render_template("province/login.html", province=_svc().config.province)
+    if not person.user.is_admin:
+        raise Forbidden("Only a province administrator may do this.", code="forbidden")
+    sites = list(_svc().config.sites.values())
+    entries = audit_rows(_svc().people.province_audit(200), sites[0].timezone)
+    return render_template("province/people.html", province=_svc().config.province, person=person, sites=sites,
+                           entries=entries)
 
 
 @pages_bp.get("/monitor")

@@ -29,10 +29,13 @@ DYNAMIC = {
                       *(f"{kind}.{what}" for kind in ("kiosk", "display", "agent")
                         for what in ("create", "update", "revoke", "enable", "token_rotate")),
                       "counter.create", "counter.update", "counter.delete",
-                      "field.create", "field.update", "field.delete"],
+                      "field.create", "field.update", "field.delete",
+                      *(f"province_user.{what}" for what in ("create", "update", "disable", "enable", "password_reset",
+                                                             "password_change"))],
     "hours.": ["extra", "working_days"],
     "devices.kind_": ["kiosk", "display", "agent"],
     "counters.policy_": ["oldest", "in_order"],
+    "province.role_": ["leader", "province_admin"],
     "devices.layout_": ["standard", "calls", "counters"],
     "devices.voice_": ["clips", "browser", "off"],
     "error.": [],  # every code the API returns: see test_the_error_codes_the_api_returns_have_words_for_people

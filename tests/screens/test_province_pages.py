@@ -125,3 +125,33 @@ def test_the_overview_follows_every_hall(pages, hall):
     wait_js(other, "window.province && window.province.data !== null")
     expect(other.locator("#sites tr")).to_have_count(1)
     assert other.goto(hall.url + "/admin/hcc").status == 403
+
+
+def test_a_province_admin_adds_a_leader_who_then_reads_their_site(pages, hall):
+    page = pages.open("/province", width=1400, height=1100)
+    sign_in(page, "qt-tinh", ADMIN_PASSWORD)
+    page.click("nav.admin-nav >> text=Người dùng cấp tỉnh")
+    rows = page.locator("#people tbody tr")
+    expect(rows).to_have_count(3)
+    expect(page.locator('#people tr[data-username="ld-all"] td').nth(3)).to_contain_text("Bộ phận Một cửa xã")
+    page.fill("#person-username", "ld-moi")
+    page.fill("#person-name", "Lãnh đạo mới")
+    page.select_option("#person-role", "leader")
+    page.check('#person-sites input[value="xa"]')
+    page.fill("#person-password", "Moi@20261")
+    page.click("#person-save")
+    expect(page.locator("#person-done")).to_have_text("Đã thêm Lãnh đạo mới.")
+    expect(rows).to_have_count(4)
+    r = requests.post(f"{hall.url}/api/v1/province/login", json={"username": "ld-moi", "password": "Moi@20261"},
+                      timeout=10)
+    assert r.status_code == 200 and [s["id"] for s in r.json()["sites"]] == ["xa"]
+    # A mistake in words: a leader without sites.
+    page.fill("#person-username", "ld-sai")
+    page.fill("#person-name", "Sai")
+    page.fill("#person-password", "Moi@20261")
+    page.click("#person-save")
+    expect(page.locator("#person-error")).to_contain_text("a leader needs the sites they read")
+    page.reload()
+    expect(page.locator('#audit tr[data-action="province_user.create"] td.details')).to_have_text(
+        "Lãnh đạo mới · Lãnh đạo · xa")
+    shot(page, "province-people")

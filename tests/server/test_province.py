@@ -59,8 +59,11 @@ class Province:
         return r.get_json()["token"]
 
     def get(self, path: str, token: str | None):
-        return self.client.get("/api/v1/province" + path,
-                               headers={"Authorization": f"Bearer {token}"} if token else {})
+        return self.call("GET", path, token)
+
+    def call(self, method: str, path: str, token: str | None, body=None):
+        return self.client.open("/api/v1/province" + path, method=method, json=body,
+                                headers={"Authorization": f"Bearer {token}"} if token else {})
 
 
 @pytest.fixture
