@@ -146,6 +146,10 @@ class DeviceAgent:
         self.sio.on("snapshot", self._on_snapshot)
         self.sio.on("update", self._on_update)
         self.sio.on("print", self._on_print)
+        # Its devices changed in the administration: read the settings again (not in the socket's
+        # own thread: that one goes on delivering events meanwhile).
+        self.sio.on("settings", lambda *_: threading.Thread(target=self._refresh_settings, daemon=True,
+                                                             name="agent-settings").start())
 
     @property
     def agent_id(self) -> str:

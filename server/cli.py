@@ -608,7 +608,7 @@ def _config_export(args) -> int:
     store, _ = _people_store(config)
     live = store._stored()
     hours = store._stored_settings(list(config.sites), "hours")
-    counters = store._stored_settings(list(config.sites), "counters")
+    listed = {name: store._stored_settings(list(config.sites), name) for name in ("fields", "counters", "devices")}
     clients = store._stored_clients(list(config.sites))
     province_people = store._stored_province()
     if province_people is not None:
@@ -622,8 +622,9 @@ def _config_export(args) -> int:
         if h is not None:
             site["opening_hours"] = "always" if h["always"] else {d: s for d, s in h["week"].items() if s}
             site["holidays"] = {"calendar": h["calendar"], "extra": h["extra"], "working_days": h["working_days"]}
-        if site.get("id") in counters:
-            site["counters"] = counters[site["id"]]
+        for name, stored in listed.items():
+            if site.get("id") in stored:
+                site[name] = stored[site["id"]]
         if site.get("id") in clients:   # tokens as their digests: a token made live was never kept
             for kind, attr in KINDS.items():
                 site[attr] = [entry for k, entry in clients[site["id"]] if k == kind]
@@ -650,16 +651,20 @@ def _config_import(args) -> int:
     store, client = _people_store(config)
     store.apply_stored()   # what is live now is what the file replaces
     who = f"cli:{getpass.getuser()}"
+    from .config import structure
     from .config.clients import site_clients
     from .config.people import hours_json
 
     for site_id, site in incoming.sites.items():
         # Counters first: the people and devices name them.
-        store.replace_counters(config.sites[site_id], who, site.counters, source=os.path.basename(args.file))
+        for kind, entries in ((structure.FIELDS, site.fields), (structure.COUNTERS, site.counters)):
+            store.replace_listed(config.sites[site_id], who, kind, entries, source=os.path.basename(args.file))
         store.replace(config.sites[site_id], who, dict(site.officers), source=os.path.basename(args.file))
         store.set_hours(config.sites[site_id], who, hours_json(site.opening_hours))
         present = site_clients(site)
         store.replace_devices(config.sites[site_id], who, present, source=os.path.basename(args.file))
+        store.replace_listed(config.sites[site_id], who, structure.DEVICES, site.devices,
+                             source=os.path.basename(args.file))
         sys.stdout.write(f"{site_id}: {len(site.counters)} counters, {len(site.officers)} people and "
                          f"{len(present)} devices imported, and the hours\n")
     if incoming.province.users or config.province.users:

@@ -170,6 +170,9 @@ class PeopleStore:
         self.on_devices: list[Callable[[str, set[tuple[str, str]], set[tuple[str, str]]], None]] = []
         # Told, after a site's counters were swapped here: the site id.
         self.on_hall: list[Callable[[str], None]] = []
+        # Told, after a site's rating panels, printers or LED boards changed here: (site id, the
+        # agents that serve a changed one).
+        self.on_agents: list[Callable[[str, set[str]], None]] = []
 
     @property
     def scopes(self) -> list[str]:
@@ -247,6 +250,8 @@ class PeopleStore:
                 logger.info("site %s: opening hours and days off reloaded", site_id)
             if copy.get("clients") is not None:
                 self._apply_clients(site, copy["clients"])
+            if copy.get("devices") is not None:    # last: they name counters, agents and kiosks
+                self._apply_devices(site, copy["devices"])
             self.loaded[site_id] = versions.get(site_id)
         return sites
 
@@ -268,6 +273,23 @@ class PeopleStore:
             logger.info("site %s: fields reloaded (%d)", site.id, len(fields))
             for listener in self.on_hall:
                 listener(site.id)
+
+    def _apply_devices(self, site: SiteConfig, entries: list[dict[str, Any]]) -> None:
+        """The site's rating panels, printers and LED boards swapped whole; those who listen hear
+        which agents serve a changed device (they read their settings again)."""
+        read, errors = structure.read_devices(site, entries)
+        for error in errors:
+            logger.warning("site %s: a live device cannot be read: %s", site.id, error)
+        def entry(d):   # compared as config.yaml writes them (options included)
+            return structure.device_entry(d) if d is not None else None
+
+        if [entry(d) for d in read.values()] != [entry(d) for d in site.devices.values()]:
+            changed = {d.agent for d in [*read.values(), *site.devices.values()]
+                       if d.agent and entry(site.devices.get(d.id)) != entry(read.get(d.id))}
+            object.__setattr__(site, "devices", read)
+            logger.info("site %s: rating panels, printers and LED boards reloaded (%d)", site.id, len(read))
+            for listener in self.on_agents:
+                listener(site.id, changed)
 
     def _apply_counters(self, site: SiteConfig, entries: list[dict[str, Any]]) -> None:
         """The site's counters swapped whole; those who listen hear it (their screens draw the hall)."""
@@ -317,6 +339,8 @@ class PeopleStore:
                 object.__setattr__(site, "opening_hours", opening_hours_from(site, live[site_id]["hours"]))
             if live[site_id]["clients"] is not None:
                 self._apply_clients(site, live[site_id]["clients"])
+            if live[site_id]["devices"] is not None:
+                self._apply_devices(site, live[site_id]["devices"])
 
     def _versions(self) -> dict[str, bytes | None]:
         if self.client is None:
@@ -342,7 +366,7 @@ class PeopleStore:
             rest = self._live([s for s in sites if s != PROVINCE]) if len(sites) > 1 else {}
             return {**rest, PROVINCE: {"province_people": self._stored_province()}}
         stored, clients = self._stored(sites), self._stored_clients(sites)
-        settings = {name: self._stored_settings(sites, name) for name in ("hours", "fields", "counters")}
+        settings = {name: self._stored_settings(sites, name) for name in ("hours", "fields", "counters", "devices")}
         return {s: {"people": [_to_json(o) for o in stored[s].values()] if s in stored else None,
                     **{name: values.get(s) for name, values in settings.items()}, "clients": clients.get(s)}
                 for s in sites}
@@ -717,11 +741,12 @@ class PeopleStore:
                                code="field_numbered_today")
         self.set_listed(site, actor, structure.FIELDS, code, document)
 
-    def replace_counters(self, site: SiteConfig, actor: str, counters: dict[int, Any], source: str) -> None:
-        """Every counter of the site from a file (``qms config import``), audited as one change."""
-        self._change(site, actor, "config.import", site.id, {"from": source, "counters": len(counters)},
-                     self._setting(site, "counters", [structure.counter_entry(c) for c in counters.values()]),
-                     first=None)
+    def replace_listed(self, site: SiteConfig, actor: str, kind: structure.Listed, entries: dict[Any, Any],
+                       source: str) -> None:
+        """A whole list of the site (its fields, counters or devices) from a file (``qms config
+        import``), audited as one change."""
+        self._change(site, actor, "config.import", site.id, {"from": source, kind.setting: len(entries)},
+                     self._setting(site, kind.setting, [kind.entry(e) for e in entries.values()]), first=None)
 
     def replace_devices(self, site: SiteConfig, actor: str, clients: list[ClientConfig], source: str) -> None:
         """Every device of the site from a file (``qms config import``), audited as one change."""

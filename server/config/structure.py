@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import BadRequest, Conflict
-from . import CounterConfig, FieldConfig, SiteConfig, _counters, _fields
+from . import CounterConfig, DeviceConfig, FieldConfig, SiteConfig, _counters, _fields
+from .devices import parse_devices
 from .reader import Node
 
 MAX_NAME = 60
@@ -114,6 +115,31 @@ def naming(site: SiteConfig, number: int) -> list[dict[str, str]]:
             + [{"kind": d.kind, "id": d.id} for d in site.devices.values() if d.counter == number])
 
 
+def device_entry(d: DeviceConfig) -> dict[str, Any]:
+    """A rating panel, printer or LED board as config.yaml writes it."""
+    out: dict[str, Any] = {"id": d.id, "kind": d.kind, "url": d.url, "counter": d.counter, "agent": d.agent,
+                           "options": {k: v for k, v in d.options.items() if v is not None}}
+    return {k: v for k, v in out.items() if v not in (None, {})}
+
+
+def read_devices(site: SiteConfig, entries: list[dict[str, Any]]) -> tuple[dict[str, DeviceConfig], list[str]]:
+    """Entries read by config.yaml's reader against the site's counters, agents and kiosks."""
+    errors: list[str] = []
+    devices = parse_devices(Node(entries, "devices", errors), site.counters, set(site.agents), set(site.kiosks),
+                            site.ratings)
+    return devices, errors
+
+
+def devices_with(site: SiteConfig, device_id: str, document: dict[str, Any] | None) -> dict[str, DeviceConfig]:
+    """The site's devices with ``device_id`` added or changed to ``document`` (None: removed),
+    checked whole (a bus shared by two panels, say); BadRequest in config.yaml's words."""
+    entries = [device_entry(d) for i, d in site.devices.items() if i != device_id]
+    at = next((n for n, i in enumerate(site.devices) if i == device_id), len(entries))
+    if document is not None:
+        entries.insert(at, {**{k: v for k, v in document.items() if v not in ("", None)}, "id": device_id})
+    return _whole(read_devices(site, entries), f"devices[{at}]", "bad_device")
+
+
 @dataclass(frozen=True)
 class Listed:
     """One of a site's lists the administration changes an entry of: its name (audit actions,
@@ -129,3 +155,4 @@ class Listed:
 
 FIELDS = Listed("field", "fields", field_entry, fields_with, field_naming)
 COUNTERS = Listed("counter", "counters", counter_entry, counters_with, naming)
+DEVICES = Listed("device", "devices", device_entry, devices_with, lambda site, key: [])

@@ -166,6 +166,13 @@ class LiveNamespace(Namespace):
         self.socketio.emit("settings", {"kind": "hall"}, to=f"site:{site_id}", namespace=self.namespace,
                            ignore_queue=True)
 
+    def agents_changed(self, site_id: str, agents: set[str]) -> None:
+        """A site's rating panels, printers or LED boards changed: the agents here that serve a
+        changed one are told to read their settings again (hardware/agent.py)."""
+        for agent in agents:
+            self.socketio.emit("settings", {"kind": "devices"}, to=f"agent:{site_id}:{agent}",
+                               namespace=self.namespace, ignore_queue=True)
+
     def listeners(self, site_id: str) -> int:
         return self.per_site[site_id]
 

@@ -195,6 +195,7 @@ def create_app(config: Config | None = None, *, redis_url: str | None = None, cl
                                   now_ms=lambda: int(engine.clock.now().timestamp() * 1000))
     services.people.on_devices += [auth.reindex, namespace.devices_changed]
     services.people.on_hall.append(namespace.hall_changed)
+    services.people.on_agents.append(namespace.agents_changed)
     services.people.start()
 
     from counter import bp as counter_bp

@@ -264,6 +264,43 @@ def delete_field(site_id, code):
     return "", 204
 
 
+# -- rating panels, printers, LED boards -----------------------------------------------------
+PERIPHERAL: dict[str, type | tuple[type, ...]] = {"kind": str, "url": str, "counter": (int, type(None)),
+                                                  "agent": (str, type(None)), "options": (dict, type(None))}
+
+
+@api_bp.get("/setup/devices")
+def list_peripherals(site_id):
+    """The site's rating panels, printers and LED boards as the administration edits them, with
+    the counters, agents and kiosks they may name."""
+    site, actor = site_and_actor(site_id)
+    require(actor, "admin")
+    return jsonify({"devices": [structure.device_entry(d) for d in site.devices.values()],
+                    "counters": [{"number": c.number, "name": c.name} for c in site.counters.values()],
+                    "agents": [{"id": a.id, "name": a.name} for a in site.agents.values()],
+                    "kiosks": [{"id": k.id, "name": k.name} for k in site.kiosks.values()]})
+
+
+@api_bp.put("/setup/devices/<device_id>")
+def put_peripheral(site_id, device_id):
+    """A rating panel, printer or LED board added or changed: its agent reads its settings again
+    at once and serves it from then on."""
+    site, actor = site_and_actor(site_id)
+    actor = require(actor, "admin")
+    body = json_body(PERIPHERAL)
+    new = device_id not in site.devices
+    _store().set_listed(site, actor.label, structure.DEVICES, device_id, body)
+    return jsonify(structure.device_entry(site.devices[device_id])), 201 if new else 200
+
+
+@api_bp.delete("/setup/devices/<device_id>")
+def delete_peripheral(site_id, device_id):
+    site, actor = site_and_actor(site_id)
+    actor = require(actor, "admin")
+    _store().set_listed(site, actor.label, structure.DEVICES, device_id, None)
+    return "", 204
+
+
 # -- counters ----------------------------------------------------------------------------
 COUNTER: dict[str, type | tuple[type, ...]] = {"name": str, "fields": list, "policy": str}
 
@@ -324,7 +361,7 @@ def _admin_page(site_id: str, template: str, **context):
 
 
 # The administration's lists, each a page drawn by its script from the API: /admin/<site>/people …
-for _page in ("people", "devices", "fields", "counters"):
+for _page in ("people", "devices", "fields", "counters", "peripherals"):
     pages_bp.add_url_rule(f"/{_page}", f"{_page}_page", partial(_admin_page, template=f"admin/{_page}.html"))
 
 
@@ -351,6 +388,10 @@ def audit_rows(entries: list[dict], tz) -> list[dict]:
     return entries
 
 
+PERIPHERAL_WORDS = {"url": "peripherals.url", "counter": "counters.number", "agent": "devices.kind_agent",
+                    "options": "peripherals.options"}
+
+
 def _label(key: str) -> str:
     if key in ("name", "role", "counters", "disabled"):
         return translate(g.lang, "people." + key)
@@ -360,6 +401,8 @@ def _label(key: str) -> str:
         return translate(g.lang, "counters.policy")
     if key == "sites":
         return translate(g.lang, "province.sites")
+    if key in PERIPHERAL_WORDS:
+        return translate(g.lang, PERIPHERAL_WORDS[key])
     if key in structure.FIELD_WORDS:
         return translate(g.lang, "fields." + key)
     return translate(g.lang, "devices." + key) if key in devices.DEVICE_WORDS else key
@@ -380,30 +423,42 @@ def _value(key: str, value) -> str:
 
 
 def _summary(details: dict) -> str:
-    """An audit row's details in words: what changed from what to what, or what was made."""
-    t = partial(translate, g.lang)
+    """An audit row's details in words: what changed from what to what, what was imported, or
+    what was made."""
     if "after" in details:
-        parts = []
-        for k, v in details["after"].items():
-            was = details["before"].get(k)
-            if k == "week":   # only the days that changed
-                parts += [f"{t('day.' + d)}: {_value(k, was.get(d))} → {_value(k, v.get(d))}"
-                          for d in v if v.get(d) != was.get(d)]
-            else:
-                parts.append(f"{_label(k)}: {_value(k, was)} → {_value(k, v)}")
-        return "; ".join(parts)
-    if "people" in details:
-        return t("audit.imported", n=details["people"], source=details.get("from", ""))
-    if "devices" in details:
-        return t("audit.imported_devices", n=details["devices"], source=details.get("from", ""))
-    if "counters" in details and "from" in details:
-        return t("audit.imported_counters", n=details["counters"], source=details.get("from", ""))
-    if "numbers" in details:   # a field made or removed
+        return _changed(details)
+    for listed in ("people", "devices", "counters", "fields"):   # a list imported whole
+        if listed in details and "from" in details:
+            key = "audit.imported" if listed == "people" else f"audit.imported_{listed}"
+            return translate(g.lang, key, n=details[listed], source=details["from"])
+    return _made(details)
+
+
+def _changed(details: dict) -> str:
+    parts = []
+    for k, v in details["after"].items():
+        was = details["before"].get(k)
+        if k == "week":   # only the days that changed
+            parts += [f"{translate(g.lang, 'day.' + d)}: {_value(k, was.get(d))} → {_value(k, v.get(d))}"
+                      for d in v if v.get(d) != was.get(d)]
+        else:
+            parts.append(f"{_label(k)}: {_value(k, was)} → {_value(k, v)}")
+    return "; ".join(parts)
+
+
+def _made(details: dict) -> str:
+    """What was made or removed, told by what it is: a field, a counter, a rating panel (or
+    printer, LED board), a kiosk (display, agent), a person."""
+    t = partial(translate, g.lang)
+    if "numbers" in details:
         return " · ".join([details.get("code", ""), details.get("name", ""), details["numbers"]])
-    if "policy" in details:   # a counter made or removed
+    if "policy" in details:
         return " · ".join([details.get("name", ""), _value("fields", details.get("fields", [])),
                            _value("policy", details["policy"])])
-    if "kind" in details:   # a device made: its name and what it serves
+    if "url" in details:
+        return " · ".join([t("monitor.kind_" + details["kind"]), details["url"],
+                           *([t("counters.number") + f" {details['counter']}"] if details.get("counter") else [])])
+    if "kind" in details:
         return " · ".join([details.get("name", ""), t("devices.kind_" + details["kind"]),
                            _value("fields", details.get("fields", []))])
     if "role" in details:

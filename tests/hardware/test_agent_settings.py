@@ -9,12 +9,13 @@ import subprocess
 import sys
 
 import pytest
+import requests
 import yaml
 
 from hardware.agent import DeviceAgent
 from server.config import parse_config
 
-from ..hall import AGENT_TOKEN, DISPLAY_TOKEN, KIOSK_TOKEN, hall_document
+from ..hall import ADMIN_PASSWORD, AGENT_TOKEN, DISPLAY_TOKEN, KIOSK_TOKEN, hall_document
 from ..helpers import wait_until
 from ..servers import ROOT, ServerProcess
 from .test_agent import rig  # noqa: F401 - the fixture
@@ -115,6 +116,21 @@ def test_a_panel_moved_on_the_server_is_followed_by_the_agent(rig):  # noqa: F81
     rig.server = ServerProcess(rig.config_path, port=port).wait_ready()
     wait_until(lambda: rig.agent.devices.get("panel-1") and rig.agent.devices["panel-1"].counter == 4,
                timeout=40, what="the agent to take the new settings")
+    at_4 = rig.serve(4, "XD")
+    rig.panel.press("1")
+    assert wait_until(lambda: rig.rating_of(at_4), timeout=20, what="the rating at counter 4")["level"] == 3
+
+
+def test_a_panel_moved_in_the_administration_is_followed_at_once(rig):  # noqa: F811 - the rig fixture imported above, passed by name
+    """No restart of the server or the agent: the admin moves the panel in the page's API, the
+    agent is told, reads its settings again and the next press rates counter 4's visitor."""
+    rig.start_agent()
+    r = requests.post(f"{rig.server.url}/api/v1/sites/hcc/login", timeout=10,
+                      json={"username": "admin", "password": ADMIN_PASSWORD})
+    moved = rig.api("PUT", "/setup/devices/panel-1", r.json()["token"], json={"counter": 4})
+    assert moved.status_code == 200, moved.text
+    wait_until(lambda: rig.agent.devices.get("panel-1") and rig.agent.devices["panel-1"].counter == 4,
+               timeout=10, what="the agent to take the new settings")
     at_4 = rig.serve(4, "XD")
     rig.panel.press("1")
     assert wait_until(lambda: rig.rating_of(at_4), timeout=20, what="the rating at counter 4")["level"] == 3

@@ -29,7 +29,8 @@ DYNAMIC = {
                       *(f"{kind}.{what}" for kind in ("kiosk", "display", "agent")
                         for what in ("create", "update", "revoke", "enable", "token_rotate")),
                       "counter.create", "counter.update", "counter.delete",
-                      "field.create", "field.update", "field.delete",
+                      "field.create", "field.update", "field.delete", "device.create", "device.update",
+                      "device.delete",
                       *(f"province_user.{what}" for what in ("create", "update", "disable", "enable", "password_reset",
                                                              "password_change"))],
     "hours.": ["extra", "working_days"],

@@ -242,12 +242,15 @@ def test_config_export_and_import_carry_the_live_people(written_hall, tmp_path, 
     assert client.post("/api/v1/sites/hcc/login", json={"username": "cb5", "password": PASSWORD,
                                                         "counter": 5}).status_code == 401
     entries = client.get("/api/v1/sites/hcc/audit", headers=headers).get_json()["entries"]
-    assert [e["action"] for e in entries[:4]] == ["config.import", "hours.update", "config.import",
-                                                  "config.import"]
-    assert entries[0]["details"] == {"from": "edited.yaml", "devices": 4}
-    assert entries[2]["details"] == {"from": "edited.yaml", "people": 6}
-    assert entries[3]["details"] == {"from": "edited.yaml", "counters": 5}
-    assert all(e["actor"].startswith("cli:") for e in entries[:4])
+    # Newest first: the rating panels, the kiosks, displays and agents, the hours, the people, the
+    # counters, the fields; each one audited change by the command's user.
+    assert [e["action"] for e in entries[:6]] == ["config.import", "config.import", "hours.update"] + [
+        "config.import"] * 3
+    assert [e["details"] for e in entries[:6] if e["action"] == "config.import"] == [
+        {"from": "edited.yaml", "devices": 5}, {"from": "edited.yaml", "devices": 4},
+        {"from": "edited.yaml", "people": 6}, {"from": "edited.yaml", "counters": 5},
+        {"from": "edited.yaml", "fields": 4}]
+    assert all(e["actor"].startswith("cli:") for e in entries[:6])
 
     # A file config.yaml would refuse is refused whole, and nothing changes.
     exported["sites"][0]["officers"].append({"username": "cb10", "name": "Mười", "counters": [42],
