@@ -31,7 +31,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..engine.keys import PROVINCE
-from ..errors import BadRequest, Conflict, NotFound
+from ..errors import BadRequest, Conflict, NotFound, QmsError
 from ..history.archive_schema import audit_log, people, province_people, site_clients, site_settings
 from . import (
     ClientConfig,
@@ -42,6 +42,7 @@ from . import (
     _days_off,
     _officers,
     _opening_hours,
+    sites,
     structure,
 )
 from . import clients as devices
@@ -165,9 +166,13 @@ class PeopleStore:
         self.unchecked = False                      # SQL was out of reach at start: look again
         self._announced: set[str] = set()           # sites whose live administration the log has named
         self._lock = threading.Lock()
+        self.stopped = False   # the server is shutting down: its watcher stops following
         # Told, after a site's devices were swapped here: (site id, the devices whose token no
         # longer opens anything (rotated, revoked, removed), the devices whose settings changed).
         self.on_devices: list[Callable[[str, set[tuple[str, str]], set[tuple[str, str]]], None]] = []
+        # Told, after a site was added here (by a province admin, on any process): the site.
+        self.on_site: list[Callable[[SiteConfig], None]] = []
+        self.base_dir = config.server.data_dir   # where a new site's relative paths would be read
         # Told, after a site's counters were swapped here: the site id.
         self.on_hall: list[Callable[[str], None]] = []
         # Told, after a site's rating panels, printers or LED boards changed here: (site id, the
@@ -192,6 +197,12 @@ class PeopleStore:
             self.unchecked = True
 
     def _start(self) -> None:
+        known = set(self.scopes)
+        self._start_once()
+        if set(self.scopes) != known:   # sites a province admin added: now their own live people, hours …
+            self._start_once()
+
+    def _start_once(self) -> None:
         """At start: each site's live people, if it has any (whatever config.yaml says). SQL is
         the truth; Redis keeps a copy that every process reads fast. A copy older than SQL (a
         `qms config import` while the server was stopped, a restored Redis) is replaced first.
@@ -205,9 +216,9 @@ class PeopleStore:
                                "can; trying again every second", err)
             sql_down = True
         else:
-            cached = self._cached(list(stamps))
-            stale = [s for s, stamp in stamps.items() if s in self.scopes
-                     and (cached.get(s) or {}).get("stamp") != stamp]
+            known = [s for s in stamps if s in self.scopes]   # (a site added later: on the second pass)
+            cached = self._cached(known)
+            stale = [s for s in known if (cached.get(s) or {}).get("stamp") != stamps[s]]
             if stale:
                 live = self._live(stale)
                 for site_id in stale:
@@ -232,6 +243,8 @@ class PeopleStore:
         cached = self._cached(sites)
         for site_id in sites:
             if site_id == PROVINCE:
+                for doc in (cached.get(PROVINCE) or {}).get("sites") or []:   # first: leaders name sites
+                    self._add_site(doc)
                 if (cached.get(PROVINCE) or {}).get("province_people") is not None:
                     self._apply_province(cached[PROVINCE]["province_people"])
                 self.loaded[PROVINCE] = versions.get(PROVINCE)
@@ -254,6 +267,24 @@ class PeopleStore:
                 self._apply_devices(site, copy["devices"])
             self.loaded[site_id] = versions.get(site_id)
         return sites
+
+    def _add_site(self, doc: dict[str, Any]) -> SiteConfig | None:
+        """A site added by a province admin, unless this process has it already: read from its
+        document, put beside the others (the mapping swapped whole), and made known to those
+        who listen (the engine's keys, the relay, sessions). Its own live people, fields … are
+        loaded like any site's, from its version key, right after."""
+        if doc.get("id") in self.config.sites:
+            return None
+        try:
+            site = sites.read(self.config, doc, self.base_dir)
+        except QmsError as err:
+            logger.error("site %s added in the administration cannot be read here: %s", doc.get("id"), err)
+            return None
+        object.__setattr__(self.config, "sites", {**self.config.sites, site.id: site})
+        for listener in self.on_site:
+            listener(site)
+        logger.info("site %s added (%s)", site.id, site.name)
+        return site
 
     def _apply_province(self, entries: list[dict[str, Any]]) -> None:
         """The province's people swapped whole (read by config.yaml's reader)."""
@@ -364,7 +395,7 @@ class PeopleStore:
         what has never been changed: config.yaml's)."""
         if PROVINCE in sites:
             rest = self._live([s for s in sites if s != PROVINCE]) if len(sites) > 1 else {}
-            return {**rest, PROVINCE: {"province_people": self._stored_province()}}
+            return {**rest, PROVINCE: {"province_people": self._stored_province(), "sites": self.stored_sites()}}
         stored, clients = self._stored(sites), self._stored_clients(sites)
         settings = {name: self._stored_settings(sites, name) for name in ("hours", "fields", "counters", "devices")}
         return {s: {"people": [_to_json(o) for o in stored[s].values()] if s in stored else None,
@@ -393,6 +424,13 @@ class PeopleStore:
         query = select(site_settings).where(site_settings.c.site.in_(sites), site_settings.c.name == name)
         with self._sql().connect() as conn:
             return {row.site: json.loads(row.value) for row in conn.execute(query)}
+
+    def stored_sites(self) -> list[dict[str, Any]]:
+        """The documents of the sites province admins added, oldest first."""
+        query = select(site_settings).where(site_settings.c.name == "site").order_by(site_settings.c.changed_at,
+                                                                                      site_settings.c.site)
+        with self._sql().connect() as conn:
+            return [json.loads(r.value) for r in conn.execute(query)]
 
     def _stored_province(self) -> list[dict[str, Any]] | None:
         """The province's live people as config.yaml entries; None until its first change."""
@@ -588,6 +626,18 @@ class PeopleStore:
             raise NotFound(f"No person {username!r} of the province.", code="unknown_officer")
         return user
 
+    def create_site(self, actor: str, doc: dict[str, Any]) -> SiteConfig:
+        """A new site from its bootstrap document (sites.bootstrap), checked whole by config.yaml's
+        reader; on every process within a second."""
+        site = sites.read(self.config, doc, self.base_dir)
+        details = {"id": site.id, "name": site.name, "field": next(iter(site.fields)),
+                   "admin": next(iter(site.officers))}
+        self._change(PROVINCE_SCOPE, actor, "site.create", site.id, details,
+                     self._setting(_Scope(site.id), "site", doc), first=None)
+        if self.client is None:
+            self._add_site(doc)   # no Redis copy (the commands): straight in
+        return self.config.sites[site.id]
+
     def replace_province(self, actor: str, users: list[ProvinceUser], source: str) -> None:
         """The province's people from a file (``qms config import``), audited as one change."""
         def write(conn: Connection, at: int) -> None:
@@ -615,7 +665,7 @@ class PeopleStore:
         return new
 
     @staticmethod
-    def _setting(site: SiteConfig, name: str, value: Any, based_on: Any = None) -> Callable[[Connection, int], None]:
+    def _setting(site: Any, name: str, value: Any, based_on: Any = None) -> Callable[[Connection, int], None]:
         """Writes a site's setting whole. ``based_on``: what the change was made from (this
         process's copy, up to a second old); if SQL holds something else, another process
         changed it meanwhile and this change is refused (409), not written over it."""

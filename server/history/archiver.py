@@ -9,6 +9,7 @@ stream, so Redis does not grow with years of history.
 """
 from __future__ import annotations
 
+import json
 import logging
 import os
 import socket
@@ -18,14 +19,17 @@ import threading
 import time
 
 import redis
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from ..config import Config
 from ..engine.keys import Keys, as_text
 from ..engine.scripts import Scripts
+from ..errors import QmsError
 from ..store.embedded_redis import die_with_parent
 from ..store.store_health import StoreHealth, is_store_outage
+from .archive_schema import site_settings
 from .projection import Projector
 from .rollup import Rollup
 
@@ -34,6 +38,7 @@ logger = logging.getLogger(__name__)
 GROUP = "archive"
 LEASE_MS = 15_000
 MAX_BACKOFF = 10.0
+DISCOVERY_SECONDS = 5.0
 
 
 class Archiver:
@@ -56,6 +61,7 @@ class Archiver:
         self.projectors = {sid: Projector(sid) for sid in config.sites}
         self.rollups = {sid: Rollup(sql, site) for sid, site in config.sites.items()}
         self._next_rollup = 0.0
+        self._next_discovery = 0.0
 
     def stop(self) -> None:
         self._stop.set()
@@ -105,8 +111,41 @@ class Archiver:
             if cursor == "0-0":
                 return done
 
+    def discover(self) -> list[str]:
+        """Sites a province admin added since (server/config/sites.py): archived from their first
+        event on (their consumer group starts at 0). Looked at every few seconds."""
+        from ..config import sites
+
+        self._next_discovery = time.monotonic() + DISCOVERY_SECONDS
+        query = select(site_settings.c.value).where(site_settings.c.name == "site")
+        with self.sql.connect() as conn:
+            docs = [json.loads(v) for v in conn.execute(query).scalars()]
+        added = []
+        for doc in docs:
+            if doc.get("id") in self.config.sites:
+                continue
+            try:
+                site = sites.read(self.config, doc, self.config.server.data_dir)
+            except QmsError as err:
+                logger.error("archiver: site %s cannot be read: %s", doc.get("id"), err)
+                continue
+            object.__setattr__(self.config, "sites", {**self.config.sites, site.id: site})
+            self.keys[site.id] = Keys(self.config.redis.key_prefix, site)
+            self.streams = {**self.streams, self.keys[site.id].events: site.id}
+            self.projectors[site.id] = Projector(site.id)
+            self.rollups[site.id] = Rollup(self.sql, site)
+            self._groups_ready = False
+            added.append(site.id)
+            logger.info("archiver: site %s added", site.id)
+        return added
+
     def step(self, block_ms: int = 1000, count: int = 500) -> int:
         """Archive what is waiting for the sites this archiver leads; 0 when there was nothing."""
+        if time.monotonic() >= self._next_discovery:
+            try:
+                self.discover()
+            except SQLAlchemyError as err:
+                logger.warning("archiver: new sites not looked for (%s)", err)
         self._ensure_groups()
         led = [stream for stream in self.streams if self._lead(stream)]
         if not led:

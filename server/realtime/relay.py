@@ -69,6 +69,7 @@ class EventRelay:
         self._stop = threading.Event()
         self._streams = {keys[sid].events: sid for sid in config.sites}
         self.last_ids: dict[str, str] = {}
+        self.primed = False
         self.delivered = 0
         # Held while events go out, and while a screen joins its rooms and gets its snapshot:
         # nothing newer than a screen's snapshot can reach it before the snapshot.
@@ -80,10 +81,21 @@ class EventRelay:
     def stop(self) -> None:
         self._stop.set()
 
+    def add_site(self, site_id: str) -> None:
+        """A site added while running (by a province admin): its events are read from the first
+        (the site is new: nothing of it can be in a snapshot older than the relay)."""
+        stream = self.keys[site_id].events
+        self._places[site_id] = {}
+        self._recent[site_id] = deque(maxlen=RECENT)
+        if self.primed:
+            self.last_ids[stream] = "0-0"
+        self._streams = {**self._streams, stream: site_id}
+
     def prime(self) -> None:
         """Remember where each stream ends now: every later event will be pushed. Called before
         the server accepts clients, so none can read a snapshot older than the relay's start."""
         self._start_positions()
+        self.primed = True
 
     def _start_positions(self) -> None:
         for stream in self._streams:

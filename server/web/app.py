@@ -20,7 +20,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from ..config import Config, load_config
 from ..config.people import PeopleStore
-from ..engine.keys import PROVINCE, ScopeKeys
+from ..engine.keys import PROVINCE, Keys, ScopeKeys
 from ..engine.queue_engine import QueueEngine
 from ..errors import QmsError
 from ..history.archive_schema import open_archive
@@ -111,6 +111,8 @@ class Services:
 
     def shutdown(self) -> None:
         self.relay.stop()
+        if self.people is not None:
+            self.people.stopped = True
         self.handshakes.stop()
         if self.presence is not None:
             self.presence.stop()
@@ -193,6 +195,7 @@ def create_app(config: Config | None = None, *, redis_url: str | None = None, cl
     services.people = PeopleStore(config, client, {s: k.people_version for s, k in people_keys.items()},
                                   lambda: services.archive_sql,
                                   now_ms=lambda: int(engine.clock.now().timestamp() * 1000))
+    services.people.on_site.append(lambda site: _register_site(site, services, people_keys))
     services.people.on_devices += [auth.reindex, namespace.devices_changed]
     services.people.on_hall.append(namespace.hall_changed)
     services.people.on_agents.append(namespace.agents_changed)
@@ -228,12 +231,23 @@ def create_app(config: Config | None = None, *, redis_url: str | None = None, cl
     return app
 
 
+def _register_site(site, services, people_keys: dict) -> None:
+    """A site a province admin added, made known to this process: its keys (engine, relay,
+    devices and the alert watcher share them; sessions and sign-in guard have their own map),
+    its live administration's version key, and the relay's stream."""
+    keys = Keys(services.config.redis.key_prefix, site)
+    services.engine.keys[site.id] = keys
+    people_keys[site.id] = keys
+    services.people.version_keys[site.id] = keys.people_version
+    services.relay.add_site(site.id)
+
+
 def _follow_people(people: PeopleStore, sleep) -> None:
     """Every second: the people and hours changed by any server process (server/config/people.py).
     While the store is down they stay as they were; that is said once, not every second (the
     store's own health says the rest)."""
     failing = False
-    while True:
+    while not people.stopped:
         sleep(1.0)
         try:
             people.refresh()

@@ -450,6 +450,8 @@ def _made(details: dict) -> str:
     """What was made or removed, told by what it is: a field, a counter, a rating panel (or
     printer, LED board), a kiosk (display, agent), a person."""
     t = partial(translate, g.lang)
+    if "admin" in details and "field" in details:   # a site made
+        return " · ".join([details.get("name", ""), details["field"], details["admin"]])
     if "numbers" in details:
         return " · ".join([details.get("code", ""), details.get("name", ""), details["numbers"]])
     if "policy" in details:

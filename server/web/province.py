@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from flask import Blueprint, Response, current_app, g, jsonify, make_response, render_template, request
 from markupsafe import Markup
 
-from ..config import ProvinceUser, SiteConfig, province_people
+from ..config import ProvinceUser, SiteConfig, province_people, sites
 from ..engine.keys import PROVINCE
 from ..engine.views import monitor_view
 from ..errors import BadRequest, Conflict, Forbidden, QmsError, Unauthorized
@@ -254,6 +254,31 @@ def change_own_password():
     return signed_in(svc.sessions.create(PROVINCE, username, None, fingerprint(password_hash)), {})
 
 
+@api_bp.get("/sites")
+def list_sites():
+    """Every site with its size: fields, counters, people, devices (province admins)."""
+    _admin()
+    return jsonify({"sites": [{"id": s.id, "name": s.name, "name_en": s.name_en, "fields": len(s.fields),
+                               "counters": len(s.counters), "people": len(s.officers),
+                               "devices": len(s.kiosks) + len(s.displays) + len(s.agents)}
+                              for s in _svc().config.sites.values()]})
+
+
+@api_bp.post("/sites")
+def add_site():
+    """A new site (a commune's centre) with its first field, counter and administrator, on every
+    server within 2 s; its administrator then sets up the rest in the site's own pages."""
+    person = _admin()
+    body = json_body({"id": str, "name": str, "name_en": str, "timezone": str, "field": dict, "admin": dict},
+                     required=("id", "name", "field", "admin"))
+    admin = body["admin"]
+    password = admin.get("password") if isinstance(admin.get("password"), str) else ""
+    doc = sites.bootstrap(body, new_password(password))
+    site = _svc().people.create_site(f"{person.user.username}@province", doc)
+    logger.info("site added id=%s by=%s", site.id, person.user.username)
+    return jsonify({"id": site.id, "name": site.name, "admin_url": f"/admin/{site.id}/people"}), 201
+
+
 @api_bp.get("/audit")
 def audit():
     _admin()
@@ -295,6 +320,16 @@ def people_page():
     entries = audit_rows(_svc().people.province_audit(200), sites[0].timezone)
     return render_template("province/people.html", province=_svc().config.province, person=person, sites=sites,
                            entries=entries)
+
+
+@pages_bp.get("/sites")
+def sites_page():
+    person = _page_person()
+    if person is None:
+        return render_template("province/login.html", province=_svc().config.province)
+    if not person.user.is_admin:
+        raise Forbidden("Only a province administrator may do this.", code="forbidden")
+    return render_template("province/sites.html", province=_svc().config.province, person=person)
 
 
 @pages_bp.get("/monitor")

@@ -155,3 +155,28 @@ def test_a_province_admin_adds_a_leader_who_then_reads_their_site(pages, hall):
     expect(page.locator('#audit tr[data-action="province_user.create"] td.details')).to_have_text(
         "Lãnh đạo mới · Lãnh đạo · xa")
     shot(page, "province-people")
+
+
+def test_a_province_admin_adds_a_site_and_opens_its_pages(pages, hall):
+    page = pages.open("/province", width=1400, height=1100)
+    sign_in(page, "qt-tinh", ADMIN_PASSWORD)
+    page.click('nav.admin-nav a[href="/province/sites"]')
+    expect(page.locator("#site-list tbody tr")).to_have_count(2)
+    page.fill("#site-id", "phuong1")
+    page.fill("#site-name", "Bộ phận Một cửa phường 1")
+    page.fill("#site-field-code", "A")
+    page.fill("#site-field-name", "Hộ tịch")
+    page.fill("#site-field-prefix", "A")
+    page.fill("#site-admin-username", "qt-p1")
+    page.fill("#site-admin-name", "Quản trị phường 1")
+    page.fill("#site-admin-password", "Phuong@2026")
+    page.click("#site-save")
+    expect(page.locator("#site-done")).to_have_text("Đã thêm Bộ phận Một cửa phường 1.")
+    expect(page.locator("#site-list tbody tr")).to_have_count(3)
+    shot(page, "province-sites")
+    # The province admin is an admin there too: the new site's people page, with its administrator.
+    page.locator('#site-list tr[data-site="phuong1"] td').nth(4).locator("a").click()
+    expect(page.locator('#people tr[data-username="qt-p1"] td').nth(2)).to_have_text("Quản trị")
+    r = requests.post(f"{hall.url}/api/v1/sites/phuong1/login", timeout=10,
+                      json={"username": "qt-p1", "password": "Phuong@2026"})
+    assert r.status_code == 200

@@ -2,19 +2,10 @@
    site's own monitor page is pushed). */
 (function () {
   "use strict";
-  const {t, elapsed, localName, cell} = QMS;
+  const {t, elapsed, localName, cell, link} = QMS;
   const $ = (id) => document.getElementById(id);
   const state = {data: null, receivedAt: 0, reads: 0, failed: 0};
   window.province = state;
-
-  function link(text, href) {
-    const td = document.createElement("td");
-    const a = document.createElement("a");
-    a.href = href;
-    a.textContent = text;
-    td.appendChild(a);
-    return td;
-  }
 
   function render() {
     const data = state.data;

@@ -236,6 +236,15 @@
     return td;
   }
 
+  function link(text, href) {
+    const td = document.createElement("td");
+    const a = document.createElement("a");
+    a.href = href;
+    a.textContent = text;
+    td.appendChild(a);
+    return td;
+  }
+
   function button(label, onClick, cls) {
     const b = document.createElement("button");
     b.type = "button";
@@ -265,5 +274,5 @@
   });
 
   window.QMS = {t, translatePage, deviceToken, api, errorText, Live, minutes, duration, elapsed, clock, clockTime,
-                localName, mergeWaiting, cell, button, answered};
+                localName, mergeWaiting, cell, link, button, answered};
 })();

@@ -1,0 +1,148 @@
+"""A province admin adds a site (a commune's centre) with no restart: its administrator signs in
+at once, adds a kiosk and a lobby display, a visitor takes a number and the display hears the
+call; every server process, a restart and the archiver know the site."""
+from __future__ import annotations
+
+import time
+
+import pytest
+import redis as redis_lib
+from sqlalchemy import func, select
+
+from server import create_app
+from server.config import parse_config
+from server.engine.keys import Keys
+from server.history.archive_schema import tickets
+from server.history.archiver import Archiver
+
+from ..hall import ADMIN_PASSWORD
+from .test_province import Province, province_document
+
+SITE = {"id": "phuong1", "name": "Bộ phận Một cửa phường 1", "name_en": "Ward 1",
+        "field": {"code": "A", "name": "Hộ tịch", "prefix": "A"},
+        "admin": {"username": "qt-p1", "name": "Quản trị phường 1", "password": "Phuong@2026"}}
+
+
+@pytest.fixture
+def document(prefix, tmp_path):
+    return province_document(prefix, tmp_path)
+
+
+@pytest.fixture
+def config(document):
+    return parse_config(document)
+
+
+@pytest.fixture
+def live_app(config, redis_url, clock):
+    app = create_app(config, redis_url=redis_url, clock=clock, message_queue=False, start_relay=True)
+    yield app
+    app.extensions["qms"].shutdown()
+
+
+@pytest.fixture
+def province(live_app):
+    return Province(live_app.test_client())
+
+
+def site_api(client, method, path, token=None, body=None):
+    return client.open(f"/api/v1/sites/phuong1{path}", method=method, json=body,
+                       headers={"Authorization": f"Bearer {token}"} if token else {})
+
+
+def test_a_new_site_works_end_to_end_with_no_restart(live_app, province):
+    admin = province.token("qt-tinh", ADMIN_PASSWORD)
+    client = live_app.test_client()
+    assert site_api(client, "GET", "/hall").status_code == 404
+    r = province.call("POST", "/sites", admin, SITE)
+    assert r.status_code == 201, r.get_json()
+    # Its administrator signs in, and adds a kiosk and a lobby display.
+    r = site_api(client, "POST", "/login", body={"username": "qt-p1", "password": "Phuong@2026"})
+    assert r.status_code == 200, r.get_json()
+    site_admin = r.get_json()["token"]
+    kiosk = site_api(client, "POST", "/clients", site_admin, {"kind": "kiosk", "id": "k1", "name": "Ki-ốt"})
+    display = site_api(client, "POST", "/clients", site_admin, {"kind": "display", "id": "d1", "name": "Màn hình"})
+    assert kiosk.status_code == display.status_code == 201, (kiosk.get_json(), display.get_json())
+    screen = live_app.extensions["qms"].socketio.test_client(
+        live_app, auth={"site": "phuong1", "token": display.get_json()["token"]})
+    assert screen.is_connected()
+    # A visitor takes a number; the administrator serves at counter 1; the display hears it.
+    ticket = site_api(client, "POST", "/tickets", kiosk.get_json()["token"], {"field": "A"}).get_json()
+    assert ticket["label"] == "A001"
+    r = site_api(client, "POST", "/login", body={"username": "qt-p1", "password": "Phuong@2026", "counter": 1})
+    desk = r.get_json()["token"]
+    assert site_api(client, "POST", "/counters/1/open", desk).status_code == 200
+    assert site_api(client, "POST", "/counters/1/call-next", desk).get_json()["id"] == ticket["id"]
+    deadline, heard = time.monotonic() + 10, False
+    while not heard and time.monotonic() < deadline:
+        heard = any(m["name"] == "update" and m["args"][0].get("type") == "ticket.called"
+                    for m in screen.get_received())
+        time.sleep(0.05)
+    assert heard, "the new site's display did not hear the call"
+    # The province sees it, and its audit says who added it.
+    assert "phuong1" in [s["id"] for s in province.call("GET", "/sites", admin).get_json()["sites"]]
+    entry = province.call("GET", "/audit", admin).get_json()["entries"][0]
+    assert (entry["action"], entry["target"], entry["actor"]) == ("site.create", "phuong1", "qt-tinh@province")
+    assert "Phuong@2026" not in str(entry) and "hash" not in str(entry)
+
+
+def test_every_process_a_restart_and_the_archiver_know_the_new_site(live_app, province, config, document,
+                                                                     redis_url, clock):
+    other = create_app(parse_config(document), redis_url=redis_url, clock=clock, message_queue=False,
+                       start_relay=False)
+    try:
+        there = other.test_client()
+        assert province.call("POST", "/sites", province.token("qt-tinh", ADMIN_PASSWORD), SITE).status_code == 201
+        login = {"username": "qt-p1", "password": "Phuong@2026", "counter": 1}
+        assert site_api(there, "POST", "/login", body=login).status_code == 404      # not yet known there
+        other.extensions["qms"].people.refresh()
+        r = site_api(there, "POST", "/login", body=login)
+        assert r.status_code == 200, r.get_json()
+        kiosk = site_api(there, "POST", "/clients", r.get_json()["token"], {"kind": "kiosk", "id": "k1", "name": "K"})
+        issued = site_api(there, "POST", "/tickets", kiosk.get_json()["token"], {"field": "A"})
+        assert issued.status_code == 201, issued.get_json()
+    finally:
+        other.extensions["qms"].shutdown()
+    again = create_app(parse_config(document), redis_url=redis_url, clock=clock, message_queue=False,
+                       start_relay=False)
+    try:
+        assert site_api(again.test_client(), "POST", "/login", body=login).status_code == 200
+    finally:
+        again.extensions["qms"].shutdown()
+    # An archiver started before the site existed archives its ticket once it has looked.
+    started = parse_config(document)
+    keys = {sid: Keys(started.redis.key_prefix, site) for sid, site in started.sites.items()}
+    sql = live_app.extensions["qms"].archive_sql
+    archiver = Archiver(redis_lib.Redis.from_url(redis_url), started, keys, sql, consumer="test")
+    while archiver.step(block_ms=10):
+        pass
+    with sql.connect() as conn:
+        count = conn.execute(select(func.count()).select_from(tickets).where(tickets.c.site == "phuong1")).scalar()
+    assert count == 1
+
+
+@pytest.mark.parametrize("change, status, expected", [
+    ({"id": "hcc"}, 409, None),
+    ({"id": "Phường 1"}, 400, "id"),
+    ({"admin": {**SITE["admin"], "username": "cb1"}}, 400, "one name, one person"),
+    ({"field": {"code": "Hộ tịch", "name": "X"}}, 400, "fields[0].code"),
+    ({"field": {"code": "A", "name": "X", "prefix": "a"}}, 400, "prefix"),
+    ({"name": ""}, 400, "name"),
+    ({"admin": {**SITE["admin"], "password": "short"}}, 400, None),
+])
+def test_a_site_config_yaml_would_refuse_is_refused_and_nothing_changes(province, change, status, expected):
+    admin = province.token("qt-tinh", ADMIN_PASSWORD)
+    before = province.call("GET", "/sites", admin).get_json()
+    r = province.call("POST", "/sites", admin, {**SITE, **change})
+    assert r.status_code == status, r.get_json()
+    if expected:
+        assert any(expected in e for e in r.get_json()["error"]["details"]["errors"]), r.get_json()
+    assert province.call("GET", "/sites", admin).get_json() == before
+    assert province.call("GET", "/audit", admin).get_json()["entries"] == []
+
+
+def test_only_province_admins_add_sites(province, live_app):
+    leader = province.token("ld-all")
+    assert province.call("POST", "/sites", leader, SITE).status_code == 403
+    r = live_app.test_client().post("/api/v1/sites/hcc/login", json={"username": "admin", "password": ADMIN_PASSWORD})
+    assert province.call("POST", "/sites", r.get_json()["token"], SITE).status_code == 401
