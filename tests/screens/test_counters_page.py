@@ -48,6 +48,7 @@ def test_an_admin_changes_the_counters_and_the_desk_follows(pages, hall):
     shot(page, "admin-counters")
 
     page.click("nav.admin-nav >> text=Nhật ký thay đổi")
+    expect(page.locator("#audit tbody tr")).to_have_count(3)   # the page has loaded
     actions = page.locator("#audit tbody tr td:nth-child(3)").all_inner_texts()
     assert actions == ["Bỏ quầy", "Sửa quầy", "Thêm quầy"], actions
     expect(page.locator('#audit tr[data-action="counter.update"] td.details')).to_have_text(

@@ -74,6 +74,7 @@ def test_an_admin_adds_a_kiosk_renews_its_token_and_revokes_a_display(pages, hal
     shot(page, "admin-devices")
 
     page.click("nav.admin-nav >> text=Nhật ký thay đổi")
+    expect(page.locator("#audit tbody tr")).to_have_count(4)   # the page has loaded
     actions = page.locator("#audit tbody tr td:nth-child(3)").all_inner_texts()
     assert actions == ["Thu hồi màn hình", "Cấp mã mới cho ki-ốt", "Thêm ki-ốt", "Nhập cấu hình"], actions
     expect(page.locator('#audit tr[data-action="kiosk.create"] td.details')).to_have_text(
