@@ -593,7 +593,10 @@ def _people_store(config):
     client = redis.Redis.from_url(config.redis.url) if config.redis.url else None
     keys = {sid: Keys(config.redis.key_prefix, site).people_version for sid, site in config.sites.items()}
     keys[PROVINCE] = ScopeKeys(config.redis.key_prefix, PROVINCE).people_version
-    return PeopleStore(config, client, keys, lambda: sql), client
+    store = PeopleStore(config, client, keys, lambda: sql)
+    # A site a province admin added: its version key, as the servers have it.
+    store.on_site.append(lambda site: keys.__setitem__(site.id, Keys(config.redis.key_prefix, site).people_version))
+    return store, client
 
 
 def _config_export(args) -> int:
@@ -610,6 +613,8 @@ def _config_export(args) -> int:
     hours = store._stored_settings(list(config.sites), "hours")
     listed = {name: store._stored_settings(list(config.sites), name) for name in ("fields", "counters", "devices")}
     clients = store._stored_clients(list(config.sites))
+    present = {site.get("id") for site in document.get("sites", [])}
+    document["sites"] = [*document.get("sites", []), *(doc for doc in store.stored_sites() if doc["id"] not in present)]
     province_people = store._stored_province()
     if province_people is not None:
         document.setdefault("province", {})["users"] = province_people
@@ -643,13 +648,13 @@ def _config_import(args) -> int:
 
     config = _load(args.config, "config import")
     incoming = _load(args.file, "config import")
+    _log_to_stderr(config.server.log_level)
+    store, client = _people_store(config)
+    store.apply_stored()   # what is live now is what the file replaces (the sites added live among it)
     unknown = sorted(set(incoming.sites) - set(config.sites))
     if unknown:
         raise _Refused(f"qms config import: {args.file} has sites {', '.join(unknown)} that {args.config} has not: "
-                       "sites are added in config.yaml")
-    _log_to_stderr(config.server.log_level)
-    store, client = _people_store(config)
-    store.apply_stored()   # what is live now is what the file replaces
+                       "sites are added in config.yaml or in /province/sites")
     who = f"cli:{getpass.getuser()}"
     from .config import structure
     from .config.clients import site_clients

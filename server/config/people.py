@@ -355,7 +355,10 @@ class PeopleStore:
                 listener(site.id, ended, changed)
 
     def apply_stored(self) -> None:
-        """Each site's live people, hours and devices straight from SQL (the commands, which have no copy)."""
+        """Each site's live people, hours and devices straight from SQL (the commands, which have no
+        copy), the sites province admins added first."""
+        for doc in self.stored_sites():
+            self._add_site(doc)
         live = self._live(self.scopes)
         if live.get(PROVINCE, {}).get("province_people") is not None:
             self._apply_province(live[PROVINCE]["province_people"])

@@ -146,3 +146,32 @@ def test_only_province_admins_add_sites(province, live_app):
     assert province.call("POST", "/sites", leader, SITE).status_code == 403
     r = live_app.test_client().post("/api/v1/sites/hcc/login", json={"username": "admin", "password": ADMIN_PASSWORD})
     assert province.call("POST", "/sites", r.get_json()["token"], SITE).status_code == 401
+
+
+def test_export_writes_a_site_added_live_and_import_takes_it_back(written_hall, tmp_path):
+    import yaml
+
+    from server.config import sites
+    from server.security.sign_in import hash_password
+
+    store = written_hall.app.extensions["qms"].people
+    store.create_site("test", sites.bootstrap(SITE, hash_password("Phuong@2026")))
+    exported = yaml.safe_load(written_hall.config_command("export").stdout)
+    added = next(s for s in exported["sites"] if s["id"] == "phuong1")
+    assert added["fields"] == [{"code": "A", "name": "Hộ tịch", "prefix": "A"}]
+    assert "Phuong@2026" not in str(exported)
+    reread = parse_config(exported)    # the export is a config.yaml with the site in it
+    assert reread.sites["phuong1"].officers["qt-p1"].is_admin
+    edited = tmp_path / "edited.yaml"
+    added["fields"][0]["name"] = "Hộ tịch – Chứng thực"
+    edited.write_text(yaml.safe_dump(exported, allow_unicode=True), encoding="utf-8")
+    done = written_hall.config_command("import", str(edited))
+    assert done.returncode == 0, done.stderr
+    assert "phuong1: 1 counters, 1 people and 0 devices imported" in done.stdout
+    store.refresh()
+    hall = written_hall.client.post("/api/v1/sites/phuong1/login", json={"username": "qt-p1",
+                                                                        "password": "Phuong@2026"})
+    assert hall.status_code == 200
+    fields = written_hall.client.get("/api/v1/sites/phuong1/setup/fields",
+                                     headers={"Authorization": f"Bearer {hall.get_json()['token']}"}).get_json()
+    assert fields["fields"][0]["name"] == "Hộ tịch – Chứng thực"
