@@ -250,6 +250,8 @@ class PeopleStore:
                 self.loaded[PROVINCE] = versions.get(PROVINCE)
                 continue
             site, copy = self.config.sites[site_id], cached.get(site_id) or {}
+            if copy.get("general") is not None:
+                self._apply_general(site, copy["general"])
             if copy.get("fields") is not None:     # first: the counters and devices name fields
                 self._apply_fields(site, copy["fields"])
             if copy.get("counters") is not None:   # then: the people and devices name counters
@@ -293,6 +295,36 @@ class PeopleStore:
             logger.warning("the province's live people: %s", error)
         object.__setattr__(self.config.province, "users", users)
         logger.info("province: people reloaded (%d)", len(users))
+
+    def _apply_general(self, site: SiteConfig, doc: dict[str, Any]) -> None:
+        """The site's names, recent calls, no-show restore, kiosk rate, priority ratio and kiosk
+        PIN, set; the hall's screens draw it again (its name is on every one)."""
+        attrs, errors = structure.read_general(doc)
+        for error in errors:
+            logger.warning("site %s: a live setting cannot be read: %s", site.id, error)
+        changed = {k: v for k, v in attrs.items() if getattr(site, k) != v}
+        if changed and not errors:
+            for key, value in changed.items():
+                object.__setattr__(site, key, value)
+            logger.info("site %s: settings reloaded (%s)", site.id, ", ".join(sorted(changed)))
+            for listener in self.on_hall:
+                listener(site.id)
+
+    def set_general(self, site: SiteConfig, actor: str, changes: dict[str, Any]) -> dict[str, Any]:
+        """Some of the site's general settings (structure.GENERAL), checked by config.yaml's rules."""
+        old = structure.general_entry(site)
+        new = {**old, **changes}
+        _, errors = structure.read_general(new)
+        if errors:
+            raise BadRequest("; ".join(errors), code="bad_setting", details={"errors": errors})
+        was = {k: v for k, v in old.items() if new[k] != v}
+        if not was:
+            return old
+        shown = {k: ("…" if k == "kiosk_pin_hash" else v) for k, v in was.items()}   # never a hash in the audit
+        self._change(site, actor, "site.update", site.id,
+                     {"before": shown, "after": {k: ("…" if k == "kiosk_pin_hash" else new[k]) for k in was}},
+                     self._setting(site, "general", new, based_on=old), first=None)
+        return structure.general_entry(site)
 
     def _apply_fields(self, site: SiteConfig, entries: list[dict[str, Any]]) -> None:
         """The site's fields swapped whole; those who listen hear it (their screens draw the hall)."""
@@ -363,6 +395,8 @@ class PeopleStore:
         if live.get(PROVINCE, {}).get("province_people") is not None:
             self._apply_province(live[PROVINCE]["province_people"])
         for site_id, site in self.config.sites.items():
+            if live[site_id]["general"] is not None:
+                self._apply_general(site, live[site_id]["general"])
             if live[site_id]["fields"] is not None:
                 self._apply_fields(site, live[site_id]["fields"])
             if live[site_id]["counters"] is not None:
@@ -400,7 +434,8 @@ class PeopleStore:
             rest = self._live([s for s in sites if s != PROVINCE]) if len(sites) > 1 else {}
             return {**rest, PROVINCE: {"province_people": self._stored_province(), "sites": self.stored_sites()}}
         stored, clients = self._stored(sites), self._stored_clients(sites)
-        settings = {name: self._stored_settings(sites, name) for name in ("hours", "fields", "counters", "devices")}
+        settings = {name: self._stored_settings(sites, name)
+                    for name in ("hours", "general", "fields", "counters", "devices")}
         return {s: {"people": [_to_json(o) for o in stored[s].values()] if s in stored else None,
                     **{name: values.get(s) for name, values in settings.items()}, "clients": clients.get(s)}
                 for s in sites}

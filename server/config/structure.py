@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import BadRequest, Conflict
-from . import CounterConfig, DeviceConfig, FieldConfig, SiteConfig, _counters, _fields
+from . import PASSWORD_HASH, CounterConfig, DeviceConfig, FieldConfig, SiteConfig, _counters, _fields, _priority
 from .devices import parse_devices
 from .reader import Node
 
@@ -138,6 +138,40 @@ def devices_with(site: SiteConfig, device_id: str, document: dict[str, Any] | No
     if document is not None:
         entries.insert(at, {**{k: v for k, v in document.items() if v not in ("", None)}, "id": device_id})
     return _whole(read_devices(site, entries), f"devices[{at}]", "bad_device")
+
+
+# A site's own settings the administration changes (the rest is config.yaml's): as config.yaml
+# names them, and the SiteConfig attribute each sets.
+GENERAL = ("name", "name_en", "recent_calls", "no_show_restore_minutes", "kiosk_tickets_per_minute",
+           "priority_ratio", "kiosk_pin_hash")
+
+
+def general_entry(site: SiteConfig) -> dict[str, Any]:
+    """The site's general settings as they are now (the PIN as its hash)."""
+    return {"name": site.name, "name_en": site.name_en, "recent_calls": site.recent_calls,
+            "no_show_restore_minutes": site.no_show_restore_seconds // 60,
+            "kiosk_tickets_per_minute": site.kiosk_tickets_per_minute,
+            "priority_ratio": f"{site.priority_ratio[0]}:{site.priority_ratio[1]}",
+            "kiosk_pin_hash": site.kiosk_pin_hash}
+
+
+def read_general(doc: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The settings as SiteConfig attributes, read by config.yaml's rules; and what is wrong."""
+    errors: list[str] = []
+    doc = {k: v for k, v in doc.items() if not (k == "kiosk_pin_hash" and not v)}   # no PIN set: none
+    m = Node(doc, "site", errors).mapping(list(GENERAL))
+    if m is None:
+        return {}, errors
+    ratio, _ = _priority(Node({"ratio": doc.get("priority_ratio")}, "priority", errors))
+    attrs = {"name": m.text("name", required=True) or "", "name_en": m.text("name_en", "") or "",
+             "recent_calls": m.whole("recent_calls", 10, minimum=1, maximum=50),
+             "no_show_restore_seconds": 60 * m.whole("no_show_restore_minutes", 30, minimum=0, maximum=24 * 60),
+             "kiosk_tickets_per_minute": m.whole("kiosk_tickets_per_minute", 30, minimum=1, maximum=100_000),
+             "priority_ratio": ratio,
+             "kiosk_pin_hash": m.text("kiosk_pin_hash", "", pattern=PASSWORD_HASH, hint="a PIN's hash") or ""}
+    if not str(attrs["name"]).strip():
+        errors.append("site.name: is required")
+    return attrs, [e.removeprefix("site.").removeprefix("priority.") for e in errors]
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from ..config import ROLES, structure
 from ..config import clients as devices
 from ..config.opening_hours import DAY_NAMES
 from ..config.people import PeopleStore, hours_json, officer_json
+from ..config.site_init import InitError, check_pin
 from ..errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
 from ..i18n import translate
 from ..security.auth import require, require_reader, site_and_actor
@@ -217,6 +218,43 @@ def rotate_token(site_id, kind, device_id):
     return jsonify(_setup(site, getattr(site, devices.KINDS[kind])[device_id], token))
 
 
+# -- the site's own settings ---------------------------------------------------------------
+GENERAL: dict[str, type | tuple[type, ...]] = {"name": str, "name_en": str, "recent_calls": int,
+                                               "no_show_restore_minutes": int, "kiosk_tickets_per_minute": int,
+                                               "priority_ratio": str, "kiosk_pin": str}
+
+
+def _general(site) -> dict:
+    entry = structure.general_entry(site)
+    return {k: v for k, v in entry.items() if k != "kiosk_pin_hash"} | {"kiosk_pin_set": bool(site.kiosk_pin_hash)}
+
+
+@api_bp.get("/setup/site")
+def general_settings(site_id):
+    """The site's names, how many recent calls the screens show, how long a no-show may come
+    back, a kiosk's ticket rate, the priority ratio and whether a kiosk PIN is set (admins)."""
+    site, actor = site_and_actor(site_id)
+    require(actor, "admin")
+    return jsonify(_general(site))
+
+
+@api_bp.put("/setup/site")
+def set_general_settings(site_id):
+    """Some of those settings; a new kiosk PIN (4 to 8 digits) is kept as its hash only."""
+    site, actor = site_and_actor(site_id)
+    actor = require(actor, "admin")
+    body = json_body(GENERAL)
+    pin = body.pop("kiosk_pin", None)
+    if pin is not None:
+        try:
+            check_pin(pin)
+        except InitError as err:
+            raise BadRequest(str(err), code="bad_setting", details={"errors": [f"kiosk_pin: {err}"]}) from None
+        body["kiosk_pin_hash"] = hash_password(pin)
+    _store().set_general(site, actor.label, body)
+    return jsonify(_general(site))
+
+
 # -- fields ------------------------------------------------------------------------------
 FIELD: dict[str, type | tuple[type, ...]] = {
     "name": str, "name_en": str, "numbers": str, "prefix": str, "digits": (int, type(None)),
@@ -361,7 +399,7 @@ def _admin_page(site_id: str, template: str, **context):
 
 
 # The administration's lists, each a page drawn by its script from the API: /admin/<site>/people …
-for _page in ("people", "devices", "fields", "counters", "peripherals"):
+for _page in ("people", "devices", "fields", "counters", "peripherals", "settings"):
     pages_bp.add_url_rule(f"/{_page}", f"{_page}_page", partial(_admin_page, template=f"admin/{_page}.html"))
 
 
@@ -389,7 +427,10 @@ def audit_rows(entries: list[dict], tz) -> list[dict]:
 
 
 PERIPHERAL_WORDS = {"url": "peripherals.url", "counter": "counters.number", "agent": "devices.kind_agent",
-                    "options": "peripherals.options"}
+                    "options": "peripherals.options", "recent_calls": "settings.recent_calls_label",
+                    "no_show_restore_minutes": "settings.no_show_restore_minutes",
+                    "kiosk_tickets_per_minute": "settings.kiosk_tickets_per_minute",
+                    "priority_ratio": "settings.priority_ratio", "kiosk_pin_hash": "settings.kiosk_pin"}
 
 
 def _label(key: str) -> str:

@@ -30,7 +30,7 @@ DYNAMIC = {
                         for what in ("create", "update", "revoke", "enable", "token_rotate")),
                       "counter.create", "counter.update", "counter.delete",
                       "field.create", "field.update", "field.delete", "device.create", "device.update",
-                      "device.delete", "site.create",
+                      "device.delete", "site.create", "site.update",
                       *(f"province_user.{what}" for what in ("create", "update", "disable", "enable", "password_reset",
                                                              "password_change"))],
     "hours.": ["extra", "working_days"],

@@ -1,0 +1,29 @@
+"""The site's general settings in a real browser: an admin renames the site and sets a kiosk PIN;
+the lobby display shows the new name by itself; a mistake is said in words."""
+from __future__ import annotations
+
+from playwright.sync_api import expect
+
+from ..hall import DISPLAY_TOKEN
+from .conftest import shot
+from .test_admin import admin_login
+
+
+def test_an_admin_renames_the_site_and_the_display_follows(pages, hall):
+    display = pages.open(f"/display/hcc#token={DISPLAY_TOKEN}", width=1920, height=1080)
+    expect(display.locator(".display-site")).to_contain_text("Trung tâm Phục vụ Hành chính công tỉnh Thử nghiệm")
+    page = pages.open("/admin/hcc/settings", width=1400, height=1000)
+    admin_login(page)
+    expect(page.locator("#settings-pin")).to_have_text("Đã đặt mã PIN bảo trì ki-ốt (máy chủ chỉ lưu bản băm).")
+    page.fill("#settings-name", "Trung tâm Phục vụ hành chính công tỉnh Thử nghiệm mới")
+    page.fill("#settings-priority_ratio", "3:1")
+    page.fill("#settings-kiosk_pin", "135790")
+    page.click("#settings-save")
+    expect(page.locator("#settings-done")).to_have_text("Đã lưu. Mọi máy chủ áp dụng trong vòng 2 giây.")
+    expect(display.locator(".display-site")).to_contain_text("Thử nghiệm mới", timeout=10000)
+    page.fill("#settings-recent_calls", "0")
+    page.click("#settings-save")   # the browser's own check stops it first: then the server's words
+    page.evaluate("document.getElementById('settings-recent_calls').removeAttribute('min')")
+    page.click("#settings-save")
+    expect(page.locator("#settings-error")).to_contain_text("Thông tin chưa hợp lệ")
+    shot(page, "admin-settings")
