@@ -87,3 +87,13 @@ def another_process(config, redis_url, clock):
     yield start
     for app in made:
         app.extensions["qms"].shutdown()
+
+
+@pytest.fixture
+def live_app(config, redis_url, clock):
+    """The app with its event relay running: what screens hear, pushed."""
+    from server import create_app
+
+    app = create_app(config, redis_url=redis_url, clock=clock, message_queue=False, start_relay=True)
+    yield app
+    app.extensions["qms"].shutdown()

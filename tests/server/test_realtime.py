@@ -9,15 +9,6 @@ from ..hall import DISPLAY_TOKEN, KIOSK_TOKEN
 
 
 @pytest.fixture
-def live_app(config, redis_url, clock):
-    from server import create_app
-
-    app = create_app(config, redis_url=redis_url, clock=clock, message_queue=False, start_relay=True)
-    yield app
-    app.extensions["qms"].shutdown()
-
-
-@pytest.fixture
 def live_api(live_app):
     from ..helpers import Api
 

@@ -34,13 +34,6 @@ def config(document):
 
 
 @pytest.fixture
-def live_app(config, redis_url, clock):
-    app = create_app(config, redis_url=redis_url, clock=clock, message_queue=False, start_relay=True)
-    yield app
-    app.extensions["qms"].shutdown()
-
-
-@pytest.fixture
 def province(live_app):
     return Province(live_app.test_client())
 
