@@ -7,6 +7,7 @@ import time
 
 import pytest
 import redis as redis_lib
+import requests
 from sqlalchemy import func, select
 
 from server import create_app
@@ -168,3 +169,65 @@ def test_export_writes_a_site_added_live_and_import_takes_it_back(written_hall, 
     fields = written_hall.client.get("/api/v1/sites/phuong1/setup/fields",
                                      headers={"Authorization": f"Bearer {hall.get_json()['token']}"}).get_json()
     assert fields["fields"][0]["name"] == "Hộ tịch – Chứng thực"
+
+
+def test_with_two_workers_both_serve_the_new_site_and_its_screens_hear_it(tmp_path, prefix):
+    """`qms serve --workers 2`: the site is added through whichever worker takes the request;
+    both list it within seconds, and displays held by either worker hear a call there."""
+    from hardware.ordered_client import OrderedClient
+
+    from ..helpers import wait_until
+    from ..servers import ServerProcess, write_config
+    from .test_workers import whole_log
+
+    path = write_config(tmp_path, province_document(prefix, tmp_path), redis_url=None)
+    server = ServerProcess(path, workers=2).wait_ready()
+    try:
+        wait_until(lambda: all(f"worker {i} serving" in whole_log(server) for i in (0, 1)), timeout=20,
+                   what="two workers serving")
+        close = {"Connection": "close"}
+        admin = requests.post(f"{server.url}/api/v1/province/login", headers=close, timeout=10,
+                              json={"username": "qt-tinh", "password": ADMIN_PASSWORD}).json()["token"]
+        r = requests.post(f"{server.url}/api/v1/province/sites", json=SITE, timeout=10,
+                          headers={**close, "Authorization": f"Bearer {admin}"})
+        assert r.status_code == 201, r.text
+        knows: set[str] = set()
+        deadline = time.monotonic() + 10
+        while len(knows) < 2 and time.monotonic() < deadline:
+            answer = requests.get(f"{server.url}/api/v1/sites", headers=close, timeout=10)
+            if "phuong1" in [s["id"] for s in answer.json()["sites"]]:
+                knows.add(answer.headers["X-Qms-Worker"])
+            time.sleep(0.01)
+        assert len(knows) == 2, knows
+        url = f"{server.url}/api/v1/sites/phuong1"
+        site_admin = requests.post(f"{url}/login", json={"username": "qt-p1", "password": "Phuong@2026"},
+                                   headers=close, timeout=10).json()["token"]
+        asking = {**close, "Authorization": f"Bearer {site_admin}"}
+        made = {kind: requests.post(f"{url}/clients", json={"kind": kind, "id": f"{kind}-1", "name": kind},
+                                    headers=asking, timeout=10).json() for kind in ("kiosk", "display")}
+        time.sleep(1.5)   # both workers have taken the new devices (each looks every second)
+        screens: list = []
+        owners: set[str] = set()
+        while len(owners) < 2 and len(screens) < 24:   # the kernel spreads them: until both workers hold one
+            screen = OrderedClient(reconnection=False)
+            heard: list = []
+            screen.on("update", heard.append)
+            screen.connect(server.url, auth={"site": "phuong1", "token": made["display"]["token"]},
+                           transports=["websocket"], wait_timeout=10)
+            screens.append((screen, heard))
+            owners.add(screen.eio.sid[:2])   # a worker names itself in its session ids
+        assert owners == {"00", "01"}, owners
+        ticket = requests.post(f"{url}/tickets", json={"field": "A"}, timeout=10,
+                               headers={**close, "Authorization": f"Bearer {made['kiosk']['token']}"}).json()
+        desk = requests.post(f"{url}/login", json={"username": "qt-p1", "password": "Phuong@2026", "counter": 1},
+                             headers=close, timeout=10).json()["token"]
+        requests.post(f"{url}/counters/1/open", headers={**close, "Authorization": f"Bearer {desk}"}, timeout=10)
+        called = requests.post(f"{url}/counters/1/call-next", timeout=10,
+                               headers={**close, "Authorization": f"Bearer {desk}"})
+        assert called.json()["id"] == ticket["id"]
+        for screen, heard in screens:
+            wait_until(lambda h=heard: any(u.get("type") == "ticket.called" for u in h), timeout=10,
+                       what="every display of the new site to hear the call")
+            screen.disconnect()
+    finally:
+        server.stop()
