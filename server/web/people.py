@@ -422,7 +422,7 @@ def audit_rows(entries: list[dict], tz) -> list[dict]:
     """Audit entries as the pages list them: when (in ``tz``), and what changed in words."""
     for e in entries:
         e["when"] = datetime.fromtimestamp(e["at"] / 1000, tz).strftime("%d/%m/%Y %H:%M:%S")
-        e["summary"] = _summary(e["details"])
+        e["summary"] = _summary(e["details"], e["action"])
     return entries
 
 
@@ -430,10 +430,12 @@ PERIPHERAL_WORDS = {"url": "peripherals.url", "counter": "counters.number", "age
                     "options": "peripherals.options", "recent_calls": "settings.recent_calls_label",
                     "no_show_restore_minutes": "settings.no_show_restore_minutes",
                     "kiosk_tickets_per_minute": "settings.kiosk_tickets_per_minute",
-                    "priority_ratio": "settings.priority_ratio", "kiosk_pin_hash": "settings.kiosk_pin"}
+                    "priority_ratio": "settings.priority_ratio", "kiosk_pin_hash": "settings.kiosk_pin_label"}
 
 
-def _label(key: str) -> str:
+def _label(key: str, action: str = "") -> str:
+    if key == "name" and not action.startswith(("officer.", "province_user.")):
+        return translate(g.lang, "devices.name")   # a site's, field's, counter's or device's name, not a person's
     if key in ("name", "role", "counters", "disabled"):
         return translate(g.lang, "people." + key)
     if key in ("week", "calendar", "extra", "working_days", "always"):
@@ -463,11 +465,11 @@ def _value(key: str, value) -> str:
     return str(value)
 
 
-def _summary(details: dict) -> str:
+def _summary(details: dict, action: str = "") -> str:
     """An audit row's details in words: what changed from what to what, what was imported, or
     what was made."""
     if "after" in details:
-        return _changed(details)
+        return _changed(details, action)
     for listed in ("people", "devices", "counters", "fields"):   # a list imported whole
         if listed in details and "from" in details:
             key = "audit.imported" if listed == "people" else f"audit.imported_{listed}"
@@ -475,7 +477,7 @@ def _summary(details: dict) -> str:
     return _made(details)
 
 
-def _changed(details: dict) -> str:
+def _changed(details: dict, action: str) -> str:
     parts = []
     for k, v in details["after"].items():
         was = details["before"].get(k)
@@ -483,7 +485,7 @@ def _changed(details: dict) -> str:
             parts += [f"{translate(g.lang, 'day.' + d)}: {_value(k, was.get(d))} → {_value(k, v.get(d))}"
                       for d in v if v.get(d) != was.get(d)]
         else:
-            parts.append(f"{_label(k)}: {_value(k, was)} → {_value(k, v)}")
+            parts.append(f"{_label(k, action)}: {_value(k, was)} → {_value(k, v)}")
     return "; ".join(parts)
 
 

@@ -27,3 +27,7 @@ def test_an_admin_renames_the_site_and_the_display_follows(pages, hall):
     page.click("#settings-save")
     expect(page.locator("#settings-error")).to_contain_text("Thông tin chưa hợp lệ")
     shot(page, "admin-settings")
+    page.click("nav.admin-nav >> text=Nhật ký thay đổi")
+    details = page.locator('#audit tr[data-action="site.update"] td.details')
+    expect(details).to_contain_text("Tên: Trung tâm Phục vụ Hành chính công tỉnh Thử nghiệm → ")   # not "Họ và tên"
+    expect(details).to_contain_text("Mã PIN bảo trì ki-ốt: … → …")
