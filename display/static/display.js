@@ -196,6 +196,26 @@
     }
   }
 
+  /** Its settings (fields, counters, layout, notice, voice) and the hall's, read again and drawn. */
+  async function reconfigure() {
+    const [me, hall] = await Promise.all([
+      api("GET", "/sites/" + cfg.site + "/me", undefined, state.token),
+      api("GET", "/sites/" + cfg.site + "/hall", undefined, state.token),
+    ]);
+    if (me.status !== 200 || hall.status !== 200) return;   // refused: the socket says so and shows set-up
+    document.body.classList.remove("layout-" + (state.me.layout || "standard"));
+    state.me = me.data;
+    state.hall = hall.data;
+    state.reconfigured = (state.reconfigured || 0) + 1;
+    document.body.classList.add("layout-" + (state.me.layout || "standard"));
+    $("notice").textContent = state.me.notice || t("display.default_notice");
+    $("display-site").textContent = QMS.localName(state.hall.site);
+    Object.assign(state.announcer.options, {repeat: state.me.voice_repeat, readDigits: state.me.read_digits,
+                                            mode: state.me.voice, speed: state.me.voice_speed || 1.1});
+    if (state.me.voice === "clips" && !state.announcer.manifest) state.announcer.ready = state.announcer._load();
+    state.live.resync();   // a snapshot drawn with the new settings
+  }
+
   async function start() {
     QMS.clock($("clock"), cfg.timezone);
     state.token = QMS.deviceToken(cfg.site);
@@ -225,8 +245,9 @@
       $("sound-overlay").classList.add("hidden");
     });
     state.live = new QMS.Live({auth: {site: cfg.site, token: state.token}, onSnapshot, onUpdate, onStatus,
-      // Its settings changed in the administration (fields, layout, notice, voice): read them again.
-      events: {settings: () => location.reload()}});
+      // Its settings or the hall changed in the administration: read them again in place (a
+      // reload would need a tap on the TV to let it speak again).
+      events: {settings: reconfigure}});
   }
 
   document.addEventListener("DOMContentLoaded", start);

@@ -12,6 +12,7 @@ from .test_admin import admin_login
 def test_an_admin_renames_the_site_and_the_display_follows(pages, hall):
     display = pages.open(f"/display/hcc#token={DISPLAY_TOKEN}", width=1920, height=1080)
     expect(display.locator(".display-site")).to_contain_text("Trung tâm Phục vụ Hành chính công tỉnh Thử nghiệm")
+    display.evaluate("window.stillTheSamePage = true")
     page = pages.open("/admin/hcc/settings", width=1400, height=1000)
     admin_login(page)
     expect(page.locator("#settings-pin")).to_have_text("Đã đặt mã PIN bảo trì ki-ốt (máy chủ chỉ lưu bản băm).")
@@ -21,6 +22,8 @@ def test_an_admin_renames_the_site_and_the_display_follows(pages, hall):
     page.click("#settings-save")
     expect(page.locator("#settings-done")).to_have_text("Đã lưu. Mọi máy chủ áp dụng trong vòng 2 giây.")
     expect(display.locator(".display-site")).to_contain_text("Thử nghiệm mới", timeout=10000)
+    # Drawn again in place, not reloaded: a reloaded TV would wait for a tap before it may speak.
+    assert display.evaluate("window.stillTheSamePage === true && window.lobby.reconfigured >= 1")
     page.fill("#settings-recent_calls", "0")
     page.click("#settings-save")   # the browser's own check stops it first: then the server's words
     page.evaluate("document.getElementById('settings-recent_calls').removeAttribute('min')")
