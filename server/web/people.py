@@ -165,6 +165,8 @@ def _setup(site, client, token: str) -> dict:
     out = devices.client_json(client) | {"token": token}
     if client.kind in ("kiosk", "display"):   # opened once on the device: the token stays in its browser
         out["setup_url"] = _svc().public_url(f"/{client.kind}/{site.id}#token={token}")
+    else:   # run on the counter PC that reads the panels (hardware/agent.py)
+        out["setup_command"] = f"QMS_AGENT_TOKEN={token} qms agent --server {_svc().public_url('')}"
     return out
 
 

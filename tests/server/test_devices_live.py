@@ -143,6 +143,15 @@ def test_a_device_config_yaml_would_refuse_is_refused_and_nothing_changes(api, d
     assert api.audited(admin) == []
 
 
+def test_a_new_agent_is_given_the_command_to_run_with_its_token(api):
+    r = api.post("/clients", {"kind": "agent", "id": "agent-2", "name": "Máy quầy 2"}, api.login_admin())
+    assert r.status_code == 201, r.get_json()
+    token = r.get_json()["token"]
+    assert r.get_json()["setup_command"].startswith(f"QMS_AGENT_TOKEN={token} qms agent --server http")
+    settings = api.client.get("/api/v1/agent/settings", headers=api.bearer(token))
+    assert settings.status_code == 200 and settings.get_json()["agent"] == "agent-2"
+
+
 def test_only_admins_manage_devices(api, app):
     officer = api.login(1)
     for token in (officer, KIOSK_TOKEN, DISPLAY_TOKEN):

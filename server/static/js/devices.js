@@ -112,6 +112,8 @@
     $("token-setup").hidden = !d.setup_url;
     $("token-link").textContent = d.setup_url || "";
     $("token-link").href = d.setup_url || "#";
+    $("token-command").hidden = !d.setup_command;
+    $("token-command-text").textContent = d.setup_command || "";
     $("token-card").hidden = false;
     $("token-card").scrollIntoView();
   }
