@@ -278,7 +278,7 @@ class PeopleStore:
         if doc.get("id") in self.config.sites:
             return None
         try:
-            site = sites.read(self.config, doc, self.base_dir)
+            site = sites.read(self.config, doc, self.base_dir, new=False)
         except QmsError as err:
             logger.error("site %s added in the administration cannot be read here: %s", doc.get("id"), err)
             return None

@@ -35,22 +35,23 @@ def bootstrap(form: dict[str, Any], password_hash: str) -> dict[str, Any]:
     return doc
 
 
-def read(config: Config, doc: dict[str, Any], base_dir: Path) -> SiteConfig:
+def read(config: Config, doc: dict[str, Any], base_dir: Path, new: bool = True) -> SiteConfig:
     """The site as config.yaml would read it among the province's others, or BadRequest listing
-    what is wrong (config.yaml's words)."""
+    what is wrong (config.yaml's words). A stored site (``new=False``) is read as it was made:
+    its first administrator may have gone since, and their username been given to another."""
     errors: list[str] = []
     site = _site(Node(doc, "site", errors), base_dir)
     errors = [e.removeprefix("site").lstrip(".:").strip() for e in errors]
     if not str(doc.get("name") or "").strip():
         errors.append("name: is required")
-    if site is not None and site.id in config.sites:
+    if new and site is not None and site.id in config.sites:
         raise Conflict(f"There is already a site {site.id!r}.", code="site_taken")
     taken = config.province.users.keys() | {u for s in config.sites.values() for u in s.officers}
     admin = next(iter(site.officers), None) if site is not None else None
-    if admin in taken:
+    if new and admin in taken:
         errors.append(f"admin: {admin!r} is already a person of another site or of the province: one name, "
                       "one person")
-    if len(config.sites) >= MAX_SITES:
+    if new and len(config.sites) >= MAX_SITES:
         errors.append(f"a province has at most {MAX_SITES} sites here")
     if errors or site is None:
         raise BadRequest("; ".join(errors) or "The site could not be read.", code="bad_site",

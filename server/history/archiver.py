@@ -125,7 +125,7 @@ class Archiver:
             if doc.get("id") in self.config.sites:
                 continue
             try:
-                site = sites.read(self.config, doc, self.config.server.data_dir)
+                site = sites.read(self.config, doc, self.config.server.data_dir, new=False)
             except QmsError as err:
                 logger.error("archiver: site %s cannot be read: %s", doc.get("id"), err)
                 continue

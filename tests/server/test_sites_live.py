@@ -231,3 +231,19 @@ def test_with_two_workers_both_serve_the_new_site_and_its_screens_hear_it(tmp_pa
             screen.disconnect()
     finally:
         server.stop()
+
+
+def test_a_stored_site_is_served_after_a_restart_whatever_config_yaml_has_become(live_app, province, document,
+                                                                               redis_url, clock):
+    """Its first administrator's username later written into config.yaml for a province person:
+    the site is still served (read as it was made), not dropped at the restart."""
+    assert province.call("POST", "/sites", province.token("qt-tinh", ADMIN_PASSWORD), SITE).status_code == 201
+    document["province"]["users"].append({**document["province"]["users"][1], "username": "qt-p1"})
+    again = create_app(parse_config(document), redis_url=redis_url, clock=clock, message_queue=False,
+                       start_relay=False)
+    try:
+        assert "phuong1" in again.extensions["qms"].config.sites
+        r = site_api(again.test_client(), "GET", "/hall")
+        assert r.status_code == 401   # there, and asks who is asking (404 if it were gone)
+    finally:
+        again.extensions["qms"].shutdown()
