@@ -33,7 +33,7 @@ import requests
 from server.config import load_config
 from server.engine.actor import Actor
 from server.engine.queue_engine import QueueEngine
-from server.web.app import queue_store_client
+from server.store.clients import queue_client
 
 from .harness import (
     COUNTERS,
@@ -59,7 +59,7 @@ def pct(values, q):
 
 
 def engine_for(hall: Hall) -> QueueEngine:
-    return QueueEngine(queue_store_client(hall.redis.url), load_config(hall.config))
+    return QueueEngine(queue_client(hall.redis.url), load_config(hall.config))
 
 
 def prefill(hall: Hall, per_field: int) -> None:
@@ -361,7 +361,7 @@ def bench_engine_vs_lua(hall: Hall, n: int = 5000) -> dict:
     for _ in range(n):
         engine.issue("hcc", "XD", actor=kiosk)
     engine_rate = n / (time.perf_counter() - started)
-    client = queue_store_client(hall.redis.url)
+    client = queue_client(hall.redis.url)
     trivial = client.register_script("return 1")
     started = time.perf_counter()
     for _ in range(n):

@@ -329,7 +329,7 @@ def _open_store(config, log):
 
     url = config.redis.url
     if url:
-        log.info("qms serve: %s, store: %s", ", ".join(config.sites), _external_store(url))
+        log.info("qms serve: %s, store: %s", ", ".join(config.sites), _external_store(url, config.redis.cluster))
         return None, url
     try:
         binary = choose_redis_binary(config.redis.server_binary)
@@ -411,17 +411,18 @@ def _listen(app, server_cfg) -> None:
     app.extensions["qms"].socketio.run(app, **run_kwargs)
 
 
-def _external_store(url: str) -> str:
+def _external_store(url: str, cluster: bool = False) -> str:
     """'redis-server 7.2.4 at redis://…' (no password), as far as it can be asked now."""
     import redis
 
+    from .store.clients import plain_client
     from .web.app import _safe_url
 
     try:
-        client = redis.Redis.from_url(url, socket_connect_timeout=3, socket_timeout=3)
+        client = plain_client(url, cluster=cluster, timeout=3)
         version = client.info("server").get("redis_version", "?")
         client.close()
-        return f"redis-server {version} at {_safe_url(url)}"
+        return f"redis-server {version} {'cluster ' if cluster else ''}at {_safe_url(url)}"
     except redis.RedisError as err:
         return f"redis at {_safe_url(url)} (version not known yet: {err})"
 
@@ -502,10 +503,9 @@ def _archive(args) -> int:
     import socket
     import threading
 
-    import redis
-
     from .engine.keys import Keys
     from .history.archiver import Archiver
+    from .store.clients import blocking_client
 
     config = _load(args.config, "archive")
     if args.nice:
@@ -530,7 +530,7 @@ def _archive(args) -> int:
     sql = _open_archive_patiently(config.archive_url, stopping, logging.getLogger("qms.archive"))
     if sql is None:
         return 0
-    archiver = Archiver(redis.Redis.from_url(redis_url, socket_timeout=None), config, keys, sql,
+    archiver = Archiver(blocking_client(redis_url, cluster=config.redis.cluster), config, keys, sql,
                         consumer=args.consumer or socket.gethostname(),
                         stream_retention_seconds=config.archive.stream_hours * 3600)
     if not stopping.is_set():
@@ -583,14 +583,13 @@ def _province_report(args) -> int:
 
 def _people_store(config):
     """The live people of ``config``'s archive, with the version keys in its Redis (None: embedded)."""
-    import redis
-
     from .config.people import PeopleStore
     from .engine.keys import PROVINCE, Keys, ScopeKeys
     from .history.archive_schema import open_archive
+    from .store.clients import plain_client
 
     sql = open_archive(config.archive_url)
-    client = redis.Redis.from_url(config.redis.url) if config.redis.url else None
+    client = plain_client(config.redis.url, cluster=config.redis.cluster) if config.redis.url else None
     keys = {sid: Keys(config.redis.key_prefix, site).people_version for sid, site in config.sites.items()}
     keys[PROVINCE] = ScopeKeys(config.redis.key_prefix, PROVINCE).people_version
     store = PeopleStore(config, client, keys, lambda: sql)

@@ -208,6 +208,7 @@ class RedisConfig:
     key_prefix: str = "qms"
     appendfsync: str = "always"
     server_binary: str = ""   # the embedded redis-server to run; empty: the newest found
+    cluster: bool = False     # url names one node of a Redis Cluster (server/store/clients.py)
 
 
 @dataclass(frozen=True)
@@ -358,18 +359,23 @@ def _flag(m: Mapping, key: str) -> bool:
 
 
 def _redis(node: Node) -> RedisConfig:
-    m = node.mapping(["url", "key_prefix", "appendfsync", "server_binary"])
+    m = node.mapping(["url", "key_prefix", "appendfsync", "server_binary", "cluster"])
     if m is None:
         return RedisConfig()
     url = m.text("url", "") or ""
     if url and not REDIS_URL.match(url):
         m.node("url").error(f"{url!r} is not a redis://, rediss:// or unix:// URL")
+    cluster = _flag(m, "cluster")
+    if cluster and not url.startswith(("redis://", "rediss://")):
+        m.node("cluster").error("a Redis Cluster is reached over TCP: set url to one of its nodes "
+                                "(redis://host:port); the embedded Redis is a single server")
     return RedisConfig(
         url=url,
         key_prefix=m.text("key_prefix", "qms", pattern=re.compile(r"^[A-Za-z0-9_.-]{1,32}$"),
                          hint="letters, digits, '_', '.', '-'"),
         appendfsync=m.text("appendfsync", "always", choices=("always", "everysec", "no")),
         server_binary=m.text("server_binary", "") or "",
+        cluster=cluster,
     )
 
 

@@ -31,7 +31,8 @@ EXAMPLE: dict[str, Any] = {
                "session_max_hours": 16, "log_level": "INFO", "accept_weak_hashes": False, "max_connections": 8192,
                "header_timeout_seconds": 10, "socket_timeout_seconds": 60, "handshake_timeout_seconds": 10,
                "anonymous_sessions_per_address": 32, "workers": 0},
-    "redis": {"url": "", "key_prefix": "qms", "appendfsync": "always", "server_binary": "redis-server"},
+    "redis": {"url": "", "key_prefix": "qms", "appendfsync": "always", "server_binary": "redis-server",
+              "cluster": False},
     "archive": {"url": "", "redis_days": 14, "stream_hours": 48},
     "province": {"name": "Tỉnh", "name_en": "Province", "users": [
         {"username": "qt-tinh", "name": "Quản trị tỉnh", "role": "province_admin", "password_hash": _HASH},

@@ -27,6 +27,7 @@ from ..config import Config
 from ..engine.keys import Keys, as_text
 from ..engine.scripts import Scripts
 from ..errors import QmsError
+from ..store.clients import by_node, is_cluster, relearn
 from ..store.embedded_redis import die_with_parent
 from ..store.store_health import StoreHealth, is_store_outage
 from .archive_schema import site_settings
@@ -151,9 +152,7 @@ class Archiver:
         if not led:
             self._stop.wait(block_ms / 1000)
             return 0
-        positions: dict = {s: ">" for s in led}
-        fresh: list = self.client.xreadgroup(  # type: ignore[assignment]  # redis-py types sync and async replies as one
-            GROUP, self.consumer, positions, count=count, block=block_ms)
+        fresh = self._read_fresh(led, count, block_ms)
         done = 0
         for stream, entries in fresh or []:
             done += self._store(as_text(stream), entries)
@@ -162,6 +161,24 @@ class Archiver:
         if time.monotonic() >= self._next_rollup:
             self.roll_up([self.streams[s] for s in led])
         return done
+
+    def _read_fresh(self, led: list[str], count: int, block_ms: int) -> list:
+        """New entries of the streams led: on one Redis one XREADGROUP waits for any of them.
+        A Redis Cluster refuses one command over several slots (CROSSSLOT), so there each
+        stream is asked without waiting, in one pipeline (one round trip per node), and an
+        empty round waits ``block_ms`` before the next: archiving lags a second at most."""
+        if not is_cluster(self.client):
+            positions: dict = {s: ">" for s in led}
+            return self.client.xreadgroup(GROUP, self.consumer, positions, count=count, block=block_ms)
+        fresh = []
+        for node, streams in by_node(self.client, led):
+            pipe = node.pipeline(transaction=False)
+            for stream in streams:
+                pipe.xreadgroup(GROUP, self.consumer, {stream: ">"}, count=count)
+            fresh += [reply for replies in pipe.execute() for reply in replies or []]
+        if not any(entries for _, entries in fresh):
+            self._stop.wait(block_ms / 1000)
+        return fresh
 
     def roll_up(self, sites: list[str], days_per_site: int = 3) -> int:
         """Roll the final days of the sites this archiver leads into report rows: a few days per
@@ -244,6 +261,7 @@ class Archiver:
                 self._groups_ready = False
                 self._leading.clear()
                 sleep(backoff)
+                relearn(self.client)
                 backoff = min(backoff * 2, MAX_BACKOFF)
             except Exception:
                 logger.exception("archiver: unexpected failure; retrying")

@@ -22,6 +22,7 @@ import redis
 from ..config import Config
 from ..engine.keys import Keys, as_text
 from ..engine.views import phone_event, phone_own_ticket, public_event
+from ..store.clients import on_node, relearn
 
 logger = logging.getLogger(__name__)
 
@@ -48,8 +49,11 @@ class EventRelay:
     def __init__(self, client: redis.Redis, config: Config, keys: dict[str, Keys], emit, sleep, health=None,
                  listeners: Callable[[str], int] | None = None,
                  read_state: Callable[..., tuple[dict, Any]] | None = None,
-                 audience: Callable[[str], tuple[set[int], set[str]]] | None = None):
+                 audience: Callable[[str], tuple[set[int], set[str]]] | None = None,
+                 spawn: Callable[..., Any] | None = None):
         self.client = client
+        # Given for a Redis Cluster: starts a reader per site (see run).
+        self.spawn = spawn
         # After the events of a read, what changed is pushed in full (see push_state): the state
         # (engine.snapshot_view), and who is here to hear it (counters staffed and phones' tickets).
         self.read_state = read_state
@@ -97,22 +101,42 @@ class EventRelay:
         self._start_positions()
         self.primed = True
 
-    def _start_positions(self) -> None:
-        for stream in self._streams:
-            if stream in self.last_ids:
+    def _start_positions(self, only: str | None = None) -> None:
+        for stream, site_id in self._streams.items():
+            if stream in self.last_ids or (only is not None and site_id != only):
                 continue
             last: list = self.client.xrevrange(stream, count=1)  # type: ignore[assignment]  # redis-py types sync and async replies as one
             self.last_ids[stream] = as_text(last[0][0]) if last else "0-0"
 
     def run(self) -> None:
-        """Read and push until stopped; never dies on an error, only waits and retries."""
+        """Read and push until stopped; never dies on an error, only waits and retries.
+
+        On one Redis, one XREAD reads every site's stream. A Redis Cluster refuses a command
+        whose keys lie in different slots (each site is its own slot), so there each site
+        gets a reader of its own (``spawn``: a green thread), and a site added later gets
+        one within a second."""
+        if self.spawn is None:
+            self._read(None)
+        else:
+            started: set[str] = set()
+            while not self._stop.is_set():
+                for site_id in set(self._streams.values()) - started:
+                    started.add(site_id)
+                    self.spawn(self._read, site_id)
+                self.sleep(1.0)
+        logger.info("event relay stopped")
+
+    def _read(self, only: str | None) -> None:
+        """Read and push the events of one site (``only``), or of all of them (None)."""
         backoff = 0.5
         while not self._stop.is_set():
             try:
-                self._start_positions()
-                positions: dict[Any, Any] = dict(self.last_ids)
-                replies: list = self.client.xread(  # type: ignore[assignment]  # (as above)
-                    positions, block=self._block_ms(), count=500)
+                self._start_positions(only)
+                positions: dict[Any, Any] = {stream: last for stream, last in self.last_ids.items()
+                                             if only is None or self._streams.get(stream) == only}
+                source = self.client if only is None else on_node(self.client, self.keys[only].events)
+                replies: list = source.xread(  # type: ignore[assignment]  # (as above)
+                    positions, block=self._block_ms(only), count=500)
                 backoff = 0.5
                 if self.health is not None:
                     self.health.ok(wrote=False)
@@ -121,7 +145,7 @@ class EventRelay:
                     for entry_id, raw in entries:
                         self.last_ids[stream] = as_text(entry_id)
                         self._deliver(self._streams[stream], raw)
-                self.push_due()
+                self.push_due(only)
             except redis.RedisError as err:
                 if self._stop.is_set():
                     break
@@ -130,11 +154,11 @@ class EventRelay:
                 else:
                     logger.warning("event relay: Redis unavailable (%s); retrying in %.1f s", err, backoff)
                 self.sleep(backoff)
+                relearn(self.client)
                 backoff = min(backoff * 2, MAX_BACKOFF)
             except Exception:
                 logger.exception("event relay: failed to deliver an event; continuing")
                 self.sleep(backoff)
-        logger.info("event relay stopped")
 
     @contextmanager
     def joining(self, site_id: str, after_seq: int, rooms: set[str]) -> Iterator[list[tuple[str, dict]]]:
@@ -186,18 +210,21 @@ class EventRelay:
             fields.add(str(ticket.get("field")))
             counters.update(n for n in (ticket.get("counter"), ticket.get("target_counter")) if isinstance(n, int))
 
-    def _block_ms(self) -> int:
+    def _block_ms(self, only: str | None = None) -> int:
         """How long the next read may wait: until the next push is due, if one is waiting."""
-        if not self._dirty:
+        dirty = [site for site in self._dirty if only is None or site == only]
+        if not dirty:
             return BLOCK_MS
-        due = min(self._pushed_at.get(site, 0.0) for site in self._dirty) + STATE_GAP
+        due = min(self._pushed_at.get(site, 0.0) for site in dirty) + STATE_GAP
         return max(1, min(BLOCK_MS, int((due - time.monotonic()) * 1000) + 1))
 
-    def push_due(self) -> None:
-        """Push the state of each site touched, unless it was pushed less than STATE_GAP ago
-        (then a later round does: during a burst, one read covers many events)."""
+    def push_due(self, only: str | None = None) -> None:
+        """Push the state of each site touched (or of ``only``), unless it was pushed less than
+        STATE_GAP ago (then a later round does: during a burst, one read covers many events)."""
         now = time.monotonic()
         for site_id in list(self._dirty):
+            if only is not None and site_id != only:
+                continue
             if now - self._pushed_at.get(site_id, 0.0) >= STATE_GAP:
                 fields, counters = self._dirty.pop(site_id)
                 self._pushed_at[site_id] = now

@@ -12,8 +12,6 @@ import socketio as python_socketio
 from flask import Flask, g, jsonify, render_template, request
 from flask.json.provider import DefaultJSONProvider
 from flask_socketio import SocketIO
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
@@ -33,6 +31,7 @@ from ..realtime.relay import EventRelay
 from ..security.auth import Authenticator
 from ..security.sessions import SessionStore
 from ..security.sign_in import PasswordChecker, SignInGuard
+from ..store.clients import blocking_client, queue_client
 from ..store.store_health import StoreHealth, is_store_outage
 from .public_address import qr_base, qr_warning
 from .web_guards import SecurityHeaders, TrustedProxyFix
@@ -143,7 +142,8 @@ def create_app(config: Config | None = None, *, redis_url: str | None = None, cl
     app.wsgi_app = _ChunkedInput(app.wsgi_app, config.server.max_body_bytes)  # type: ignore[method-assign]
     app.json = _Json(app)
 
-    client = queue_store_client(url)
+    cluster = config.redis.cluster
+    client = queue_client(url, cluster=cluster)
     health = StoreHealth()
     engine = QueueEngine(client, config, clock=clock, always_open=always_open)
     engine.scripts.on_success = lambda wrote: health.ok(wrote=wrote)
@@ -175,13 +175,13 @@ def create_app(config: Config | None = None, *, redis_url: str | None = None, cl
     auth = Authenticator(config, sessions, PasswordChecker(), drop_sockets=drop_sockets)
     socketio.on_namespace(namespace)
 
-    # The relay blocks on XREAD: its own connection without a read timeout.
-    relay_client = redis.Redis.from_url(url, socket_timeout=None, socket_connect_timeout=5,
-                                        health_check_interval=30)
+    # The relay blocks on XREAD: its own connections without a read timeout.
+    relay_client = blocking_client(url, cluster=cluster)
     relay = EventRelay(relay_client, config, engine.keys,
                        emit=lambda event, data, room: socketio.emit(event, data, to=room, ignore_queue=True),
                        sleep=socketio.sleep, health=health, listeners=namespace.listeners,
-                       read_state=engine.snapshot_view, audience=namespace.audience)
+                       read_state=engine.snapshot_view, audience=namespace.audience,
+                       spawn=socketio.start_background_task if cluster else None)
     devices = DeviceRegistry(client, config, engine.keys,
                              emit=lambda event, data, room: socketio.emit(event, data, to=room))
     # Around everything, Socket.IO's endpoint included: no response leaves without them.
@@ -309,21 +309,6 @@ class _CappedInput(io.RawIOBase):
 def trusted_proxies(config: Config) -> frozenset[str]:
     """The addresses whose X-Forwarded-* headers are believed: none unless behind_proxy."""
     return config.server.proxy_addresses if config.server.behind_proxy else frozenset()
-
-
-def queue_store_client(url: str) -> redis.Redis:
-    """The client that runs queue scripts.
-
-    No automatic retry: a script re-sent after a lost reply could apply twice (callers retry,
-    with idempotency keys where it matters). A pooled connection left dead by a Redis
-    restart is noticed when it is taken from the pool and replaced, so none is needed there.
-    A bounded pool that makes a request wait for a free connection: a surge (every display
-    reconnecting at once) must queue, not fail with "too many connections".
-    """
-    pool = redis.BlockingConnectionPool.from_url(url, max_connections=64, timeout=20, socket_timeout=10,
-                                                 socket_connect_timeout=5, health_check_interval=30,
-                                                 retry=Retry(NoBackoff(), 0))
-    return redis.Redis(connection_pool=pool)
 
 
 def _safe_url(url: str) -> str:

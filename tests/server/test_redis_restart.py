@@ -9,8 +9,8 @@ from server.config import parse_config
 from server.engine.actor import Actor
 from server.engine.clock import ControlledClock
 from server.engine.queue_engine import QueueEngine
+from server.store.clients import queue_client
 from server.store.embedded_redis import EmbeddedRedis
-from server.web.app import queue_store_client
 
 from ..conftest import HCM
 from ..hall import hall_document
@@ -22,7 +22,7 @@ def test_state_survives_a_redis_crash_and_the_engine_carries_on(tmp_path, prefix
     try:
         config = parse_config(hall_document(prefix, opening_hours="always"))
         clock = ControlledClock(datetime(2026, 11, 23, 9, 0, tzinfo=HCM))
-        engine = QueueEngine(queue_store_client(store.url), config, clock=clock)
+        engine = QueueEngine(queue_client(store.url), config, clock=clock)
         kiosk = Actor("kiosk", "kiosk-1", "hcc")
         officer = Actor("officer", "cb1", "hcc", 1)
         issued = [engine.issue("hcc", "TP", actor=kiosk) for _ in range(5)]

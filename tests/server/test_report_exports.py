@@ -163,10 +163,10 @@ def test_the_alert_watcher_rides_out_a_store_outage_with_one_line(config, caplog
     import threading
 
     from server.engine.queue_engine import QueueEngine
+    from server.store.clients import queue_client
     from server.store.embedded_redis import free_port
-    from server.web.app import queue_store_client
 
-    dead = queue_store_client(f"redis://127.0.0.1:{free_port()}/0")  # nothing listens there
+    dead = queue_client(f"redis://127.0.0.1:{free_port()}/0")  # nothing listens there
     engine = QueueEngine(dead, config)
     checks = threading.Semaphore(0)
     watcher = AlertWatcher(engine, dead, engine.keys, lambda *a: None, lambda s: checks.release())
