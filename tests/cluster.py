@@ -142,6 +142,9 @@ class RedisClusterServers:
                 return next(n for n in self.nodes if n.port == int(master[1]))
         raise LookupError(key)
 
+    def url_alive_client(self) -> redis.Redis:
+        return next(n.client() for n in self.nodes if n.process is not None and n.process.poll() is None)
+
     @property
     def url_alive(self) -> str:
         """The address of a node that runs now."""

@@ -169,7 +169,8 @@ class Archiver:
         empty round waits ``block_ms`` before the next: archiving lags a second at most."""
         if not is_cluster(self.client):
             positions: dict = {s: ">" for s in led}
-            return self.client.xreadgroup(GROUP, self.consumer, positions, count=count, block=block_ms)
+            return self.client.xreadgroup(  # type: ignore[return-value]  # redis-py types RESP2 and RESP3 replies as one
+                GROUP, self.consumer, positions, count=count, block=block_ms)
         fresh = []
         for node, streams in by_node(self.client, led):
             pipe = node.pipeline(transaction=False)

@@ -25,6 +25,7 @@ from ..history.archive_schema import open_archive
 from ..i18n import translate
 from ..realtime.devices import DeviceRegistry, ScreenPresence
 from ..realtime.handshake_guard import HandshakeGuard
+from ..realtime.message_queue import ClusterMessageQueue
 from ..realtime.monitor import AlertWatcher
 from ..realtime.namespace import LiveNamespace
 from ..realtime.relay import EventRelay
@@ -156,10 +157,11 @@ def create_app(config: Config | None = None, *, redis_url: str | None = None, cl
     if message_queue:
         # Blocking pub/sub reads need socket_timeout=None (redis-py 8 defaults to 5 s).
         # Its own logger in our format (python-socketio's default prints each retry twice).
-        manager = python_socketio.RedisManager(url, channel=f"{config.redis.key_prefix}-socketio",
-                                               logger=logging.getLogger("server.message_queue"),
-                                               redis_options={"socket_timeout": None,
-                                                              "health_check_interval": 30})
+        queue_options: dict[str, Any] = {
+            "channel": f"{config.redis.key_prefix}-socketio", "logger": logging.getLogger("server.message_queue"),
+            "redis_options": {"socket_timeout": None, "health_check_interval": 30}}
+        manager = (ClusterMessageQueue(client, url, **queue_options) if cluster
+                   else python_socketio.RedisManager(url, **queue_options))
     socketio = SocketIO(app, async_mode=config.server.async_mode, client_manager=manager,
                         max_http_buffer_size=config.server.max_body_bytes, ping_interval=25, ping_timeout=20)
     handshakes = HandshakeGuard(socketio.server, per_address=config.server.anonymous_sessions_per_address,

@@ -17,6 +17,8 @@ import pytest
 import requests
 from redis.cluster import RedisCluster
 
+from server.realtime.message_queue import ClusterMessageQueue
+
 from ..cluster import RedisClusterServers
 from ..hall import PASSWORD, hall_document, password_hash
 from ..helpers import wait_until
@@ -161,6 +163,11 @@ def test_a_master_killed_under_issue_load_loses_no_acknowledged_ticket(tmp_path_
                 time.sleep(0.05)
 
     kiosks = [threading.Thread(target=kiosk, args=(site,)) for site in sites for _ in range(2)]
+    # What workers send each other goes through one node; the one it starts on is killed below.
+    queue = ClusterMessageQueue(RedisCluster.from_url(servers.url), servers.url, channel=f"{prefix}-socketio",
+                                write_only=True)
+    queue._redis_connect()
+    assert queue.redis.connection_pool.connection_kwargs["port"] == servers.masters[0].port
     screen = OrderedClient(reconnection=False)
     heard: list = []
     screen.on("update", heard.append)
@@ -211,6 +218,14 @@ def test_a_master_killed_under_issue_load_loses_no_acknowledged_ticket(tmp_path_
                     {site: len(g) for site, g in given.items()}, len(refused[sites[0]]), back_after)
         # The failover took seconds, not minutes (cluster-node-timeout is 1 s here).
         assert back_after < 20, back_after
+        # The message queue finds a node that lives: a message published reaches a subscriber.
+        listener = servers.url_alive_client().pubsub(ignore_subscribe_messages=True)
+        listener.subscribe(f"{prefix}-socketio")
+        queue.connected = False   # as after its connection failed
+        queue._publish({"method": "emit", "event": "ping"})
+        heard_queue = wait_until(lambda: listener.get_message(timeout=0.1), timeout=5,
+                                 what="the message queue's message after the failover")
+        assert b"ping" in heard_queue["data"]
         # The display missed no event of the failover: every sequence number, in order.
         seqs = [u["seq"] for u in heard]
         assert seqs == list(range(seqs[0], seqs[0] + len(seqs))), "the display missed events"
