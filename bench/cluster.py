@@ -148,7 +148,7 @@ def main() -> int:
         lines.append(f"| {name} | {cell(r['idle'], '.1f')} | {cell(r['rps'], '.0f')} | {cell(r['p99'], '.1f')} "
                      f"| {int(sum(r['errors']))} |")
     lines += ["", "On one Redis one XREAD per worker reads all 150 streams; on the cluster each worker has a "
-              "reader per site (a cluster refuses one read over several slots), each waking once a second "
+              "reader per site (a cluster refuses one read over several slots), each waking every 5 s "
               "when idle, and the archiver asks each node for its sites' streams once a second. The three "
               "masters share the two cores with the server here; on three machines each would have its own.",
               "", END]

@@ -62,6 +62,15 @@ def is_cluster(client: Any) -> bool:
     return isinstance(client, RedisCluster)
 
 
+def persistence(client: Any) -> list[dict]:
+    """INFO persistence of the Redis, or of every master of the cluster (a master that does
+    not answer raises, as one Redis that does not answer would)."""
+    if not is_cluster(client):
+        return [client.info("persistence")]
+    replies = client.info("persistence", target_nodes=RedisCluster.PRIMARIES)
+    return list(replies.values()) if replies and isinstance(next(iter(replies.values())), dict) else [replies]
+
+
 def on_node(client: Any, key: str) -> Any:
     """The plain client of the node that serves ``key``'s slot now; ``client`` itself on one
     Redis. For XREAD and XREADGROUP in a cluster: redis-py routes them by asking a node

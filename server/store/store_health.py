@@ -18,7 +18,10 @@ logger = logging.getLogger(__name__)
 
 REMIND_SECONDS = 60.0
 _REFUSAL = re.compile(r"(?:^|-)(MISCONF|OOM) ")
-STORE_ERRORS = (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError, redis.ReadOnlyError)
+# A Redis Cluster's own: a shard with no master yet (CLUSTERDOWN, MASTERDOWN, TRYAGAIN during
+# a failover), or no node of it answering.
+STORE_ERRORS = (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError, redis.ReadOnlyError,
+                redis.exceptions.ClusterError, redis.exceptions.TryAgainError)
 
 
 def is_store_outage(err: BaseException) -> bool:

@@ -32,7 +32,7 @@ from ..realtime.relay import EventRelay
 from ..security.auth import Authenticator
 from ..security.sessions import SessionStore
 from ..security.sign_in import PasswordChecker, SignInGuard
-from ..store.clients import blocking_client, queue_client
+from ..store.clients import blocking_client, persistence, queue_client
 from ..store.store_health import StoreHealth, is_store_outage
 from .public_address import qr_base, qr_warning
 from .web_guards import SecurityHeaders, TrustedProxyFix
@@ -92,15 +92,15 @@ class Services:
             info = self.redis.info("server") if self.redis_version is None else {}
             if info:
                 self.redis_version = str(info.get("redis_version"))
-            persistence = self.redis.info("persistence")
+            masters = persistence(self.redis)
         except redis.RedisError as err:
             if not is_store_outage(err):
                 raise
             self.health.failed(err)
-            persistence = None
+            masters = None
         out["version"] = self.redis_version
-        if persistence is not None:
-            if persistence.get("aof_last_write_status") == "err":
+        if masters is not None:
+            if any(info.get("aof_last_write_status") == "err" for info in masters):
                 known = self.health.reason if "writes refused" in self.health.reason else ""
                 self.health.failed(known or "redis: cannot write its append-only file (disk full?), writes refused")
             elif self.supervisor is None or self.supervisor.running:
