@@ -154,6 +154,20 @@ def officer_json(o: OfficerConfig) -> dict[str, Any]:
             "disabled": o.disabled}
 
 
+def stored_site_documents(sql: Engine) -> list[dict[str, Any]]:
+    """The documents of the sites province admins added and did not remove, oldest first."""
+    removed = removed_site_ids(sql)
+    query = select(site_settings).where(site_settings.c.name == "site").order_by(site_settings.c.changed_at,
+                                                                                  site_settings.c.site)
+    with sql.connect() as conn:
+        return [doc for doc in (json.loads(r.value) for r in conn.execute(query)) if doc.get("id") not in removed]
+
+
+def removed_site_ids(sql: Engine) -> set[str]:
+    with sql.connect() as conn:
+        return set(conn.execute(select(site_settings.c.site).where(site_settings.c.name == "removed")).scalars())
+
+
 class PeopleStore:
     def __init__(self, config: Config, client: redis.Redis | None, version_keys: dict[str, str],
                  sql: Callable[[], Engine], now_ms: Callable[[], int] = lambda: int(time.time() * 1000)):
@@ -172,6 +186,8 @@ class PeopleStore:
         self.on_devices: list[Callable[[str, set[tuple[str, str]], set[tuple[str, str]]], None]] = []
         # Told, after a site was added here (by a province admin, on any process): the site.
         self.on_site: list[Callable[[SiteConfig], None]] = []
+        # Told, after a site was removed here (by a province admin, on any process): its id.
+        self.on_site_removed: list[Callable[[str], None]] = []
         self.base_dir = config.server.data_dir   # where a new site's relative paths would be read
         # Told, after a site's counters were swapped here: the site id.
         self.on_hall: list[Callable[[str], None]] = []
@@ -243,32 +259,41 @@ class PeopleStore:
         cached = self._cached(sites)
         for site_id in sites:
             if site_id == PROVINCE:
-                for doc in (cached.get(PROVINCE) or {}).get("sites") or []:   # first: leaders name sites
-                    self._add_site(doc)
-                if (cached.get(PROVINCE) or {}).get("province_people") is not None:
-                    self._apply_province(cached[PROVINCE]["province_people"])
-                self.loaded[PROVINCE] = versions.get(PROVINCE)
-                continue
-            site, copy = self.config.sites[site_id], cached.get(site_id) or {}
-            if copy.get("general") is not None:
-                self._apply_general(site, copy["general"])
-            if copy.get("fields") is not None:     # first: the counters and devices name fields
-                self._apply_fields(site, copy["fields"])
-            if copy.get("counters") is not None:   # then: the people and devices name counters
-                self._apply_counters(site, copy["counters"])
-            if copy.get("people") is not None:
-                self._apply(site, {o["username"]: _from_json(o) for o in copy["people"]})
-                logger.info("site %s: people reloaded (%d)", site_id, len(copy["people"]))
-            if copy.get("hours") is not None:
-                # Swapped whole, like the people: the hours and days off read by every request.
-                object.__setattr__(site, "opening_hours", opening_hours_from(site, copy["hours"]))
-                logger.info("site %s: opening hours and days off reloaded", site_id)
-            if copy.get("clients") is not None:
-                self._apply_clients(site, copy["clients"])
-            if copy.get("devices") is not None:    # last: they name counters, agents and kiosks
-                self._apply_devices(site, copy["devices"])
+                self._apply_province_copy(cached.get(PROVINCE) or {})
+            elif site_id in self.config.sites:   # (not removed meanwhile)
+                self._apply_site(self.config.sites[site_id], cached.get(site_id) or {})
             self.loaded[site_id] = versions.get(site_id)
         return sites
+
+    def _apply_province_copy(self, copy: dict[str, Any]) -> None:
+        """The province's live state: the sites added (first: leaders name sites) and removed,
+        and its people."""
+        for doc in copy.get("sites") or []:
+            self._add_site(doc)
+        for removed in copy.get("removed") or []:
+            self._remove_site(removed)
+        if copy.get("province_people") is not None:
+            self._apply_province(copy["province_people"])
+
+    def _apply_site(self, site: SiteConfig, copy: dict[str, Any]) -> None:
+        """A site's live settings (None each: config.yaml's), in the order they name each other."""
+        if copy.get("general") is not None:
+            self._apply_general(site, copy["general"])
+        if copy.get("fields") is not None:     # first: the counters and devices name fields
+            self._apply_fields(site, copy["fields"])
+        if copy.get("counters") is not None:   # then: the people and devices name counters
+            self._apply_counters(site, copy["counters"])
+        if copy.get("people") is not None:
+            self._apply(site, {o["username"]: _from_json(o) for o in copy["people"]})
+            logger.info("site %s: people reloaded (%d)", site.id, len(copy["people"]))
+        if copy.get("hours") is not None:
+            # Swapped whole, like the people: the hours and days off read by every request.
+            object.__setattr__(site, "opening_hours", opening_hours_from(site, copy["hours"]))
+            logger.info("site %s: opening hours and days off reloaded", site.id)
+        if copy.get("clients") is not None:
+            self._apply_clients(site, copy["clients"])
+        if copy.get("devices") is not None:    # last: they name counters, agents and kiosks
+            self._apply_devices(site, copy["devices"])
 
     def _add_site(self, doc: dict[str, Any]) -> SiteConfig | None:
         """A site added by a province admin, unless this process has it already: read from its
@@ -287,6 +312,18 @@ class PeopleStore:
             listener(site)
         logger.info("site %s added (%s)", site.id, site.name)
         return site
+
+    def _remove_site(self, site_id: str) -> None:
+        """A site a province admin removed, if this process still has it: taken out of the
+        mapping (swapped whole) and made known to those who listen (its keys, the relay's
+        stream, the devices' tokens, the sockets still open)."""
+        if site_id not in self.config.sites:
+            return
+        object.__setattr__(self.config, "sites", {k: v for k, v in self.config.sites.items() if k != site_id})
+        self.loaded.pop(site_id, None)
+        for listener in self.on_site_removed:
+            listener(site_id)
+        logger.info("site %s removed", site_id)
 
     def _apply_province(self, entries: list[dict[str, Any]]) -> None:
         """The province's people swapped whole (read by config.yaml's reader)."""
@@ -388,27 +425,16 @@ class PeopleStore:
 
     def apply_stored(self) -> None:
         """Each site's live people, hours and devices straight from SQL (the commands, which have no
-        copy), the sites province admins added first."""
+        copy), the sites province admins added (and removed) first."""
         for doc in self.stored_sites():
             self._add_site(doc)
+        for site_id in self.removed_sites():
+            self._remove_site(site_id)
         live = self._live(self.scopes)
         if live.get(PROVINCE, {}).get("province_people") is not None:
             self._apply_province(live[PROVINCE]["province_people"])
         for site_id, site in self.config.sites.items():
-            if live[site_id]["general"] is not None:
-                self._apply_general(site, live[site_id]["general"])
-            if live[site_id]["fields"] is not None:
-                self._apply_fields(site, live[site_id]["fields"])
-            if live[site_id]["counters"] is not None:
-                self._apply_counters(site, live[site_id]["counters"])
-            if live[site_id]["people"] is not None:
-                self._apply(site, {o["username"]: _from_json(o) for o in live[site_id]["people"]})
-            if live[site_id]["hours"] is not None:
-                object.__setattr__(site, "opening_hours", opening_hours_from(site, live[site_id]["hours"]))
-            if live[site_id]["clients"] is not None:
-                self._apply_clients(site, live[site_id]["clients"])
-            if live[site_id]["devices"] is not None:
-                self._apply_devices(site, live[site_id]["devices"])
+            self._apply_site(site, live[site_id])
 
     def _versions(self) -> dict[str, bytes | None]:
         if self.client is None:
@@ -432,7 +458,8 @@ class PeopleStore:
         what has never been changed: config.yaml's)."""
         if PROVINCE in sites:
             rest = self._live([s for s in sites if s != PROVINCE]) if len(sites) > 1 else {}
-            return {**rest, PROVINCE: {"province_people": self._stored_province(), "sites": self.stored_sites()}}
+            return {**rest, PROVINCE: {"province_people": self._stored_province(), "sites": self.stored_sites(),
+                                       "removed": sorted(self.removed_sites())}}
         stored, clients = self._stored(sites), self._stored_clients(sites)
         settings = {name: self._stored_settings(sites, name)
                     for name in ("hours", "general", "fields", "counters", "devices")}
@@ -465,10 +492,11 @@ class PeopleStore:
 
     def stored_sites(self) -> list[dict[str, Any]]:
         """The documents of the sites province admins added, oldest first."""
-        query = select(site_settings).where(site_settings.c.name == "site").order_by(site_settings.c.changed_at,
-                                                                                      site_settings.c.site)
-        with self._sql().connect() as conn:
-            return [json.loads(r.value) for r in conn.execute(query)]
+        return stored_site_documents(self._sql())
+
+    def removed_sites(self) -> set[str]:
+        """The sites province admins removed (config.yaml's or added ones)."""
+        return removed_site_ids(self._sql())
 
     def _stored_province(self) -> list[dict[str, Any]] | None:
         """The province's live people as config.yaml entries; None until its first change."""
@@ -670,11 +698,39 @@ class PeopleStore:
         site = sites.read(self.config, doc, self.base_dir)
         details = {"id": site.id, "name": site.name, "field": next(iter(site.fields)),
                    "admin": next(iter(site.officers))}
-        self._change(PROVINCE_SCOPE, actor, "site.create", site.id, details,
-                     self._setting(_Scope(site.id), "site", doc), first=None)
+        store = self._setting(_Scope(site.id), "site", doc)
+
+        def write(conn: Connection, at: int) -> None:
+            conn.execute(delete(site_settings).where(site_settings.c.site == site.id,
+                                                     site_settings.c.name == "removed"))
+            store(conn, at)
+
+        self._change(PROVINCE_SCOPE, actor, "site.create", site.id, details, write, first=None)
         if self.client is None:
             self._add_site(doc)   # no Redis copy (the commands): straight in
         return self.config.sites[site.id]
+
+    def remove_site(self, actor: str, site: SiteConfig) -> None:
+        """A site closed for good (a commune merged into another): gone from every process within
+        a second, its devices' tokens and its people's sessions opening nothing. Its live
+        administration (people, devices, settings) is dropped, so a site made later with the
+        same code starts afresh; its history stays in the archive and its changes in the audit.
+        The callers check first that nobody waits or is served there."""
+        def write(conn: Connection, at: int) -> None:
+            for table in (people, site_clients, site_settings):
+                conn.execute(delete(table).where(table.c.site == site.id))
+            conn.execute(insert(site_settings).values(site=site.id, name="removed", changed_at=at,
+                                                      value=json.dumps({"name": site.name}, ensure_ascii=False)))
+
+        copy = self.version_keys.get(site.id)
+        self._change(PROVINCE_SCOPE, actor, "site.remove", site.id, {"id": site.id, "name": site.name}, write,
+                     first=None)
+        if self.client is None:
+            self._remove_site(site.id)
+        elif copy is not None:
+            # Redis's copy of its people and devices goes too: a site made later with the same
+            # code must not be loaded from it.
+            self.client.delete(copy + ":data")
 
     def replace_province(self, actor: str, users: list[ProvinceUser], source: str) -> None:
         """The province's people from a file (``qms config import``), audited as one change."""
@@ -736,7 +792,7 @@ class PeopleStore:
             if users:
                 raise Conflict(f"{kind.name.capitalize()} {key} is named by "
                                f"{', '.join(u['kind'] + ' ' + u['id'] for u in users)}: change them first.",
-                               code=f"{kind.name}_in_use", details={"named_by": users})
+                               code=kind.in_use_code, details={"named_by": users})
         merged = None if document is None else {**(kind.entry(old) if old else {}), **document}
         entries = kind.changed(site, key, merged)
         before = kind.entry(old) if old else None

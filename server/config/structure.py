@@ -185,8 +185,14 @@ class Listed:
     entry: Callable[[Any], dict[str, Any]]
     changed: Callable[[SiteConfig, Any, dict[str, Any] | None], dict]
     naming: Callable[[SiteConfig, Any], list[dict[str, str]]]
+    in_use: str = ""   # the refusal's code when an entry named by others is removed (default <name>_in_use)
+
+    @property
+    def in_use_code(self) -> str:
+        return self.in_use or f"{self.name}_in_use"
 
 
 FIELDS = Listed("field", "fields", field_entry, fields_with, field_naming)
-COUNTERS = Listed("counter", "counters", counter_entry, counters_with, naming)
+# (counter_in_use is the engine's: another officer is signed in at the counter.)
+COUNTERS = Listed("counter", "counters", counter_entry, counters_with, naming, in_use="counter_assigned")
 DEVICES = Listed("device", "devices", device_entry, devices_with, lambda site, key: [])

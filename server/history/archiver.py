@@ -9,7 +9,6 @@ stream, so Redis does not grow with years of history.
 """
 from __future__ import annotations
 
-import json
 import logging
 import os
 import socket
@@ -19,7 +18,6 @@ import threading
 import time
 
 import redis
-from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
@@ -30,7 +28,6 @@ from ..errors import QmsError
 from ..store.clients import by_node, is_cluster, relearn
 from ..store.embedded_redis import die_with_parent
 from ..store.store_health import StoreHealth, is_store_outage
-from .archive_schema import site_settings
 from .projection import Projector
 from .rollup import Rollup
 
@@ -116,11 +113,10 @@ class Archiver:
         """Sites a province admin added since (server/config/sites.py): archived from their first
         event on (their consumer group starts at 0). Looked at every few seconds."""
         from ..config import sites
+        from ..config.people import stored_site_documents
 
         self._next_discovery = time.monotonic() + DISCOVERY_SECONDS
-        query = select(site_settings.c.value).where(site_settings.c.name == "site")
-        with self.sql.connect() as conn:
-            docs = [json.loads(v) for v in conn.execute(query).scalars()]
+        docs = stored_site_documents(self.sql)
         added = []
         for doc in docs:
             if doc.get("id") in self.config.sites:

@@ -160,6 +160,14 @@ class LiveNamespace(Namespace):
                 self.socketio.emit("settings", {"kind": device[0], "id": device[1]}, to=sid,
                                    namespace=self.namespace, ignore_queue=True)
 
+    def site_removed(self, site_id: str) -> None:
+        """A site removed by a province admin: every socket of it here is closed (a screen that
+        tries again is refused: the site is unknown)."""
+        for sid, conn in list(self.connections.items()):
+            if conn.site == site_id:
+                logger.info("socket sid=%s closed: site %s removed", sid, site_id)
+                self.socketio.server.disconnect(sid, namespace=self.namespace)
+
     def hall_changed(self, site_id: str) -> None:
         """A site's counters changed in the live administration: its screens connected here
         (displays, kiosks, counters) are told to draw the hall again."""

@@ -99,6 +99,16 @@ class EventRelay:
             self.last_ids[stream] = "0-0"
         self._streams = {**self._streams, stream: site_id}
 
+    def remove_site(self, site_id: str) -> None:
+        """A site removed while running: its stream is no longer read (its own reader, on a
+        cluster, ends) and what was kept for its screens is dropped."""
+        stream = self.keys[site_id].events if site_id in self.keys else None
+        self._streams = {s: sid for s, sid in self._streams.items() if sid != site_id}
+        if stream is not None:
+            self.last_ids.pop(stream, None)
+        for kept in (self._places, self._recent, self._dirty, self._pushed_at):
+            kept.pop(site_id, None)
+
     def prime(self) -> None:
         """Remember where each stream ends now: every later event will be pushed. Called before
         the server accepts clients, so none can read a snapshot older than the relay's start."""
@@ -134,6 +144,8 @@ class EventRelay:
         """Read and push the events of one site (``only``), or of all of them (None)."""
         backoff = 0.5
         while not self._stop.is_set():
+            if only is not None and only not in self._streams.values():
+                return   # its site was removed
             try:
                 self._start_positions(only)
                 positions: dict[Any, Any] = {stream: last for stream, last in self.last_ids.items()
@@ -146,9 +158,12 @@ class EventRelay:
                     self.health.ok(wrote=False)
                 for stream, entries in replies or []:
                     stream = as_text(stream)
+                    site_id = self._streams.get(stream)
+                    if site_id is None:   # its site was just removed
+                        continue
                     for entry_id, raw in entries:
                         self.last_ids[stream] = as_text(entry_id)
-                        self._deliver(self._streams[stream], raw)
+                        self._deliver(site_id, raw)
                 self.push_due(only)
             except redis.RedisError as err:
                 if self._stop.is_set():

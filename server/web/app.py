@@ -198,6 +198,7 @@ def create_app(config: Config | None = None, *, redis_url: str | None = None, cl
                                   lambda: services.archive_sql,
                                   now_ms=lambda: int(engine.clock.now().timestamp() * 1000))
     services.people.on_site.append(lambda site: _register_site(site, services, people_keys))
+    services.people.on_site_removed.append(lambda site_id: _unregister_site(site_id, services, people_keys))
     services.people.on_devices += [auth.reindex, namespace.devices_changed]
     services.people.on_hall.append(namespace.hall_changed)
     services.people.on_agents.append(namespace.agents_changed)
@@ -242,6 +243,17 @@ def _register_site(site, services, people_keys: dict) -> None:
     people_keys[site.id] = keys
     services.people.version_keys[site.id] = keys.people_version
     services.relay.add_site(site.id)
+
+
+def _unregister_site(site_id: str, services, people_keys: dict) -> None:
+    """A site a province admin removed, forgotten by this process: its sockets here closed (its
+    screens show their set-up screen), its devices' tokens refused, its stream no longer read,
+    its keys dropped (requests to it answer 404)."""
+    services.namespace.site_removed(site_id)
+    services.auth.reindex()
+    services.relay.remove_site(site_id)
+    for mapping in (services.engine.keys, people_keys, services.people.version_keys):
+        mapping.pop(site_id, None)
 
 
 def _follow_people(people: PeopleStore, sleep) -> None:

@@ -17,6 +17,7 @@ from ..config import ProvinceUser, SiteConfig, province_people, sites
 from ..engine.keys import PROVINCE
 from ..engine.views import monitor_view
 from ..errors import BadRequest, Conflict, Forbidden, QmsError, Unauthorized
+from ..history.archiver import archive_lag
 from ..history.report_export import province_csv, province_xlsx
 from ..history.reports import PERIODS
 from ..i18n import translate
@@ -277,6 +278,35 @@ def add_site():
     site = _svc().people.create_site(f"{person.user.username}@province", doc)
     logger.info("site added id=%s by=%s", site.id, person.user.username)
     return jsonify({"id": site.id, "name": site.name, "admin_url": f"/admin/{site.id}/people"}), 201
+
+
+@api_bp.delete("/sites/<site_id>")
+def remove_site(site_id):
+    """A site closed for good (merged into another): refused while anyone waits or is served
+    there, while a leader is given it, or while its last events are not archived yet."""
+    person = _admin()
+    svc = _svc()
+    site = svc.engine.site(site_id)
+    if len(svc.config.sites) == 1:
+        raise Conflict("This is the province's only site.", code="last_site")
+    leaders = sorted(u.username for u in svc.config.province.users.values() if site.id in u.sites)
+    if leaders:
+        raise Conflict(f"Leaders are given this site: {', '.join(leaders)}. Change them first.", code="site_in_use",
+                       details={"leaders": leaders})
+    snap = svc.engine.snapshot(site.id)
+    waiting = sum(f.get("waiting", 0) for f in snap["waiting"].values())
+    open_counters = [c["number"] for c in snap["counters"] if c.get("status", "closed") != "closed" or c.get("ticket")]
+    if waiting or open_counters or any(snap.get("counter_queues", {}).values()):
+        raise Conflict("Visitors wait or are served at this site: close its counters when the hall is empty, "
+                       "then remove it.", code="site_busy",
+                       details={"waiting": waiting, "open_counters": open_counters})
+    behind = archive_lag(svc.redis, svc.engine.keys[site.id].events)
+    if behind:
+        raise Conflict(f"{behind} of this site's last changes are not archived yet: try again in a minute.",
+                       code="site_not_archived", details={"events": behind})
+    svc.people.remove_site(f"{person.user.username}@province", site)
+    logger.info("site removed id=%s by=%s", site.id, person.user.username)
+    return "", 204
 
 
 @api_bp.get("/audit")

@@ -30,7 +30,7 @@ DYNAMIC = {
                         for what in ("create", "update", "revoke", "enable", "token_rotate")),
                       "counter.create", "counter.update", "counter.delete",
                       "field.create", "field.update", "field.delete", "device.create", "device.update",
-                      "device.delete", "site.create", "site.update",
+                      "device.delete", "site.create", "site.update", "site.remove",
                       *(f"province_user.{what}" for what in ("create", "update", "disable", "enable", "password_reset",
                                                              "password_change"))],
     "hours.": ["extra", "working_days"],
@@ -101,3 +101,16 @@ def test_the_error_codes_the_api_returns_have_words_for_people():
                   # the leader's report form shows these
                   "bad_period", "bad_date", "bad_group", "period_needs_dates", "period_reversed", "period_too_long"}
     assert sorted(c for c in api_codes if f"error.{c}" not in vi) == []
+
+
+def test_each_words_key_is_written_once():
+    """A key written twice in a catalogue keeps only its last words, silently: two refusals that
+    shared a code showed an officer blocked at a counter the words for removing a counter."""
+    def pairs(found):
+        keys = [k for k, _ in found]
+        twice = sorted({k for k in keys if keys.count(k) > 1})
+        assert not twice, f"written twice: {twice}"
+        return dict(found)
+
+    for name in ("vi.json", "en.json"):
+        json.loads((CATALOGUES / name).read_text(encoding="utf-8"), object_pairs_hook=pairs)

@@ -180,3 +180,27 @@ def test_a_province_admin_adds_a_site_and_opens_its_pages(pages, hall):
     r = requests.post(f"{hall.url}/api/v1/sites/phuong1/login", timeout=10,
                       json={"username": "qt-p1", "password": "Phuong@2026"})
     assert r.status_code == 200
+
+
+def test_a_province_admin_removes_a_site_once_nobody_is_given_it(pages, hall):
+    """The remove button asks first, says in Vietnamese why a site cannot go yet, and takes the
+    site off the list (and out of service) once it can."""
+    page = pages.open("/province", width=1400, height=1100)
+    sign_in(page, "qt-tinh", ADMIN_PASSWORD)
+    page.click('nav.admin-nav a[href="/province/sites"]')
+    expect(page.locator("#site-list tbody tr")).to_have_count(2)
+    asked: list[str] = []
+    page.on("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
+    page.locator('#site-list tr[data-site="xa"] button.site-remove').click()
+    expect(page.locator("#site-list-error")).to_have_text(
+        "Có lãnh đạo được giao đơn vị này: sửa phần giao việc của họ trước. (ld-all, ld-xa)")
+    assert asked and asked[0].startswith("Bỏ hẳn Bộ phận Một cửa xã")
+    shot(page, "province-site-remove-refused")
+    for leader in ("ld-all", "ld-xa"):   # the leaders given xa read hcc instead
+        r = page.request.patch(f"{hall.url}/api/v1/province/people/{leader}", data={"sites": ["hcc"]})
+        assert r.status == 200, r.text()
+    page.locator('#site-list tr[data-site="xa"] button.site-remove').click()
+    expect(page.locator("#site-list-done")).to_contain_text("Đã bỏ")
+    expect(page.locator("#site-list tbody tr")).to_have_count(1)
+    assert requests.post(f"{hall.url}/api/v1/sites/xa/tickets", json={"field": "A"}, timeout=10,
+                         headers={"Authorization": "Bearer test-other-kiosk-0001"}).status_code == 404

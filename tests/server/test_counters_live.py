@@ -58,7 +58,7 @@ def test_a_new_counter_is_given_to_an_officer_who_serves_there(api, engine):
 def test_a_counter_goes_only_when_nobody_names_it_serves_at_it_or_waits_for_it(api):
     admin = api.login_admin()
     r = delete(api, 5, admin)
-    assert r.status_code == 409 and r.get_json()["error"]["code"] == "counter_in_use"
+    assert r.status_code == 409 and r.get_json()["error"]["code"] == "counter_assigned"
     assert r.get_json()["error"]["details"]["named_by"] == [{"kind": "officer", "id": "cb5"},
                                                                    {"kind": "rating_panel", "id": "panel-5"}]
     assert put(api, 7, {"fields": ["XD"]}, admin).status_code == 201

@@ -247,3 +247,105 @@ def test_a_stored_site_is_served_after_a_restart_whatever_config_yaml_has_become
         assert r.status_code == 401   # there, and asks who is asking (404 if it were gone)
     finally:
         again.extensions["qms"].shutdown()
+
+
+def archive_all(live_app, document, redis_url) -> None:
+    started = parse_config(document)
+    keys = {sid: Keys(started.redis.key_prefix, site) for sid, site in started.sites.items()}
+    archiver = Archiver(redis_lib.Redis.from_url(redis_url), started, keys, live_app.extensions["qms"].archive_sql,
+                        consumer="test")
+    archiver.discover()
+    while archiver.step(block_ms=10):
+        pass
+
+
+def test_a_site_closed_for_good_is_removed_from_every_process_and_stays_removed(live_app, province, document,
+                                                                                another_process, redis_url, clock):
+    """A commune's centre merged into another: once its hall is empty and archived, the province
+    admin removes it. Its screens are closed, its devices and people open nothing, every process
+    forgets it within a second, a restart does not bring it back, its history stays, and a
+    site made later with the same code starts afresh."""
+    admin = province.token("qt-tinh", ADMIN_PASSWORD)
+    client = live_app.test_client()
+    assert province.call("POST", "/sites", admin, SITE).status_code == 201
+    site_admin = site_api(client, "POST", "/login", body={"username": "qt-p1", "password": "Phuong@2026"})
+    made = {kind: site_api(client, "POST", "/clients", site_admin.get_json()["token"],
+                           {"kind": kind, "id": f"{kind}-1", "name": kind}).get_json() for kind in ("kiosk", "display")}
+    other = another_process()
+    other.extensions["qms"].people.refresh()
+    assert "phuong1" in other.extensions["qms"].config.sites
+    screen = live_app.extensions["qms"].socketio.test_client(
+        live_app, auth={"site": "phuong1", "token": made["display"]["token"]})
+    assert screen.is_connected()
+    # A visitor waits, then is served: the site cannot go meanwhile.
+    ticket = site_api(client, "POST", "/tickets", made["kiosk"]["token"], {"field": "A"}).get_json()
+    r = province.call("DELETE", "/sites/phuong1", admin)
+    assert r.status_code == 409 and r.get_json()["error"]["code"] == "site_busy", r.get_json()
+    desk = site_api(client, "POST", "/login", body={"username": "qt-p1", "password": "Phuong@2026", "counter": 1})
+    desk = desk.get_json()["token"]
+    for step in ("open", "call-next", "start", "finish"):
+        assert site_api(client, "POST", f"/counters/1/{step}", desk).status_code == 200, step
+    r = province.call("DELETE", "/sites/phuong1", admin)
+    assert r.status_code == 409 and r.get_json()["error"]["details"]["open_counters"] == [1]
+    assert site_api(client, "POST", "/counters/1/close", desk).status_code == 200
+    # Its last changes not archived yet: nothing acknowledged may be lost with it.
+    r = province.call("DELETE", "/sites/phuong1", admin)
+    assert r.status_code == 409 and r.get_json()["error"]["code"] == "site_not_archived", r.get_json()
+    archive_all(live_app, document, redis_url)
+    assert province.call("DELETE", "/sites/phuong1", admin).status_code == 204
+    # Gone here at once: its screen closed, its devices and people refused, the lists without it.
+    assert not screen.is_connected()
+    assert site_api(client, "POST", "/tickets", made["kiosk"]["token"], {"field": "A"}).status_code == 404
+    assert site_api(client, "POST", "/login", body={"username": "qt-p1", "password": "Phuong@2026"}).status_code == 404
+    assert "phuong1" not in [s["id"] for s in client.get("/api/v1/sites").get_json()["sites"]]
+    assert "phuong1" not in [s["id"] for s in province.call("GET", "/sites", admin).get_json()["sites"]]
+    # On the other process at its next look (every second).
+    other.extensions["qms"].people.refresh()
+    assert "phuong1" not in other.extensions["qms"].config.sites
+    assert site_api(other.test_client(), "POST", "/tickets", made["kiosk"]["token"],
+                    {"field": "A"}).status_code == 404
+    entry = province.call("GET", "/audit", admin).get_json()["entries"][0]
+    assert (entry["action"], entry["target"], entry["actor"]) == ("site.remove", "phuong1", "qt-tinh@province")
+    # Its history stays in the archive.
+    with live_app.extensions["qms"].archive_sql.connect() as conn:
+        kept = conn.execute(select(tickets.c.id).where(tickets.c.site == "phuong1")).scalars().all()
+    assert kept == [ticket["id"]]
+    # A restart does not bring it back.
+    again = create_app(parse_config(document), redis_url=redis_url, clock=clock, message_queue=False,
+                       start_relay=False)
+    try:
+        assert "phuong1" not in again.extensions["qms"].config.sites
+    finally:
+        again.extensions["qms"].shutdown()
+    # The same code later: a new site, with none of the old one's people or devices.
+    again_site = {**SITE, "admin": {"username": "qt-p1b", "name": "Quản trị mới", "password": "Phuong@2027"}}
+    assert province.call("POST", "/sites", admin, again_site).status_code == 201
+    assert site_api(client, "POST", "/login", body={"username": "qt-p1", "password": "Phuong@2026"}).status_code == 401
+    assert site_api(client, "POST", "/tickets", made["kiosk"]["token"], {"field": "A"}).status_code == 401
+    assert site_api(client, "POST", "/login", body={"username": "qt-p1b", "password": "Phuong@2027"}).status_code == 200
+
+
+def test_a_site_of_config_yaml_is_removed_once_no_leader_is_given_it(live_app, province, document, redis_url,
+                                                                     clock):
+    admin = province.token("qt-tinh", ADMIN_PASSWORD)
+    r = province.call("DELETE", "/sites/xa", admin)
+    assert r.status_code == 409 and r.get_json()["error"]["code"] == "site_in_use"
+    assert r.get_json()["error"]["details"]["leaders"] == ["ld-all"]
+    assert province.call("DELETE", "/sites/nowhere", admin).status_code == 404
+    leader = province.token("ld-all")
+    assert province.call("DELETE", "/sites/xa", leader).status_code == 403
+    assert province.call("PATCH", "/people/ld-all", admin, {"sites": ["hcc"]}).status_code == 200
+    assert province.call("DELETE", "/sites/xa", admin).status_code == 204
+    kiosk = {"Authorization": "Bearer test-other-kiosk-0001"}
+    assert live_app.test_client().post("/api/v1/sites/xa/tickets", json={"field": "A"},
+                                       headers=kiosk).status_code == 404
+    # config.yaml still lists it; the removal wins at a restart.
+    again = create_app(parse_config(document), redis_url=redis_url, clock=clock, message_queue=False,
+                       start_relay=False)
+    try:
+        assert list(again.extensions["qms"].config.sites) == ["hcc"]
+        # The last site cannot go.
+        r = Province(again.test_client()).call("DELETE", "/sites/hcc", admin)
+        assert r.status_code == 409 and r.get_json()["error"]["code"] == "last_site"
+    finally:
+        again.extensions["qms"].shutdown()
