@@ -82,6 +82,10 @@ class StoreHealth:
         self._reminded = 0.0
         self._reads_work = False  # down only for writes (disk full, OOM): a read proves nothing
         self._known = False       # the reason came from who knows best (the embedded Redis's supervisor)
+        # When each kind of outage was last said. A store that fails and works by turns (one
+        # shard of a cluster down, the others answering) is said once a minute, not at every turn.
+        self._said: dict[str, float] = {}
+        self._quiet = False       # this outage began unsaid (said within the minute): so does its end
 
     @property
     def down(self) -> bool:
@@ -106,7 +110,12 @@ class StoreHealth:
             self._reads_work = "writes refused" in reason
             if self._down_since is None:
                 self._down_since, self._reason, self._reminded = now, reason, now
-                logger.warning("%s", reason)
+                self._quiet = now - self._said.get(_kind(reason), -REMIND_SECONDS) < REMIND_SECONDS
+                if self._quiet:
+                    logger.debug("%s (again)", reason)
+                else:
+                    self._said[_kind(reason)] = now
+                    logger.warning("%s", reason)
             elif _kind(reason) != _kind(self._reason):
                 self._reason, self._reminded = reason, now
                 logger.warning("%s (down for %.0f s)", reason, now - self._down_since)
@@ -125,7 +134,7 @@ class StoreHealth:
                 return
             seconds = self._clock() - self._down_since
             self._down_since, self._reason, self._known = None, "", False
-        logger.info("redis: back after %.1f s", seconds)
+        logger.log(logging.DEBUG if self._quiet else logging.INFO, "redis: back after %.1f s", seconds)
 
     def describe(self) -> dict:
         since = self._down_since

@@ -12,6 +12,7 @@ import sqlite3
 import threading
 import time
 import uuid
+from collections import Counter
 
 import pytest
 import requests
@@ -128,7 +129,8 @@ def test_sites_on_three_shards_issue_call_reach_their_screens_and_are_archived(t
         for _site, screen, _heard in screens:
             screen.disconnect()
         server.stop()
-    assert "CROSSSLOT" not in server.log() and "Traceback" not in server.log(), server.log()[-3000:]
+    whole = server.log_path.read_text(errors="replace")
+    assert "CROSSSLOT" not in whole and "Traceback" not in whole, whole[-3000:]
 
 
 def test_a_master_killed_under_issue_load_loses_no_acknowledged_ticket(tmp_path_factory, tmp_path):
@@ -240,6 +242,11 @@ def test_a_master_killed_under_issue_load_loses_no_acknowledged_ticket(tmp_path_
                        what=f"every acknowledged ticket of {site} archived")
         # The other shards went on: their kiosks were refused nothing.
         assert not any(refused[site] for site in sites[1:]), refused
+        # Each process said the outage once, not at every request that failed between two that
+        # worked on the other shards (a hall's log at the peak must stay readable).
+        said = Counter(line.split()[3] for line in server.log_path.read_text(errors="replace").splitlines()
+                       if " WARNING " in line and "store_health" in line)
+        assert said and max(said.values()) <= 2, said
     finally:
         screen.disconnect()
         server.stop()
