@@ -189,8 +189,9 @@
     const el = $("connection");
     el.textContent = online ? "" : t("common.reconnecting");
     el.classList.toggle("offline", !online);
-    // Refused for its token (revoked, or renewed in the administration): set up again.
-    if (!online && reason && /token|revoked|wrong_site/.test(reason)) {
+    // Refused for its token (revoked, or renewed in the administration) or its site (removed by
+    // the province): set up again.
+    if (!online && reason && /token|revoked|wrong_site|unknown_site/.test(reason)) {
       state.live.socket.disconnect();
       $("setup").classList.remove("hidden");
     }

@@ -355,7 +355,7 @@
     const line = $("connection");
     line.textContent = online ? "" : t("common.reconnecting");
     line.classList.toggle("offline", !online);
-    if (!online && reason && /token|unauthorized|wrong_site|revoked/.test(reason)) {
+    if (!online && reason && /token|unauthorized|wrong_site|revoked|unknown_site/.test(reason)) {
       state.live.socket.disconnect();   // refused for good until it is set up again
       show("setup");
     }

@@ -185,6 +185,8 @@ def test_a_province_admin_adds_a_site_and_opens_its_pages(pages, hall):
 def test_a_province_admin_removes_a_site_once_nobody_is_given_it(pages, hall):
     """The remove button asks first, says in Vietnamese why a site cannot go yet, and takes the
     site off the list (and out of service) once it can."""
+    kiosk = pages.open(f"/kiosk/xa#token={OTHER_SITE_KIOSK_TOKEN}", width=1080, height=1920)
+    expect(kiosk.locator("#view-home")).to_be_visible()
     page = pages.open("/province", width=1400, height=1100)
     sign_in(page, "qt-tinh", ADMIN_PASSWORD)
     page.click('nav.admin-nav a[href="/province/sites"]')
@@ -203,4 +205,7 @@ def test_a_province_admin_removes_a_site_once_nobody_is_given_it(pages, hall):
     expect(page.locator("#site-list-done")).to_contain_text("Đã bỏ")
     expect(page.locator("#site-list tbody tr")).to_have_count(1)
     assert requests.post(f"{hall.url}/api/v1/sites/xa/tickets", json={"field": "A"}, timeout=10,
-                         headers={"Authorization": "Bearer test-other-kiosk-0001"}).status_code == 404
+                         headers={"Authorization": f"Bearer {OTHER_SITE_KIOSK_TOKEN}"}).status_code == 404
+    # The site's kiosk, its socket closed and refused again, shows its set-up screen, not
+    # "reconnecting" for ever.
+    expect(kiosk.locator("#view-setup")).to_be_visible(timeout=15000)
