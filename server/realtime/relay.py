@@ -56,8 +56,9 @@ class EventRelay:
                  audience: Callable[[str], tuple[set[int], set[str]]] | None = None,
                  spawn: Callable[..., Any] | None = None):
         self.client = client
-        # Given for a Redis Cluster: starts a reader per site (see run).
+        # Given for a Redis Cluster: starts a reader per site (see run), each known by a token.
         self.spawn = spawn
+        self._readers: dict[str, object] = {}
         # After the events of a read, what changed is pushed in full (see push_state): the state
         # (engine.snapshot_view), and who is here to hear it (counters staffed and phones' tickets).
         self.read_state = read_state
@@ -95,17 +96,15 @@ class EventRelay:
         stream = self.keys[site_id].events
         self._places[site_id] = {}
         self._recent[site_id] = deque(maxlen=RECENT)
-        if self.primed:
-            self.last_ids[stream] = "0-0"
+        if self.primed:   # (a site removed and made again: on from where this relay was)
+            self.last_ids.setdefault(stream, "0-0")
         self._streams = {**self._streams, stream: site_id}
 
     def remove_site(self, site_id: str) -> None:
         """A site removed while running: its stream is no longer read (its own reader, on a
         cluster, ends) and what was kept for its screens is dropped."""
-        stream = self.keys[site_id].events if site_id in self.keys else None
         self._streams = {s: sid for s, sid in self._streams.items() if sid != site_id}
-        if stream is not None:
-            self.last_ids.pop(stream, None)
+        self._readers.pop(site_id, None)
         for kept in (self._places, self._recent, self._dirty, self._pushed_at):
             kept.pop(site_id, None)
 
@@ -132,20 +131,20 @@ class EventRelay:
         if self.spawn is None:
             self._read(None)
         else:
-            started: set[str] = set()
             while not self._stop.is_set():
-                for site_id in set(self._streams.values()) - started:
-                    started.add(site_id)
-                    self.spawn(self._read, site_id)
+                for site_id in set(self._streams.values()) - set(self._readers):
+                    self._readers[site_id] = token = object()
+                    self.spawn(self._read, site_id, token)
                 self.sleep(1.0)
         logger.info("event relay stopped")
 
-    def _read(self, only: str | None) -> None:
-        """Read and push the events of one site (``only``), or of all of them (None)."""
+    def _read(self, only: str | None, token: object = None) -> None:
+        """Read and push the events of one site (``only``, while ``token`` is its reader's), or of
+        all of them (None)."""
         backoff = 0.5
         while not self._stop.is_set():
-            if only is not None and only not in self._streams.values():
-                return   # its site was removed
+            if only is not None and self._readers.get(only) is not token:
+                return   # its site was removed (and maybe made again: a new reader has it)
             try:
                 self._start_positions(only)
                 positions: dict[Any, Any] = {stream: last for stream, last in self.last_ids.items()
@@ -154,6 +153,8 @@ class EventRelay:
                 replies: list = source.xread(  # type: ignore[assignment]  # (as above)
                     positions, block=self._block_ms(only), count=500)
                 backoff = 0.5
+                if only is not None and self._readers.get(only) is not token:
+                    return   # removed while it waited: what it read is no longer its to send
                 if self.health is not None:
                     self.health.ok(wrote=False)
                 for stream, entries in replies or []:

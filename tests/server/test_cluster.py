@@ -251,3 +251,58 @@ def test_a_master_killed_under_issue_load_loses_no_acknowledged_ticket(tmp_path_
         screen.disconnect()
         server.stop()
         servers.stop()
+
+
+def test_a_site_removed_and_made_again_is_read_by_one_reader(cluster):
+    """On a cluster each site has its own reader. A site removed and made again with the same
+    code (a province admin's mistake undone) must be read again, by one reader only: none would
+    leave its screens deaf, two would send them every event twice."""
+    from datetime import datetime
+
+    from server.config import parse_config
+    from server.engine.clock import ControlledClock
+    from server.engine.keys import Keys
+    from server.engine.queue_engine import QueueEngine
+    from server.realtime.relay import EventRelay
+    from server.store.clients import blocking_client, queue_client
+
+    from ..conftest import HCM
+
+    prefix = f"qmstest-{uuid.uuid4().hex[:12]}"
+    doc = hall_document(prefix)
+    doc["sites"] = [commune("xa1")]
+    doc["redis"].update(url=cluster.url, cluster=True)
+    config = parse_config(doc)
+    engine = QueueEngine(queue_client(cluster.url, cluster=True), config,
+                         clock=ControlledClock(datetime(2026, 11, 23, 9, 0, tzinfo=HCM)))
+    heard: list[int] = []
+    relay = EventRelay(blocking_client(cluster.url, cluster=True), config, engine.keys,
+                       emit=lambda name, payload, room: name == "update" and heard.append(payload["seq"]),
+                       sleep=time.sleep, listeners=lambda site: 1,
+                       spawn=lambda target, *args: threading.Thread(target=target, args=args, daemon=True).start())
+    relay.prime()
+    threading.Thread(target=relay.run, daemon=True).start()
+    try:
+        time.sleep(1.5)   # its reader started (within a second) and waits in its XREAD
+        engine.issue("xa1", "A")
+        wait_until(lambda: heard == [1], timeout=5, what="the first ticket's event")
+        relay.remove_site("xa1")
+        site = config.sites["xa1"]
+        engine.keys["xa1"] = Keys(prefix, site)
+        relay.add_site("xa1")   # made again within a second: the old reader may still be waiting
+        time.sleep(1.5)   # a reader for the site made again (within a second)
+        engine.issue("xa1", "A")
+        wait_until(lambda: 2 in heard, timeout=10, what="the event after the site was made again")
+        time.sleep(1.5)
+        assert heard == [1, 2], heard   # each event once
+        # Removed again, and made again once its old reader has ended (it wakes every 5 s).
+        relay.remove_site("xa1")
+        time.sleep(6)
+        engine.keys["xa1"] = Keys(prefix, site)
+        relay.add_site("xa1")
+        time.sleep(1.5)
+        engine.issue("xa1", "A")
+        wait_until(lambda: 3 in heard, timeout=10, what="the event after the site was made again, later")
+        assert heard == [1, 2, 3], heard
+    finally:
+        relay.stop()
