@@ -611,9 +611,13 @@ def _config_export(args) -> int:
     live = store._stored()
     hours = store._stored_settings(list(config.sites), "hours")
     listed = {name: store._stored_settings(list(config.sites), name) for name in ("fields", "counters", "devices")}
+    general = store._stored_settings(list(config.sites), "general")
     clients = store._stored_clients(list(config.sites))
     present = {site.get("id") for site in document.get("sites", [])}
-    document["sites"] = [*document.get("sites", []), *(doc for doc in store.stored_sites() if doc["id"] not in present)]
+    removed = store.removed_sites()   # (config.yaml may still list a site a province admin removed)
+    document["sites"] = [site for site in [*document.get("sites", []),
+                                           *(doc for doc in store.stored_sites() if doc["id"] not in present)]
+                         if site.get("id") not in removed]
     province_people = store._stored_province()
     if province_people is not None:
         document.setdefault("province", {})["users"] = province_people
@@ -622,6 +626,13 @@ def _config_export(args) -> int:
         if people is not None:   # else no live change yet: config.yaml's own
             site["officers"] = [{**{k: v for k, v in officer_json(o).items() if v or k == "name"},
                                  "password_hash": o.password_hash} for o in people.values()]
+        g = general.get(site.get("id"))
+        if g is not None:   # names, calls listed, no-show restore, kiosk rate and PIN, priority ratio
+            site.update({k: v for k, v in g.items() if k not in ("priority_ratio", "kiosk_pin_hash")})
+            site.setdefault("priority", {})["ratio"] = g["priority_ratio"]
+            site.pop("kiosk_pin_hash", None)
+            if g.get("kiosk_pin_hash"):
+                site["kiosk_pin_hash"] = g["kiosk_pin_hash"]
         h = hours.get(site.get("id"))
         if h is not None:
             site["opening_hours"] = "always" if h["always"] else {d: s for d, s in h["week"].items() if s}
@@ -665,6 +676,7 @@ def _config_import(args) -> int:
             store.replace_listed(config.sites[site_id], who, kind, entries, source=os.path.basename(args.file))
         store.replace(config.sites[site_id], who, dict(site.officers), source=os.path.basename(args.file))
         store.set_hours(config.sites[site_id], who, hours_json(site.opening_hours))
+        store.set_general(config.sites[site_id], who, structure.general_entry(site))
         present = site_clients(site)
         store.replace_devices(config.sites[site_id], who, present, source=os.path.basename(args.file))
         store.replace_listed(config.sites[site_id], who, structure.DEVICES, site.devices,

@@ -72,3 +72,27 @@ def test_every_process_and_a_restart_take_the_settings(api, another_process):
     again = another_process()
     hall = again.test_client().get("/api/v1/sites/hcc/hall", headers=api.bearer(KIOSK_TOKEN)).get_json()
     assert hall["site"]["name_en"] == "Provincial Centre"
+
+
+def test_export_writes_the_live_settings_and_import_takes_them_back(written_hall, tmp_path):
+    """`qms config export` is the backup and the move to another server: a site renamed live
+    must be exported renamed (it was exported with config.yaml's name and ratio), and a file's
+    settings imported."""
+    import yaml
+
+    admin = written_hall.headers
+    r = written_hall.client.put("/api/v1/sites/hcc/setup/site", headers=admin,
+                                json={"name": "Trung tâm mới", "recent_calls": 7, "priority_ratio": "3:1"})
+    assert r.status_code == 200, r.get_json()
+    exported = yaml.safe_load(written_hall.config_command("export").stdout)
+    hcc = next(s for s in exported["sites"] if s["id"] == "hcc")
+    assert (hcc["name"], hcc["recent_calls"], hcc["priority"]["ratio"]) == ("Trung tâm mới", 7, "3:1")
+    assert hcc["priority"]["categories"]   # config.yaml's categories kept beside the ratio
+    hcc["name"], hcc["recent_calls"] = "Trung tâm tỉnh", 12
+    edited = tmp_path / "edited.yaml"
+    edited.write_text(yaml.safe_dump(exported, allow_unicode=True), encoding="utf-8")
+    done = written_hall.config_command("import", str(edited))
+    assert done.returncode == 0, done.stderr
+    written_hall.app.extensions["qms"].people.refresh()
+    now = written_hall.client.get("/api/v1/sites/hcc/setup/site", headers=admin).get_json()
+    assert (now["name"], now["recent_calls"], now["priority_ratio"]) == ("Trung tâm tỉnh", 12, "3:1")

@@ -349,3 +349,13 @@ def test_a_site_of_config_yaml_is_removed_once_no_leader_is_given_it(live_app, p
         assert r.status_code == 409 and r.get_json()["error"]["code"] == "last_site"
     finally:
         again.extensions["qms"].shutdown()
+
+
+def test_a_removed_site_is_not_exported_though_config_yaml_still_lists_it(written_hall):
+    import yaml
+
+    store = written_hall.app.extensions["qms"].people
+    store.remove_site("test", written_hall.app.extensions["qms"].config.sites["xa"])
+    exported = yaml.safe_load(written_hall.config_command("export").stdout)
+    assert [s["id"] for s in exported["sites"]] == ["hcc"]
+    parse_config(exported)   # still a config.yaml that reads
