@@ -612,6 +612,7 @@ def _config_export(args) -> int:
     hours = store._stored_settings(list(config.sites), "hours")
     listed = {name: store._stored_settings(list(config.sites), name) for name in ("fields", "counters", "devices")}
     general = store._stored_settings(list(config.sites), "general")
+    categories = store._stored_settings(list(config.sites), "categories")
     clients = store._stored_clients(list(config.sites))
     present = {site.get("id") for site in document.get("sites", [])}
     removed = store.removed_sites()   # (config.yaml may still list a site a province admin removed)
@@ -626,20 +627,7 @@ def _config_export(args) -> int:
         if people is not None:   # else no live change yet: config.yaml's own
             site["officers"] = [{**{k: v for k, v in officer_json(o).items() if v or k == "name"},
                                  "password_hash": o.password_hash} for o in people.values()]
-        g = general.get(site.get("id"))
-        if g is not None:   # names, calls listed, no-show restore, kiosk rate and PIN, priority ratio
-            site.update({k: v for k, v in g.items() if k not in ("priority_ratio", "kiosk_pin_hash")})
-            site.setdefault("priority", {})["ratio"] = g["priority_ratio"]
-            site.pop("kiosk_pin_hash", None)
-            if g.get("kiosk_pin_hash"):
-                site["kiosk_pin_hash"] = g["kiosk_pin_hash"]
-        h = hours.get(site.get("id"))
-        if h is not None:
-            site["opening_hours"] = "always" if h["always"] else {d: s for d, s in h["week"].items() if s}
-            site["holidays"] = {"calendar": h["calendar"], "extra": h["extra"], "working_days": h["working_days"]}
-        for name, stored in listed.items():
-            if site.get("id") in stored:
-                site[name] = stored[site["id"]]
+        _export_settings(site, {"general": general, "hours": hours, "categories": categories, **listed})
         if site.get("id") in clients:   # tokens as their digests: a token made live was never kept
             for kind, attr in KINDS.items():
                 site[attr] = [entry for k, entry in clients[site["id"]] if k == kind]
@@ -651,6 +639,27 @@ def _config_export(args) -> int:
     else:
         sys.stdout.write(text)
     return 0
+
+
+def _export_settings(site: dict, stored: dict[str, dict]) -> None:
+    """A site's settings changed live, written into its config.yaml entry (each: as stored in
+    ``site_settings``, by site; a site with none of a kind keeps config.yaml's)."""
+    g = stored["general"].get(site.get("id"))
+    if g is not None:   # names, calls listed, no-show restore, kiosk rate and PIN, priority ratio
+        site.update({k: v for k, v in g.items() if k not in ("priority_ratio", "kiosk_pin_hash")})
+        site.setdefault("priority", {})["ratio"] = g["priority_ratio"]
+        site.pop("kiosk_pin_hash", None)
+        if g.get("kiosk_pin_hash"):
+            site["kiosk_pin_hash"] = g["kiosk_pin_hash"]
+    h = stored["hours"].get(site.get("id"))
+    if h is not None:
+        site["opening_hours"] = "always" if h["always"] else {d: s for d, s in h["week"].items() if s}
+        site["holidays"] = {"calendar": h["calendar"], "extra": h["extra"], "working_days": h["working_days"]}
+    for name in ("fields", "counters", "devices"):
+        if site.get("id") in stored[name]:
+            site[name] = stored[name][site["id"]]
+    if site.get("id") in stored["categories"]:
+        site.setdefault("priority", {})["categories"] = stored["categories"][site["id"]]
 
 
 def _config_import(args) -> int:
@@ -677,6 +686,9 @@ def _config_import(args) -> int:
         store.replace(config.sites[site_id], who, dict(site.officers), source=os.path.basename(args.file))
         store.set_hours(config.sites[site_id], who, hours_json(site.opening_hours))
         store.set_general(config.sites[site_id], who, structure.general_entry(site))
+        if site.categories != config.sites[site_id].categories:   # (audited only when they differ)
+            store.replace_listed(config.sites[site_id], who, structure.PRIORITIES, site.categories,
+                                 source=os.path.basename(args.file))
         present = site_clients(site)
         store.replace_devices(config.sites[site_id], who, present, source=os.path.basename(args.file))
         store.replace_listed(config.sites[site_id], who, structure.DEVICES, site.devices,

@@ -283,6 +283,8 @@ class PeopleStore:
             self._apply_fields(site, copy["fields"])
         if copy.get("counters") is not None:   # then: the people and devices name counters
             self._apply_counters(site, copy["counters"])
+        if copy.get("categories") is not None:
+            self._apply_categories(site, copy["categories"])
         if copy.get("people") is not None:
             self._apply(site, {o["username"]: _from_json(o) for o in copy["people"]})
             logger.info("site %s: people reloaded (%d)", site.id, len(copy["people"]))
@@ -374,6 +376,18 @@ class PeopleStore:
             for listener in self.on_hall:
                 listener(site.id)
 
+    def _apply_categories(self, site: SiteConfig, entries: list[dict[str, Any]]) -> None:
+        """The site's priority categories swapped whole; its screens draw the hall again (the
+        kiosk offers the new list)."""
+        categories, errors = structure.read_priorities(entries)
+        for error in errors:
+            logger.warning("site %s: a live priority category cannot be read: %s", site.id, error)
+        if not errors and categories != site.categories:
+            object.__setattr__(site, "categories", categories)
+            logger.info("site %s: priority categories reloaded (%d)", site.id, len(categories))
+            for listener in self.on_hall:
+                listener(site.id)
+
     def _apply_devices(self, site: SiteConfig, entries: list[dict[str, Any]]) -> None:
         """The site's rating panels, printers and LED boards swapped whole; those who listen hear
         which agents serve a changed device (they read their settings again)."""
@@ -462,7 +476,7 @@ class PeopleStore:
                                        "removed": sorted(self.removed_sites())}}
         stored, clients = self._stored(sites), self._stored_clients(sites)
         settings = {name: self._stored_settings(sites, name)
-                    for name in ("hours", "general", "fields", "counters", "devices")}
+                    for name in ("hours", "general", "fields", "counters", "categories", "devices")}
         return {s: {"people": [_to_json(o) for o in stored[s].values()] if s in stored else None,
                     **{name: values.get(s) for name, values in settings.items()}, "clients": clients.get(s)}
                 for s in sites}

@@ -15,7 +15,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import BadRequest, Conflict
-from . import PASSWORD_HASH, CounterConfig, DeviceConfig, FieldConfig, SiteConfig, _counters, _fields, _priority
+from . import (
+    PASSWORD_HASH,
+    CounterConfig,
+    DeviceConfig,
+    FieldConfig,
+    PriorityCategory,
+    SiteConfig,
+    _counters,
+    _fields,
+    _priority,
+)
 from .devices import parse_devices
 from .reader import Node
 
@@ -140,6 +150,30 @@ def devices_with(site: SiteConfig, device_id: str, document: dict[str, Any] | No
     return _whole(read_devices(site, entries), f"devices[{at}]", "bad_device")
 
 
+def priority_entry(c: PriorityCategory) -> dict[str, Any]:
+    """A priority category (người có công, người cao tuổi …) as config.yaml writes it."""
+    out: dict[str, Any] = {"code": c.code, "name": c.name, "name_en": c.name_en, "weight": c.weight}
+    return {k: v for k, v in out.items() if v not in ("", None)}
+
+
+def read_priorities(entries: list[dict[str, Any]]) -> tuple[dict[str, PriorityCategory], list[str]]:
+    """Entries read by config.yaml's reader (``priority.categories``)."""
+    errors: list[str] = []
+    _, categories = _priority(Node({"ratio": "1:1", "categories": entries}, "priority", errors))
+    return categories, [e.removeprefix("priority.") for e in errors]
+
+
+def priorities_with(site: SiteConfig, code: str, document: dict[str, Any] | None) -> dict[str, PriorityCategory]:
+    """The site's priority categories with ``code`` added or changed to ``document`` (None:
+    removed), checked whole; BadRequest in config.yaml's words. A site may have none (the
+    kiosk then offers no priority)."""
+    entries = [priority_entry(c) for k, c in site.categories.items() if k != code]
+    at = next((i for i, k in enumerate(site.categories) if k == code), len(entries))
+    if document is not None:
+        entries.insert(at, {**{k: v for k, v in document.items() if v not in ("", None)}, "code": code})
+    return _whole(read_priorities(entries), f"categories[{at}]", "bad_priority")
+
+
 # A site's own settings the administration changes (the rest is config.yaml's): as config.yaml
 # names them, and the SiteConfig attribute each sets.
 GENERAL = ("name", "name_en", "recent_calls", "no_show_restore_minutes", "kiosk_tickets_per_minute",
@@ -196,3 +230,5 @@ FIELDS = Listed("field", "fields", field_entry, fields_with, field_naming)
 # (counter_in_use is the engine's: another officer is signed in at the counter.)
 COUNTERS = Listed("counter", "counters", counter_entry, counters_with, naming, in_use="counter_assigned")
 DEVICES = Listed("device", "devices", device_entry, devices_with, lambda site, key: [])
+# Nothing names a category: a waiting ticket keeps the weight it was issued with.
+PRIORITIES = Listed("priority", "categories", priority_entry, priorities_with, lambda site, key: [])

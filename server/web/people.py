@@ -304,6 +304,40 @@ def delete_field(site_id, code):
     return "", 204
 
 
+# -- priority categories --------------------------------------------------------------------
+PRIORITY: dict[str, type | tuple[type, ...]] = {"name": str, "name_en": (str, type(None)), "weight": int}
+
+
+@api_bp.get("/setup/priorities")
+def list_priorities(site_id):
+    """The site's priority categories (người có công, người cao tuổi …) as the administration edits them."""
+    site, actor = site_and_actor(site_id)
+    require(actor, "admin")
+    return jsonify({"categories": [structure.priority_entry(c) for c in site.categories.values()]})
+
+
+@api_bp.put("/setup/priorities/<code>")
+def put_priority(site_id, code):
+    """A priority category added, or its names or weight changed: the kiosks offer it on every
+    server within 2 s; tickets already waiting keep the weight they were issued with."""
+    site, actor = site_and_actor(site_id)
+    actor = require(actor, "admin")
+    body = json_body(PRIORITY, required=("name",))
+    new = code not in site.categories
+    _store().set_listed(site, actor.label, structure.PRIORITIES, code, body)
+    return jsonify(structure.priority_entry(site.categories[code])), 201 if new else 200
+
+
+@api_bp.delete("/setup/priorities/<code>")
+def delete_priority(site_id, code):
+    """A priority category removed: the kiosks no longer offer it; tickets issued with it keep
+    their place and show its code."""
+    site, actor = site_and_actor(site_id)
+    actor = require(actor, "admin")
+    _store().set_listed(site, actor.label, structure.PRIORITIES, code, None)
+    return "", 204
+
+
 # -- rating panels, printers, LED boards -----------------------------------------------------
 PERIPHERAL: dict[str, type | tuple[type, ...]] = {"kind": str, "url": str, "counter": (int, type(None)),
                                                   "agent": (str, type(None)), "options": (dict, type(None))}
@@ -446,6 +480,8 @@ def _label(key: str, action: str = "") -> str:
         return translate(g.lang, "counters.policy")
     if key == "sites":
         return translate(g.lang, "province.sites")
+    if key == "weight":
+        return translate(g.lang, "priorities.weight")
     if key in PERIPHERAL_WORDS:
         return translate(g.lang, PERIPHERAL_WORDS[key])
     if key in structure.FIELD_WORDS:
@@ -472,7 +508,7 @@ def _summary(details: dict, action: str = "") -> str:
     what was made."""
     if "after" in details:
         return _changed(details, action)
-    for listed in ("people", "devices", "counters", "fields"):   # a list imported whole
+    for listed in ("people", "devices", "counters", "fields", "categories"):   # a list imported whole
         if listed in details and "from" in details:
             key = "audit.imported" if listed == "people" else f"audit.imported_{listed}"
             return translate(g.lang, key, n=details[listed], source=details["from"])

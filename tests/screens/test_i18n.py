@@ -31,6 +31,7 @@ DYNAMIC = {
                       "counter.create", "counter.update", "counter.delete",
                       "field.create", "field.update", "field.delete", "device.create", "device.update",
                       "device.delete", "site.create", "site.update", "site.remove",
+                      "priority.create", "priority.update", "priority.delete",
                       *(f"province_user.{what}" for what in ("create", "update", "disable", "enable", "password_reset",
                                                              "password_change"))],
     "hours.": ["extra", "working_days"],

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from ..hall import DISPLAY_TOKEN
-from .conftest import shot
+from ..hall import DISPLAY_TOKEN, KIOSK_TOKEN
+from .conftest import shot, wait_js
 from .test_admin import admin_login
 
 
@@ -34,3 +34,35 @@ def test_an_admin_renames_the_site_and_the_display_follows(pages, hall):
     details = page.locator('#audit tr[data-action="site.update"] td.details')
     expect(details).to_contain_text("Tên: Trung tâm Phục vụ Hành chính công tỉnh Thử nghiệm → ")   # not "Họ và tên"
     expect(details).to_contain_text("Mã PIN bảo trì ki-ốt: … → …")
+
+
+def test_an_admin_adds_a_priority_category_and_the_kiosk_offers_it(pages, hall):
+    kiosk = pages.open(f"/kiosk/hcc#token={KIOSK_TOKEN}", width=1080, height=1920)
+    expect(kiosk.locator('.field-button[data-field="TP"]')).to_be_visible()
+    page = pages.open("/admin/hcc/settings", width=1400, height=1200)
+    admin_login(page)
+    expect(page.locator("#priorities tbody tr")).to_have_count(3)
+    page.fill("#priority-code", "pregnant")
+    page.fill("#priority-name", "Phụ nữ mang thai")
+    page.fill("#priority-name_en", "Pregnant woman")
+    page.fill("#priority-weight", "2")
+    page.click("#priority-save")
+    expect(page.locator("#priority-done")).to_have_text("Đã lưu. Mọi máy chủ áp dụng trong vòng 2 giây.")
+    expect(page.locator('#priorities tr[data-code="pregnant"] td').nth(3)).to_have_text("2")
+    # A weight config.yaml would refuse: said in words, nothing changed.
+    page.locator('#priorities tr[data-code="merit"] button').first.click()
+    page.evaluate("document.getElementById('priority-weight').removeAttribute('max')")
+    page.fill("#priority-weight", "100")
+    page.click("#priority-save")
+    expect(page.locator("#priority-error")).to_contain_text("Thông tin diện ưu tiên chưa hợp lệ")
+    page.click("#priority-cancel")
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.locator('#priorities tr[data-code="disabled"] button.secondary').click()
+    expect(page.locator("#priorities tbody tr")).to_have_count(3)
+    shot(page, "admin-priorities")
+    # The kiosk, on its home screen, reads the hall again and offers the new list.
+    wait_js(kiosk, "window.kiosk && window.kiosk.hall && window.kiosk.hall.priority_categories.length === 3 && "
+                   "!window.kiosk.hall.priority_categories.some((c) => c.code === 'disabled')", timeout=15000)
+    kiosk.click('.field-button[data-field="TP"]')
+    expect(kiosk.locator('.category[data-category="pregnant"]')).to_have_text("Phụ nữ mang thai", timeout=15000)
+    expect(kiosk.locator('.category[data-category="disabled"]')).to_have_count(0)

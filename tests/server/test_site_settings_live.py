@@ -84,11 +84,15 @@ def test_export_writes_the_live_settings_and_import_takes_them_back(written_hall
     r = written_hall.client.put("/api/v1/sites/hcc/setup/site", headers=admin,
                                 json={"name": "Trung tâm mới", "recent_calls": 7, "priority_ratio": "3:1"})
     assert r.status_code == 200, r.get_json()
+    r = written_hall.client.put("/api/v1/sites/hcc/setup/priorities/pregnant", headers=admin,
+                                json={"name": "Phụ nữ mang thai", "weight": 2})
+    assert r.status_code == 201, r.get_json()
     exported = yaml.safe_load(written_hall.config_command("export").stdout)
     hcc = next(s for s in exported["sites"] if s["id"] == "hcc")
     assert (hcc["name"], hcc["recent_calls"], hcc["priority"]["ratio"]) == ("Trung tâm mới", 7, "3:1")
-    assert hcc["priority"]["categories"]   # config.yaml's categories kept beside the ratio
+    assert [c["code"] for c in hcc["priority"]["categories"]] == ["merit", "elderly", "disabled", "pregnant"]
     hcc["name"], hcc["recent_calls"] = "Trung tâm tỉnh", 12
+    hcc["priority"]["categories"] = hcc["priority"]["categories"][:2]
     edited = tmp_path / "edited.yaml"
     edited.write_text(yaml.safe_dump(exported, allow_unicode=True), encoding="utf-8")
     done = written_hall.config_command("import", str(edited))
@@ -96,3 +100,52 @@ def test_export_writes_the_live_settings_and_import_takes_them_back(written_hall
     written_hall.app.extensions["qms"].people.refresh()
     now = written_hall.client.get("/api/v1/sites/hcc/setup/site", headers=admin).get_json()
     assert (now["name"], now["recent_calls"], now["priority_ratio"]) == ("Trung tâm tỉnh", 12, "3:1")
+    categories = written_hall.client.get("/api/v1/sites/hcc/setup/priorities", headers=admin).get_json()
+    assert [c["code"] for c in categories["categories"]] == ["merit", "elderly"]
+
+
+def test_priority_categories_are_changed_live_and_the_kiosk_offers_them(api, app, another_process):
+    """A centre adds "pregnant women", raises the weight of people with meritorious service and
+    drops a category: the kiosk's hall lists what is offered now, on every process; a visitor
+    already waiting keeps the place they were given."""
+    admin = api.login_admin()
+    other = another_process()
+    kiosk = app.extensions["qms"].socketio.test_client(app, auth={"site": "hcc", "token": KIOSK_TOKEN})
+    kiosk.get_received()
+    elderly = api.issue("TP", priority="elderly")
+    r = api.put("/setup/priorities/pregnant", {"name": "Phụ nữ mang thai", "name_en": "Pregnant woman",
+                                               "weight": 2}, admin)
+    assert r.status_code == 201, r.get_json()
+    assert api.put("/setup/priorities/merit", {"name": "Người có công với cách mạng", "weight": 5},
+                   admin).status_code == 200
+    assert api.delete("/setup/priorities/elderly", admin).status_code == 204
+    offered = api.get("/hall", KIOSK_TOKEN).get_json()["priority_categories"]
+    assert [(c["code"], c["weight"]) for c in offered] == [("merit", 5), ("disabled", 1), ("pregnant", 2)]
+    assert {"kind": "hall"} in [m["args"][0] for m in kiosk.get_received() if m["name"] == "settings"]
+    # The category removed is refused at the kiosk; the visitor issued with it still waits.
+    r = api.post("/tickets", {"field": "TP", "priority": "elderly"}, KIOSK_TOKEN)
+    assert r.status_code == 400 and r.get_json()["error"]["code"] == "unknown_priority"
+    pregnant = api.issue("TP", priority="pregnant")
+    waiting = [t["id"] for t in api.state(api.login(1), lists=True)["waiting"]["TP"]["tickets"]]
+    assert waiting == [pregnant["id"], elderly["id"]]   # weight 2 before weight 1
+    # Every process, and the audit.
+    other.extensions["qms"].people.refresh()
+    there = other.test_client().get("/api/v1/sites/hcc/hall", headers=api.bearer(KIOSK_TOKEN)).get_json()
+    assert [c["code"] for c in there["priority_categories"]] == ["merit", "disabled", "pregnant"]
+    actions = [(e["action"], e["target"]) for e in api.get("/audit", admin).get_json()["entries"][:3]]
+    assert actions == [("priority.delete", "elderly"), ("priority.update", "merit"), ("priority.create", "pregnant")]
+
+
+@pytest.mark.parametrize("code, body, expected", [
+    ("elderly", {"name": "Người cao tuổi", "weight": 100}, "bad_priority"),
+    ("Bad Code", {"name": "X", "weight": 1}, "bad_priority"),
+    ("new", {"name": "", "weight": 1}, "bad_priority"),
+    ("new", {"weight": 1}, "missing_parameter"),
+])
+def test_a_priority_category_config_yaml_would_refuse_is_refused(api, code, body, expected):
+    admin = api.login_admin()
+    r = api.put(f"/setup/priorities/{code}", body, admin)
+    assert r.status_code == 400 and r.get_json()["error"]["code"] == expected, r.get_json()
+    assert [c["code"] for c in api.get("/setup/priorities", admin).get_json()["categories"]] == [
+        "merit", "elderly", "disabled"]
+    assert api.delete("/setup/priorities/nobody", admin).status_code == 404
