@@ -268,11 +268,100 @@
     return true;
   }
 
+  /** One of a site's lists in the administration (fields, priority categories …): a table with
+   *  an edit and a remove button per row, and one form to add an entry or change the one being
+   *  edited. Elements are named by ``prefix``: #<prefix>-form, -error, -done, -cancel, -title,
+   *  and the key box (-code, or ``keyBox``); the table is #<table>. Options:
+   *    path: the API path of the list; list: the answer's key; key: an entry's key field;
+   *    name(entry): what the messages call it (its name); cells(entry): the row's cells;
+   *    fill(entry) / body(): the form from / to an entry (body null: not sent, it said why);
+   *    addTitle, removeLabel, removeConfirm, removed: catalogue keys ({name} in the last two);
+   *    rendered(entries), cleared(): after each drawing, after the form is emptied.
+   *  Every change is the server's (checked and audited there). Returns the page's state. */
+  function listEditor(o) {
+    const $ = (id) => document.getElementById(id);
+    const box = (name) => $(o.prefix + "-" + name);
+    const keyBox = () => box(o.keyBox || "code");
+    const nameOf = o.name || ((item) => item.name);
+    const state = {items: [], editing: null, saved: 0};
+    const url = (entry) => o.path + (entry === undefined ? "" : "/" + encodeURIComponent(entry));
+
+    function render() {
+      const body = $(o.table).querySelector("tbody");
+      body.innerHTML = "";
+      state.items.forEach((item) => {
+        const tr = document.createElement("tr");
+        tr.dataset[o.key] = item[o.key];
+        const actions = document.createElement("td");
+        actions.className = "actions";
+        actions.append(button(t("people.edit"), () => edit(item)),
+                       button(t(o.removeLabel), () => remove(item), "secondary"));
+        tr.append(...o.cells(item), actions);
+        body.appendChild(tr);
+      });
+      if (o.rendered) o.rendered(state.items);
+    }
+
+    async function load() {
+      const r = await api("GET", url());
+      if (r.status !== 200) { box("error").textContent = errorText(r); return; }
+      state.items = r.data[o.list];
+      render();
+    }
+
+    function clear() {
+      state.editing = null;
+      box("form").reset();
+      keyBox().disabled = false;
+      box("cancel").hidden = true;
+      box("title").textContent = t(o.addTitle);
+      if (o.cleared) o.cleared();
+    }
+
+    function edit(item) {
+      state.editing = item[o.key];
+      keyBox().value = item[o.key];
+      keyBox().disabled = true;
+      o.fill(item);
+      box("cancel").hidden = false;
+      box("title").textContent = t("people.editing", {name: nameOf(item)});
+      if (box("name")) box("name").focus();
+    }
+
+    function done(r, message) {
+      const ok = answered(r, box("error"), box("done"), message);
+      if (ok) state.saved += 1;
+      return ok;
+    }
+
+    async function remove(item) {
+      const name = nameOf(item);
+      if (!window.confirm(t(o.removeConfirm, {name}))) return;
+      // (a JSON body, as every cookie-carrying change: the CSRF check wants one)
+      if (done(await api("DELETE", url(item[o.key]), {}), t(o.removed, {name}))) await load();
+    }
+
+    async function save(e) {
+      e.preventDefault();
+      const body = o.body();
+      if (body === null) return;
+      const r = await api("PUT", url(keyBox().value.trim()), body);
+      if (done(r, t("people.saved"))) { clear(); await load(); }
+    }
+
+    document.addEventListener("DOMContentLoaded", () => {
+      box("form").addEventListener("submit", save);
+      box("cancel").addEventListener("click", clear);
+      load();
+    });
+    return state;
+  }
+
   document.addEventListener("DOMContentLoaded", () => {
     translatePage();
     toolbar();
   });
 
-  window.QMS = {t, translatePage, deviceToken, api, errorText, Live, minutes, duration, elapsed, clock, clockTime,
+  window.QMS = {t, translatePage, deviceToken, api, errorText, Live, minutes, duration, elapsed, clock, clockTime, listEditor,
                 localName, mergeWaiting, cell, link, button, answered};
 })();
