@@ -147,8 +147,13 @@ class EventRelay:
                 return   # its site was removed (and maybe made again: a new reader has it)
             try:
                 self._start_positions(only)
+                # (a removed site's stream keeps its place, in case the site is made again, but is not read)
+                streams = self._streams
                 positions: dict[Any, Any] = {stream: last for stream, last in self.last_ids.items()
-                                             if only is None or self._streams.get(stream) == only}
+                                             if stream in streams and (only is None or streams[stream] == only)}
+                if not positions:   # (a site's reader between its site's removal and its own end)
+                    self.sleep(1.0)
+                    continue
                 source = self.client if only is None else on_node(self.client, self.keys[only].events)
                 replies: list = source.xread(  # type: ignore[assignment]  # (as above)
                     positions, block=self._block_ms(only), count=500)

@@ -299,7 +299,15 @@ def test_a_site_closed_for_good_is_removed_from_every_process_and_stays_removed(
     assert site_api(client, "POST", "/login", body={"username": "qt-p1", "password": "Phuong@2026"}).status_code == 404
     assert "phuong1" not in [s["id"] for s in client.get("/api/v1/sites").get_json()["sites"]]
     assert "phuong1" not in [s["id"] for s in province.call("GET", "/sites", admin).get_json()["sites"]]
-    # On the other process at its next look (every second).
+    # The other process has not looked yet (it does every second): a kiosk's request there is
+    # still taken. This process's relay does not read the removed site's stream (it did, and
+    # spun on that event for ever).
+    assert site_api(other.test_client(), "POST", "/tickets", made["kiosk"]["token"],
+                    {"field": "A"}).status_code == 201
+    cpu = time.process_time()
+    time.sleep(1.0)
+    assert time.process_time() - cpu < 0.5, "the relay spins on a removed site's stream"
+    # On the other process at its next look.
     other.extensions["qms"].people.refresh()
     assert "phuong1" not in other.extensions["qms"].config.sites
     assert site_api(other.test_client(), "POST", "/tickets", made["kiosk"]["token"],
