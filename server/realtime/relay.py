@@ -146,11 +146,7 @@ class EventRelay:
             if only is not None and self._readers.get(only) is not token:
                 return   # its site was removed (and maybe made again: a new reader has it)
             try:
-                self._start_positions(only)
-                # (a removed site's stream keeps its place, in case the site is made again, but is not read)
-                streams = self._streams
-                positions: dict[Any, Any] = {stream: last for stream, last in self.last_ids.items()
-                                             if stream in streams and (only is None or streams[stream] == only)}
+                positions = self._positions(only)
                 if not positions:   # (a site's reader between its site's removal and its own end)
                     self.sleep(1.0)
                     continue
@@ -162,14 +158,7 @@ class EventRelay:
                     return   # removed while it waited: what it read is no longer its to send
                 if self.health is not None:
                     self.health.ok(wrote=False)
-                for stream, entries in replies or []:
-                    stream = as_text(stream)
-                    site_id = self._streams.get(stream)
-                    if site_id is None:   # its site was just removed
-                        continue
-                    for entry_id, raw in entries:
-                        self.last_ids[stream] = as_text(entry_id)
-                        self._deliver(site_id, raw)
+                self._deliver_all(replies)
                 self.push_due(only)
             except redis.RedisError as err:
                 if self._stop.is_set():
@@ -184,6 +173,24 @@ class EventRelay:
             except Exception:
                 logger.exception("event relay: failed to deliver an event; continuing")
                 self.sleep(backoff)
+
+    def _positions(self, only: str | None) -> dict[Any, Any]:
+        """Where to read on from: each stream (or ``only``'s). A removed site's stream keeps its
+        place, in case the site is made again, but is not read."""
+        self._start_positions(only)
+        streams = self._streams
+        return {stream: last for stream, last in self.last_ids.items()
+                if stream in streams and (only is None or streams[stream] == only)}
+
+    def _deliver_all(self, replies: list | None) -> None:
+        for stream, entries in replies or []:
+            stream = as_text(stream)
+            site_id = self._streams.get(stream)
+            if site_id is None:   # its site was just removed
+                continue
+            for entry_id, raw in entries:
+                self.last_ids[stream] = as_text(entry_id)
+                self._deliver(site_id, raw)
 
     @contextmanager
     def joining(self, site_id: str, after_seq: int, rooms: set[str]) -> Iterator[list[tuple[str, dict]]]:
