@@ -154,7 +154,6 @@ def main() -> int:
               "", END]
     block = "\n".join(lines)
     write_section(DOC, START, END, block)
-    sys.stdout.write(block + "\n")
     return 0
 
 

@@ -206,7 +206,7 @@ def post_script(path: str, body: dict, token: str) -> str:
 
 def write_section(doc: Path, start: str, end: str, block: str) -> None:
     """Put ``block`` (which starts with ``start`` and ends with ``end``) into ``doc`` in place of
-    the section between those markers, or at the end the first time."""
+    the section between those markers, or at the end the first time; and show it."""
     text = doc.read_text(encoding="utf-8")
     if start in text:
         before, _, rest = text.partition(start)
@@ -215,3 +215,4 @@ def write_section(doc: Path, start: str, end: str, block: str) -> None:
     else:
         text = text.rstrip() + "\n\n" + block + "\n"
     doc.write_text(text, encoding="utf-8")
+    sys.stdout.write(block + "\n")

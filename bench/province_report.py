@@ -195,7 +195,6 @@ def main() -> int:
         assert raw.total.issued == rolled["total"]["issued"] == PER_DAY * 261
     block = render(facts, checks, rows)
     write_section(DOC, START, END, block)
-    sys.stdout.write(block + "\n")
     return 0
 
 

@@ -186,7 +186,6 @@ def main() -> int:
         subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(before)], check=False)
     block = render(results)
     write_section(DOC, START, END, block)
-    sys.stdout.write(block + "\n")
     return 0
 
 

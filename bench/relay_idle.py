@@ -18,7 +18,6 @@ the range over the rounds.
 from __future__ import annotations
 
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -105,7 +104,6 @@ def main() -> int:
               "", END]
     block = "\n".join(lines)
     write_section(DOC, START, END, block)
-    sys.stdout.write(block + "\n")
     return 0
 
 

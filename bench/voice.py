@@ -112,7 +112,6 @@ def main() -> int:
                       "second; what varies is when the browser hears each call.", "", END])
     block = "\n".join(lines)
     write_section(DOC, START, END, block)
-    sys.stdout.write(block + "\n")
     return 0
 
 

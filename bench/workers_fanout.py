@@ -64,7 +64,6 @@ def main_issue() -> int:
         ISSUE_END,
     ])
     write_section(DOC, ISSUE_START, ISSUE_END, block)
-    sys.stdout.write(block + "\n")
     return 0
 
 
@@ -78,7 +77,6 @@ def main() -> int:
             results[workers].append(one(workers))
     block = render(results)
     write_section(DOC, START, END, block)
-    sys.stdout.write(block + "\n")
     return 0
 
 

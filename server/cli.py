@@ -617,7 +617,7 @@ def _config_export(args) -> int:
     present = {site.get("id") for site in document.get("sites", [])}
     removed = store.removed_sites()   # (config.yaml may still list a site a province admin removed)
     document["sites"] = [site for site in [*document.get("sites", []),
-                                           *(doc for doc in store.stored_sites() if doc["id"] not in present)]
+                                           *(doc for doc in store.stored_sites(removed) if doc["id"] not in present)]
                          if site.get("id") not in removed]
     province_people = store._stored_province()
     if province_people is not None:

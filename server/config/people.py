@@ -154,9 +154,10 @@ def officer_json(o: OfficerConfig) -> dict[str, Any]:
             "disabled": o.disabled}
 
 
-def stored_site_documents(sql: Engine) -> list[dict[str, Any]]:
-    """The documents of the sites province admins added and did not remove, oldest first."""
-    removed = removed_site_ids(sql)
+def stored_site_documents(sql: Engine, removed: set[str] | None = None) -> list[dict[str, Any]]:
+    """The documents of the sites province admins added and did not remove (``removed``: when
+    the caller has read them already), oldest first."""
+    removed = removed_site_ids(sql) if removed is None else removed
     query = select(site_settings).where(site_settings.c.name == "site").order_by(site_settings.c.changed_at,
                                                                                   site_settings.c.site)
     with sql.connect() as conn:
@@ -440,9 +441,10 @@ class PeopleStore:
     def apply_stored(self) -> None:
         """Each site's live people, hours and devices straight from SQL (the commands, which have no
         copy), the sites province admins added (and removed) first."""
-        for doc in self.stored_sites():
+        removed = self.removed_sites()
+        for doc in self.stored_sites(removed):
             self._add_site(doc)
-        for site_id in self.removed_sites():
+        for site_id in removed:
             self._remove_site(site_id)
         live = self._live(self.scopes)
         if live.get(PROVINCE, {}).get("province_people") is not None:
@@ -472,8 +474,9 @@ class PeopleStore:
         what has never been changed: config.yaml's)."""
         if PROVINCE in sites:
             rest = self._live([s for s in sites if s != PROVINCE]) if len(sites) > 1 else {}
-            return {**rest, PROVINCE: {"province_people": self._stored_province(), "sites": self.stored_sites(),
-                                       "removed": sorted(self.removed_sites())}}
+            removed = self.removed_sites()
+            return {**rest, PROVINCE: {"province_people": self._stored_province(),
+                                       "sites": self.stored_sites(removed), "removed": sorted(removed)}}
         stored, clients = self._stored(sites), self._stored_clients(sites)
         settings = {name: self._stored_settings(sites, name)
                     for name in ("hours", "general", "fields", "counters", "categories", "devices")}
@@ -504,9 +507,9 @@ class PeopleStore:
         with self._sql().connect() as conn:
             return {row.site: json.loads(row.value) for row in conn.execute(query)}
 
-    def stored_sites(self) -> list[dict[str, Any]]:
-        """The documents of the sites province admins added, oldest first."""
-        return stored_site_documents(self._sql())
+    def stored_sites(self, removed: set[str] | None = None) -> list[dict[str, Any]]:
+        """The documents of the sites province admins added and did not remove, oldest first."""
+        return stored_site_documents(self._sql(), removed)
 
     def removed_sites(self) -> set[str]:
         """The sites province admins removed (config.yaml's or added ones)."""

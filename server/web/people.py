@@ -405,6 +405,11 @@ def put_counter(site_id, number):
     return jsonify(structure.counter_entry(site.counters[number])), 201 if new else 200
 
 
+def in_service(counter: dict) -> bool:
+    """Whether a counter of a snapshot is open or still serving someone."""
+    return counter.get("status", "closed") != "closed" or bool(counter.get("ticket"))
+
+
 @api_bp.delete("/setup/counters/<int:number>")
 def delete_counter(site_id, number):
     """A counter removed: refused while it is open or serving, or while anyone names it."""
@@ -413,7 +418,7 @@ def delete_counter(site_id, number):
     if number in site.counters:
         snap = _svc().engine.snapshot(site.id, with_lists=True)
         now: dict = next((c for c in snap["counters"] if c["number"] == number), {})
-        if now.get("status", "closed") != "closed" or now.get("ticket"):
+        if in_service(now):
             raise Conflict(f"Counter {number} is open: close it first.", code="counter_open")
         if snap.get("counter_queues", {}).get(number):
             raise Conflict(f"Visitors were sent to counter {number} and wait for it: send them elsewhere first.",

@@ -24,7 +24,7 @@ from ..i18n import translate
 from ..security.auth import SESSION_COOKIE
 from ..security.sessions import fingerprint
 from .api import json_body, signed_in
-from .people import audit_rows, new_password
+from .people import audit_rows, in_service, new_password
 from .report_views import build_province_report, satisfaction_chart
 
 logger = logging.getLogger(__name__)
@@ -295,7 +295,7 @@ def remove_site(site_id):
                        details={"leaders": leaders})
     snap = svc.engine.snapshot(site.id)
     waiting = sum(f.get("waiting", 0) for f in snap["waiting"].values())
-    open_counters = [c["number"] for c in snap["counters"] if c.get("status", "closed") != "closed" or c.get("ticket")]
+    open_counters = [c["number"] for c in snap["counters"] if in_service(c)]
     if waiting or open_counters or any(snap.get("counter_queues", {}).values()):
         raise Conflict("Visitors wait or are served at this site: close its counters when the hall is empty, "
                        "then remove it.", code="site_busy",
