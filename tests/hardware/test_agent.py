@@ -56,7 +56,13 @@ class Rig:
         self.agent = DeviceAgent(self.server.url, AGENT_TOKEN, self.tmp / "spool", heartbeat=0.5)
         self.agent.start()
         wait_until(lambda: self.agent.sio.connected, what="the agent to connect")
+        self.wait_panel_open()
         return self.agent
+
+    def wait_panel_open(self):
+        """A press made before the agent opened the panel's port is not heard (opening a port
+        clears what waited in it, as a real UART's buffer is lost while nobody listens)."""
+        wait_until(lambda: self.agent.statuses()["panel-1"]["connected"], what="the panel's port to be open")
 
     def api(self, method, path, token=KIOSK_TOKEN, **kw):
         return requests.request(method, f"{self.server.url}/api/v1/sites/hcc{path}",

@@ -98,6 +98,7 @@ def test_an_agent_restarted_while_the_server_is_away_still_reads_its_panels(rig)
     rig.agent = DeviceAgent(rig.server.url, AGENT_TOKEN, rig.tmp / "spool", heartbeat=0.5)
     rig.agent.start()  # from the settings the server gave last time
     assert set(rig.agent.devices) == {"panel-1", "panel-2", "panel-3", "led-1", "printer-1"}
+    rig.wait_panel_open()
     rig.panel.press("1")
     wait_until(lambda: rig.agent.spool.counts().get("pending") == 1, what="the press to be kept on disk")
     rig.server = ServerProcess(rig.config_path, port=port).wait_ready()
