@@ -613,6 +613,8 @@ def _config_export(args) -> int:
     listed = {name: store._stored_settings(list(config.sites), name) for name in ("fields", "counters", "devices")}
     general = store._stored_settings(list(config.sites), "general")
     categories = store._stored_settings(list(config.sites), "categories")
+    ratings = store._stored_settings(list(config.sites), "ratings")
+    procedures = store._stored_settings(list(config.sites), "procedures")
     clients = store._stored_clients(list(config.sites))
     present = {site.get("id") for site in document.get("sites", [])}
     removed = store.removed_sites()   # (config.yaml may still list a site a province admin removed)
@@ -627,7 +629,8 @@ def _config_export(args) -> int:
         if people is not None:   # else no live change yet: config.yaml's own
             site["officers"] = [{**{k: v for k, v in officer_json(o).items() if v or k == "name"},
                                  "password_hash": o.password_hash} for o in people.values()]
-        _export_settings(site, {"general": general, "hours": hours, "categories": categories, **listed})
+        _export_settings(site, {"general": general, "hours": hours, "categories": categories, "ratings": ratings,
+                                "procedures": procedures, **listed})
         if site.get("id") in clients:   # tokens as their digests: a token made live was never kept
             for kind, attr in KINDS.items():
                 site[attr] = [entry for k, entry in clients[site["id"]] if k == kind]
@@ -660,6 +663,10 @@ def _export_settings(site: dict, stored: dict[str, dict]) -> None:
             site[name] = stored[name][site["id"]]
     if site.get("id") in stored["categories"]:
         site.setdefault("priority", {})["categories"] = stored["categories"][site["id"]]
+    if site.get("id") in stored["ratings"]:
+        site["ratings"] = stored["ratings"][site["id"]]
+    if site.get("id") in stored["procedures"]:   # inline: the file config.yaml named is as it was
+        site["catalogue"] = stored["procedures"][site["id"]]
 
 
 def _config_import(args) -> int:
@@ -689,6 +696,11 @@ def _config_import(args) -> int:
         if site.categories != config.sites[site_id].categories:   # (audited only when they differ)
             store.replace_listed(config.sites[site_id], who, structure.PRIORITIES, site.categories,
                                  source=os.path.basename(args.file))
+        if site.procedures != config.sites[site_id].procedures:
+            store.replace_listed(config.sites[site_id], who, structure.PROCEDURES, site.procedures,
+                                 source=os.path.basename(args.file))
+        # (checked against the file's panels, imported below with them)
+        store.set_ratings(config.sites[site_id], who, structure.ratings_entry(site.ratings), site.devices)
         present = site_clients(site)
         store.replace_devices(config.sites[site_id], who, present, source=os.path.basename(args.file))
         store.replace_listed(config.sites[site_id], who, structure.DEVICES, site.devices,

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .catalogue import load_catalogue
+from .catalogue import Catalogue, Procedure, load_catalogue, read_procedures
 from .devices import DeviceConfig, RatingConfig, parse_devices, parse_ratings
 from .opening_hours import OpeningHours, parse_days, parse_interval
 from .password_policy import weakness
@@ -166,13 +166,18 @@ class SiteConfig:
     displays: dict[str, ClientConfig]
     agents: dict[str, ClientConfig]
     devices: dict[str, DeviceConfig]
-    catalogue: Any = None
+    catalogue: Catalogue | None = None
     kiosk_pin_hash: str = ""
     ratings: RatingConfig = field(default_factory=RatingConfig)
     kiosk_tickets_per_minute: int = 30
 
     def counters_serving(self, field_code: str) -> tuple[CounterConfig, ...]:
         return tuple(c for c in self.counters.values() if field_code in c.fields)
+
+    @property
+    def procedures(self) -> dict[str, Procedure]:
+        """The procedure catalogue by code (empty: none)."""
+        return {p.code: p for p in self.catalogue.procedures} if self.catalogue is not None else {}
 
 
 @dataclass(frozen=True)
@@ -396,17 +401,22 @@ SITE_KEYS = ["id", "name", "name_en", "timezone", "opening_hours", "holidays",
              "kiosk_pin_hash", "ratings", "kiosk_tickets_per_minute"]
 
 
+def read_timezone(m) -> ZoneInfo:
+    """A site's ``timezone`` (an IANA name; Vietnam's by default): its business day is the local date."""
+    tz_name = m.text("timezone", "Asia/Ho_Chi_Minh")
+    try:
+        return ZoneInfo(tz_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        m.node("timezone").error(f"unknown time zone {tz_name!r}")
+        return ZoneInfo("Asia/Ho_Chi_Minh")
+
+
 def _site(node: Node, base_dir: Path) -> SiteConfig | None:
     m = node.mapping(SITE_KEYS)
     if m is None:
         return None
     site_id = m.text("id", required=True, pattern=SLUG, hint="lower-case letters, digits, '-' or '_'")
-    tz_name = m.text("timezone", "Asia/Ho_Chi_Minh")
-    try:
-        tz = ZoneInfo(tz_name)
-    except (ZoneInfoNotFoundError, ValueError):
-        m.node("timezone").error(f"unknown time zone {tz_name!r}")
-        tz = ZoneInfo("Asia/Ho_Chi_Minh")
+    tz = read_timezone(m)
     days_off = _days_off(m.node("holidays"))
     ratio, categories = _priority(m.node("priority"))
     fields = _fields(m.node("fields"))
@@ -421,14 +431,16 @@ def _site(node: Node, base_dir: Path) -> SiteConfig | None:
     devices = parse_devices(m.node("devices"), counters, {c.id for _, c in agents}, {c.id for _, c in kiosks},
                             ratings)
     catalogue = None
-    catalogue_file = m.text("catalogue", None)
-    if catalogue_file:
+    if isinstance(m.data.get("catalogue"), list):   # inline (a catalogue changed live, as exported)
+        catalogue = Catalogue(read_procedures(m.node("catalogue"), set(fields)))
+    elif catalogue_file := m.text("catalogue", None):
         path = Path(catalogue_file)
         try:
             catalogue = load_catalogue(path if path.is_absolute() else base_dir / path, set(fields),
                                        m.node("catalogue").path)
         except ConfigError as err:
             node.errors.extend(err.errors)
+    m.node("catalogue").expect({"type": ["string", "array", "null"], "items": {"type": "object"}})
     return SiteConfig(
         id=site_id or "",
         name=m.text("name", required=True) or "",

@@ -67,9 +67,18 @@ def load_catalogue(path: Path, field_codes: set[str], where: str) -> Catalogue:
     document = load_yaml(text, str(path))
     errors: list[str] = []
     root = Node(document, "", errors).mapping(["procedures"])
+    procedures = read_procedures(root.node("procedures"), field_codes, required=True) if root else []
+    if errors:
+        raise ConfigError([f"{where} ({path.name}): {e}" for e in errors])
+    return Catalogue(procedures)
+
+
+def read_procedures(node: Node, field_codes: set[str], *, required: bool = False) -> list[Procedure]:
+    """A list of procedures (a catalogue file's, or written inline in config.yaml, as ``qms
+    config export`` writes one changed live); what is wrong goes to the node's errors."""
     procedures = []
     codes: set[str] = set()
-    for item in (root.node("procedures").items(required=True) if root else []):
+    for item in node.items(required=required):
         m = item.mapping(["code", "field", "name", "name_en", "documents", "fee", "processing_time"])
         if m is None:
             continue
@@ -81,10 +90,13 @@ def load_catalogue(path: Path, field_codes: set[str], where: str) -> Catalogue:
         if field and field not in field_codes:
             m.node("field").error(f"unknown field {field!r}")
         name = m.text("name", required=True) or ""
-        documents = tuple(n.value for n in m.node("documents").items() if isinstance(n.value, str))
+        documents = []
+        for document in m.node("documents").items():
+            if isinstance(document.value, str) and document.value.strip():
+                documents.append(document.value.strip())
+            else:
+                document.error("a document to bring is a line of text")
         procedures.append(Procedure(code=code, field=field, name=name, name_en=m.text("name_en", "") or "",
-                                    documents=documents, fee=m.text("fee", "") or "",
+                                    documents=tuple(documents), fee=m.text("fee", "") or "",
                                     processing_time=m.text("processing_time", "") or "", folded=fold(name)))
-    if errors:
-        raise ConfigError([f"{where} ({path.name}): {e}" for e in errors])
-    return Catalogue(procedures)
+    return procedures

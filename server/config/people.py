@@ -47,6 +47,7 @@ from . import (
 )
 from . import clients as devices
 from . import province_people as province
+from .catalogue import Catalogue
 from .opening_hours import DAY_NAMES, OpeningHours
 from .reader import Node
 
@@ -286,6 +287,10 @@ class PeopleStore:
             self._apply_counters(site, copy["counters"])
         if copy.get("categories") is not None:
             self._apply_categories(site, copy["categories"])
+        if copy.get("procedures") is not None:   # (they name fields)
+            self._apply_procedures(site, copy["procedures"])
+        if copy.get("ratings") is not None:      # before the devices: a panel's keys name levels
+            self._apply_ratings(site, copy["ratings"])
         if copy.get("people") is not None:
             self._apply(site, {o["username"]: _from_json(o) for o in copy["people"]})
             logger.info("site %s: people reloaded (%d)", site.id, len(copy["people"]))
@@ -389,6 +394,37 @@ class PeopleStore:
             for listener in self.on_hall:
                 listener(site.id)
 
+    def _apply_procedures(self, site: SiteConfig, entries: list[dict[str, Any]]) -> None:
+        """The site's procedure catalogue swapped whole (a kiosk's next search finds the new one)."""
+        procedures, errors = structure.read_procedure_list(site, entries)
+        for error in errors:
+            logger.warning("site %s: a live procedure cannot be read: %s", site.id, error)
+        if not errors and procedures != site.procedures:
+            object.__setattr__(site, "catalogue", Catalogue(list(procedures.values())))
+            logger.info("site %s: procedure catalogue reloaded (%d)", site.id, len(procedures))
+
+    def _apply_ratings(self, site: SiteConfig, doc: dict[str, Any]) -> None:
+        """The site's rating levels, window and press limit, set (the next press is read by them)."""
+        ratings, errors = structure.read_ratings(doc)
+        for error in errors:
+            logger.warning("site %s: the live rating levels cannot be read: %s", site.id, error)
+        if not errors and ratings != site.ratings:
+            object.__setattr__(site, "ratings", ratings)
+            logger.info("site %s: rating levels reloaded (%d)", site.id, len(ratings.levels))
+
+    def set_ratings(self, site: SiteConfig, actor: str, changes: dict[str, Any],
+                    devices: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The rating levels, window or press limit changed (structure.ratings_with's checks,
+        against ``devices``: by default the site's panels)."""
+        old = structure.ratings_entry(site.ratings)
+        new = structure.ratings_entry(structure.ratings_with(site, {**old, **changes}, devices))
+        was = {k: v for k, v in old.items() if new[k] != v}
+        if not was:
+            return old
+        self._change(site, actor, "ratings.update", site.id, {"before": was, "after": {k: new[k] for k in was}},
+                     self._setting(site, "ratings", new, based_on=old), first=None)
+        return structure.ratings_entry(site.ratings)
+
     def _apply_devices(self, site: SiteConfig, entries: list[dict[str, Any]]) -> None:
         """The site's rating panels, printers and LED boards swapped whole; those who listen hear
         which agents serve a changed device (they read their settings again)."""
@@ -479,7 +515,8 @@ class PeopleStore:
                                        "sites": self.stored_sites(removed), "removed": sorted(removed)}}
         stored, clients = self._stored(sites), self._stored_clients(sites)
         settings = {name: self._stored_settings(sites, name)
-                    for name in ("hours", "general", "fields", "counters", "categories", "devices")}
+                    for name in ("hours", "general", "fields", "counters", "categories", "procedures", "ratings",
+                                 "devices")}
         return {s: {"people": [_to_json(o) for o in stored[s].values()] if s in stored else None,
                     **{name: values.get(s) for name, values in settings.items()}, "clients": clients.get(s)}
                 for s in sites}

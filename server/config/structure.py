@@ -11,8 +11,8 @@ and ``counters``) and in Redis's copy, and swapped whole in every process, like 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import Any, TypeVar
 
 from ..errors import BadRequest, Conflict
 from . import (
@@ -25,11 +25,14 @@ from . import (
     _counters,
     _fields,
     _priority,
+    read_timezone,
 )
-from .devices import parse_devices
+from .catalogue import Procedure, read_procedures
+from .devices import RatingConfig, parse_devices, parse_ratings
 from .reader import Node
 
 MAX_NAME = 60
+T = TypeVar("T")
 
 
 def _minutes(seconds: int) -> int | float:
@@ -59,16 +62,25 @@ def read_fields(entries: list[dict[str, Any]]) -> tuple[dict[str, FieldConfig], 
 def fields_with(site: SiteConfig, code: str, document: dict[str, Any] | None) -> dict[str, FieldConfig]:
     """The site's fields with field ``code`` added or changed to ``document`` (None: removed),
     checked whole; BadRequest listing what is wrong, in config.yaml's words."""
-    entries = [field_entry(f) for c, f in site.fields.items() if c != code]
-    at = next((i for i, c in enumerate(site.fields) if c == code), len(entries))
-    if document is not None:   # an empty box is a setting left out (its default)
-        entries.insert(at, {**{k: v for k, v in document.items() if v not in ("", None)}, "code": code})
+    entries, at = _spliced(site.fields, code, field_entry, document, "code")
     if not entries:
         raise Conflict("A site keeps at least one field.", code="last_field")
     return _whole(read_fields(entries), f"fields[{at}]", "bad_field")
 
 
-def _whole(read: tuple[dict, list[str]], here: str, code: str) -> dict:
+def _spliced(current: dict, key: Any, entry: Callable[[Any], dict[str, Any]], document: dict[str, Any] | None,
+             key_name: str) -> tuple[list[dict[str, Any]], int]:
+    """A site's list as config.yaml entries with entry ``key`` changed to ``document`` in its
+    place (added last; None: removed), an empty box read as a setting left out (its default);
+    and where that entry is."""
+    entries = [entry(v) for k, v in current.items() if k != key]
+    at = next((i for i, k in enumerate(current) if k == key), len(entries))
+    if document is not None:
+        entries.insert(at, {**{k: v for k, v in document.items() if v not in ("", None)}, key_name: key})
+    return entries, at
+
+
+def _whole(read: tuple[T, list[str]], here: str, code: str) -> T:
     """The list as read, or BadRequest with what is wrong (the changed entry's errors, named
     from inside it, or the list's own: an overlap, a number used twice)."""
     result, errors = read
@@ -143,10 +155,7 @@ def read_devices(site: SiteConfig, entries: list[dict[str, Any]]) -> tuple[dict[
 def devices_with(site: SiteConfig, device_id: str, document: dict[str, Any] | None) -> dict[str, DeviceConfig]:
     """The site's devices with ``device_id`` added or changed to ``document`` (None: removed),
     checked whole (a bus shared by two panels, say); BadRequest in config.yaml's words."""
-    entries = [device_entry(d) for i, d in site.devices.items() if i != device_id]
-    at = next((n for n, i in enumerate(site.devices) if i == device_id), len(entries))
-    if document is not None:
-        entries.insert(at, {**{k: v for k, v in document.items() if v not in ("", None)}, "id": device_id})
+    entries, at = _spliced(site.devices, device_id, device_entry, document, "id")
     return _whole(read_devices(site, entries), f"devices[{at}]", "bad_device")
 
 
@@ -167,22 +176,80 @@ def priorities_with(site: SiteConfig, code: str, document: dict[str, Any] | None
     """The site's priority categories with ``code`` added or changed to ``document`` (None:
     removed), checked whole; BadRequest in config.yaml's words. A site may have none (the
     kiosk then offers no priority)."""
-    entries = [priority_entry(c) for k, c in site.categories.items() if k != code]
-    at = next((i for i, k in enumerate(site.categories) if k == code), len(entries))
-    if document is not None:
-        entries.insert(at, {**{k: v for k, v in document.items() if v not in ("", None)}, "code": code})
+    entries, at = _spliced(site.categories, code, priority_entry, document, "code")
     return _whole(read_priorities(entries), f"categories[{at}]", "bad_priority")
+
+
+def procedure_entry(p: Procedure) -> dict[str, Any]:
+    """A procedure of the catalogue as config.yaml (or a catalogue file) writes it."""
+    return {k: v for k, v in p.to_json().items() if v not in ("", None, [])}
+
+
+def read_procedure_list(site: SiteConfig, entries: list[dict[str, Any]]) -> tuple[dict[str, Procedure], list[str]]:
+    """Entries read by the catalogue's reader against the site's fields."""
+    errors: list[str] = []
+    procedures = read_procedures(Node(entries, "procedures", errors), set(site.fields))
+    return {p.code: p for p in procedures}, errors
+
+
+def procedures_with(site: SiteConfig, code: str, document: dict[str, Any] | None) -> dict[str, Procedure]:
+    """The catalogue with procedure ``code`` added or changed to ``document`` (None: removed),
+    checked whole; BadRequest in config.yaml's words. A site may have none."""
+    entries, at = _spliced(site.procedures, code, procedure_entry, document, "code")
+    return _whole(read_procedure_list(site, entries), f"procedures[{at}]", "bad_procedure")
+
+
+def ratings_entry(r: RatingConfig) -> dict[str, Any]:
+    """The rating levels (what each button of a panel means), the window in which a press rates
+    the visitor just served, and the presses a panel may send in a minute, as config.yaml
+    writes them."""
+    return {"window_minutes": _minutes(r.window_seconds), "presses_per_minute": r.presses_per_minute,
+            "levels": [{k: v for k, v in {"level": lv.level, "name": lv.name, "name_en": lv.name_en,
+                                          "category": lv.category, "score": lv.score}.items() if v != ""}
+                       for lv in r.levels]}
+
+
+def read_ratings(doc: Any) -> tuple[RatingConfig, list[str]]:
+    errors: list[str] = []
+    ratings = parse_ratings(Node(doc, "ratings", errors))
+    return ratings, [e.removeprefix("ratings.") for e in errors]
+
+
+def ratings_with(site: SiteConfig, doc: dict[str, Any], devices: dict[str, DeviceConfig] | None = None
+                 ) -> RatingConfig:
+    """The rating levels of ``doc``, checked by config.yaml's rules (2 to 5 levels, each in one
+    of the official categories), and against the panels (``devices``, by default the site's): a
+    level a panel's key stands for cannot go (Conflict naming the panels)."""
+    devices = site.devices if devices is None else devices
+    if not isinstance(doc.get("levels"), list) or not 2 <= len(doc["levels"]) <= 5:
+        count = len(doc["levels"]) if isinstance(doc.get("levels"), list) else 0
+        raise BadRequest(f"levels: a panel has 2 to 5 buttons, not {count}", code="bad_ratings",
+                         details={"errors": [f"levels: a panel has 2 to 5 buttons, not {count}"]})
+    ratings = _whole(read_ratings(doc), "", "bad_ratings")
+    ratings = replace(ratings, levels=tuple(sorted(ratings.levels, key=lambda lv: -lv.level)))   # best first
+    _, errors = read_devices(replace(site, ratings=ratings), [device_entry(d) for d in devices.values()])
+    if errors:   # each said of the panel by its id ("panel-1.options.keys.3: no rating level 1")
+        ids = list(devices)
+        said = [(ids[int(e[len("devices["):e.index("]")])], e[e.index("]") + 1:]) if e.startswith("devices[")
+                else ("", e) for e in errors]
+        errors = [f"{panel}{rest}" for panel, rest in said]
+        raise Conflict(f"A rating panel's keys stand for a level no longer there: {'; '.join(errors)}. "
+                       "Change the panels' keys first.", code="rating_level_in_use",
+                       details={"errors": errors, "named_by": [{"kind": "rating_panel", "id": panel}
+                                                              for panel in dict.fromkeys(p for p, _ in said if p)]})
+    return ratings
 
 
 # A site's own settings the administration changes (the rest is config.yaml's): as config.yaml
 # names them, and the SiteConfig attribute each sets.
-GENERAL = ("name", "name_en", "recent_calls", "no_show_restore_minutes", "kiosk_tickets_per_minute",
+GENERAL = ("name", "name_en", "timezone", "recent_calls", "no_show_restore_minutes", "kiosk_tickets_per_minute",
            "priority_ratio", "kiosk_pin_hash")
 
 
 def general_entry(site: SiteConfig) -> dict[str, Any]:
     """The site's general settings as they are now (the PIN as its hash)."""
-    return {"name": site.name, "name_en": site.name_en, "recent_calls": site.recent_calls,
+    return {"name": site.name, "name_en": site.name_en, "timezone": str(site.timezone),
+            "recent_calls": site.recent_calls,
             "no_show_restore_minutes": site.no_show_restore_seconds // 60,
             "kiosk_tickets_per_minute": site.kiosk_tickets_per_minute,
             "priority_ratio": f"{site.priority_ratio[0]}:{site.priority_ratio[1]}",
@@ -198,11 +265,14 @@ def read_general(doc: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
         return {}, errors
     ratio, _ = _priority(Node({"ratio": doc.get("priority_ratio")}, "priority", errors))
     attrs = {"name": m.text("name", required=True) or "", "name_en": m.text("name_en", "") or "",
+             "timezone": read_timezone(m),
              "recent_calls": m.whole("recent_calls", 10, minimum=1, maximum=50),
              "no_show_restore_seconds": 60 * m.whole("no_show_restore_minutes", 30, minimum=0, maximum=24 * 60),
              "kiosk_tickets_per_minute": m.whole("kiosk_tickets_per_minute", 30, minimum=1, maximum=100_000),
              "priority_ratio": ratio,
              "kiosk_pin_hash": m.text("kiosk_pin_hash", "", pattern=PASSWORD_HASH, hint="a PIN's hash") or ""}
+    if "timezone" not in doc:   # kept before the time zone was a live setting: config.yaml's stands
+        del attrs["timezone"]
     if not str(attrs["name"]).strip():
         errors.append("site.name: is required")
     return attrs, [e.removeprefix("site.").removeprefix("priority.") for e in errors]
@@ -232,3 +302,4 @@ COUNTERS = Listed("counter", "counters", counter_entry, counters_with, naming, i
 DEVICES = Listed("device", "devices", device_entry, devices_with, lambda site, key: [])
 # Nothing names a category: a waiting ticket keeps the weight it was issued with.
 PRIORITIES = Listed("priority", "categories", priority_entry, priorities_with, lambda site, key: [])
+PROCEDURES = Listed("procedure", "procedures", procedure_entry, procedures_with, lambda site, key: [])

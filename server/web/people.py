@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 from functools import partial
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from flask import Blueprint, current_app, g, jsonify, render_template, request
 
@@ -221,7 +222,7 @@ def rotate_token(site_id, kind, device_id):
 
 
 # -- the site's own settings ---------------------------------------------------------------
-GENERAL: dict[str, type | tuple[type, ...]] = {"name": str, "name_en": str, "recent_calls": int,
+GENERAL: dict[str, type | tuple[type, ...]] = {"name": str, "name_en": str, "timezone": str, "recent_calls": int,
                                                "no_show_restore_minutes": int, "kiosk_tickets_per_minute": int,
                                                "priority_ratio": str, "kiosk_pin": str}
 
@@ -253,8 +254,23 @@ def set_general_settings(site_id):
         except InitError as err:
             raise BadRequest(str(err), code="bad_setting", details={"errors": [f"kiosk_pin: {err}"]}) from None
         body["kiosk_pin_hash"] = hash_password(pin)
+    if body.get("timezone", str(site.timezone)) != str(site.timezone):
+        _same_day(site, body["timezone"])
     _store().set_general(site, actor.label, body)
     return jsonify(_general(site))
+
+
+def _same_day(site, name: str) -> None:
+    """A time zone in which it is another date now is refused: the day's numbers would start
+    again (a later date) or a day already closed would open again (an earlier one)."""
+    try:
+        zone = ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return   # config.yaml's reader says what is wrong
+    engine = _svc().engine
+    if engine.clock.now().astimezone(zone).date() != engine.local_now(site).date():
+        raise Conflict(f"It is another day in {name} now: change the time zone after closing, when it is the "
+                       "same date in both.", code="timezone_changes_day")
 
 
 # -- fields ------------------------------------------------------------------------------
@@ -336,6 +352,67 @@ def delete_priority(site_id, code):
     actor = require(actor, "admin")
     _store().set_listed(site, actor.label, structure.PRIORITIES, code, None)
     return "", 204
+
+
+# -- the procedure catalogue ----------------------------------------------------------------
+PROCEDURE: dict[str, type | tuple[type, ...]] = {"field": str, "name": str, "name_en": (str, type(None)),
+                                                 "documents": (list, type(None)), "fee": (str, type(None)),
+                                                 "processing_time": (str, type(None))}
+
+
+@api_bp.get("/setup/procedures")
+def list_procedures(site_id):
+    """The procedure catalogue (thủ tục hành chính) the kiosk lets visitors look up, as the
+    administration edits it."""
+    site, actor = site_and_actor(site_id)
+    require(actor, "admin")
+    return jsonify({"procedures": [structure.procedure_entry(p) for p in site.procedures.values()]})
+
+
+@api_bp.put("/setup/procedures/<code>")
+def put_procedure(site_id, code):
+    """A procedure added, or its field, names, documents to bring, fee or processing time
+    changed: the kiosks' next search finds it, on every server within 2 s."""
+    site, actor = site_and_actor(site_id)
+    actor = require(actor, "admin")
+    new = code not in site.procedures
+    body = json_body(PROCEDURE, required=("field", "name") if new else ())
+    _store().set_listed(site, actor.label, structure.PROCEDURES, code, body)
+    return jsonify(structure.procedure_entry(site.procedures[code])), 201 if new else 200
+
+
+@api_bp.delete("/setup/procedures/<code>")
+def delete_procedure(site_id, code):
+    """A procedure taken out of the catalogue."""
+    site, actor = site_and_actor(site_id)
+    actor = require(actor, "admin")
+    _store().set_listed(site, actor.label, structure.PROCEDURES, code, None)
+    return "", 204
+
+
+# -- rating levels ---------------------------------------------------------------------------
+RATINGS: dict[str, type | tuple[type, ...]] = {"levels": list, "window_minutes": (int, float),
+                                               "presses_per_minute": int}
+
+
+@api_bp.get("/setup/ratings")
+def rating_levels(site_id):
+    """What each button of the site's rating panels means (level, names, official category,
+    score), how long after a visitor is served a press rates them, and the presses a panel may
+    send in a minute."""
+    site, actor = site_and_actor(site_id)
+    require(actor, "admin")
+    return jsonify(structure.ratings_entry(site.ratings))
+
+
+@api_bp.put("/setup/ratings")
+def set_rating_levels(site_id):
+    """The levels (2 to 5), window or press limit changed: the next press is read by them on
+    every server within 2 s. A level a panel's key stands for cannot go (409
+    rating_level_in_use); presses already kept keep the category they were given."""
+    site, actor = site_and_actor(site_id)
+    actor = require(actor, "admin")
+    return jsonify(_store().set_ratings(site, actor.label, json_body(RATINGS)))
 
 
 # -- rating panels, printers, LED boards -----------------------------------------------------
@@ -440,8 +517,16 @@ def _admin_page(site_id: str, template: str, **context):
 
 
 # The administration's lists, each a page drawn by its script from the API: /admin/<site>/people …
-for _page in ("people", "devices", "fields", "counters", "peripherals", "settings"):
+for _page in ("people", "devices", "fields", "counters", "peripherals"):
     pages_bp.add_url_rule(f"/{_page}", f"{_page}_page", partial(_admin_page, template=f"admin/{_page}.html"))
+
+
+@pages_bp.get("/settings")
+def settings_page(site_id):
+    """The site's own settings, its priority categories, rating levels and procedures; the time
+    zones offered are the machine's (Vietnam's first)."""
+    zones = sorted(available_timezones() - {"Asia/Ho_Chi_Minh"})
+    return _admin_page(site_id, "admin/settings.html", zones=["Asia/Ho_Chi_Minh", *zones])
 
 
 @pages_bp.get("/hours")
@@ -471,7 +556,8 @@ PERIPHERAL_WORDS = {"url": "peripherals.url", "counter": "counters.number", "age
                     "options": "peripherals.options", "recent_calls": "settings.recent_calls_label",
                     "no_show_restore_minutes": "settings.no_show_restore_minutes",
                     "kiosk_tickets_per_minute": "settings.kiosk_tickets_per_minute",
-                    "priority_ratio": "settings.priority_ratio", "kiosk_pin_hash": "settings.kiosk_pin_label"}
+                    "priority_ratio": "settings.priority_ratio", "kiosk_pin_hash": "settings.kiosk_pin_label",
+                    "timezone": "settings.timezone_label"}
 
 
 def _label(key: str, action: str = "") -> str:
@@ -487,6 +573,10 @@ def _label(key: str, action: str = "") -> str:
         return translate(g.lang, "province.sites")
     if key == "weight":
         return translate(g.lang, "priorities.weight")
+    if key in ("field", "documents", "fee", "processing_time"):
+        return translate(g.lang, "procedures." + key)
+    if key in ("levels", "window_minutes", "presses_per_minute"):
+        return translate(g.lang, "ratings." + key)
     if key in PERIPHERAL_WORDS:
         return translate(g.lang, PERIPHERAL_WORDS[key])
     if key in structure.FIELD_WORDS:
@@ -495,6 +585,8 @@ def _label(key: str, action: str = "") -> str:
 
 
 def _value(key: str, value) -> str:
+    if key == "levels" and isinstance(value, list):   # rating levels: "3 Rất hài lòng, 2 Hài lòng …"
+        return ", ".join(f"{lv.get('level')} {lv.get('name')}" for lv in value if isinstance(lv, dict)) or "—"
     if isinstance(value, list):
         return ", ".join(str(v) for v in value) or "—"
     if key == "role":   # a site's roles, or the province's (province_admin)
@@ -513,7 +605,7 @@ def _summary(details: dict, action: str = "") -> str:
     what was made."""
     if "after" in details:
         return _changed(details, action)
-    for listed in ("people", "devices", "counters", "fields", "categories"):   # a list imported whole
+    for listed in ("people", "devices", "counters", "fields", "categories", "procedures"):   # a list imported whole
         if listed in details and "from" in details:
             key = "audit.imported" if listed == "people" else f"audit.imported_{listed}"
             return translate(g.lang, key, n=details[listed], source=details["from"])
@@ -538,6 +630,11 @@ def _made(details: dict) -> str:
     t = partial(translate, g.lang)
     if "admin" in details and "field" in details:   # a site made
         return " · ".join([details.get("name", ""), details["field"], details["admin"]])
+    if "code" in details and "field" in details:   # a procedure of the catalogue
+        return " · ".join([details["code"], details.get("name", ""), details["field"]])
+    if "weight" in details:   # a priority category
+        return " · ".join([details.get("code", ""), details.get("name", ""),
+                           f"{t('priorities.weight')} {details['weight']}"])
     if "numbers" in details:
         return " · ".join([details.get("code", ""), details.get("name", ""), details["numbers"]])
     if "policy" in details:

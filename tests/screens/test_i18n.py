@@ -32,6 +32,7 @@ DYNAMIC = {
                       "field.create", "field.update", "field.delete", "device.create", "device.update",
                       "device.delete", "site.create", "site.update", "site.remove",
                       "priority.create", "priority.update", "priority.delete",
+                      "procedure.create", "procedure.update", "procedure.delete", "ratings.update",
                       *(f"province_user.{what}" for what in ("create", "update", "disable", "enable", "password_reset",
                                                              "password_change"))],
     "hours.": ["extra", "working_days"],
@@ -40,6 +41,7 @@ DYNAMIC = {
     "province.role_": ["leader", "province_admin"],
     "devices.layout_": ["standard", "calls", "counters"],
     "devices.voice_": ["clips", "browser", "off"],
+    "ratings.category_": ["very_satisfied", "satisfied", "dissatisfied"],
     "error.": [],  # every code the API returns: see test_the_error_codes_the_api_returns_have_words_for_people
 }
 

@@ -66,3 +66,45 @@ def test_an_admin_adds_a_priority_category_and_the_kiosk_offers_it(pages, hall):
     kiosk.click('.field-button[data-field="TP"]')
     expect(kiosk.locator('.category[data-category="pregnant"]')).to_have_text("Phụ nữ mang thai", timeout=15000)
     expect(kiosk.locator('.category[data-category="disabled"]')).to_have_count(0)
+
+
+def test_an_admin_sets_four_rating_levels_and_adds_a_procedure_the_kiosk_finds(pages, hall):
+    """A centre changes to four-button panels and adds a procedure to its catalogue, in the
+    page: a level a panel's key still stands for is refused with the panel named."""
+    import requests
+
+    page = pages.open("/admin/hcc/settings", width=1400, height=1600)
+    admin_login(page)
+    expect(page.locator("#settings-timezone")).to_have_value("Asia/Ho_Chi_Minh")
+    levels = page.locator("#rating-levels tbody tr")
+    expect(levels).to_have_count(3)
+    page.click("#ratings-add")
+    new = levels.nth(3)
+    new.locator('[data-key="level"]').fill("4")
+    new.locator('[data-key="name"]').fill("Rất hài lòng")
+    new.locator('[data-key="category"]').select_option("very_satisfied")
+    levels.nth(0).locator('[data-key="name"]').fill("Hài lòng")
+    levels.nth(0).locator('[data-key="category"]').select_option("satisfied")
+    page.click("#ratings-save")
+    expect(page.locator("#ratings-done")).to_have_text("Đã lưu. Mọi máy chủ áp dụng trong vòng 2 giây.")
+    expect(levels).to_have_count(4)   # shown best first
+    expect(levels.nth(0).locator('[data-key="level"]')).to_have_value("4")
+    expect(levels.nth(0).locator('[data-key="category"]')).to_have_value("very_satisfied")
+    # Level 1 is what key "3" of the hall's panels stands for: refused, the panel named.
+    levels.nth(3).locator("button").click()
+    page.click("#ratings-save")
+    expect(page.locator("#ratings-error")).to_contain_text("Một bàn phím đánh giá đang dùng mức này")
+    expect(page.locator("#ratings-error")).to_contain_text("panel-1.options.keys.3: no rating level 1")
+    # A procedure, with its documents one per line.
+    page.fill("#procedure-code", "HT-99")
+    page.select_option("#procedure-field", "TP")
+    page.fill("#procedure-name", "Đăng ký giám hộ")
+    page.fill("#procedure-documents", "Tờ khai đăng ký giám hộ\nVăn bản cử người giám hộ\n")
+    page.fill("#procedure-fee", "Miễn lệ phí")
+    page.click("#procedure-save")
+    expect(page.locator("#procedure-done")).to_have_text("Đã lưu. Mọi máy chủ áp dụng trong vòng 2 giây.")
+    expect(page.locator('#procedures tr[data-code="HT-99"] td').nth(3)).to_have_text("Miễn lệ phí")
+    shot(page, "admin-ratings-procedures")
+    found = requests.get(f"{hall.url}/api/v1/sites/hcc/procedures", params={"q": "dang ky giam ho"}, timeout=10)
+    assert [(p["code"], p["documents"]) for p in found.json()["procedures"]] == [
+        ("HT-99", ["Tờ khai đăng ký giám hộ", "Văn bản cử người giám hộ"])]

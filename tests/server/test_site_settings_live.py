@@ -149,3 +149,25 @@ def test_a_priority_category_config_yaml_would_refuse_is_refused(api, code, body
     assert [c["code"] for c in api.get("/setup/priorities", admin).get_json()["categories"]] == [
         "merit", "elderly", "disabled"]
     assert api.delete("/setup/priorities/nobody", admin).status_code == 404
+
+
+def test_the_time_zone_is_changed_live_unless_it_moves_today(api, another_process):
+    """A site's time zone (its business day, the times on its screens) was config.yaml's alone.
+    A zone that keeps today's date is taken by every process and audited; one in which it is
+    another day now is refused (the day's numbers would start again, or a closed day reopen)."""
+    admin = api.login_admin()
+    other = another_process()
+    r = api.put("/setup/site", {"timezone": "Asia/Bangkok"}, admin)   # 09:00 in Hà Nội, 09:00 in Bangkok
+    assert r.status_code == 200 and r.get_json()["timezone"] == "Asia/Bangkok", r.get_json()
+    assert api.get("/hall", KIOSK_TOKEN).get_json()["site"]["timezone"] == "Asia/Bangkok"
+    other.extensions["qms"].people.refresh()
+    hall = other.test_client().get("/api/v1/sites/hcc/hall", headers=api.bearer(KIOSK_TOKEN)).get_json()
+    assert hall["site"]["timezone"] == "Asia/Bangkok"
+    entry = api.get("/audit", admin).get_json()["entries"][0]
+    assert entry["details"] == {"before": {"timezone": "Asia/Ho_Chi_Minh"}, "after": {"timezone": "Asia/Bangkok"}}
+    # 02:00 UTC: still yesterday in Los Angeles.
+    r = api.put("/setup/site", {"timezone": "America/Los_Angeles"}, admin)
+    assert r.status_code == 409 and r.get_json()["error"]["code"] == "timezone_changes_day", r.get_json()
+    r = api.put("/setup/site", {"timezone": "Asia/Atlantis"}, admin)
+    assert r.status_code == 400 and any("timezone" in e for e in r.get_json()["error"]["details"]["errors"])
+    assert api.get("/setup/site", admin).get_json()["timezone"] == "Asia/Bangkok"

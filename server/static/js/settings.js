@@ -1,11 +1,11 @@
-/* The site's own settings, changed live: its names, the calls the screens list, how long a
+/* The site's own settings, changed live: its names, its time zone, the calls the screens list, how long a
    no-show may come back, a kiosk's ticket rate, the priority ratio and the kiosk PIN. */
 (function () {
   "use strict";
   const {t} = QMS;
   const site = window.SETTINGS.site;
   const $ = (id) => document.getElementById(id);
-  const TEXT = ["name", "name_en", "priority_ratio"];
+  const TEXT = ["name", "name_en", "timezone", "priority_ratio"];
   const NUMBER = ["recent_calls", "no_show_restore_minutes", "kiosk_tickets_per_minute"];
   const state = {saved: 0};
   window.settingsPage = state;
