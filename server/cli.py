@@ -505,7 +505,8 @@ def _archive(args) -> int:
 
     from .engine.keys import Keys
     from .history.archiver import Archiver
-    from .store.clients import blocking_client
+    from .history.webhooks import TIMEOUT_SECONDS, WebhookSender
+    from .store.clients import blocking_client, plain_client
 
     config = _load(args.config, "archive")
     if args.nice:
@@ -533,8 +534,15 @@ def _archive(args) -> int:
     archiver = Archiver(blocking_client(redis_url, cluster=config.redis.cluster), config, keys, sql,
                         consumer=args.consumer or socket.gethostname(),
                         stream_retention_seconds=config.archive.stream_hours * 3600)
+    # The webhooks of the sites this archiver leads (one sender per site: their order holds).
+    sender = WebhookSender(plain_client(redis_url, cluster=config.redis.cluster, timeout=10), archiver.config,
+                           archiver.keys, sql, consumer=archiver.consumer, leads=archiver.leads)
+    sending = threading.Thread(target=sender.run, name="webhooks", daemon=True)
+    sending.start()
     if not stopping.is_set():
         archiver.run()
+    sender.stop()
+    sending.join(timeout=TIMEOUT_SECONDS + 1)
     return 0
 
 
@@ -610,7 +618,8 @@ def _config_export(args) -> int:
     store, _ = _people_store(config)
     live = store._stored()
     hours = store._stored_settings(list(config.sites), "hours")
-    listed = {name: store._stored_settings(list(config.sites), name) for name in ("fields", "counters", "devices")}
+    listed = {name: store._stored_settings(list(config.sites), name)
+              for name in ("fields", "counters", "devices", "webhooks")}
     general = store._stored_settings(list(config.sites), "general")
     categories = store._stored_settings(list(config.sites), "categories")
     ratings = store._stored_settings(list(config.sites), "ratings")
@@ -658,7 +667,7 @@ def _export_settings(site: dict, stored: dict[str, dict]) -> None:
     if h is not None:
         site["opening_hours"] = "always" if h["always"] else {d: s for d, s in h["week"].items() if s}
         site["holidays"] = {"calendar": h["calendar"], "extra": h["extra"], "working_days": h["working_days"]}
-    for name in ("fields", "counters", "devices"):
+    for name in ("fields", "counters", "devices", "webhooks"):
         if site.get("id") in stored[name]:
             site[name] = stored[name][site["id"]]
     if site.get("id") in stored["categories"]:
@@ -695,6 +704,9 @@ def _config_import(args) -> int:
         store.set_general(config.sites[site_id], who, structure.general_entry(site))
         if site.categories != config.sites[site_id].categories:   # (audited only when they differ)
             store.replace_listed(config.sites[site_id], who, structure.PRIORITIES, site.categories,
+                                 source=os.path.basename(args.file))
+        if site.webhooks != config.sites[site_id].webhooks:
+            store.replace_listed(config.sites[site_id], who, structure.WEBHOOKS, site.webhooks,
                                  source=os.path.basename(args.file))
         if site.procedures != config.sites[site_id].procedures:
             store.replace_listed(config.sites[site_id], who, structure.PROCEDURES, site.procedures,

@@ -22,6 +22,7 @@ from .devices import DeviceConfig, RatingConfig, parse_devices, parse_ratings
 from .opening_hours import OpeningHours, parse_days, parse_interval
 from .password_policy import weakness
 from .reader import SLUG, ConfigError, Mapping, Node, check_unique, load_yaml
+from .webhooks import Webhook, parse_webhooks
 
 logger = logging.getLogger(__name__)
 
@@ -170,6 +171,7 @@ class SiteConfig:
     kiosk_pin_hash: str = ""
     ratings: RatingConfig = field(default_factory=RatingConfig)
     kiosk_tickets_per_minute: int = 30
+    webhooks: dict[str, Webhook] = field(default_factory=dict)
 
     def counters_serving(self, field_code: str) -> tuple[CounterConfig, ...]:
         return tuple(c for c in self.counters.values() if field_code in c.fields)
@@ -398,7 +400,7 @@ def _archive(node: Node) -> ArchiveConfig:
 SITE_KEYS = ["id", "name", "name_en", "timezone", "opening_hours", "holidays",
              "no_show_restore_minutes", "recent_calls", "idempotency_hours", "priority",
              "fields", "counters", "officers", "kiosks", "displays", "agents", "devices", "catalogue",
-             "kiosk_pin_hash", "ratings", "kiosk_tickets_per_minute"]
+             "kiosk_pin_hash", "ratings", "kiosk_tickets_per_minute", "webhooks"]
 
 
 def read_timezone(m) -> ZoneInfo:
@@ -464,6 +466,7 @@ def _site(node: Node, base_dir: Path) -> SiteConfig | None:
                              hint="a hash made by qms hash-password --pin") or "",
         ratings=ratings,
         kiosk_tickets_per_minute=m.whole("kiosk_tickets_per_minute", 30, minimum=1, maximum=100_000),
+        webhooks=parse_webhooks(m.node("webhooks")),
     )
 
 

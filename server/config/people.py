@@ -50,6 +50,7 @@ from . import province_people as province
 from .catalogue import Catalogue
 from .opening_hours import DAY_NAMES, OpeningHours
 from .reader import Node
+from .webhooks import parse_webhooks
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +72,13 @@ def _difference(before: dict[str, Any] | None, after: dict[str, Any] | None) -> 
         return "create", after
     keys = [k for k in {**before, **after} if before.get(k) != after.get(k)]
     return "update", {"before": {k: before.get(k) for k in keys}, "after": {k: after.get(k) for k in keys}}
+
+
+def _hiding(entry: dict[str, Any] | None, hidden: tuple[str, ...]) -> dict[str, Any] | None:
+    """An entry as the audit keeps it: a secret shown as "…" (that it changed, never what to)."""
+    if entry is None or not hidden:
+        return entry
+    return {k: ("…" if k in hidden and v else v) for k, v in entry.items()}
 
 
 @dataclass(frozen=True)
@@ -291,6 +299,8 @@ class PeopleStore:
             self._apply_procedures(site, copy["procedures"])
         if copy.get("ratings") is not None:      # before the devices: a panel's keys name levels
             self._apply_ratings(site, copy["ratings"])
+        if copy.get("webhooks") is not None:
+            self._apply_webhooks(site, copy["webhooks"])
         if copy.get("people") is not None:
             self._apply(site, {o["username"]: _from_json(o) for o in copy["people"]})
             logger.info("site %s: people reloaded (%d)", site.id, len(copy["people"]))
@@ -402,6 +412,16 @@ class PeopleStore:
         if not errors and procedures != site.procedures:
             object.__setattr__(site, "catalogue", Catalogue(list(procedures.values())))
             logger.info("site %s: procedure catalogue reloaded (%d)", site.id, len(procedures))
+
+    def _apply_webhooks(self, site: SiteConfig, entries: list[dict[str, Any]]) -> None:
+        """The site's webhooks swapped whole (the sender reads them from SQL itself)."""
+        errors: list[str] = []
+        hooks = parse_webhooks(Node(entries, "webhooks", errors))
+        for error in errors:
+            logger.warning("site %s: a live webhook cannot be read: %s", site.id, error)
+        if not errors and hooks != site.webhooks:
+            object.__setattr__(site, "webhooks", hooks)
+            logger.info("site %s: webhooks reloaded (%d)", site.id, len(hooks))
 
     def _apply_ratings(self, site: SiteConfig, doc: dict[str, Any]) -> None:
         """The site's rating levels, window and press limit, set (the next press is read by them)."""
@@ -516,7 +536,7 @@ class PeopleStore:
         stored, clients = self._stored(sites), self._stored_clients(sites)
         settings = {name: self._stored_settings(sites, name)
                     for name in ("hours", "general", "fields", "counters", "categories", "procedures", "ratings",
-                                 "devices")}
+                                 "webhooks", "devices")}
         return {s: {"people": [_to_json(o) for o in stored[s].values()] if s in stored else None,
                     **{name: values.get(s) for name, values in settings.items()}, "clients": clients.get(s)}
                 for s in sites}
@@ -854,6 +874,8 @@ class PeopleStore:
         if before == after:
             return
         what, details = _difference(before, after)
+        details = ({k: _hiding(v, kind.hidden) for k, v in details.items()} if what == "update"
+                   else _hiding(details, kind.hidden) or {})
         based_on = [kind.entry(e) for e in getattr(site, kind.setting).values()]
         self._change(site, actor, f"{kind.name}.{what}", str(key), details,
                      self._setting(site, kind.setting, [kind.entry(e) for e in entries.values()], based_on),

@@ -30,6 +30,7 @@ from . import (
 from .catalogue import Procedure, read_procedures
 from .devices import RatingConfig, parse_devices, parse_ratings
 from .reader import Node
+from .webhooks import Webhook, parse_webhooks, webhook_entry
 
 MAX_NAME = 60
 T = TypeVar("T")
@@ -240,6 +241,15 @@ def ratings_with(site: SiteConfig, doc: dict[str, Any], devices: dict[str, Devic
     return ratings
 
 
+def webhooks_with(site: SiteConfig, hook_id: str, document: dict[str, Any] | None) -> dict[str, Webhook]:
+    """The site's webhooks with ``hook_id`` added or changed to ``document`` (None: removed),
+    checked whole by config.yaml's reader; BadRequest in its words."""
+    entries, at = _spliced(site.webhooks, hook_id, webhook_entry, document, "id")
+    errors: list[str] = []
+    hooks = parse_webhooks(Node(entries, "webhooks", errors))
+    return _whole((hooks, errors), f"webhooks[{at}]", "bad_webhook")
+
+
 # A site's own settings the administration changes (the rest is config.yaml's): as config.yaml
 # names them, and the SiteConfig attribute each sets.
 GENERAL = ("name", "name_en", "timezone", "recent_calls", "no_show_restore_minutes", "kiosk_tickets_per_minute",
@@ -290,6 +300,7 @@ class Listed:
     changed: Callable[[SiteConfig, Any, dict[str, Any] | None], dict]
     naming: Callable[[SiteConfig, Any], list[dict[str, str]]]
     in_use: str = ""   # the refusal's code when an entry named by others is removed (default <name>_in_use)
+    hidden: tuple[str, ...] = ()   # settings the audit says changed, never what to (a secret)
 
     @property
     def in_use_code(self) -> str:
@@ -303,3 +314,4 @@ DEVICES = Listed("device", "devices", device_entry, devices_with, lambda site, k
 # Nothing names a category: a waiting ticket keeps the weight it was issued with.
 PRIORITIES = Listed("priority", "categories", priority_entry, priorities_with, lambda site, key: [])
 PROCEDURES = Listed("procedure", "procedures", procedure_entry, procedures_with, lambda site, key: [])
+WEBHOOKS = Listed("webhook", "webhooks", webhook_entry, webhooks_with, lambda site, key: [], hidden=("secret",))

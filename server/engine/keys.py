@@ -131,6 +131,11 @@ class Keys(ScopeKeys):
         return f"{self.base}:press:{press_id}"
 
     @property
+    def webhook_log(self) -> str:
+        """The site's webhook attempts, newest first (JSON each; the last 500)."""
+        return f"{self.base}:webhook_log"
+
+    @property
     def archive_lease(self) -> str:
         """Which archiver writes this site's events now."""
         return f"{self.base}:archiver"

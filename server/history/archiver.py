@@ -100,6 +100,10 @@ class Archiver:
             self._claim_all(stream)
         return True
 
+    def leads(self, site_id: str) -> bool:
+        """Whether this archiver holds the site's lease now (its webhooks are sent from here)."""
+        return self.keys[site_id].events in self._leading if site_id in self.keys else False
+
     def _claim_all(self, stream: str) -> int:
         done, cursor = 0, "0-0"
         while True:
@@ -218,19 +222,21 @@ class Archiver:
         return len(batch)
 
     def trim(self) -> None:
-        """Drop acknowledged entries older than the retention from the streams."""
+        """Drop entries older than the retention from the streams, once every group (the
+        archive's, each webhook's) has them acknowledged."""
         self._last_trim = time.monotonic()
         horizon = int(time.time() * 1000) - self.retention_ms
         for stream in self.streams:
             groups = {as_text(g["name"]): g for g in self.client.xinfo_groups(stream)}
-            group = groups.get(GROUP)
-            if group is None:
+            if GROUP not in groups:
                 continue
-            limit = int(as_text(group["last-delivered-id"]).split("-")[0])
-            pending = self.client.xpending(stream, GROUP)
-            if pending and pending.get("pending"):
-                limit = min(limit, int(as_text(pending["min"]).split("-")[0]))
-            min_id = min(limit, horizon)
+            limit = horizon
+            for name, group in groups.items():   # the archive's, and each webhook's (server/history/webhooks.py)
+                limit = min(limit, int(as_text(group["last-delivered-id"]).split("-")[0]))
+                pending = self.client.xpending(stream, name)
+                if pending and pending.get("pending"):
+                    limit = min(limit, int(as_text(pending["min"]).split("-")[0]))
+            min_id = limit
             if min_id > 0:
                 self.client.xtrim(stream, minid=f"{min_id}-0", approximate=True)
 

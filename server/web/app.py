@@ -209,11 +209,11 @@ def create_app(config: Config | None = None, *, redis_url: str | None = None, cl
     from kiosk import bp as kiosk_bp
 
     from .. import i18n
-    from . import admin, api, pages, people, province, reports_api
+    from . import admin, api, pages, people, province, reports_api, webhooks_admin
 
     i18n.init_app(app)
-    for blueprint in (api.bp, reports_api.bp, province.api_bp, people.api_bp, pages.bp, admin.bp, province.pages_bp,
-                      people.pages_bp, kiosk_bp, counter_bp, display_bp):
+    for blueprint in (api.bp, reports_api.bp, province.api_bp, people.api_bp, webhooks_admin.api_bp, pages.bp, admin.bp,
+                      province.pages_bp, people.pages_bp, webhooks_admin.pages_bp, kiosk_bp, counter_bp, display_bp):
         app.register_blueprint(blueprint)
     _register_error_handlers(app)
     if start_relay:

@@ -560,23 +560,23 @@ PERIPHERAL_WORDS = {"url": "peripherals.url", "counter": "counters.number", "age
                     "timezone": "settings.timezone_label"}
 
 
+# The words for a setting's name in the audit (beside PERIPHERAL_WORDS and the fields').
+AUDIT_WORDS = {**{k: "people." + k for k in ("role", "counters", "disabled")},
+               **{k: "hours." + k for k in ("week", "calendar", "extra", "working_days", "always")},
+               "policy": "counters.policy", "sites": "province.sites", "weight": "priorities.weight",
+               **{k: "procedures." + k for k in ("field", "documents", "fee", "processing_time")},
+               **{k: "ratings." + k for k in ("levels", "window_minutes", "presses_per_minute")},
+               "secret": "webhooks.secret"}
+
+
 def _label(key: str, action: str = "") -> str:
-    if key == "name" and not action.startswith(("officer.", "province_user.")):
-        return translate(g.lang, "devices.name")   # a site's, field's, counter's or device's name, not a person's
-    if key in ("name", "role", "counters", "disabled"):
-        return translate(g.lang, "people." + key)
-    if key in ("week", "calendar", "extra", "working_days", "always"):
-        return translate(g.lang, "hours." + key)
-    if key == "policy":
-        return translate(g.lang, "counters.policy")
-    if key == "sites":
-        return translate(g.lang, "province.sites")
-    if key == "weight":
-        return translate(g.lang, "priorities.weight")
-    if key in ("field", "documents", "fee", "processing_time"):
-        return translate(g.lang, "procedures." + key)
-    if key in ("levels", "window_minutes", "presses_per_minute"):
-        return translate(g.lang, "ratings." + key)
+    if key == "name":   # a person's name, or a site's, field's, counter's or device's
+        person = action.startswith(("officer.", "province_user."))
+        return translate(g.lang, "people.name" if person else "devices.name")
+    if key in ("url", "events") and action.startswith("webhook."):
+        return translate(g.lang, f"webhooks.{key}_label")
+    if key in AUDIT_WORDS:
+        return translate(g.lang, AUDIT_WORDS[key])
     if key in PERIPHERAL_WORDS:
         return translate(g.lang, PERIPHERAL_WORDS[key])
     if key in structure.FIELD_WORDS:
@@ -605,7 +605,7 @@ def _summary(details: dict, action: str = "") -> str:
     what was made."""
     if "after" in details:
         return _changed(details, action)
-    for listed in ("people", "devices", "counters", "fields", "categories", "procedures"):   # a list imported whole
+    for listed in ("people", "devices", "counters", "fields", "categories", "procedures", "webhooks"):   # whole
         if listed in details and "from" in details:
             key = "audit.imported" if listed == "people" else f"audit.imported_{listed}"
             return translate(g.lang, key, n=details[listed], source=details["from"])
@@ -640,6 +640,9 @@ def _made(details: dict) -> str:
     if "policy" in details:
         return " · ".join([details.get("name", ""), _value("fields", details.get("fields", [])),
                            _value("policy", details["policy"])])
+    if "events" in details and "url" in details:   # a webhook
+        return " · ".join([details.get("id", ""), details["url"],
+                           ", ".join(t("webhooks.event_" + e) for e in details["events"])])
     if "url" in details:
         return " · ".join([t("monitor.kind_" + details["kind"]), details["url"],
                            *([t("counters.number") + f" {details['counter']}"] if details.get("counter") else [])])

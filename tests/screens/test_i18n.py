@@ -33,6 +33,7 @@ DYNAMIC = {
                       "device.delete", "site.create", "site.update", "site.remove",
                       "priority.create", "priority.update", "priority.delete",
                       "procedure.create", "procedure.update", "procedure.delete", "ratings.update",
+                      "webhook.create", "webhook.update", "webhook.delete",
                       *(f"province_user.{what}" for what in ("create", "update", "disable", "enable", "password_reset",
                                                              "password_change"))],
     "hours.": ["extra", "working_days"],
@@ -42,6 +43,14 @@ DYNAMIC = {
     "devices.layout_": ["standard", "calls", "counters"],
     "devices.voice_": ["clips", "browser", "off"],
     "ratings.category_": ["very_satisfied", "satisfied", "dissatisfied"],
+    "webhooks.event_": ["ticket", "rating", "counter"],
+    "webhooks.type_": [t.replace(".", "_") for t in (
+        "ticket.issued", "ticket.called", "ticket.recalled", "ticket.started", "ticket.finished", "ticket.no_show",
+        "ticket.restored", "ticket.transferred", "ticket.returned", "ticket.cancelled", "ticket.expired",
+        "rating.recorded", "rating.repeat_ignored", "rating.unattributed", "counter.opened", "counter.paused",
+        "counter.closed", "counter.pause_pending", "counter.pause_cancelled")],
+    "webhooks.status_": ["delivered", "retrying", "failed"],
+    "webhooks.state_": ["on", "disabled"],
     "error.": [],  # every code the API returns: see test_the_error_codes_the_api_returns_have_words_for_people
 }
 

@@ -276,7 +276,8 @@
    *    name(entry): what the messages call it (its name); cells(entry): the row's cells;
    *    fill(entry) / body(): the form from / to an entry (body null: not sent, it said why);
    *    addTitle, removeLabel, removeConfirm, removed: catalogue keys ({name} in the last two);
-   *    rendered(entries), cleared(): after each drawing, after the form is emptied.
+   *    rendered(entries), cleared(), saved(answer): after each drawing, after the form is
+   *    emptied, after an entry is saved (before the form is emptied).
    *  Every change is the server's (checked and audited there). Returns the page's state. */
   function listEditor(o) {
     const $ = (id) => document.getElementById(id);
@@ -346,7 +347,11 @@
       const body = o.body();
       if (body === null) return;
       const r = await api("PUT", url(keyBox().value.trim()), body);
-      if (done(r, t("people.saved"))) { clear(); await load(); }
+      if (done(r, t("people.saved"))) {
+        if (o.saved) o.saved(r);
+        clear();
+        await load();
+      }
     }
 
     document.addEventListener("DOMContentLoaded", () => {
