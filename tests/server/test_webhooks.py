@@ -36,6 +36,11 @@ def sender(app, redis_url):
     yield start
 
 
+def sending(sender, until, timeout=10, what="the receiver to get it"):
+    """Let ``sender`` work until ``until()`` holds."""
+    return wait_until(lambda: (sender.step(), until())[1], timeout=timeout, what=what)
+
+
 def serve_one(api):
     ticket = api.issue("TP")
     api.login(1)
@@ -62,7 +67,7 @@ def test_an_added_hook_gets_the_sites_events_signed_and_in_order(api, receiver, 
     r = api.post("/ratings", {"counter": 1, "level": 3, "press_id": "panel-1-hook0001", "device": "panel-1"},
                  AGENT_TOKEN)
     assert r.status_code == 201, r.get_json()
-    wait_until(lambda: s.step() or len(receiver.got) >= 5, what="the events at the receiver")
+    sending(s, lambda: len(receiver.got) >= 5, what="the events at the receiver")
     events = receiver.events(secret)
     assert [e["type"] for e in events] == ["ticket.issued", "ticket.called", "ticket.started", "ticket.finished",
                                            "rating.recorded"]   # no counter.* events: not asked for
@@ -83,7 +88,7 @@ def test_a_failing_receiver_gets_the_same_event_again_until_it_answers(api, send
         s.step()
         api.issue("TP")
         api.issue("XD")
-        wait_until(lambda: s.step() or len(receiver.got) >= 4, timeout=20, what="two failures, then both events")
+        sending(s, lambda: len(receiver.got) >= 4, timeout=20, what="two failures, then both events")
         ids = [g["headers"]["X-QMS-Delivery"] for g in receiver.got]
         assert ids[0] == ids[1] == ids[2] != ids[3]   # the first event three times, then the second: in order
         events = receiver.events(secret)
@@ -105,9 +110,9 @@ def test_what_was_not_acknowledged_is_sent_again_by_the_next_process(api, sender
         first = sender()
         first.step()
         api.issue("TP")
-        wait_until(lambda: first.step() or receiver.got, what="the first attempt")
+        sending(first, lambda: receiver.got, what="the first attempt")
         second = sender()
-        wait_until(lambda: second.step() or len(receiver.got) >= 2, what="the event sent again")
+        sending(second, lambda: len(receiver.got) >= 2, what="the event sent again")
         events = receiver.events(secret)
         assert events[0]["id"] == events[1]["id"] and len(events) == 2
     finally:
@@ -157,7 +162,7 @@ def test_a_new_secret_signs_from_then_on(api, receiver, sender):
     assert r.status_code == 200 and new != old
     s.refresh()
     api.issue("TP")
-    wait_until(lambda: s.step() or receiver.got, what="the event")
+    sending(s, lambda: receiver.got, what="the event")
     receiver.events(new)
     with pytest.raises(AssertionError):
         receiver.events(old)
@@ -191,3 +196,39 @@ def test_qms_serve_sends_a_config_yaml_hook_from_its_archiver(tmp_path, prefix, 
                    timeout=20, what="the ticket at the receiver")
     finally:
         server.stop()
+
+
+def test_the_stream_keeps_an_event_a_hook_has_not_delivered_when_the_archive_has_it(api, app, redis_url, sender,
+                                                                                      redis_client):
+    """The archiver trims the events it has archived; one a failing receiver has not had yet
+    must stay (else it is never delivered)."""
+    from server.history.archiver import Archiver
+
+    admin = api.login_admin()
+    receiver = Receiver(fail=1000)
+    try:
+        api.put("/setup/webhooks/motcua", {"url": receiver.url, "events": ["ticket"]}, admin)
+        s = sender()
+        s.step()
+        first = api.issue("TP")
+        sending(s, lambda: receiver.got, what="the first attempt")
+        services = app.extensions["qms"]
+        for _ in range(300):   # more than a stream node holds: an approximate trim drops whole nodes
+            services.engine.issue("hcc", "XD")
+        archiver = Archiver(redis_lib.Redis.from_url(redis_url), services.engine.config, services.engine.keys,
+                            services.archive_sql, consumer="trim-test", stream_retention_seconds=0)
+        while archiver.step(block_ms=10):
+            pass
+        stream = services.engine.keys["hcc"].events
+        before = redis_client.xlen(stream)
+        archiver.trim()
+        held = [e for e in redis_client.xrange(stream) if json.loads(e[1][b"data"]).get("ticket", {}).get("id")
+                == first["id"]]
+        assert held and redis_client.xlen(stream) == before   # nothing after the held event may go either
+        receiver.fail = 0
+        s.lines[("hcc", "motcua")].next_try = 0
+        sending(s, lambda: len(receiver.got) >= 302, timeout=60, what="everything delivered")
+        archiver.trim()
+        assert redis_client.xlen(stream) < before   # now the stream is trimmed
+    finally:
+        receiver.close()
