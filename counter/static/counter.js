@@ -305,6 +305,20 @@
     afterAction(r);
   }
 
+  // A dossier code (mã hồ sơ) typed, or scanned from the receipt, for the visitor at the
+  // counter or the one just finished: the one-stop software matches times and ratings by it.
+  async function attachDossier(e) {
+    e.preventDefault();
+    const code = $("dossier-code").value.trim();
+    if (!code) return;
+    const r = await api("POST", base() + "/counters/" + state.counter + "/dossier", {code});
+    if (r.status === 401) { loginView(t("counter.session_ended")); return; }
+    if (r.status !== 200) { message(errorText(r), true); return; }
+    $("dossier-code").value = "";
+    message(t("counter.dossier_attached", {code, label: r.data.label}));
+    $("dossier-list").textContent = t("counter.dossiers", {label: r.data.label, codes: r.data.dossiers.join(", ")});
+  }
+
   async function restore(id) {
     const r = await api("POST", base() + "/tickets/" + id + "/restore", {});
     message(r.status === 200 ? t("counter.restored", {label: r.data.label}) : errorText(r), r.status !== 200);
@@ -419,6 +433,7 @@
       closeDialogs();
       act("pause", {reason});
     });
+    $("dossier-form").addEventListener("submit", attachDossier);
     document.addEventListener("keydown", (e) => {
       if (e.key === "Escape") { closeDialogs(); return; }
       const typing = /^(INPUT|SELECT|TEXTAREA)$/.test(document.activeElement.tagName);

@@ -28,6 +28,7 @@ ACTIONS: dict[str, tuple[dict, tuple[str, ...], Run]] = {
                                                   even_if_closed=bool(b.get("even_if_closed")))),
     "pause": ({"reason": str}, ("reason",), lambda e, s, n, a, b: e.pause(s, n, a, b["reason"])),
     "resume": ({}, (), lambda e, s, n, a, b: e.resume(s, n, a)),
+    "dossier": ({"code": str}, ("code",), lambda e, s, n, a, b: e.attach_dossier(s, n, a, b["code"])),
 }
 
 

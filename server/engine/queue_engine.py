@@ -39,6 +39,9 @@ TICKET_ID = re.compile(r"^(\d{8})-(\d{1,15})$")
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 TOKEN_TTL_SECONDS = 3 * 24 * 3600
 PRESS_ID = re.compile(r"^[A-Za-z0-9_.:-]{8,80}$")
+# A dossier code as one-stop software prints it on the receipt: "000.00.12.H56-241203-0001".
+DOSSIER_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{2,63}$")
+DOSSIERS_PER_TICKET = 20
 # How long a device agent keeps a press it could not deliver; no older press is taken (ratings.py).
 PRESS_MAX_AGE_SECONDS = 7 * 24 * 3600
 PRESS_MEMORY_SECONDS = 30 * 24 * 3600  # longer than any agent keeps presses on disk
@@ -397,6 +400,23 @@ class QueueEngine:
 
     def resume(self, site_id: str, counter: int, actor: Actor) -> dict:
         return self._status(site_id, counter, actor, "resume")
+
+    def attach_dossier(self, site_id: str, counter: int, actor: Actor, code: str) -> dict:
+        """Attach a dossier code (mã hồ sơ) to the counter's current ticket, or to the one it
+        finished last today; the same code twice is kept once."""
+        if not isinstance(code, str) or not DOSSIER_CODE.match(code.strip()):
+            raise BadRequest("A dossier code is 3 to 64 letters, digits or . _ / -, as on the receipt.",
+                             code="bad_dossier_code")
+        code = code.strip()
+        site = self.site(site_id)
+        c, day, now, k = self._counter_args(site, counter)
+        reply = self._run("attach_dossier", {"counters": k.counters, "tickets": k.tickets(day), "events": k.events,
+                                             "evseq": k.evseq},
+                          {**self._by_officer(now, day, c.id, actor), "code": code, "limit": DOSSIERS_PER_TICKET})
+        t = reply["ticket"]
+        if not reply.get("already"):
+            self._log("dossier", site, t, actor, counter=c.number, dossier=code)
+        return ticket_json(t, site)
 
     # -- tickets -------------------------------------------------------------------
     def cancel(self, site_id: str, ticket_id: str, actor: Actor, *, reason: str = "cancelled") -> dict:

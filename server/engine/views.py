@@ -56,6 +56,8 @@ def ticket_json(t: dict[str, Any], site: SiteConfig, **extra: Any) -> dict[str, 
     }
     if t.get("reason"):
         out["reason"] = t["reason"]
+    if isinstance(t.get("dossiers"), list) and t["dossiers"]:
+        out["dossiers"] = [d["code"] for d in t["dossiers"] if isinstance(d, dict)]
     if isinstance(t.get("rating"), dict):
         r = t["rating"]
         out["rating"] = {"level": r.get("level"), "category": r.get("category"), "score": r.get("score"),

@@ -120,6 +120,19 @@ pauses = Table(
 )
 
 
+dossiers = Table(  # a dossier code (mã hồ sơ) attached to a ticket at a counter (the one-stop software's link)
+    "dossiers", metadata,
+    Column("site", String(32), nullable=False),
+    Column("code", String(64), nullable=False),
+    Column("ticket_id", String(40), nullable=False),
+    Column("attached_at", BigInteger, nullable=False),
+    Column("counter", Integer, nullable=False),
+    Column("officer", String(80)),
+    PrimaryKeyConstraint("site", "code", "ticket_id"),
+    Index("ix_dossiers_site_attached", "site", "attached_at"),
+)
+
+
 daily_stats = Table(  # reports' pre-aggregated rows: one per site, day (or whole month), grouping and key
     "daily_stats", metadata,
     Column("site", String(32), nullable=False),

@@ -11,7 +11,7 @@ import json
 from sqlalchemy import and_, bindparam, func, insert, select, update
 from sqlalchemy.engine import Connection
 
-from .archive_schema import events, pauses, ratings, services, tickets
+from .archive_schema import dossiers, events, pauses, ratings, services, tickets
 
 _EXISTING = select(events.c.stream_id).where(and_(events.c.site == bindparam("k_site"),
                                                   events.c.stream_id.in_(bindparam("k_ids", expanding=True))))
@@ -28,6 +28,7 @@ _INSERT_PAUSE = insert(pauses)
 _END_PAUSE = update(pauses).where(and_(pauses.c.site == bindparam("k_site"), pauses.c.counter == bindparam("k_counter"),
                                        pauses.c.resumed_at.is_(None)))
 _INSERT_RATING = insert(ratings)
+_INSERT_DOSSIER = insert(dossiers)
 
 
 class Projector:
@@ -170,7 +171,15 @@ def _rating(p: Projector, conn, ts, data):
         p.upsert_ticket(conn, ticket)
 
 
+def _dossier(p: Projector, conn, ts, data):
+    p.upsert_ticket(conn, data["ticket"])
+    conn.execute(_INSERT_DOSSIER, {"site": p.site, "code": data["dossier"], "ticket_id": data["ticket"]["id"],
+                                   "attached_at": ts, "counter": data["counter"],
+                                   "officer": data["ticket"].get("officer") or data.get("actor")})
+
+
 HANDLERS = {
+    "ticket.dossier_attached": _dossier,
     "ticket.issued": _issued,
     "ticket.called": _called,
     "ticket.recalled": _recalled,

@@ -1,13 +1,14 @@
 """Reports, exports, charts and the live monitor over HTTP (centre leaders: admins)."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, g, jsonify
+from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from ..engine.views import monitor_view
 from ..history.archiver import archive_lag
+from ..history.dossier_export import dossier_rows, dossiers_csv
 from ..history.report_export import to_csv, to_xlsx
 from ..security.auth import require_reader, site_and_actor
-from .report_views import build_report, chart_svg
+from .report_views import build_report, chart_svg, requested_period
 
 bp = Blueprint("reports", __name__, url_prefix="/api/v1")
 
@@ -48,6 +49,20 @@ def report_xlsx(site_id):
 def report_chart(site_id, name):
     site = _leader(site_id)
     return Response(chart_svg(name, site, build_report(site)), mimetype="image/svg+xml")
+
+
+@bp.get("/sites/<site_id>/reports/dossiers")
+def report_dossiers(site_id):
+    """Times and the rating per dossier code attached in the period (the report's period
+    parameters); ?format=csv for a file. For the province's one-stop software."""
+    site = _leader(site_id)
+    period = requested_period(site)
+    rows = dossier_rows(current_app.extensions["qms"].archive_sql, site, *period.bounds_ms(site.timezone))
+    if request.args.get("format") == "csv":
+        name = f"ho-so-{site.id}-{period.first.isoformat()}_{period.last.isoformat()}.csv"
+        return Response(dossiers_csv(rows), mimetype="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return jsonify({"period": period.to_json(), "dossiers": rows})
 
 
 @bp.get("/sites/<site_id>/monitor")

@@ -44,3 +44,28 @@ def test_pause_after_this_visitor_and_what_a_paused_counter_shows(pages, hall):
     desk.keyboard.press("n")
     expect(desk.locator("#current-number")).to_have_text(tickets[1]["label"])
 
+
+
+def test_an_officer_scans_the_receipts_dossier_code_after_serving(pages, hall):
+    """A barcode scanner types the code and Enter; the code goes to the visitor just served, and
+    the keys typed are not taken for the desk's shortcuts (N, H, …)."""
+    headers = {"Authorization": f"Bearer {KIOSK_TOKEN}"}
+    ticket = requests.post(f"{hall.url}/api/v1/sites/hcc/tickets", json={"field": "TP"}, headers=headers,
+                           timeout=10).json()
+    desk = sign_in(pages, 1)
+    desk.keyboard.press("n")
+    expect(desk.locator("#current-number")).to_have_text(ticket["label"])
+    desk.keyboard.press("h")
+    expect(desk.locator("#current-number")).to_have_text("—")
+    desk.click("#dossier-code")
+    desk.keyboard.type("000.00.12.H56-261203-0042")
+    desk.keyboard.press("Enter")
+    expect(desk.locator("#action-message")).to_have_text(
+        f"Đã gắn mã hồ sơ 000.00.12.H56-261203-0042 cho số {ticket['label']}.")
+    expect(desk.locator("#dossier-list")).to_have_text(f"Mã hồ sơ của số {ticket['label']}: 000.00.12.H56-261203-0042")
+    expect(desk.locator("#current-number")).to_have_text("—")   # no "n" taken as "call the next" meanwhile
+    desk.fill("#dossier-code", "x y")
+    desk.evaluate("document.getElementById('dossier-code').removeAttribute('pattern')")
+    desk.keyboard.press("Enter")
+    expect(desk.locator("#action-message")).to_contain_text("Mã hồ sơ gồm 3 đến 64 chữ")
+    shot(desk, "counter-dossier")
