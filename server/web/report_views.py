@@ -9,6 +9,7 @@ from flask import current_app, g, request
 from ..errors import BadRequest, NotFound
 from ..history.archiver import archive_lag
 from ..history.charts import bar_chart
+from ..history.pauses import pause_figures
 from ..history.province import province_report
 from ..history.reports import GROUPS, Period, ReportBuilder, period_of
 from ..i18n import translate
@@ -47,6 +48,8 @@ def build_report(site) -> dict:
     # (Read after them, an event stored meanwhile left the figures short with no lag shown.)
     lag = archive_lag(services.redis, services.engine.keys[site.id].events)
     report = ReportBuilder(services.archive_sql, site, g.lang).build(period, group)
+    now_ms = int(services.engine.clock.now().timestamp() * 1000)
+    report["pauses"] = pause_figures(services.archive_sql, site, *period.bounds_ms(site.timezone), now_ms)
     report["archive_lag"] = lag
     return report
 

@@ -1,0 +1,46 @@
+"""Officer productivity (issue 14, part 7): the time counters were paused, by reason, officer
+and counter, in the report (API and page); a pause over the period's edge counts inside it."""
+from __future__ import annotations
+
+import redis as redis_lib
+
+from server.history.archiver import Archiver
+
+
+def archive(app, redis_url):
+    services = app.extensions["qms"]
+    archiver = Archiver(redis_lib.Redis.from_url(redis_url), services.engine.config, services.engine.keys,
+                        services.archive_sql, consumer="test")
+    while archiver.step(block_ms=10):
+        pass
+
+
+def pause(api, counter, reason, minutes, clock):
+    assert api.act(counter, "pause", {"reason": reason}).status_code == 200
+    clock.advance(minutes=minutes)
+    assert api.act(counter, "resume").status_code == 200
+
+
+def test_paused_time_by_reason_officer_and_counter(api, app, clock, redis_url):
+    for counter in (1, 2):
+        api.login(counter)
+        api.act(counter, "open")
+    pause(api, 1, "Họp", 10, clock)
+    pause(api, 2, "Họp", 20, clock)
+    pause(api, 1, "Nghỉ giữa giờ", 5, clock)
+    assert api.act(2, "pause", {"reason": "Hỗ trợ quầy khác"}).status_code == 200   # still paused: until now
+    clock.advance(minutes=3)
+    archive(app, redis_url)
+    admin = api.login_admin()
+    pz = api.get("/reports?period=day&date=2026-11-23", admin).get_json()["pauses"]
+    assert (pz["count"], pz["seconds"]) == (4, 38 * 60)
+    assert [(r["reason"], r["count"], r["seconds"]) for r in pz["by_reason"]] == [
+        ("Họp", 2, 1800), ("Nghỉ giữa giờ", 1, 300), ("Hỗ trợ quầy khác", 1, 180)]
+    assert [(r["officer"], r["count"], r["seconds"]) for r in pz["by_officer"]] == [("cb2", 2, 1380), ("cb1", 2, 900)]
+    assert [(r["counter"], r["seconds"]) for r in pz["by_counter"]] == [(2, 1380), (1, 900)]
+    # The next day has none of it; the page says so, and says today's in words.
+    assert api.get("/reports?period=day&date=2026-11-24", admin).get_json()["pauses"]["count"] == 0
+    page = api.client.get("/admin/hcc?period=day&date=2026-11-23")   # (the admin signed in above: its cookie)
+    html = page.get_data(as_text=True)
+    assert "Thời gian tạm nghỉ của các quầy" in html and "4 lần tạm nghỉ, tổng 38.0 phút." in html
+    assert "<td>Họp</td><td>2</td><td>30.0</td>" in html
