@@ -39,13 +39,15 @@ import redis
 import requests
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 
 from ..config import Config
 from ..config.reader import Node
 from ..config.webhooks import Webhook, parse_webhooks
 from ..engine.clock import from_ms
 from ..engine.keys import Keys, as_text
-from ..store.clients import on_node
+from ..store.clients import on_node, relearn
+from ..store.store_health import StoreHealth, is_store_outage
 from .archive_schema import site_settings
 
 logger = logging.getLogger(__name__)
@@ -98,6 +100,7 @@ class WebhookSender:
         self._next_refresh = 0.0
         self._swept: set[str] = set()
         self._stop = threading.Event()
+        self.health = StoreHealth()
 
     # -- which hooks -----------------------------------------------------------------------
     def current(self) -> dict[str, dict[str, Webhook]]:
@@ -274,19 +277,33 @@ class WebhookSender:
         self._stop.set()
 
     def run(self) -> None:
-        """Send until stopped; a store or database failure waits (doubling, up to 30 s)."""
+        """Send until stopped. The store or the database away: said once (the archiver beside
+        it says the same), then tried again, waiting 1 s doubling to 30 s."""
         backoff = 1.0
         while not self._stop.is_set():
             try:
                 if not self.step():
                     self._stop.wait(IDLE_WAIT_SECONDS)
                 backoff = 1.0
-            except Exception:
-                logger.warning("webhooks: sending paused for %.0f s", backoff, exc_info=True)
-                for line in self.lines.values():
-                    line.claim = True
-                self._stop.wait(backoff)
+                self.health.ok(wrote=False)
+            except (redis.RedisError, OperationalError) as err:
+                if isinstance(err, redis.RedisError) and is_store_outage(err):
+                    self.health.failed(err)   # one line per change of state, not one per retry
+                else:
+                    logger.warning("webhooks: %s; sending again in %.0f s", err, backoff)
+                self._pause(backoff)
+                relearn(self.client)
                 backoff = min(backoff * 2, 30.0)
+            except Exception:
+                logger.exception("webhooks: unexpected failure; sending again in %.0f s", backoff)
+                self._pause(backoff)
+                backoff = min(backoff * 2, 30.0)
+
+    def _pause(self, seconds: float) -> None:
+        for line in self.lines.values():
+            line.claim = True   # what was read and not acknowledged comes first again
+        self._swept.clear()
+        self._stop.wait(seconds)
 
 
 def delivery_log(client: redis.Redis, keys: Keys, limit: int = 100, hook: str | None = None) -> list[dict]:
