@@ -150,6 +150,9 @@ def test_a_hook_config_yaml_would_refuse_is_refused(api, hook, body, expected):
     assert r.status_code == 400 and r.get_json()["error"]["code"] == expected, r.get_json()
     assert api.get("/setup/webhooks", admin).get_json()["webhooks"] == []
     assert api.post("/setup/webhooks/nothing/secret", {}, admin).status_code == 404
+    officer = api.login(1)   # a hook's address and its log are the admins' only
+    assert [api.get(path, officer).status_code for path in ("/setup/webhooks", "/setup/webhooks/log")] == [403, 403]
+    assert api.put("/setup/webhooks/x", {"url": "http://x.example/e"}, officer).status_code == 403
 
 
 def test_a_new_secret_signs_from_then_on(api, receiver, sender):
