@@ -19,6 +19,7 @@ COLUMNS = [
     ("report.col.no_show", lambda r: r["no_show"]),
     ("report.col.cancelled", lambda r: r["cancelled"]),
     ("report.col.transferred", lambda r: r["transferred"]),
+    ("report.col.unserved_at_close", lambda r: r["unserved_at_close"]),
     ("report.col.wait_mean", lambda r: _minutes(r["waiting"]["mean"])),
     ("report.col.wait_median", lambda r: _minutes(r["waiting"]["median"])),
     ("report.col.wait_p90", lambda r: _minutes(r["waiting"]["p90"])),

@@ -1,5 +1,6 @@
 """Officer productivity (issue 14, part 7): the time counters were paused, by reason, officer
-and counter, in the report (API and page); a pause over the period's edge counts inside it."""
+and counter, in the report (API and page); a pause over the period's edge counts inside it.
+And part 6: visitors still waiting at closing are counted, in the report and its exports."""
 from __future__ import annotations
 
 import redis as redis_lib
@@ -44,3 +45,29 @@ def test_paused_time_by_reason_officer_and_counter(api, app, clock, redis_url):
     html = page.get_data(as_text=True)
     assert "Thời gian tạm nghỉ của các quầy" in html and "4 lần tạm nghỉ, tổng 38.0 phút." in html
     assert "<td>Họp</td><td>2</td><td>30.0</td>" in html
+
+
+def test_visitors_still_waiting_at_closing_are_in_the_report_and_its_exports(api, app, clock, redis_url):
+    """Never silently dropped: the day's close marks them, and the report, its CSV and its page
+    count them for the day they waited."""
+    import csv
+    import io
+
+    for _ in range(3):
+        api.issue("TP")
+    api.login(1)
+    api.act(1, "open")
+    api.act(1, "call-next")
+    api.act(1, "finish")
+    clock.advance(days=2)   # (the 24th is a day off)
+    api.issue("TP")         # the first request of the new day closes the 23rd
+    archive(app, redis_url)
+    admin = api.login_admin()
+    report = api.get("/reports?period=day&date=2026-11-23", admin).get_json()
+    assert (report["total"]["unserved_at_close"], report["total"]["served"]) == (2, 1)
+    text = api.get("/reports.csv?period=day&date=2026-11-23", admin).get_data().decode("utf-8-sig")
+    lines = list(csv.reader(io.StringIO(text)))
+    column = lines[1].index("Còn chờ khi hết ngày")
+    assert lines[-1][column] == "2"
+    html = api.client.get("/admin/hcc?period=day&date=2026-11-23").get_data(as_text=True)
+    assert '<strong id="stat-unserved">2</strong>' in html
