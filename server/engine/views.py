@@ -82,6 +82,8 @@ def counter_json(site: SiteConfig, record: dict, ticket: dict | None = None) -> 
         "pause_pending": record.get("pause_pending"),
         "paused_at": from_ms(record.get("paused_at"), site.timezone),
         "current": record.get("current"),
+        # Since when it has had no visitor (opened, finished, no-show, transfer, resumed).
+        "free_since": from_ms(record.get("free_since"), site.timezone),
     }
     if ticket is not None:
         out["ticket"] = ticket
@@ -236,7 +238,7 @@ def public_event(site: SiteConfig, fields: dict[str, str]) -> dict[str, Any]:
 
 def monitor_view(snapshot: dict) -> dict:
     """Per field: waiting, longest wait, estimate, target, over target; per counter: open, paused
-    (reason, for how long), serving."""
+    (reason, for how long), serving, or idle while visitors wait for it (for how long)."""
     now = datetime.fromisoformat(snapshot["now"])
     fields = []
     for w in snapshot["waiting"].values():
@@ -245,9 +247,15 @@ def monitor_view(snapshot: dict) -> dict:
                        "over_target": w["waiting"] > 0 and w["longest_wait_seconds"] > w["target_wait_seconds"],
                        "oldest": w.get("oldest")})
     counters = []
+    waiting = {code: w["waiting"] for code, w in snapshot["waiting"].items()}
     for c in snapshot["counters"]:
         ticket = c.get("ticket") if c.get("ticket") and c["ticket"]["state"] in ("called", "serving") else None
         since = ticket and (ticket["started_at"] or ticket["called_at"])
+        # Idle while visitors wait for it: open, nobody at it, someone in its fields' lines.
+        for_it = sum(waiting.get(f, 0) for f in c.get("fields", []))
+        idle = None
+        if c["status"] == "open" and ticket is None and for_it > 0 and c.get("free_since"):
+            idle = int((now - datetime.fromisoformat(c["free_since"])).total_seconds())
         counters.append({"number": c["number"], "name": c["name"], "status": c["status"],
                          "officer_name": c["officer_name"], "pause_reason": c["pause_reason"],
                          "paused_seconds": int((now - datetime.fromisoformat(c["paused_at"])).total_seconds())
@@ -255,7 +263,8 @@ def monitor_view(snapshot: dict) -> dict:
                          "ticket": ticket["label"] if ticket else None,
                          "ticket_state": ticket["state"] if ticket else None,
                          "ticket_seconds": int((now - datetime.fromisoformat(since)).total_seconds())
-                         if since else None})
+                         if since else None,
+                         "idle_seconds": idle, "waiting_for_it": for_it})
     return {"site": snapshot["site"], "now": snapshot["now"], "seq": snapshot["seq"], "fields": fields,
             "counters": counters, "alerts": [f["field"] for f in fields if f["over_target"]]}
 

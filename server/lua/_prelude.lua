@@ -123,6 +123,7 @@ local function finish_service(t, c, svc, finished, now)
   t.state = 'done'
   t.finished_at = now
   c.current = nil
+  c.free_since = now
   c.last_finished = t.id
   c.last_finished_at = now
   c.last_officer = t.officer

@@ -26,6 +26,7 @@ if action == 'open' then
   if c.status == 'closed' then
     c.status = 'open'
     c.opened_at = now
+    c.free_since = now
     c.pause_reason, c.paused_at = nil, nil
   end
 elseif action == 'close' then
@@ -80,6 +81,7 @@ elseif action == 'resume' then
   event.reason = c.pause_reason
   c.status = 'open'
   c.pause_reason, c.paused_at = nil, nil
+  if not c.current then c.free_since = now end
 else
   return fail('unknown_action')
 end

@@ -39,6 +39,7 @@ else
   t.state = 'no_show'
   t.noshow_at = now
   c.current = nil
+  c.free_since = now
   redis.call('ZADD', KEYS[7], now, t.id)
 end
 put_record(KEYS[2], t.id, t)

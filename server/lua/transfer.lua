@@ -46,6 +46,7 @@ t.transfers = (t.transfers or 0) + 1
 t.transferred_at = now
 t.called_at, t.started_at, t.counter, t.officer = nil, nil, nil, nil
 c.current = nil
+c.free_since = now
 local line = line_of(L, t)
 local score = queue_score(t)
 if t.target_counter then score = t.order end

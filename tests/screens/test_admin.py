@@ -65,6 +65,27 @@ def test_monitor_page_is_live(pages, hall):
     shot(page, "admin-monitor")
 
 
+def test_the_monitor_shows_a_counter_idle_while_visitors_wait_for_it(pages, hall):
+    """Officer productivity live: counter 2 (land, DD) is open with nobody at it while a visitor
+    waits for land; the leader sees it and for how long. Once it calls, it is not idle."""
+    page = pages.open("/admin/hcc/monitor", width=1400, height=900)
+    admin_login(page)
+    wait_js(page, "window.monitor && window.monitor.snapshot !== null")
+    busy_morning(hall.url)   # one land visitor among them
+    token = requests.post(f"{hall.url}/api/v1/sites/hcc/login", timeout=10,
+                          json={"username": "cb2", "password": PASSWORD, "counter": 2}).json()["token"]
+    officer = {"Authorization": f"Bearer {token}"}
+    requests.post(f"{hall.url}/api/v1/sites/hcc/counters/2/open", headers=officer, json={}, timeout=10)
+    row = page.locator('#counters tr[data-counter="2"]')
+    expect(row).to_have_class("status-open idle")
+    expect(row.locator("td").nth(1)).to_have_text("Rảnh trong khi 1 người chờ")
+    expect(row.locator("td").nth(4)).to_contain_text("giây")
+    shot(page, "admin-monitor-idle")
+    requests.post(f"{hall.url}/api/v1/sites/hcc/counters/2/call-next", headers=officer, json={}, timeout=10)
+    expect(row.locator("td").nth(1)).to_have_text("Đang mời")
+    expect(row).to_have_class("status-open")
+
+
 def test_the_report_form_shows_a_report_for_every_choice(pages, hall):
     """Before: every submit of the form sent date=&from=&to= and showed the raw key error.bad_period."""
     busy_morning(hall.url)

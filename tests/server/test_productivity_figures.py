@@ -71,3 +71,24 @@ def test_visitors_still_waiting_at_closing_are_in_the_report_and_its_exports(api
     assert lines[-1][column] == "2"
     html = api.client.get("/admin/hcc?period=day&date=2026-11-23").get_data(as_text=True)
     assert '<strong id="stat-unserved">2</strong>' in html
+
+
+def test_the_live_monitor_says_how_long_an_open_counter_has_been_idle_while_visitors_wait(api, clock):
+    api.login(2)
+    api.act(2, "open")
+    clock.advance(minutes=1)
+    api.issue("DD")             # counter 2 serves land (DD)
+    clock.advance(minutes=4)
+    admin = api.login_admin()
+    two = next(c for c in api.get("/monitor", admin).get_json()["counters"] if c["number"] == 2)
+    assert (two["idle_seconds"], two["waiting_for_it"]) == (300, 1)   # free since it opened
+    api.act(2, "call-next")
+    clock.advance(minutes=2)
+    api.act(2, "finish")
+    clock.advance(minutes=3)
+    two = next(c for c in api.get("/monitor", admin).get_json()["counters"] if c["number"] == 2)
+    assert two["idle_seconds"] is None and two["waiting_for_it"] == 0   # nobody waits: not idle time
+    api.issue("DD")
+    clock.advance(seconds=30)
+    two = next(c for c in api.get("/monitor", admin).get_json()["counters"] if c["number"] == 2)
+    assert two["idle_seconds"] == 210   # free since the finish, 3.5 minutes ago

@@ -31,14 +31,20 @@
       const ticket = c.ticket && (c.ticket.state === "called" || c.ticket.state === "serving") ? c.ticket : null;
       let status = t("counter.status_" + c.status);
       let since = null;
+      // Open, nobody at it, and visitors waiting in its fields: idle, and for how long.
+      const forIt = (c.fields || []).reduce((n, f) => n + ((snap.waiting[f] || {}).waiting || 0), 0);
+      const idle = c.status === "open" && !ticket && c.free_since && forIt > 0;
       if (c.status === "paused") {
         status += c.pause_reason ? ": " + c.pause_reason : "";
         since = c.paused_at;
       } else if (ticket) {
         status = t("counter.ticket_" + ticket.state);
         since = ticket.started_at || ticket.called_at;
+      } else if (idle) {
+        status = t("monitor.idle_while_waiting", {n: forIt});
+        since = c.free_since;
       }
-      tr.className = "status-" + c.status;
+      tr.className = "status-" + c.status + (idle ? " idle" : "");
       tr.append(cell(c.name), cell(status), cell(c.officer_name || "—"), cell(ticket ? ticket.label : "—"),
                 cell(since ? elapsed((Date.parse(snap.now) - Date.parse(since)) / 1000 + sinceSnapshot) : "—", "num"));
       counters.appendChild(tr);
