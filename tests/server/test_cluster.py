@@ -16,6 +16,7 @@ from collections import Counter
 
 import pytest
 import requests
+import yaml
 from redis.cluster import RedisCluster
 
 from server.realtime.message_queue import ClusterMessageQueue
@@ -129,6 +130,38 @@ def test_sites_on_three_shards_issue_call_reach_their_screens_and_are_archived(t
         for _site, screen, _heard in screens:
             screen.disconnect()
         server.stop()
+    whole = server.log_path.read_text(errors="replace")
+    assert "CROSSSLOT" not in whole and "Traceback" not in whole, whole[-3000:]
+
+
+def test_webhooks_of_sites_on_three_shards_are_each_sent(tmp_path, cluster):
+    """The webhook sender reads each site's stream on its own shard (a consumer group per hook)."""
+    from ..receiver import Receiver
+
+    prefix = f"qmstest-{uuid.uuid4().hex[:12]}"
+    sites = spread_sites(cluster, prefix)
+    receiver = Receiver()
+    secret = "province-one-stop-0123456789"
+    path = province(tmp_path, cluster, sites, prefix)
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for site in doc["sites"]:
+        site["webhooks"] = [{"id": "motcua", "url": receiver.url, "events": ["ticket"], "secret": secret}]
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    server = ServerProcess(path).wait_ready()
+    try:
+        def sent_sites():
+            return {e["site"] for e in receiver.events(secret)}
+
+        def issue_everywhere():
+            for site in sites:
+                assert issue(server, site).status_code == 201
+            return sent_sites() == set(sites)
+
+        # Each hook's group is made when the sender first looks: tickets from then on are sent.
+        wait_until(issue_everywhere, timeout=40, what="a ticket of every shard's site at the receiver")
+    finally:
+        server.stop()
+        receiver.close()
     whole = server.log_path.read_text(errors="replace")
     assert "CROSSSLOT" not in whole and "Traceback" not in whole, whole[-3000:]
 
