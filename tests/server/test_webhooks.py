@@ -184,6 +184,7 @@ def test_qms_serve_sends_a_config_yaml_hook_from_its_archiver(tmp_path, prefix, 
     secret = "province-one-stop-0123456789"
     doc = hall_document(prefix)
     doc["sites"][0]["webhooks"] = [{"id": "motcua", "url": receiver.url, "events": ["ticket"], "secret": secret}]
+    doc["sites"][0]["kiosk_tickets_per_minute"] = 10_000   # the loop below takes a ticket every 0.1 s
     server = ServerProcess(write_config(tmp_path, doc, redis_url=redis_url)).wait_ready()
     try:
         def issued():
