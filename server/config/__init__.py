@@ -22,6 +22,7 @@ from .devices import DeviceConfig, RatingConfig, parse_devices, parse_ratings
 from .opening_hours import OpeningHours, parse_days, parse_interval
 from .password_policy import weakness
 from .reader import SLUG, ConfigError, Mapping, Node, check_unique, load_yaml
+from .reader import flag as _flag
 from .webhooks import Webhook, parse_webhooks
 
 logger = logging.getLogger(__name__)
@@ -354,15 +355,6 @@ def _addresses(m: Mapping, key: str, default: frozenset[str]) -> frozenset[str]:
         except ValueError:
             Node(None, m.node(key).child_path(i), m.node(key).errors).error(f"{item!r} is not an IP address")
     return frozenset(out)
-
-
-def _flag(m: Mapping, key: str) -> bool:
-    m.node(key).expect({"type": ["boolean", "null"]})
-    value = m.data.get(key, False)
-    if not isinstance(value, bool):
-        m.node(key).error("expected true or false")
-        return False
-    return value
 
 
 def _redis(node: Node) -> RedisConfig:

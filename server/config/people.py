@@ -50,7 +50,7 @@ from . import province_people as province
 from .catalogue import Catalogue
 from .opening_hours import DAY_NAMES, OpeningHours
 from .reader import Node
-from .webhooks import parse_webhooks
+from .webhooks import read_webhooks
 
 logger = logging.getLogger(__name__)
 
@@ -415,8 +415,7 @@ class PeopleStore:
 
     def _apply_webhooks(self, site: SiteConfig, entries: list[dict[str, Any]]) -> None:
         """The site's webhooks swapped whole (the sender reads them from SQL itself)."""
-        errors: list[str] = []
-        hooks = parse_webhooks(Node(entries, "webhooks", errors))
+        hooks, errors = read_webhooks(entries)
         for error in errors:
             logger.warning("site %s: a live webhook cannot be read: %s", site.id, error)
         if not errors and hooks != site.webhooks:

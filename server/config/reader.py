@@ -234,6 +234,15 @@ class Mapping:
         return out
 
 
+def flag(m: Mapping, key: str) -> bool:
+    m.node(key).expect({"type": ["boolean", "null"]})
+    value = m.data.get(key, False)
+    if not isinstance(value, bool):
+        m.node(key).error("expected true or false")
+        return False
+    return value
+
+
 def _ranged(kind: str, minimum, maximum) -> dict[str, Any]:
     schema: dict[str, Any] = {"type": kind}
     if minimum is not None:

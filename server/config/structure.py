@@ -30,7 +30,7 @@ from . import (
 from .catalogue import Procedure, read_procedures
 from .devices import RatingConfig, parse_devices, parse_ratings
 from .reader import Node
-from .webhooks import Webhook, parse_webhooks, webhook_entry
+from .webhooks import Webhook, read_webhooks, webhook_entry
 
 MAX_NAME = 60
 T = TypeVar("T")
@@ -245,9 +245,7 @@ def webhooks_with(site: SiteConfig, hook_id: str, document: dict[str, Any] | Non
     """The site's webhooks with ``hook_id`` added or changed to ``document`` (None: removed),
     checked whole by config.yaml's reader; BadRequest in its words."""
     entries, at = _spliced(site.webhooks, hook_id, webhook_entry, document, "id")
-    errors: list[str] = []
-    hooks = parse_webhooks(Node(entries, "webhooks", errors))
-    return _whole((hooks, errors), f"webhooks[{at}]", "bad_webhook")
+    return _whole(read_webhooks(entries), f"webhooks[{at}]", "bad_webhook")
 
 
 # A site's own settings the administration changes (the rest is config.yaml's): as config.yaml

@@ -18,7 +18,7 @@ import re
 import secrets
 from dataclasses import dataclass
 
-from .reader import SLUG, Node, check_unique
+from .reader import SLUG, Node, check_unique, flag
 
 EVENT_GROUPS = ("ticket", "rating", "counter")
 DEFAULT_EVENTS = ("ticket", "rating")
@@ -55,20 +55,21 @@ def parse_webhooks(node: Node) -> dict[str, Webhook]:
         if not isinstance(events, list) or not events or not all(e in EVENT_GROUPS for e in events):
             events_node.error(f"a list of {', '.join(EVENT_GROUPS)} (at least one)")
             events = list(DEFAULT_EVENTS)
-        disabled = m.data.get("disabled", False)
-        m.node("disabled").expect({"type": ["boolean", "null"]})
-        if not isinstance(disabled, bool):
-            m.node("disabled").error("expected true or false")
-            disabled = False
         hooks.append((item, Webhook(
             id=m.text("id", required=True, pattern=SLUG, hint="lower-case letters, digits, '-' or '_'") or "",
             url=m.text("url", required=True, pattern=URL, hint="an http:// or https:// address") or "",
             events=tuple(dict.fromkeys(events)),
             secret=m.text("secret", required=True, pattern=SECRET,
                           hint="24 to 200 printable characters, no spaces") or "",
-            disabled=disabled)))
+            disabled=flag(m, "disabled"))))
     check_unique([(n, h.id) for n, h in hooks], "webhook id")
     return {h.id: h for _, h in hooks}
+
+
+def read_webhooks(entries: list) -> tuple[dict[str, Webhook], list[str]]:
+    """A site's webhooks as stored live (config.yaml entries), and what is wrong with them."""
+    errors: list[str] = []
+    return parse_webhooks(Node(entries, "webhooks", errors)), errors
 
 
 def webhook_entry(h: Webhook) -> dict:

@@ -42,8 +42,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
 from ..config import Config
-from ..config.reader import Node
-from ..config.webhooks import Webhook, parse_webhooks
+from ..config.webhooks import Webhook, read_webhooks
 from ..engine.clock import from_ms
 from ..engine.keys import Keys, as_text
 from ..store.clients import on_node, relearn
@@ -111,8 +110,7 @@ class WebhookSender:
         out = {}
         for site_id, site in self.config.sites.items():
             if site_id in stored:
-                errors: list[str] = []
-                out[site_id] = parse_webhooks(Node(stored[site_id], "webhooks", errors))
+                out[site_id], errors = read_webhooks(stored[site_id])
                 for error in errors:
                     logger.warning("webhooks of %s: %s", site_id, error)
             else:
