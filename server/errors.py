@@ -66,6 +66,7 @@ SCRIPT_ERRORS: dict[str, tuple[type[QmsError], str]] = {
     "same_counter": (BadRequest, "Cannot transfer a ticket to the counter it is at."),
     "bad_transfer": (BadRequest, "A transfer needs a field or a counter."),
     "daily_cap_reached": (Conflict, "This field has issued all its tickets for today."),
+    "pickup_already_queued": (Conflict, "This dossier's result already has a number in line: see the number shown."),
     "number_range_exhausted": (Conflict, "This field has used every number of its range today."),
     "target_counter_closed": (Conflict, "Nobody is serving at that counter now: confirm to send the visitor there "
                                         "anyway, or choose another."),

@@ -76,3 +76,20 @@ class Api:
         r = self.get("/state" + ("?lists=1" if lists else ""), token)
         assert r.status_code == 200, r.get_json()
         return r.get_json()
+
+
+def archive_now(app, redis_url) -> None:
+    """Store every event the app's sites have written so far in the archive (as `qms archive`
+    would within a second), so reports of today read them."""
+    import redis as redis_lib
+
+    from server.history.archiver import Archiver
+
+    services = app.extensions["qms"]
+    client = redis_lib.Redis.from_url(redis_url)
+    archiver = Archiver(client, services.engine.config, services.engine.keys, services.archive_sql, consumer="test")
+    try:
+        while archiver.step(block_ms=10):
+            pass
+    finally:
+        client.close()

@@ -157,7 +157,9 @@
     badge.textContent = t("counter.status_" + c.status);
     badge.className = "badge status-" + c.status;
     $("current-number").textContent = ticket ? ticket.label : "—";
-    $("current-field").textContent = ticket ? fieldName(ticket.field) + (ticket.priority ? " · " + t("counter.priority") : "") : t("counter.nobody");
+    // A visitor collecting a result: the dossier to fetch, before they reach the desk.
+    $("current-field").textContent = ticket ? fieldName(ticket.field) + (ticket.priority ? " · " + t("counter.priority") : "")
+      + (ticket.pickup ? " · " + t("counter.pickup", {code: ticket.pickup}) : "") : t("counter.nobody");
     $("current-state").textContent = ticket ? t("counter.ticket_" + ticket.state) : "—";
     $("current-waited").textContent = ticket && ticket.waited_seconds !== null ? QMS.elapsed(ticket.waited_seconds) : "—";
     $("current-recalls").textContent = ticket ? String(ticket.recalls) : "—";

@@ -4,8 +4,9 @@
   "use strict";
   const ROWS = ["1234567890", "qwertyuiop", "asdfghjkl", "zxcvbnm"];
 
-  /** Draw the keyboard into `container`; it types into `input` and calls onChange(). */
-  function attach(container, input, onChange) {
+  /** Draw the keyboard into `container`; it types into `input` and calls onChange().
+   *  `symbols`: more keys on the last row (a dossier code has '.', '-' and '/'). */
+  function attach(container, input, onChange, symbols) {
     container.innerHTML = "";
     const key = (label, value, wide) => {
       const b = document.createElement("button");
@@ -23,7 +24,7 @@
     ROWS.forEach((letters) => {
       const row = document.createElement("div");
       row.className = "row";
-      for (const ch of letters) row.appendChild(key(ch.toUpperCase(), ch));
+      for (const ch of letters) row.appendChild(key(ch.toUpperCase(), symbols ? ch.toUpperCase() : ch));
       container.appendChild(row);
     });
     const last = document.createElement("div");
@@ -31,7 +32,8 @@
     const clear = key(QMS.t("keyboard.clear"), "clear");
     clear.classList.add("action");  // a word, not a letter: as wide as it needs
     last.appendChild(clear);
-    last.appendChild(key(QMS.t("keyboard.space"), " ", true));
+    if (symbols) for (const ch of symbols) last.appendChild(key(ch, ch));
+    else last.appendChild(key(QMS.t("keyboard.space"), " ", true));
     last.appendChild(key("⌫", "back"));
     container.appendChild(last);
   }

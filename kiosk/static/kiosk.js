@@ -46,10 +46,20 @@
   }
 
   // -- the hall ------------------------------------------------------------------------
-  function allowedFields() {
+  function kioskFields() {
     const fields = state.hall ? state.hall.fields : [];
     const only = state.me && state.me.fields && state.me.fields.length ? state.me.fields : null;
     return only ? fields.filter((f) => only.includes(f.code)) : fields;
+  }
+
+  /** The fields a visitor chooses at home: a result-pickup lane is reached by its receipt. */
+  function allowedFields() {
+    return kioskFields().filter((f) => f.kind !== "pickup");
+  }
+
+  /** Results are collected here when the kiosk gives numbers in a pickup lane. */
+  function pickupOffered() {
+    return kioskFields().some((f) => f.kind === "pickup");
   }
 
   function fieldState(code) {
@@ -59,6 +69,7 @@
   function renderFields() {
     const box = $("fields");
     box.innerHTML = "";
+    $("open-pickup").classList.toggle("hidden", !pickupOffered());
     allowedFields().forEach((field) => {
       const w = fieldState(field.code);
       const b = document.createElement("button");
@@ -217,6 +228,8 @@
     $("ticket-field").textContent = window.QMS_LANG === "en" && ticket.field_name_en ? ticket.field_name_en : ticket.field_name;
     $("ticket-ahead").textContent = String(ticket.people_ahead);
     $("ticket-wait").textContent = minutes(ticket.estimated_wait_seconds);
+    $("ticket-pickup-row").classList.toggle("hidden", !ticket.pickup);
+    $("ticket-pickup").textContent = ticket.pickup || "";
     const cat = (state.hall.priority_categories || []).find((c) => c.code === ticket.priority);
     $("ticket-priority-row").classList.toggle("hidden", !cat);
     if (cat) $("ticket-priority").textContent = localName(cat);
@@ -251,6 +264,79 @@
     while (state.printResults.size > 20) state.printResults.delete(state.printResults.keys().next().value);
     const shown = state.lastTicket && state.lastTicket.print;
     if (shown && result.job === shown.job && state.view === "ticket") showPrint(result);
+  }
+
+  // -- collecting a result ------------------------------------------------------------
+  // The receipt's QR code, read by the kiosk's scanner (which types it, then Enter), or the
+  // dossier code typed on the screen's keyboard. A dossier received here joins its field's
+  // pickup lane at once; another is asked its field first.
+  function openPickup(receipt) {
+    state.pickupKey = uuid();   // a retry of the same scan must not make two tickets
+    $("pickup-code").value = receipt || "";
+    $("pickup-error").textContent = "";
+    $("pickup-choose").classList.add("hidden");
+    KioskKeyboard.attach($("pickup-keyboard"), $("pickup-code"), () => {
+      $("pickup-error").textContent = "";
+      armIdle();
+    }, ".-/");
+    show("pickup");
+    $("pickup-code").focus();
+    if (receipt) takePickup();
+  }
+
+  async function takePickup(field) {
+    const receipt = $("pickup-code").value;
+    if (!receipt.trim()) { $("pickup-error").textContent = t("kiosk.pickup_empty"); return; }
+    $("pickup-take").disabled = true;
+    const body = {receipt, idempotency_key: state.pickupKey};
+    if (field) body.field = field;
+    const result = await api("POST", "/sites/" + cfg.site + "/tickets/pickup", body, state.token);
+    $("pickup-take").disabled = false;
+    if (result.status === 200 || result.status === 201) { showTicket(result.data); return; }
+    const error = result.data && result.data.error;
+    if (error && error.code === "dossier_not_found") { chooseField(error.details); return; }
+    $("pickup-error").textContent = errorText(result);
+    armIdle();
+  }
+
+  function chooseField(details) {
+    $("pickup-code").value = details.dossier;
+    $("pickup-which").textContent = t("kiosk.pickup_which_field", {code: details.dossier});
+    const box = $("pickup-fields");
+    box.innerHTML = "";
+    details.fields.forEach((f) => {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.className = "field-button";
+      b.dataset.field = f.code;
+      b.innerHTML = '<span class="name"></span>';
+      b.querySelector(".name").textContent = localName(f);
+      b.addEventListener("click", () => takePickup(f.code));
+      box.appendChild(b);
+    });
+    $("pickup-choose").classList.remove("hidden");
+    armIdle();
+  }
+
+  /** A scanner is a keyboard that types fast: keys less than 60 ms apart, then Enter. Read at
+   *  home (the visitor just shows the receipt) and in the pickup view; a person typing on a
+   *  real keyboard is not a scan. */
+  function listenForScans() {
+    let buffer = "", last = 0;
+    document.addEventListener("keydown", (e) => {
+      if (!pickupOffered() || (state.view !== "home" && state.view !== "pickup")) return;
+      if (e.target === $("pickup-code")) {
+        if (e.key === "Enter") { e.preventDefault(); takePickup(); }
+        return;
+      }
+      const now = performance.now();
+      if (now - last > 60) buffer = "";
+      last = now;
+      if (e.key === "Enter") {
+        if (buffer.length >= 3) { e.preventDefault(); openPickup(buffer); }
+        buffer = "";
+      } else if (e.key.length === 1) buffer += e.key;
+    });
   }
 
   // -- procedure lookup ----------------------------------------------------------------
@@ -435,6 +521,10 @@
     // A+ / A− change the size of everything: fit the view again once the new size applies.
     document.querySelectorAll("[data-a11y]").forEach((b) => b.addEventListener("click", () => setTimeout(fitCurrent)));
     $("open-lookup").addEventListener("click", openLookup);
+    $("open-pickup").addEventListener("click", () => openPickup());
+    $("pickup-back").addEventListener("click", goHome);
+    $("pickup-take").addEventListener("click", () => takePickup());
+    listenForScans();
     document.querySelectorAll("[data-open-lookup]").forEach((b) => b.addEventListener("click", openLookup));
     $("lookup-back").addEventListener("click", goHome);
     $("confirm-back").addEventListener("click", goHome);

@@ -31,6 +31,7 @@ __all__ = ["Config", "ConfigError", "DeviceConfig", "RatingConfig", "load_config
 
 ASYNC_MODES = ("eventlet", "gevent", "threading")
 POLICIES = ("oldest", "in_order")
+FIELD_KINDS = ("service", "pickup")
 ROLES = ("officer", "admin", "leader")      # a site's people: serve, run the site, read its reports
 PROVINCE_ROLES = ("province_admin", "leader")  # the province's: run every site, read the sites given
 FIELD_CODE = re.compile(r"^[A-Za-z0-9_]{1,16}$")
@@ -57,6 +58,14 @@ class FieldConfig:
     target_wait_seconds: int
     service_seconds: int
     agency: str = ""   # the sở/ngành the field belongs to, for the province's reports by agency
+    # 'service' (a visitor files a dossier) or 'pickup' (a result-pickup lane, "trả kết quả":
+    # reached by scanning a receipt at the kiosk, not by a button of its own).
+    kind: str = "service"
+    pickup: str = ""   # the pickup lane where this field's results are returned ('': its own counters)
+
+    def pickup_lane(self) -> str:
+        """The field whose line a visitor collecting this field's result joins."""
+        return self.pickup or self.code
 
     def label(self, number: int) -> str:
         """The number as printed and announced: '1023' or 'A023'."""
@@ -575,6 +584,17 @@ def _fields(node: Node) -> dict[str, FieldConfig]:
     check_unique([(n, f.code if f else None) for n, f in zip(nodes, fields, strict=True)], "field code")
     check_unique([(n, f.prefix if f and f.prefix else None) for n, f in zip(nodes, fields, strict=True)],
                  "number prefix")
+    by_code = {f.code: f for f in fields if f is not None}
+    for n, f in zip(nodes, fields, strict=True):
+        if f is None or not f.pickup:
+            continue
+        lane = by_code.get(f.pickup)
+        if f.kind == "pickup":
+            n.error(f"field '{f.code}' is a pickup lane itself; only a service field names one")
+        elif lane is None:
+            n.error(f"pickup: unknown field {f.pickup!r}")
+        elif lane.kind != "pickup":
+            n.error(f"pickup: field '{lane.code}' is not a pickup lane (give it kind: pickup)")
     # Two fields without a prefix must not hand out the same number on the same day.
     plain = [(n, f) for n, f in zip(nodes, fields, strict=True) if f and not f.prefix]
     for i, (_n1, f1) in enumerate(plain):
@@ -587,7 +607,7 @@ def _fields(node: Node) -> dict[str, FieldConfig]:
 
 def _field(node: Node) -> FieldConfig | None:
     m = node.mapping(["code", "name", "name_en", "numbers", "prefix", "digits", "daily_cap",
-                      "target_wait_minutes", "service_minutes", "agency"])
+                      "target_wait_minutes", "service_minutes", "agency", "kind", "pickup"])
     if m is None:
         return None
     code = m.text("code", required=True, pattern=FIELD_CODE, hint="letters, digits or '_', at most 16")
@@ -615,6 +635,8 @@ def _field(node: Node) -> FieldConfig | None:
         target_wait_seconds=int(60 * m.number("target_wait_minutes", 15, minimum=1, maximum=24 * 60)),
         service_seconds=int(60 * m.number("service_minutes", 10, minimum=0.5, maximum=8 * 60)),
         agency=m.text("agency", "") or "",
+        kind=m.text("kind", "service", choices=FIELD_KINDS) or "service",
+        pickup=m.text("pickup", "", pattern=FIELD_CODE, hint="the code of a field of kind: pickup") or "",
     )
 
 

@@ -45,14 +45,15 @@ def field_entry(f: FieldConfig) -> dict[str, Any]:
     out: dict[str, Any] = {"code": f.code, "name": f.name, "name_en": f.name_en, "numbers": f"{f.first}-{f.last}",
                            "prefix": f.prefix, "digits": f.digits, "daily_cap": f.daily_cap,
                            "target_wait_minutes": _minutes(f.target_wait_seconds),
-                           "service_minutes": _minutes(f.service_seconds), "agency": f.agency}
+                           "service_minutes": _minutes(f.service_seconds), "agency": f.agency,
+                           "kind": f.kind if f.kind != "service" else "", "pickup": f.pickup}
     return {k: v for k, v in out.items() if v not in ("", None)}
 
 
 NUMBERING = ("numbers", "prefix", "digits")   # what a field that has issued today keeps until tomorrow
 # What the pages have words for (fields.<key>).
 FIELD_WORDS = ("name_en", "numbers", "prefix", "digits", "daily_cap", "target_wait_minutes", "service_minutes",
-               "agency")
+               "agency", "kind", "pickup")
 
 
 def read_fields(entries: list[dict[str, Any]]) -> tuple[dict[str, FieldConfig], list[str]]:
@@ -94,7 +95,8 @@ def _whole(read: tuple[T, list[str]], here: str, code: str) -> T:
 def field_naming(site: SiteConfig, code: str) -> list[dict[str, str]]:
     """Who names field ``code``: counters, kiosks, displays and the catalogue's procedures."""
     procedures = site.catalogue.procedures if site.catalogue is not None else []
-    return ([{"kind": "counter", "id": str(c.number)} for c in site.counters.values() if code in c.fields]
+    return ([{"kind": "field", "id": f.code} for f in site.fields.values() if f.pickup == code]
+            + [{"kind": "counter", "id": str(c.number)} for c in site.counters.values() if code in c.fields]
             + [{"kind": "kiosk", "id": k.id} for k in site.kiosks.values() if code in k.fields]
             + [{"kind": "display", "id": d.id} for d in site.displays.values() if code in d.fields]
             + [{"kind": "procedure", "id": p.code} for p in procedures if p.field == code])

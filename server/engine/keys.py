@@ -112,6 +112,10 @@ class Keys(ScopeKeys):
     def noshow(self, day: str) -> str:
         return f"{self.base}:noshow:{day}"
 
+    def pickups(self, day: str) -> str:
+        """Dossier code -> the ticket of the day collecting its result (one in line per result)."""
+        return f"{self.base}:pickups:{day}"
+
     def calls(self, day: str) -> str:
         return f"{self.base}:calls:{day}"
 

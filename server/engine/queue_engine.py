@@ -29,6 +29,7 @@ from .actor import SYSTEM, Actor
 from .clock import SystemClock, from_ms, to_ms
 from .estimate import estimated_wait_seconds, service_samples
 from .keys import Keys, as_text
+from .receipts import DOSSIER_CODE
 from .scripts import Scripts
 from .views import SnapshotView, as_list, counter_json, ticket_json
 
@@ -39,8 +40,6 @@ TICKET_ID = re.compile(r"^(\d{8})-(\d{1,15})$")
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 TOKEN_TTL_SECONDS = 3 * 24 * 3600
 PRESS_ID = re.compile(r"^[A-Za-z0-9_.:-]{8,80}$")
-# A dossier code as one-stop software prints it on the receipt: "000.00.12.H56-241203-0001".
-DOSSIER_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{2,63}$")
 DOSSIERS_PER_TICKET = 20
 # How long a device agent keeps a press it could not deliver; no older press is taken (ratings.py).
 PRESS_MAX_AGE_SECONDS = 7 * 24 * 3600
@@ -91,7 +90,7 @@ class QueueEngine:
         k = self.keys[site.id]
         for old in sorted(as_text(d) for d in self.client.smembers(k.open_days)):
             if old < day:
-                records = [k.tickets(old), k.numbers(old), k.calls(old), k.ratings(old),
+                records = [k.tickets(old), k.numbers(old), k.calls(old), k.ratings(old), k.pickups(old),
                            *(k.finished(old, c) for c in k.counter_ids)]
                 reply = self._run("close_day",
                                   {"tickets": k.tickets(old), "noshow": k.noshow(old), "counters": k.counters,
@@ -128,13 +127,17 @@ class QueueEngine:
 
     # -- issuing ---------------------------------------------------------------
     def issue(self, site_id: str, field_code: str, *, priority: str | None = None,
-              idempotency_key: str | None = None, actor: Actor = SYSTEM) -> dict:
+              idempotency_key: str | None = None, actor: Actor = SYSTEM, pickup: str = "") -> dict:
         """A new ticket for ``field_code``; the same idempotency key from the same issuer
-        returns the ticket made the first time instead of a second one."""
+        returns the ticket made the first time instead of a second one. ``pickup``: the
+        dossier code whose result the visitor collects (one ticket in line per code)."""
         site = self.site(site_id)
         field = site.fields.get(field_code) if isinstance(field_code, str) else None
         if field is None:
             raise BadRequest(f"Unknown field {field_code!r}.", code="unknown_field")
+        if pickup and not DOSSIER_CODE.match(pickup):
+            raise BadRequest("A dossier code is 3 to 64 letters, digits or . _ / -, as on the receipt.",
+                             code="bad_dossier_code")
         kiosk = site.kiosks.get(actor.id) if actor.kind == "kiosk" else None
         if kiosk is not None and kiosk.fields and field.code not in kiosk.fields:
             raise Forbidden("This kiosk does not issue tickets for that field.", code="field_not_at_kiosk")
@@ -163,13 +166,14 @@ class QueueEngine:
         keys = {"seq": k.seq, "numbers": k.numbers(day), "tickets": k.tickets(day), "events": k.events,
                 "evseq": k.evseq, "idempotency": idem, "token": k.token(token), "open_days": k.open_days,
                 "counters": k.counters, "service_times": k.service_times,
-                "issuer_minute": k.rate_limit(actor.label, minute), "layout": k.layout_keys(day, [field.code], [])}
+                "issuer_minute": k.rate_limit(actor.label, minute), "pickups": k.pickups(day),
+                "layout": k.layout_keys(day, [field.code], [])}
         args = {"now": now, "day": day, "field": field.code, "priority": category.code if category else "",
                 "weight": category.weight if category else 0, "first": field.first, "last": field.last,
                 "daily_cap": field.daily_cap or 0, "prefix": field.prefix, "digits": field.digits, "token": token,
                 "token_ttl": TOKEN_TTL_SECONDS, "idempotency_ttl": site.idempotency_seconds if idempotency_key else 0,
                 "actor": actor.label, "per_minute": site.kiosk_tickets_per_minute if actor.kind == "kiosk" else 0,
-                "layout_then_counters": [*k.layout_args([field.code], []),
+                "pickup": pickup, "layout_then_counters": [*k.layout_args([field.code], []),
                                          *(c.id for c in site.counters_serving(field.code))]}
         reply = self.scripts.run("issue", keys, args)
         if reply.get("error") == "kiosk_rate_limited":
@@ -187,7 +191,8 @@ class QueueEngine:
             logger.info("issue-replayed site=%s ticket=%s actor=%s", site.id, reply["id"], actor.label)
             return view
         t = reply["ticket"]
-        self._log("issue", site, t, actor, field=t["field"], priority=t.get("category") or "-")
+        self._log("issue", site, t, actor, field=t["field"], priority=t.get("category") or "-",
+                  **({"pickup": pickup} if pickup else {}))
         return ticket_json(t, site, people_ahead=reply["ahead"],
                            estimated_wait_seconds=self._estimate(site, t["field"], reply["ahead"], reply),
                            token=token, replayed=False)

@@ -56,6 +56,8 @@ def ticket_json(t: dict[str, Any], site: SiteConfig, **extra: Any) -> dict[str, 
     }
     if t.get("reason"):
         out["reason"] = t["reason"]
+    if isinstance(t.get("pickup"), str) and t["pickup"]:
+        out["pickup"] = t["pickup"]   # the dossier whose result this visitor collects
     if isinstance(t.get("dossiers"), list) and t["dossiers"]:
         out["dossiers"] = [d["code"] for d in t["dossiers"] if isinstance(d, dict)]
     if isinstance(t.get("rating"), dict):
@@ -298,6 +300,8 @@ def ticket_text(site: SiteConfig, ticket: dict, lang: str) -> dict:
                else t("common.minutes", n=minutes) if minutes else t("common.now"))]
     if category is not None:
         lines.append(t("ticket.priority", name=category.name_en if english and category.name_en else category.name))
+    if ticket.get("pickup"):
+        lines.append(t("ticket.pickup", code=ticket["pickup"]))
     issued = datetime.fromisoformat(ticket["issued_at"])
     day = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[issued.weekday()]
     return {
@@ -318,7 +322,8 @@ def hall_json(site: SiteConfig) -> dict[str, Any]:
     return {
         "site": {"id": site.id, "name": site.name, "name_en": site.name_en, "timezone": str(site.timezone)},
         "fields": [{"code": f.code, "name": f.name, "name_en": f.name_en, "daily_cap": f.daily_cap,
-                    "target_wait_seconds": f.target_wait_seconds} for f in site.fields.values()],
+                    "target_wait_seconds": f.target_wait_seconds, "kind": f.kind, "pickup": f.pickup_lane()}
+                   for f in site.fields.values()],
         "counters": [{"number": c.number, "name": c.name, "fields": list(c.fields), "policy": c.policy}
                      for c in site.counters.values()],
         "priority_categories": [{"code": c.code, "name": c.name, "name_en": c.name_en, "weight": c.weight}

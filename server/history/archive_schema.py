@@ -128,8 +128,11 @@ dossiers = Table(  # a dossier code (mã hồ sơ) attached to a ticket at a cou
     Column("attached_at", BigInteger, nullable=False),
     Column("counter", Integer, nullable=False),
     Column("officer", String(80)),
+    # receipt: attached at the counter that received it; pickup: the visitor collecting its result
+    Column("stage", String(8), nullable=False, server_default="receipt"),
     PrimaryKeyConstraint("site", "code", "ticket_id"),
     Index("ix_dossiers_site_attached", "site", "attached_at"),
+    Index("ix_dossiers_site_code", "site", "code"),
 )
 
 

@@ -1,5 +1,6 @@
 """Times and ratings per dossier code (mã hồ sơ), for the province's one-stop software: for
-each code attached in a period, the ticket that brought it, how long its visitor waited for
+each code attached in a period (at the counter that received it, or when the visitor who came
+for its result was called), the ticket that brought it, how long its visitor waited for
 that counter, how long the service took, who served, and the rating pressed for it (Decision
 766's satisfaction groups)."""
 from __future__ import annotations
@@ -14,8 +15,8 @@ from sqlalchemy.engine import Engine
 from ..engine.clock import from_ms
 from .archive_schema import dossiers, ratings, services, tickets
 
-COLUMNS = ("dossier", "ticket", "number", "field", "counter", "officer", "issued_at", "called_at", "started_at",
-           "ended_at", "wait_seconds", "service_seconds", "outcome", "rating_level", "rating_category",
+COLUMNS = ("dossier", "stage", "ticket", "number", "field", "counter", "officer", "issued_at", "called_at",
+           "started_at", "ended_at", "wait_seconds", "service_seconds", "outcome", "rating_level", "rating_category",
            "attached_at")
 
 
@@ -45,13 +46,12 @@ def dossier_rows(sql: Engine, site, start_ms: int, end_ms: int) -> list[dict[str
                 rated[(press.ticket_id, press.counter)] = press   # the last press for that service counts
     rows = []
     for d in found:
-        # The service at that counter the code was given in: the last one called before it.
-        candidates = [c for c in served.get((d.ticket_id, d.counter), []) if c.called_at <= d.attached_at]
-        s: Any = candidates[-1] if candidates else None
-        r: Any = rated.get((d.ticket_id, d.counter))
+        s: Any = _service_of(d, served)
+        r: Any = rated.get((d.ticket_id, s.counter)) if s else None
         rows.append({
-            "dossier": d.code, "ticket": d.ticket_id, "number": d.label, "field": d.field, "counter": d.counter,
-            "officer": d.officer, "issued_at": from_ms(d.issued_at, tz),
+            "dossier": d.code, "stage": d.stage, "ticket": d.ticket_id, "number": d.label, "field": d.field,
+            "counter": s.counter if s else d.counter, "officer": s.officer if s and s.officer else d.officer,
+            "issued_at": from_ms(d.issued_at, tz),
             "called_at": from_ms(s.called_at, tz) if s else None,
             "started_at": from_ms(s.started_at, tz) if s else None,
             "ended_at": from_ms(s.ended_at, tz) if s else None,
@@ -61,6 +61,29 @@ def dossier_rows(sql: Engine, site, start_ms: int, end_ms: int) -> list[dict[str
             "rating_level": r.level if r else None, "rating_category": r.category if r else None,
             "attached_at": from_ms(d.attached_at, tz)})
     return rows
+
+
+def _service_of(d: Any, served: dict[tuple[str, int], list]) -> Any:
+    """The service a link stands for. A code attached at a counter: that counter's last service
+    of the ticket called before it. A result collected: the ticket's last service anywhere (the
+    one that handed it over, after a no-show, a recall or a transfer)."""
+    if d.stage == "pickup":
+        mine = sorted((c for (tid, _), cs in served.items() if tid == d.ticket_id for c in cs),
+                      key=lambda c: c.called_at)
+        return mine[-1] if mine else None
+    candidates = [c for c in served.get((d.ticket_id, d.counter), []) if c.called_at <= d.attached_at]
+    return candidates[-1] if candidates else None
+
+
+def received_field(sql: Engine, site_id: str, code: str) -> str | None:
+    """The field in which dossier ``code`` was received at this site (the latest receipt), or
+    None when no counter here attached it."""
+    query = (select(tickets.c.field)
+             .join(dossiers, and_(tickets.c.site == dossiers.c.site, tickets.c.id == dossiers.c.ticket_id))
+             .where(dossiers.c.site == site_id, dossiers.c.code == code, dossiers.c.stage == "receipt")
+             .order_by(dossiers.c.attached_at.desc()).limit(1))
+    with sql.connect() as conn:
+        return conn.execute(query).scalar()
 
 
 def dossiers_csv(rows: list[dict[str, Any]]) -> bytes:

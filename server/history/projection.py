@@ -104,6 +104,11 @@ def _called(p: Projector, conn, ts, data):
         "counter": data["counter"], "officer": t.get("officer"), "wait_from": wait_from, "called_at": t["called_at"],
         "started_at": None, "ended_at": None, "outcome": "open", "recalls": 0})
     p.latest[t["id"]] = seq_no
+    if t.get("pickup") and seq_no == 1:
+        # The visitor collecting a dossier's result is served from here: the link's second step.
+        conn.execute(_INSERT_DOSSIER, {"site": p.site, "code": t["pickup"], "ticket_id": t["id"],
+                                       "attached_at": t["called_at"], "counter": data["counter"],
+                                       "officer": t.get("officer"), "stage": "pickup"})
 
 
 def _recalled(p: Projector, conn, ts, data):
@@ -175,7 +180,8 @@ def _dossier(p: Projector, conn, ts, data):
     p.upsert_ticket(conn, data["ticket"])
     conn.execute(_INSERT_DOSSIER, {"site": p.site, "code": data["dossier"], "ticket_id": data["ticket"]["id"],
                                    "attached_at": ts, "counter": data["counter"],
-                                   "officer": data["ticket"].get("officer") or data.get("actor")})
+                                   "officer": data["ticket"].get("officer") or data.get("actor"),
+                                   "stage": "receipt"})
 
 
 HANDLERS = {

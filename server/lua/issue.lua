@@ -1,20 +1,23 @@
 -- issue: give a visitor the next number of a field and put the ticket in line.
--- KEYS: seq numbers tickets events evseq idempotency token open_days counters service_times issuer_minute layout...
--- ARGV: now day field priority weight first last daily_cap prefix digits token token_ttl idempotency_ttl actor per_minute layout_then_counters...
+-- KEYS: seq numbers tickets events evseq idempotency token open_days counters service_times issuer_minute pickups layout...
+-- ARGV: now day field priority weight first last daily_cap prefix digits token token_ttl idempotency_ttl actor per_minute pickup layout_then_counters...
 -- KEYS[1] = seq (string)          KEYS[2] = numbers:{day} (hash field -> last number)
 -- KEYS[3] = tickets:{day} (hash)   KEYS[4] = events (stream)      KEYS[5] = evseq (string)
 -- KEYS[6] = idempotency key (string, JSON {id, token}; unused when ARGV[13] = 0)
 -- KEYS[7] = token key (string)     KEYS[8] = open days (set)      KEYS[9] = counters (hash)
 -- KEYS[10] = service times (hash)  KEYS[11] = this issuer's requests this minute (string)
--- KEYS[12..] = the day's layout
+-- KEYS[12] = pickups:{day} (hash dossier code -> the ticket collecting its result)
+-- KEYS[13..] = the day's layout
 -- ARGV[1] = now (ms)  ARGV[2] = day  ARGV[3] = field  ARGV[4] = priority category ('' = none)
 -- ARGV[5] = weight    ARGV[6] = first number  ARGV[7] = last number  ARGV[8] = daily cap (0 = none)
 -- ARGV[9] = prefix    ARGV[10] = digits       ARGV[11] = token  ARGV[12] = token ttl (s)
 -- ARGV[13] = idempotency ttl (s, 0 = no key)  ARGV[14] = actor
--- ARGV[15] = tickets this issuer may take per minute (0 = no limit)  ARGV[16..] = layout (this field only),
+-- ARGV[15] = tickets this issuer may take per minute (0 = no limit)
+-- ARGV[16] = the dossier code whose result the visitor collects ('' = a visit to file one)
+-- ARGV[17..] = layout (this field only),
 -- then the ids of the counters serving the field (their state feeds the estimated wait)
 local now, day, field = tonumber(ARGV[1]), ARGV[2], ARGV[3]
-local L = layout(12, 16)
+local L = layout(13, 17)
 if not L.fields[field] then return fail('unknown_field') end
 
 if ARGV[13] ~= '0' then
@@ -31,6 +34,16 @@ if per_minute > 0 then
   local used = redis.call('INCR', KEYS[11])
   if used == 1 then redis.call('EXPIRE', KEYS[11], 120) end
   if used > per_minute then return fail('kiosk_rate_limited', {first_refusal = (used == per_minute + 1)}) end
+end
+
+-- One visitor in line per result: a second scan of the same receipt shows the number taken.
+local pickup = ARGV[16]
+if pickup ~= '' then
+  local holder = redis.call('HGET', KEYS[12], pickup)
+  local held = holder and get_record(KEYS[3], holder)
+  if held and (held.state == 'waiting' or held.state == 'called' or held.state == 'serving') then
+    return fail('pickup_already_queued', {ticket = held.id, label = held.label})
+  end
 end
 
 local first, last, cap = tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
@@ -54,6 +67,10 @@ local t = {
   state = 'waiting', issued_at = now, issued_by = ARGV[14], recalls = 0, transfers = 0,
 }
 if category ~= '' then t.category = category end
+if pickup ~= '' then
+  t.pickup = pickup
+  redis.call('HSET', KEYS[12], pickup, t.id)
+end
 put_record(KEYS[3], t.id, t)
 redis.call('ZADD', L.fields[field][t.lane], queue_score(t), t.id)
 redis.call('SADD', KEYS[8], day)

@@ -15,6 +15,7 @@ import qrcode.constants
 import yaml
 from flask import Blueprint, Response, current_app, g, jsonify, make_response, request
 from qrcode.image.svg import SvgPathImage
+from sqlalchemy.exc import SQLAlchemyError
 
 from hardware.ticket_image import TicketText
 from hardware.ticket_image import render as render_ticket
@@ -24,6 +25,7 @@ from ..engine.counter_actions import check_target, ending_sessions_of_the_replac
 from ..engine.keys import PROVINCE
 from ..engine.queue_engine import PRESS_MAX_AGE_SECONDS
 from ..engine.ratings import record_press
+from ..engine.receipts import dossier_code
 from ..engine.views import hall_json, ticket_text
 from ..errors import (
     BadRequest,
@@ -32,6 +34,7 @@ from ..errors import (
     NotFound,
     Unauthorized,
 )
+from ..history.dossier_export import received_field
 from ..params import check_params
 from ..security.auth import SESSION_COOKIE, require, require_counter, require_reader, site_and_actor
 from ..security.sessions import fingerprint
@@ -229,12 +232,66 @@ def issue_ticket(site_id):
     svc = services()
     ticket = svc.engine.issue(site.id, body["field"], priority=body.get("priority"), idempotency_key=key,
                               actor=actor)
+    return _handed_out(site, actor, ticket)
+
+
+def _handed_out(site, actor, ticket: dict):
+    """A ticket just issued, with its link, printed at the kiosk that asked."""
+    svc = services()
     ticket["status_url"] = svc.public_url(f"/t/{site.id}/{ticket['token']}")
     if actor.kind == "kiosk":
         # A retried request must not print a second paper ticket.
         ticket["print"] = ({"status": "printed_before"} if ticket.get("replayed")
                            else svc.devices.request_print(site, actor.id, ticket, g.lang))
     return jsonify(ticket), 200 if ticket.get("replayed") else 201
+
+
+@bp.post("/sites/<site_id>/tickets/pickup")
+def issue_pickup(site_id):
+    """A ticket to collect a dossier's result ("trả kết quả"), from the receipt's QR code as the
+    kiosk's scanner read it (or the code typed). It joins the pickup lane of the field that
+    received the dossier here; a dossier this site does not know is asked its field (404
+    ``dossier_not_found`` lists the choices), then sent again with ``field``."""
+    site, actor = site_and_actor(site_id)
+    actor = require(actor, "kiosk", "officer")
+    body = json_body({"receipt": str, "field": str, "idempotency_key": str}, required=("receipt",))
+    code = dossier_code(body["receipt"])
+    if code is None:
+        raise BadRequest("This is not a receipt's code: scan the QR code on the receipt (giấy hẹn trả kết quả) "
+                         "or type the dossier code printed on it.", code="bad_receipt")
+    svc = services()
+    field = _received_in(site, code) or body.get("field")
+    choices = _pickup_choices(site, actor)
+    if field is None:
+        raise NotFound(f"Dossier {code} was not received here: choose its field.", code="dossier_not_found",
+                       details={"dossier": code, "fields": choices})
+    if field not in site.fields or field not in {c["code"] for c in choices}:
+        raise BadRequest(f"Results of field {field!r} are not collected at this kiosk.", code="unknown_field",
+                         details={"fields": choices})
+    key = body.get("idempotency_key") or request.headers.get("Idempotency-Key")
+    ticket = svc.engine.issue(site.id, site.fields[field].pickup_lane(), idempotency_key=key, actor=actor,
+                              pickup=code)
+    ticket["received_in"] = field
+    return _handed_out(site, actor, ticket)
+
+
+def _received_in(site, code: str) -> str | None:
+    """The field this site received dossier ``code`` in, from the archive (None: unknown here,
+    or the archive cannot answer now: the visitor then chooses, and the ticket is still given)."""
+    try:
+        field = received_field(services().archive_sql, site.id, code)
+    except SQLAlchemyError as err:
+        logger.warning("pickup-lookup-failed site=%s dossier=%s: %s", site.id, code, err)
+        return None
+    return field if field in site.fields else None
+
+
+def _pickup_choices(site, actor) -> list[dict[str, str]]:
+    """The fields whose results this kiosk (or officer) can give a number to collect."""
+    kiosk = site.kiosks.get(actor.id) if actor.kind == "kiosk" else None
+    return [{"code": f.code, "name": f.name, "name_en": f.name_en, "lane": f.pickup_lane()}
+            for f in site.fields.values()
+            if f.kind == "service" and (kiosk is None or not kiosk.fields or f.pickup_lane() in kiosk.fields)]
 
 
 @bp.get("/sites/<site_id>/tickets/<ticket_id>")

@@ -277,7 +277,8 @@ def _same_day(site, name: str) -> None:
 FIELD: dict[str, type | tuple[type, ...]] = {
     "name": str, "name_en": str, "numbers": str, "prefix": str, "digits": (int, type(None)),
     "daily_cap": (int, type(None)), "target_wait_minutes": (int, float, type(None)),
-    "service_minutes": (int, float, type(None)), "agency": str}   # null: the setting's default
+    "service_minutes": (int, float, type(None)), "agency": str, "kind": (str, type(None)),
+    "pickup": (str, type(None))}   # null: the setting's default
 
 
 def _numbered_today(site, code: str) -> bool:

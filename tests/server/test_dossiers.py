@@ -4,6 +4,7 @@ province's one-stop software (Decision 766's satisfaction figures)."""
 from __future__ import annotations
 
 from ..hall import AGENT_TOKEN
+from ..helpers import archive_now
 
 
 def serving(api, counter=1, field="TP"):
@@ -51,10 +52,6 @@ def test_times_and_the_rating_are_exported_per_dossier_code(api, app, clock, red
     import csv
     import io
 
-    import redis as redis_lib
-
-    from server.history.archiver import Archiver
-
     ticket = api.issue("TP")
     clock.advance(minutes=5)
     officer = api.login(1)
@@ -67,11 +64,7 @@ def test_times_and_the_rating_are_exported_per_dossier_code(api, app, clock, red
     r = api.post("/ratings", {"counter": 1, "level": 3, "press_id": "panel-1-dossier01", "device": "panel-1"},
                  AGENT_TOKEN)
     assert r.get_json()["ticket"] == ticket["id"], r.get_json()
-    services = app.extensions["qms"]
-    archiver = Archiver(redis_lib.Redis.from_url(redis_url), services.engine.config, services.engine.keys,
-                        services.archive_sql, consumer="test")
-    while archiver.step(block_ms=10):
-        pass
+    archive_now(app, redis_url)
     admin = api.login_admin()
     assert api.get("/reports/dossiers?period=day&date=2026-11-23", officer).status_code == 403
     rows = api.get("/reports/dossiers?period=day&date=2026-11-23", admin).get_json()["dossiers"]

@@ -3,17 +3,7 @@ and counter, in the report (API and page); a pause over the period's edge counts
 And part 6: visitors still waiting at closing are counted, in the report and its exports."""
 from __future__ import annotations
 
-import redis as redis_lib
-
-from server.history.archiver import Archiver
-
-
-def archive(app, redis_url):
-    services = app.extensions["qms"]
-    archiver = Archiver(redis_lib.Redis.from_url(redis_url), services.engine.config, services.engine.keys,
-                        services.archive_sql, consumer="test")
-    while archiver.step(block_ms=10):
-        pass
+from ..helpers import archive_now
 
 
 def pause(api, counter, reason, minutes, clock):
@@ -31,7 +21,7 @@ def test_paused_time_by_reason_officer_and_counter(api, app, clock, redis_url):
     pause(api, 1, "Nghỉ giữa giờ", 5, clock)
     assert api.act(2, "pause", {"reason": "Hỗ trợ quầy khác"}).status_code == 200   # still paused: until now
     clock.advance(minutes=3)
-    archive(app, redis_url)
+    archive_now(app, redis_url)
     admin = api.login_admin()
     pz = api.get("/reports?period=day&date=2026-11-23", admin).get_json()["pauses"]
     assert (pz["count"], pz["seconds"]) == (4, 38 * 60)
@@ -61,7 +51,7 @@ def test_visitors_still_waiting_at_closing_are_in_the_report_and_its_exports(api
     api.act(1, "finish")
     clock.advance(days=2)   # (the 24th is a day off)
     api.issue("TP")         # the first request of the new day closes the 23rd
-    archive(app, redis_url)
+    archive_now(app, redis_url)
     admin = api.login_admin()
     report = api.get("/reports?period=day&date=2026-11-23", admin).get_json()
     assert (report["total"]["unserved_at_close"], report["total"]["served"]) == (2, 1)

@@ -5,11 +5,12 @@
   "use strict";
   const {t, cell} = QMS;
   const $ = (id) => document.getElementById(id);
-  const TEXT = ["name", "name_en", "numbers", "prefix", "agency"];
+  const TEXT = ["name", "name_en", "numbers", "prefix", "agency", "pickup"];
   const NUMBER = ["digits", "daily_cap", "target_wait_minutes", "service_minutes"];
+  const lane = (f) => (f.kind === "pickup" ? t("fields.kind_pickup") : "");
 
   function named(who) {
-    const kind = {counter: "counters.title", kiosk: "devices.kind_kiosk", display: "devices.kind_display",
+    const kind = {field: "fields.pickup_of", counter: "counters.title", kiosk: "devices.kind_kiosk", display: "devices.kind_display",
                   procedure: "fields.procedure"}[who.kind];
     return t(kind) + " " + who.id;
   }
@@ -25,15 +26,17 @@
     path: "/sites/" + window.FIELDS.site + "/setup/fields",
     addTitle: "fields.add", removeLabel: "fields.remove", removeConfirm: "fields.remove_confirm",
     removed: "counters.removed",
-    cells: (f) => [cell(f.code), cell(f.name), cell(numbers(f), "nowrap"), cell(f.daily_cap ? String(f.daily_cap) : "—"),
+    cells: (f) => [cell(f.code), cell([f.name, lane(f)].filter(Boolean).join(" · ")), cell(numbers(f), "nowrap"), cell(f.daily_cap ? String(f.daily_cap) : "—"),
                    cell(String(f.target_wait_minutes)), cell(f.agency || "—"),
                    cell(f.named_by.map(named).join(", ") || "—")],
     fill: (f) => {
       TEXT.concat(NUMBER).forEach((k) => { $("field-" + k).value = f[k] === undefined || f[k] === null ? "" : f[k]; });
+      $("field-kind").value = f.kind || "service";
     },
     body: () => {
       const body = {};
       TEXT.forEach((k) => { body[k] = $("field-" + k).value.trim(); });
+      body.kind = $("field-kind").value;
       // An empty number box: the setting's default (no daily cap, say).
       NUMBER.forEach((k) => { body[k] = $("field-" + k).value === "" ? null : Number($("field-" + k).value); });
       return body;

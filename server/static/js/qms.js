@@ -62,7 +62,10 @@
   function errorText(result) {
     const code = result && result.data && result.data.error ? result.data.error.code : "network";
     const key = "error." + code;
-    return Object.prototype.hasOwnProperty.call(catalogue, key) ? t(key) : t("error.generic", {code});
+    // What the refusal names ({label}: the number already in line …) goes into the words.
+    const details = code !== "network" && result.data.error.details;
+    const params = details && typeof details === "object" && !Array.isArray(details) ? details : undefined;
+    return Object.prototype.hasOwnProperty.call(catalogue, key) ? t(key, params) : t("error.generic", {code});
   }
 
   /**
