@@ -45,6 +45,12 @@ class OpeningHours:
             return self.week.get(0, ()) or self.week.get(day.weekday(), ())  # a make-up day keeps Monday's hours
         return self.week.get(day.weekday(), ())
 
+    def last_close(self, day: date) -> time | None:
+        """When ``day``'s last session ends; None when the hall does not open that day or never
+        closes (``always``)."""
+        sessions = () if self.always else self._sessions(day)
+        return max(end for _start, end in sessions) if sessions else None
+
     def is_open(self, local: datetime) -> bool:
         """True when ``local`` (a time in the site's zone) falls inside an opening session."""
         if self.always:

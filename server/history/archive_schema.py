@@ -136,6 +136,19 @@ dossiers = Table(  # a dossier code (mã hồ sơ) attached to a ticket at a cou
 )
 
 
+free_spans = Table(  # a counter open with nobody at it: from free to the call, pause or close that ended it
+    "free_spans", metadata,
+    Column("site", String(32), nullable=False),
+    Column("counter", Integer, nullable=False),
+    Column("began", BigInteger, nullable=False),
+    Column("ended", BigInteger, nullable=False),
+    Column("officer", String(64)),
+    Column("ended_by", String(16), nullable=False),   # call, pause, close, day_closed
+    PrimaryKeyConstraint("site", "counter", "began"),
+    Index("ix_free_spans_site_ended", "site", "ended"),
+)
+
+
 daily_stats = Table(  # reports' pre-aggregated rows: one per site, day (or whole month), grouping and key
     "daily_stats", metadata,
     Column("site", String(32), nullable=False),

@@ -11,7 +11,7 @@ import json
 from sqlalchemy import and_, bindparam, func, insert, select, update
 from sqlalchemy.engine import Connection
 
-from .archive_schema import dossiers, events, pauses, ratings, services, tickets
+from .archive_schema import dossiers, events, free_spans, pauses, ratings, services, tickets
 
 _EXISTING = select(events.c.stream_id).where(and_(events.c.site == bindparam("k_site"),
                                                   events.c.stream_id.in_(bindparam("k_ids", expanding=True))))
@@ -29,6 +29,7 @@ _END_PAUSE = update(pauses).where(and_(pauses.c.site == bindparam("k_site"), pau
                                        pauses.c.resumed_at.is_(None)))
 _INSERT_RATING = insert(ratings)
 _INSERT_DOSSIER = insert(dossiers)
+_INSERT_FREE = insert(free_spans)
 
 
 class Projector:
@@ -94,9 +95,18 @@ def _issued(p: Projector, conn, ts, data):
     p.upsert_ticket(conn, data["ticket"], new=True)
 
 
+def _free(p: Projector, conn, data: dict, ended_by: str) -> None:
+    """The span the counter was free before this call, pause or close (reports' idle time)."""
+    span = data.get("free")
+    if isinstance(span, dict) and span.get("to", 0) > span.get("from", 0):
+        conn.execute(_INSERT_FREE, {"site": p.site, "counter": data["counter"], "began": span["from"],
+                                    "ended": span["to"], "officer": span.get("officer"), "ended_by": ended_by})
+
+
 def _called(p: Projector, conn, ts, data):
     t = data["ticket"]
     p.upsert_ticket(conn, t)
+    _free(p, conn, data, "call")
     seq_no = (p.latest_service(conn, t["id"]) or 0) + 1
     wait_from = max(v for v in (t.get("issued_at"), t.get("transferred_at"), t.get("restored_at")) if v)
     conn.execute(_INSERT_SERVICE, {
@@ -154,6 +164,7 @@ def _expired(p: Projector, conn, ts, data):
 
 
 def _paused(p: Projector, conn, ts, data):
+    _free(p, conn, data, "pause")
     state = data.get("counter_state") or {}
     conn.execute(_INSERT_PAUSE, {"site": p.site, "counter": data["counter"], "paused_at": state.get("paused_at") or ts,
                                  "resumed_at": None, "reason": data.get("reason"), "officer": state.get("officer")})
@@ -161,6 +172,11 @@ def _paused(p: Projector, conn, ts, data):
 
 def _unpaused(p: Projector, conn, ts, data):
     conn.execute(_END_PAUSE, {"k_site": p.site, "k_counter": data["counter"], "resumed_at": ts})
+
+
+def _closed(p: Projector, conn, ts, data):
+    _free(p, conn, data, "day_closed" if data.get("reason") == "day_closed" else "close")
+    _unpaused(p, conn, ts, data)
 
 
 def _rating(p: Projector, conn, ts, data):
@@ -199,7 +215,7 @@ HANDLERS = {
     "ticket.expired": _expired,
     "counter.paused": _paused,
     "counter.resumed": _unpaused,
-    "counter.closed": _unpaused,
+    "counter.closed": _closed,
     "rating.recorded": _rating,
     "rating.repeat_ignored": _rating,
     "rating.unattributed": _rating,

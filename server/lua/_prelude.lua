@@ -136,8 +136,20 @@ local function finish_service(t, c, svc, finished, now)
   return service_ms
 end
 
--- Hand ticket t to counter c as called.
+-- The counter stops being free (a call, a pause, a close): the span it was open with nobody at
+-- it, for the reports' idle time (only its part while visitors waited for it counts there).
+local function end_free(c, now)
+  local span
+  if c.free_since and c.status == 'open' and not c.current and now > c.free_since then
+    span = {from = c.free_since, to = now, officer = c.officer}
+  end
+  c.free_since = nil
+  return span
+end
+
+-- Hand ticket t to counter c as called; returns the span the counter was free before (or nil).
 local function mark_called(t, c, cid, actor, now)
+  local free = end_free(c, now)
   t.state = 'called'
   t.called_at = now
   t.counter = tonumber(cid)
@@ -145,6 +157,7 @@ local function mark_called(t, c, cid, actor, now)
   t.target_counter = nil
   t.recalls = 0
   c.current = t.id
+  return free
 end
 
 -- A ticket of `field` enters (+1) or leaves (-1) a named counter's line.

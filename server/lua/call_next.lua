@@ -86,11 +86,11 @@ if not t then
   return fail('corrupt_queue', {id = pick})
 end
 if line == L.counters[cid] then count_transferred(L, t.field, -1) end
-mark_called(t, c, cid, actor, now)
+local free = mark_called(t, c, cid, actor, now)
 put_record(KEYS[2], t.id, t)
 put_record(KEYS[1], cid, c)
 remember_call(KEYS[5], tonumber(ARGV[10]), t, cid, now)
 local seq = emit(KEYS[3], KEYS[4], 'ticket.called', now,
-                 {ticket = t, counter = tonumber(cid), actor = actor, counter_state = counter_view(c),
+                 {ticket = t, counter = tonumber(cid), actor = actor, counter_state = counter_view(c), free = free,
                   waiting = waiting_of(L, {t.field}, {cid})})
 return reply_ok({ticket = t, seq = seq, finished = finished or false})

@@ -28,11 +28,11 @@ elseif not serves[t.field] then
 end
 redis.call('ZREM', line_of(L, t), t.id)
 if t.target_counter then count_transferred(L, t.field, -1) end
-mark_called(t, c, cid, actor, now)
+local free = mark_called(t, c, cid, actor, now)
 put_record(KEYS[2], t.id, t)
 put_record(KEYS[1], cid, c)
 remember_call(KEYS[5], tonumber(ARGV[7]), t, cid, now)
 local seq = emit(KEYS[3], KEYS[4], 'ticket.called', now,
                  {ticket = t, counter = tonumber(cid), actor = actor, chosen = true,
-                  counter_state = counter_view(c), waiting = waiting_of(L, {t.field}, {cid})})
+                  counter_state = counter_view(c), free = free, waiting = waiting_of(L, {t.field}, {cid})})
 return reply_ok({ticket = t, seq = seq})

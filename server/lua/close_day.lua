@@ -36,14 +36,18 @@ for _, raw in ipairs(redis.call('HVALS', KEYS[3])) do
   local c = cjson.decode(raw)
   local held = c.current and string.sub(c.current, 1, #day + 1) == day .. '-'
   if held or c.status ~= 'closed' then
+    -- Left open overnight: free until the hall closed (the reports cut it at the day's last session).
+    local free = (not held) and end_free(c, now) or nil
     c.current = nil
     c.pr, c.nr = 0, 0
     if c.status ~= 'closed' then
+      local officer = c.officer
       c.status = 'closed'
       c.officer = nil
       c.pause_reason, c.paused_at = nil, nil
       emit(KEYS[4], KEYS[5], 'counter.closed', now, {counter = tonumber(c.id), reason = 'day_closed',
-                                                      counter_state = counter_view(c)})
+                                                      counter_state = counter_view(c), free = free,
+                                                      officer = officer})
     end
     put_record(KEYS[3], c.id, c)
   end

@@ -33,6 +33,8 @@ elseif action == 'close' then
   local refused = operable(c, actor, ARGV[5])
   if refused then return fail(refused) end
   if busy then return fail('counter_busy', {ticket = cur}) end
+  event.free = end_free(c, now)
+  event.officer = c.officer
   c.status = 'closed'
   c.officer = nil
   c.pause_reason, c.paused_at, c.pause_pending = nil, nil, nil
@@ -61,6 +63,7 @@ elseif action == 'pause' then
     local seq = emit(KEYS[3], KEYS[4], 'counter.pause_pending', now, event)
     return reply_ok({counter = c, seq = seq})
   end
+  event.free = end_free(c, now)
   c.status = 'paused'
   c.pause_reason = ARGV[7]
   c.paused_at = now

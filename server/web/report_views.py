@@ -9,7 +9,7 @@ from flask import current_app, g, request
 from ..errors import BadRequest, NotFound
 from ..history.archiver import archive_lag
 from ..history.charts import bar_chart
-from ..history.pauses import pause_figures
+from ..history.pauses import idle_figures, pause_figures
 from ..history.province import province_report
 from ..history.reports import GROUPS, Period, ReportBuilder, period_of
 from ..i18n import translate
@@ -49,7 +49,9 @@ def build_report(site) -> dict:
     lag = archive_lag(services.redis, services.engine.keys[site.id].events)
     report = ReportBuilder(services.archive_sql, site, g.lang).build(period, group)
     now_ms = int(services.engine.clock.now().timestamp() * 1000)
-    report["pauses"] = pause_figures(services.archive_sql, site, *period.bounds_ms(site.timezone), now_ms)
+    bounds = period.bounds_ms(site.timezone)
+    report["pauses"] = pause_figures(services.archive_sql, site, *bounds, now_ms)
+    report["idle"] = idle_figures(services.archive_sql, site, *bounds)
     report["archive_lag"] = lag
     return report
 

@@ -82,3 +82,42 @@ def test_the_live_monitor_says_how_long_an_open_counter_has_been_idle_while_visi
     clock.advance(seconds=30)
     two = next(c for c in api.get("/monitor", admin).get_json()["counters"] if c["number"] == 2)
     assert two["idle_seconds"] == 210   # free since the finish, 3.5 minutes ago
+
+
+def test_idle_time_while_visitors_waited_by_officer_and_counter(api, app, clock, redis_url):
+    """Counter 1 (justice) is open from 09:00. Idle while someone waited: 09:10-09:15 (called
+    late), 09:30-09:32 (paused instead), 09:40-09:41 (resumed, called a minute later): 8
+    minutes. Counter 3 opens at 16:00; a construction visitor waits from 16:30 and the officer
+    leaves the counter open overnight: 30 minutes, to the hall's closing at 17:00, not the night."""
+    api.login(1)
+    api.act(1, "open")
+    clock.advance(minutes=10)
+    api.issue("TP")
+    clock.advance(minutes=5)
+    api.act(1, "call-next")
+    clock.advance(minutes=5)
+    api.act(1, "finish")                  # 09:20: nobody waits, not idle time
+    clock.advance(minutes=10)
+    api.issue("TP")                       # 09:30
+    clock.advance(minutes=2)
+    pause(api, 1, "Họp", 8, clock)        # 09:32-09:40
+    clock.advance(minutes=1)
+    api.act(1, "call-next")               # 09:41
+    api.act(1, "finish")
+    clock.advance(hours=6, minutes=19)    # 16:00
+    api.login(3)
+    api.act(3, "open")
+    clock.advance(minutes=30)
+    api.issue("XD")
+    clock.advance(days=2, hours=-8)       # Wednesday 08:30 (the 24th is a day off)
+    api.issue("TP")                       # the first request of the new day closes the 23rd
+    archive_now(app, redis_url)
+    admin = api.login_admin()
+    idle = api.get("/reports?period=day&date=2026-11-23", admin).get_json()["idle"]
+    assert (idle["count"], idle["seconds"]) == (4, 38 * 60), idle
+    assert [(r["officer"], r["count"], r["seconds"]) for r in idle["by_officer"]] == [("cb3", 1, 1800),
+                                                                                      ("cb1", 3, 480)]
+    assert [(r["counter"], r["seconds"]) for r in idle["by_counter"]] == [(3, 1800), (1, 480)]
+    html = api.client.get("/admin/hcc?period=day&date=2026-11-23").get_data(as_text=True)
+    assert "Quầy rảnh trong khi có người chờ" in html and "Tổng 38.0 phút." in html
+    assert "<td>Cán bộ 3</td><td>1</td><td>30.0</td>" in html
