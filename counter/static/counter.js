@@ -159,7 +159,9 @@
     $("current-number").textContent = ticket ? ticket.label : "—";
     // A visitor collecting a result: the dossier to fetch, before they reach the desk.
     $("current-field").textContent = ticket ? fieldName(ticket.field) + (ticket.priority ? " · " + t("counter.priority") : "")
-      + (ticket.pickup ? " · " + t("counter.pickup", {code: ticket.pickup}) : "") : t("counter.nobody");
+      + (ticket.pickup ? " · " + t("counter.pickup", {code: ticket.pickup}) : "")
+      + (ticket.dossiers_declared ? " · " + t("counter.dossiers_declared", {n: ticket.dossiers_declared}) : "")
+      : t("counter.nobody");
     $("current-state").textContent = ticket ? t("counter.ticket_" + ticket.state) : "—";
     $("current-waited").textContent = ticket && ticket.waited_seconds !== null ? QMS.elapsed(ticket.waited_seconds) : "—";
     $("current-recalls").textContent = ticket ? String(ticket.recalls) : "—";

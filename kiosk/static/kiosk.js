@@ -52,9 +52,14 @@
     return only ? fields.filter((f) => only.includes(f.code)) : fields;
   }
 
-  /** The fields a visitor chooses at home: a result-pickup lane is reached by its receipt. */
+  /** The fields a visitor chooses at home: a result-pickup lane is reached by its receipt, a
+   *  lane for agents and businesses by its field's question. */
   function allowedFields() {
-    return kioskFields().filter((f) => f.kind !== "pickup");
+    return kioskFields().filter((f) => f.kind !== "pickup" && f.kind !== "bulk");
+  }
+
+  function fieldByCode(code) {
+    return kioskFields().find((f) => f.code === code) || null;
   }
 
   /** Results are collected here when the kiosk gives numbers in a pickup lane. */
@@ -165,8 +170,37 @@
   // -- taking a number ----------------------------------------------------------------
   function openConfirm(field) {
     state.field = field;
+    state.asked = field;      // the field the visitor chose (state.field: the line the number is for)
     state.category = null;
+    state.dossiers = 1;
     state.idempotencyKey = uuid();  // a double tap or a retry must not make two tickets
+    const bulk = field.bulk ? fieldByCode(field.bulk) : null;
+    $("submitter").classList.toggle("hidden", !bulk);
+    chooseSubmitter(false);
+    showDossierCount();
+    renderConfirm(field);
+  }
+
+  /** An agent, a business or a postal worker with many dossiers: the field's own lane. */
+  function chooseSubmitter(bulk) {
+    const lane = bulk && state.asked.bulk ? fieldByCode(state.asked.bulk) : null;
+    state.field = lane || state.asked;
+    $("submitter-self").setAttribute("aria-pressed", String(!lane));
+    $("submitter-bulk").setAttribute("aria-pressed", String(Boolean(lane)));
+    state.dossiers = Math.min(state.dossiers || 1, state.field.dossiers_per_ticket || 1);
+    showDossierCount();
+  }
+
+  function showDossierCount() {
+    const max = state.field.dossiers_per_ticket || 1;
+    $("dossier-count").classList.toggle("hidden", max <= 1);
+    $("dossiers-n").textContent = String(state.dossiers);
+    $("dossiers-max").textContent = t("kiosk.dossier_max", {n: max});
+    $("dossiers-less").disabled = state.dossiers <= 1;
+    $("dossiers-more").disabled = state.dossiers >= max;
+  }
+
+  function renderConfirm(field) {
     $("confirm-field").textContent = localName(field);
     const w = fieldState(field.code);
     $("confirm-wait").textContent = w.estimated_wait_seconds === null ? t("kiosk.confirm_waiting", {n: w.waiting})
@@ -187,7 +221,7 @@
       b.type = "button";
       b.className = "category";
       b.dataset.category = cat.code;
-      b.setAttribute("aria-pressed", "false");
+      b.setAttribute("aria-pressed", String(cat.code === state.category));
       b.textContent = localName(cat);
       b.addEventListener("click", () => {
         state.category = state.category === cat.code ? null : cat.code;
@@ -201,11 +235,23 @@
     show("confirm");
   }
 
+  function bindDossiers() {
+    $("submitter-self").addEventListener("click", () => { chooseSubmitter(false); renderConfirm(state.field); });
+    $("submitter-bulk").addEventListener("click", () => { chooseSubmitter(true); renderConfirm(state.field); });
+    $("dossiers-less").addEventListener("click", () => { state.dossiers = Math.max(1, state.dossiers - 1); showDossierCount(); armIdle(); });
+    $("dossiers-more").addEventListener("click", () => {
+      state.dossiers = Math.min(state.field.dossiers_per_ticket || 1, state.dossiers + 1);
+      showDossierCount();
+      armIdle();
+    });
+  }
+
   async function takeNumber() {
     const button = $("confirm-take");
     button.disabled = true;
     const body = {field: state.field.code, idempotency_key: state.idempotencyKey};
     if (state.category) body.priority = state.category;
+    if (state.dossiers > 1) body.dossiers = state.dossiers;
     const result = await api("POST", "/sites/" + cfg.site + "/tickets", body, state.token);
     if (result.status === 200 || result.status === 201) {
       showTicket(result.data);
@@ -228,6 +274,8 @@
     $("ticket-field").textContent = window.QMS_LANG === "en" && ticket.field_name_en ? ticket.field_name_en : ticket.field_name;
     $("ticket-ahead").textContent = String(ticket.people_ahead);
     $("ticket-wait").textContent = minutes(ticket.estimated_wait_seconds);
+    $("ticket-dossiers-row").classList.toggle("hidden", !ticket.dossiers_declared);
+    $("ticket-dossiers").textContent = ticket.dossiers_declared ? String(ticket.dossiers_declared) : "";
     $("ticket-pickup-row").classList.toggle("hidden", !ticket.pickup);
     $("ticket-pickup").textContent = ticket.pickup || "";
     const cat = (state.hall.priority_categories || []).find((c) => c.code === ticket.priority);
@@ -530,6 +578,7 @@
     $("confirm-back").addEventListener("click", goHome);
     $("confirm-take").addEventListener("click", takeNumber);
     $("ticket-done").addEventListener("click", goHome);
+    bindDossiers();
     state.token = QMS.deviceToken(cfg.site);
     if (!state.token) { show("setup"); return; }
     const [hall, me] = await Promise.all([

@@ -31,7 +31,8 @@ __all__ = ["Config", "ConfigError", "DeviceConfig", "RatingConfig", "load_config
 
 ASYNC_MODES = ("eventlet", "gevent", "threading")
 POLICIES = ("oldest", "in_order")
-FIELD_KINDS = ("service", "pickup")
+FIELD_KINDS = ("service", "pickup", "bulk")
+MAX_DOSSIERS_PER_TICKET = 200
 ROLES = ("officer", "admin", "leader")      # a site's people: serve, run the site, read its reports
 PROVINCE_ROLES = ("province_admin", "leader")  # the province's: run every site, read the sites given
 FIELD_CODE = re.compile(r"^[A-Za-z0-9_]{1,16}$")
@@ -58,10 +59,14 @@ class FieldConfig:
     target_wait_seconds: int
     service_seconds: int
     agency: str = ""   # the sở/ngành the field belongs to, for the province's reports by agency
-    # 'service' (a visitor files a dossier) or 'pickup' (a result-pickup lane, "trả kết quả":
-    # reached by scanning a receipt at the kiosk, not by a button of its own).
+    # 'service' (a visitor files a dossier), 'pickup' (a result-pickup lane, "trả kết quả":
+    # reached by scanning a receipt at the kiosk, not by a button of its own) or 'bulk' (below).
     kind: str = "service"
     pickup: str = ""   # the pickup lane where this field's results are returned ('': its own counters)
+    # 'bulk': a lane for businesses, postal workers and authorised agents who bring many
+    # dossiers (reached from its service field's question at the kiosk, not a button of its own).
+    bulk: str = ""     # this field's bulk lane ('': none)
+    dossiers_per_ticket: int = 1   # the most dossiers one ticket may declare (bulk lanes: 20 unless set)
 
     def pickup_lane(self) -> str:
         """The field whose line a visitor collecting this field's result joins."""
@@ -586,15 +591,17 @@ def _fields(node: Node) -> dict[str, FieldConfig]:
                  "number prefix")
     by_code = {f.code: f for f in fields if f is not None}
     for n, f in zip(nodes, fields, strict=True):
-        if f is None or not f.pickup:
-            continue
-        lane = by_code.get(f.pickup)
-        if f.kind == "pickup":
-            n.error(f"field '{f.code}' is a pickup lane itself; only a service field names one")
-        elif lane is None:
-            n.error(f"pickup: unknown field {f.pickup!r}")
-        elif lane.kind != "pickup":
-            n.error(f"pickup: field '{lane.code}' is not a pickup lane (give it kind: pickup)")
+        for kind in ("pickup", "bulk"):
+            named = getattr(f, kind) if f is not None else ""
+            if not named:
+                continue
+            lane = by_code.get(named)
+            if f is not None and f.kind != "service":
+                n.error(f"field '{f.code}' is a {f.kind} lane itself; only a service field names a {kind} lane")
+            elif lane is None:
+                n.error(f"{kind}: unknown field {named!r}")
+            elif lane.kind != kind:
+                n.error(f"{kind}: field '{lane.code}' is not a {kind} lane (give it kind: {kind})")
     # Two fields without a prefix must not hand out the same number on the same day.
     plain = [(n, f) for n, f in zip(nodes, fields, strict=True) if f and not f.prefix]
     for i, (_n1, f1) in enumerate(plain):
@@ -605,9 +612,15 @@ def _fields(node: Node) -> dict[str, FieldConfig]:
     return {f.code: f for f in fields if f is not None}
 
 
+def default_dossiers(kind: str) -> int:
+    """The most dossiers a ticket declares unless the field says: many in a bulk lane, else one."""
+    return 20 if kind == "bulk" else 1
+
+
 def _field(node: Node) -> FieldConfig | None:
     m = node.mapping(["code", "name", "name_en", "numbers", "prefix", "digits", "daily_cap",
-                      "target_wait_minutes", "service_minutes", "agency", "kind", "pickup"])
+                      "target_wait_minutes", "service_minutes", "agency", "kind", "pickup", "bulk",
+                      "dossiers_per_ticket"])
     if m is None:
         return None
     code = m.text("code", required=True, pattern=FIELD_CODE, hint="letters, digits or '_', at most 16")
@@ -624,6 +637,7 @@ def _field(node: Node) -> FieldConfig | None:
     digits = m.whole("digits", len(str(last)) if prefix else 1, minimum=1, maximum=6)
     if prefix and len(str(last)) > digits:
         m.node("digits").error(f"{digits} digits cannot show number {last}")
+    kind = m.text("kind", "service", choices=FIELD_KINDS) or "service"
     cap = m.whole("daily_cap", None, minimum=1)
     if cap is not None and cap > last - first + 1:
         m.node("daily_cap").error(f"{cap} is more than the {last - first + 1} numbers in {first}-{last}")
@@ -635,8 +649,11 @@ def _field(node: Node) -> FieldConfig | None:
         target_wait_seconds=int(60 * m.number("target_wait_minutes", 15, minimum=1, maximum=24 * 60)),
         service_seconds=int(60 * m.number("service_minutes", 10, minimum=0.5, maximum=8 * 60)),
         agency=m.text("agency", "") or "",
-        kind=m.text("kind", "service", choices=FIELD_KINDS) or "service",
+        kind=kind,
         pickup=m.text("pickup", "", pattern=FIELD_CODE, hint="the code of a field of kind: pickup") or "",
+        bulk=m.text("bulk", "", pattern=FIELD_CODE, hint="the code of a field of kind: bulk") or "",
+        dossiers_per_ticket=m.whole("dossiers_per_ticket", default_dossiers(kind), minimum=1,
+                                    maximum=MAX_DOSSIERS_PER_TICKET) or 1,
     )
 
 

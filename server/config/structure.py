@@ -25,6 +25,7 @@ from . import (
     _counters,
     _fields,
     _priority,
+    default_dossiers,
     read_timezone,
 )
 from .catalogue import Procedure, read_procedures
@@ -46,14 +47,16 @@ def field_entry(f: FieldConfig) -> dict[str, Any]:
                            "prefix": f.prefix, "digits": f.digits, "daily_cap": f.daily_cap,
                            "target_wait_minutes": _minutes(f.target_wait_seconds),
                            "service_minutes": _minutes(f.service_seconds), "agency": f.agency,
-                           "kind": f.kind if f.kind != "service" else "", "pickup": f.pickup}
+                           "kind": f.kind if f.kind != "service" else "", "pickup": f.pickup, "bulk": f.bulk,
+                           "dossiers_per_ticket": None if f.dossiers_per_ticket == default_dossiers(f.kind)
+                           else f.dossiers_per_ticket}
     return {k: v for k, v in out.items() if v not in ("", None)}
 
 
 NUMBERING = ("numbers", "prefix", "digits")   # what a field that has issued today keeps until tomorrow
 # What the pages have words for (fields.<key>).
 FIELD_WORDS = ("name_en", "numbers", "prefix", "digits", "daily_cap", "target_wait_minutes", "service_minutes",
-               "agency", "kind", "pickup")
+               "agency", "kind", "pickup", "bulk", "dossiers_per_ticket")
 
 
 def read_fields(entries: list[dict[str, Any]]) -> tuple[dict[str, FieldConfig], list[str]]:
@@ -95,7 +98,7 @@ def _whole(read: tuple[T, list[str]], here: str, code: str) -> T:
 def field_naming(site: SiteConfig, code: str) -> list[dict[str, str]]:
     """Who names field ``code``: counters, kiosks, displays and the catalogue's procedures."""
     procedures = site.catalogue.procedures if site.catalogue is not None else []
-    return ([{"kind": "field", "id": f.code} for f in site.fields.values() if f.pickup == code]
+    return ([{"kind": "field", "id": f.code} for f in site.fields.values() if code in (f.pickup, f.bulk)]
             + [{"kind": "counter", "id": str(c.number)} for c in site.counters.values() if code in c.fields]
             + [{"kind": "kiosk", "id": k.id} for k in site.kiosks.values() if code in k.fields]
             + [{"kind": "display", "id": d.id} for d in site.displays.values() if code in d.fields]

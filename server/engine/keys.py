@@ -170,16 +170,22 @@ class Keys(ScopeKeys):
         """Per field, how many of its tickets wait in a named counter's line (they count as waiting)."""
         return f"{self.base}:xfer:{day}"
 
+    def extra_dossiers(self, day: str) -> str:
+        """Per field, the dossiers its waiting visitors declared beyond one each (bulk submitters)."""
+        return f"{self.base}:extra:{day}"
+
     # -- the queue layout every script receives ----------------------------------
     def layout_keys(self, day: str, fields=None, counters=None) -> list[str]:
         """Waiting lines of the day: per field the priority and normal lane, then per counter
         (all of them, or only the ones an operation can touch: fewer arguments to send), then
-        the count of each field's tickets waiting in counters' lines."""
+        the count of each field's tickets waiting in counters' lines, and of its waiting
+        visitors' extra dossiers."""
         fields = self.field_codes if fields is None else fields
         counters = self.counter_ids if counters is None else counters
         keys = [self.queue(day, f, lane) for f in fields for lane in LANES]
         keys += [self.counter_queue(day, c) for c in counters]
         keys.append(self.transferred(day))
+        keys.append(self.extra_dossiers(day))
         return keys
 
     def layout_args(self, fields=None, counters=None) -> list[str]:

@@ -47,6 +47,20 @@ PRESS_MEMORY_SECONDS = 30 * 24 * 3600  # longer than any agent keeps presses on 
 REASON_MAX = 200
 
 
+def _check_visit(field, pickup: str, dossiers) -> None:
+    """What a visitor says at the kiosk besides the field: the dossier whose result they collect,
+    and how many dossiers they bring (at most the field's ``dossiers_per_ticket``)."""
+    if pickup and not DOSSIER_CODE.match(pickup):
+        raise BadRequest("A dossier code is 3 to 64 letters, digits or . _ / -, as on the receipt.",
+                         code="bad_dossier_code")
+    if isinstance(dossiers, bool) or not isinstance(dossiers, int) or dossiers < 1:
+        raise BadRequest("dossiers is a whole number, at least 1.", code="bad_parameter")
+    if dossiers > field.dossiers_per_ticket:
+        raise BadRequest(f"At most {field.dossiers_per_ticket} dossiers per ticket in field {field.code}.",
+                         code="too_many_dossiers_for_field",
+                         details={"max": field.dossiers_per_ticket, "bulk": field.bulk or None})
+
+
 class QueueEngine:
     """Tickets and counters of every site this server runs."""
 
@@ -127,20 +141,20 @@ class QueueEngine:
 
     # -- issuing ---------------------------------------------------------------
     def issue(self, site_id: str, field_code: str, *, priority: str | None = None,
-              idempotency_key: str | None = None, actor: Actor = SYSTEM, pickup: str = "") -> dict:
+              idempotency_key: str | None = None, actor: Actor = SYSTEM, pickup: str = "",
+              dossiers: int = 1) -> dict:
         """A new ticket for ``field_code``; the same idempotency key from the same issuer
         returns the ticket made the first time instead of a second one. ``pickup``: the
-        dossier code whose result the visitor collects (one ticket in line per code)."""
+        dossier code whose result the visitor collects (one ticket in line per code); ``dossiers``:
+        how many a visitor brings (at most the field's ``dossiers_per_ticket``)."""
         site = self.site(site_id)
         field = site.fields.get(field_code) if isinstance(field_code, str) else None
         if field is None:
             raise BadRequest(f"Unknown field {field_code!r}.", code="unknown_field")
-        if pickup and not DOSSIER_CODE.match(pickup):
-            raise BadRequest("A dossier code is 3 to 64 letters, digits or . _ / -, as on the receipt.",
-                             code="bad_dossier_code")
         kiosk = site.kiosks.get(actor.id) if actor.kind == "kiosk" else None
         if kiosk is not None and kiosk.fields and field.code not in kiosk.fields:
             raise Forbidden("This kiosk does not issue tickets for that field.", code="field_not_at_kiosk")
+        _check_visit(field, pickup, dossiers)
         category = None
         if priority is not None:
             category = site.categories.get(priority) if isinstance(priority, str) else None
@@ -173,7 +187,7 @@ class QueueEngine:
                 "daily_cap": field.daily_cap or 0, "prefix": field.prefix, "digits": field.digits, "token": token,
                 "token_ttl": TOKEN_TTL_SECONDS, "idempotency_ttl": site.idempotency_seconds if idempotency_key else 0,
                 "actor": actor.label, "per_minute": site.kiosk_tickets_per_minute if actor.kind == "kiosk" else 0,
-                "pickup": pickup, "layout_then_counters": [*k.layout_args([field.code], []),
+                "pickup": pickup, "dossiers": dossiers, "layout_then_counters": [*k.layout_args([field.code], []),
                                          *(c.id for c in site.counters_serving(field.code))]}
         reply = self.scripts.run("issue", keys, args)
         if reply.get("error") == "kiosk_rate_limited":
@@ -192,9 +206,10 @@ class QueueEngine:
             return view
         t = reply["ticket"]
         self._log("issue", site, t, actor, field=t["field"], priority=t.get("category") or "-",
-                  **({"pickup": pickup} if pickup else {}))
+                  **({"pickup": pickup} if pickup else {}), **({"dossiers": dossiers} if dossiers > 1 else {}))
         return ticket_json(t, site, people_ahead=reply["ahead"],
-                           estimated_wait_seconds=self._estimate(site, t["field"], reply["ahead"], reply),
+                           estimated_wait_seconds=self._estimate(site, t["field"],
+                                                                 reply["ahead"] + reply.get("extra_ahead", 0), reply),
                            token=token, replayed=False)
 
     # -- reading ----------------------------------------------------------------
@@ -210,7 +225,8 @@ class QueueEngine:
         ahead = reply["ahead"]
         waiting = t["state"] == "waiting"
         out = ticket_json(t, site, people_ahead=ahead if waiting else 0,
-                          estimated_wait_seconds=self._estimate(site, t["field"], ahead, reply) if waiting else 0)
+                          estimated_wait_seconds=self._estimate(site, t["field"], ahead + reply.get("extra_ahead", 0),
+                                                                reply) if waiting else 0)
         if waiting:
             # Sent to a counter nobody staffs now (the officer confirmed it): say so, with no guess.
             target = t.get("target_counter")

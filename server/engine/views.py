@@ -56,6 +56,8 @@ def ticket_json(t: dict[str, Any], site: SiteConfig, **extra: Any) -> dict[str, 
     }
     if t.get("reason"):
         out["reason"] = t["reason"]
+    if int(t.get("dossiers_declared") or 1) > 1:
+        out["dossiers_declared"] = int(t["dossiers_declared"])   # a bulk submitter's dossiers
     if isinstance(t.get("pickup"), str) and t["pickup"]:
         out["pickup"] = t["pickup"]   # the dossier whose result this visitor collects
     if isinstance(t.get("dossiers"), list) and t["dossiers"]:
@@ -144,8 +146,10 @@ class SnapshotView:
             entry = {
                 "field": code, "name": site.fields[code].name, "name_en": site.fields[code].name_en,
                 "waiting": total, "priority": w.get("p", 0), "transferred": transferred,
+                # Dossiers declared beyond one each: a newcomer waits for them too.
+                "extra_dossiers": w.get("e", 0),
                 "longest_wait_seconds": int((self.now - oldest) / 1000) if oldest else 0,
-                "estimated_wait_seconds": self.eta(code, total),
+                "estimated_wait_seconds": self.eta(code, total + w.get("e", 0)),
                 "counters_staffed": len(staffed_counters(site, code, records.values())),
                 "target_wait_seconds": site.fields[code].target_wait_seconds,
                 "remaining": remaining_numbers(site.fields[code], last_numbers.get(code)),
@@ -187,9 +191,11 @@ class SnapshotView:
         its normal lane, each in call order; a counter's queue is its own line."""
         out: dict[str, dict] = {}
         for code, ids in self.ids.items():
+            extra = 0   # the extra dossiers of those before, as the ticket's own view counts them
             for ahead, ticket_id in enumerate(ids):
-                out[ticket_id] = {"people_ahead": ahead, "estimated_wait_seconds": self.eta(code, ahead),
+                out[ticket_id] = {"people_ahead": ahead, "estimated_wait_seconds": self.eta(code, ahead + extra),
                                   "waiting_for_counter": None}
+                extra += max(0, int(self.tickets[ticket_id].get("dossiers_declared") or 1) - 1)
         for number, queue in snap["counter_queues"].items():
             status = self.records.get(str(number), {}).get("status", "closed")
             held = {"number": number, "status": status} if status != "open" else None
@@ -230,7 +236,8 @@ def public_event(site: SiteConfig, fields: dict[str, str]) -> dict[str, Any]:
             counters_part = value.get("counters")
             counters_part = counters_part if isinstance(counters_part, dict) else {}
             event["waiting"] = {code: {"waiting": w.get("p", 0) + w.get("n", 0) + w.get("x", 0),
-                                       "priority": w.get("p", 0), "transferred": w.get("x", 0)}
+                                       "priority": w.get("p", 0), "transferred": w.get("x", 0),
+                                       "extra_dossiers": w.get("e", 0)}
                                 for code, w in fields_part.items()}
             event["counter_queues"] = {int(cid): n for cid, n in counters_part.items()}
         else:
@@ -302,6 +309,8 @@ def ticket_text(site: SiteConfig, ticket: dict, lang: str) -> dict:
         lines.append(t("ticket.priority", name=category.name_en if english and category.name_en else category.name))
     if ticket.get("pickup"):
         lines.append(t("ticket.pickup", code=ticket["pickup"]))
+    if ticket.get("dossiers_declared"):
+        lines.append(t("ticket.dossiers_declared", n=ticket["dossiers_declared"]))
     issued = datetime.fromisoformat(ticket["issued_at"])
     day = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[issued.weekday()]
     return {
@@ -322,7 +331,8 @@ def hall_json(site: SiteConfig) -> dict[str, Any]:
     return {
         "site": {"id": site.id, "name": site.name, "name_en": site.name_en, "timezone": str(site.timezone)},
         "fields": [{"code": f.code, "name": f.name, "name_en": f.name_en, "daily_cap": f.daily_cap,
-                    "target_wait_seconds": f.target_wait_seconds, "kind": f.kind, "pickup": f.pickup_lane()}
+                    "target_wait_seconds": f.target_wait_seconds, "kind": f.kind, "pickup": f.pickup_lane(),
+                    "bulk": f.bulk, "dossiers_per_ticket": f.dossiers_per_ticket}
                    for f in site.fields.values()],
         "counters": [{"number": c.number, "name": c.name, "fields": list(c.fields), "policy": c.policy}
                      for c in site.counters.values()],

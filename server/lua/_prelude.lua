@@ -36,7 +36,8 @@ local function emit(stream, evseq, etype, now, payload)
 end
 
 -- The day's waiting lines: KEYS from kstart (per field p, n; then per counter) described by
--- ARGV from astart (field count, counter count, field codes, counter ids).
+-- ARGV from astart (field count, counter count, field codes, counter ids); then the count of
+-- each field's tickets waiting at named counters, and of its waiting visitors' extra dossiers.
 local function layout(kstart, astart)
   local nf, nc = tonumber(ARGV[astart]), tonumber(ARGV[astart + 1])
   local L = {fields = {}, counters = {}, field_order = {}, counter_order = {}, all = {}}
@@ -56,6 +57,9 @@ local function layout(kstart, astart)
   -- Per field, its tickets waiting in named counters' lines (transferred there): they still wait.
   L.xfer = KEYS[kstart + 2 * nf + nc]
   table.insert(L.all, L.xfer)
+  -- Per field, the dossiers its waiting visitors declared beyond one each (bulk submitters).
+  L.extra = KEYS[kstart + 2 * nf + nc + 1]
+  table.insert(L.all, L.extra)
   L.next_arg = astart + 2 + nf + nc
   return L
 end
@@ -85,6 +89,34 @@ local function people_ahead(L, t)
     ahead = ahead + redis.call('ZCARD', L.fields[t.field].p)
   end
   return ahead
+end
+
+-- A waiting visitor with several dossiers (t.dossiers_declared > 1) counts for more of the wait:
+-- its extra dossiers enter (+1) or leave (-1) its field's count as it joins or leaves a line.
+local function count_extra(L, t, sign)
+  local n = tonumber(t.dossiers_declared or 1)
+  if n > 1 then redis.call('HINCRBY', L.extra, t.field, sign * (n - 1)) end
+end
+
+-- The extra dossiers of the visitors before a waiting ticket (read only when its field has any).
+local function dossiers_ahead(L, tickets, t)
+  if t.state ~= 'waiting' or tonumber(redis.call('HGET', L.extra, t.field) or '0') <= 0 then return 0 end
+  local line = line_of(L, t)
+  local score = line and redis.call('ZSCORE', line, t.id)
+  if not score then return 0 end
+  local ids = redis.call('ZRANGEBYSCORE', line, '-inf', '(' .. score)
+  if not t.target_counter and t.lane == 'n' then
+    for _, id in ipairs(redis.call('ZRANGE', L.fields[t.field].p, 0, -1)) do table.insert(ids, id) end
+  end
+  local extra = 0
+  for i = 1, #ids, 200 do
+    local batch = {}
+    for j = i, math.min(i + 199, #ids) do table.insert(batch, ids[j]) end
+    for _, raw in ipairs(redis.call('HMGET', tickets, unpack(batch))) do
+      if raw then extra = extra + math.max(0, tonumber(cjson.decode(raw).dossiers_declared or 1) - 1) end
+    end
+  end
+  return extra
 end
 
 local function counter_record(counters, cid)
@@ -129,7 +161,8 @@ local function finish_service(t, c, svc, finished, now)
   c.last_officer = t.officer
   local samples = get_record(svc, t.field) or {}
   if samples[1] == nil then samples = {} end
-  table.insert(samples, math.floor(service_ms / 1000))
+  -- Per dossier: a visitor with 10 dossiers does not make the next single one's wait look long.
+  table.insert(samples, math.floor(service_ms / 1000 / tonumber(t.dossiers_declared or 1)))
   while #samples > 20 do table.remove(samples, 1) end
   put_record(svc, t.field, samples)
   redis.call('ZADD', finished, now, t.id)
@@ -173,7 +206,8 @@ local function waiting_of(L, codes, cids)
     local f = L.fields[code]
     if f then
       out.fields[code] = {p = redis.call('ZCARD', f.p), n = redis.call('ZCARD', f.n),
-                          x = tonumber(redis.call('HGET', L.xfer, code) or '0')}
+                          x = tonumber(redis.call('HGET', L.xfer, code) or '0'),
+                          e = tonumber(redis.call('HGET', L.extra, code) or '0')}
     end
   end
   for _, cid in ipairs(cids or {}) do

@@ -86,6 +86,7 @@ if not t then
   return fail('corrupt_queue', {id = pick})
 end
 if line == L.counters[cid] then count_transferred(L, t.field, -1) end
+count_extra(L, t, -1)
 local free = mark_called(t, c, cid, actor, now)
 put_record(KEYS[2], t.id, t)
 put_record(KEYS[1], cid, c)

@@ -28,6 +28,7 @@ elseif not serves[t.field] then
 end
 redis.call('ZREM', line_of(L, t), t.id)
 if t.target_counter then count_transferred(L, t.field, -1) end
+count_extra(L, t, -1)
 local free = mark_called(t, c, cid, actor, now)
 put_record(KEYS[2], t.id, t)
 put_record(KEYS[1], cid, c)

@@ -10,7 +10,10 @@ local t = get_record(KEYS[1], ARGV[2])
 if not t then return fail('ticket_not_found') end
 if t.state ~= 'waiting' and t.state ~= 'no_show' then return fail('wrong_state', {state = t.state}) end
 local line = line_of(L, t)
-if line and redis.call('ZREM', line, t.id) == 1 and t.target_counter then count_transferred(L, t.field, -1) end
+if line and redis.call('ZREM', line, t.id) == 1 then
+  if t.target_counter then count_transferred(L, t.field, -1) end
+  count_extra(L, t, -1)
+end
 redis.call('ZREM', KEYS[2], t.id)
 t.previous_state = t.state
 t.state = 'cancelled'

@@ -1,6 +1,6 @@
 -- issue: give a visitor the next number of a field and put the ticket in line.
 -- KEYS: seq numbers tickets events evseq idempotency token open_days counters service_times issuer_minute pickups layout...
--- ARGV: now day field priority weight first last daily_cap prefix digits token token_ttl idempotency_ttl actor per_minute pickup layout_then_counters...
+-- ARGV: now day field priority weight first last daily_cap prefix digits token token_ttl idempotency_ttl actor per_minute pickup dossiers layout_then_counters...
 -- KEYS[1] = seq (string)          KEYS[2] = numbers:{day} (hash field -> last number)
 -- KEYS[3] = tickets:{day} (hash)   KEYS[4] = events (stream)      KEYS[5] = evseq (string)
 -- KEYS[6] = idempotency key (string, JSON {id, token}; unused when ARGV[13] = 0)
@@ -14,10 +14,11 @@
 -- ARGV[13] = idempotency ttl (s, 0 = no key)  ARGV[14] = actor
 -- ARGV[15] = tickets this issuer may take per minute (0 = no limit)
 -- ARGV[16] = the dossier code whose result the visitor collects ('' = a visit to file one)
--- ARGV[17..] = layout (this field only),
+-- ARGV[17] = how many dossiers the visitor brings (1 unless a bulk submitter says more)
+-- ARGV[18..] = layout (this field only),
 -- then the ids of the counters serving the field (their state feeds the estimated wait)
 local now, day, field = tonumber(ARGV[1]), ARGV[2], ARGV[3]
-local L = layout(13, 17)
+local L = layout(13, 18)
 if not L.fields[field] then return fail('unknown_field') end
 
 if ARGV[13] ~= '0' then
@@ -67,12 +68,15 @@ local t = {
   state = 'waiting', issued_at = now, issued_by = ARGV[14], recalls = 0, transfers = 0,
 }
 if category ~= '' then t.category = category end
+local declared = tonumber(ARGV[17])
+if declared > 1 then t.dossiers_declared = declared end
 if pickup ~= '' then
   t.pickup = pickup
   redis.call('HSET', KEYS[12], pickup, t.id)
 end
 put_record(KEYS[3], t.id, t)
 redis.call('ZADD', L.fields[field][t.lane], queue_score(t), t.id)
+count_extra(L, t, 1)
 redis.call('SADD', KEYS[8], day)
 redis.call('SET', KEYS[7], t.id, 'EX', tonumber(ARGV[12]))
 if ARGV[13] ~= '0' then
@@ -80,8 +84,9 @@ if ARGV[13] ~= '0' then
 end
 
 local ahead = people_ahead(L, t)
+local extra_ahead = dossiers_ahead(L, KEYS[3], t)
 local seq = emit(KEYS[4], KEYS[5], 'ticket.issued', now,
                  {ticket = t, actor = ARGV[14], waiting = waiting_of(L, {field})})
-return reply_ok({ticket = t, ahead = ahead, seq = seq,
+return reply_ok({ticket = t, ahead = ahead, extra_ahead = extra_ahead, seq = seq,
                  counters = serving_counters(KEYS[9], L.next_arg),
                  service_times = redis.call('HGET', KEYS[10], field) or false})

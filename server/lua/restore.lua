@@ -20,6 +20,7 @@ t.state = 'waiting'
 t.restored_at = now
 t.called_at, t.counter = nil, nil
 redis.call('ZADD', line, score, t.id)
+count_extra(L, t, 1)
 redis.call('ZREM', KEYS[2], t.id)
 put_record(KEYS[1], t.id, t)
 local seq = emit(KEYS[3], KEYS[4], 'ticket.restored', now, {ticket = t, actor = ARGV[4],

@@ -23,7 +23,8 @@ local waiting = {}
 for _, code in ipairs(L.field_order) do
   local f = L.fields[code]
   local entry = {p = redis.call('ZCARD', f.p), n = redis.call('ZCARD', f.n),
-                 x = tonumber(redis.call('HGET', L.xfer, code) or '0')}
+                 x = tonumber(redis.call('HGET', L.xfer, code) or '0'),
+                 e = tonumber(redis.call('HGET', L.extra, code) or '0')}
   local oldest = {}
   for _, lane in ipairs({'p', 'n'}) do
     local ids = redis.call('ZRANGE', f[lane], 0, with_lists and -1 or 0)

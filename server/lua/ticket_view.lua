@@ -7,5 +7,5 @@
 local L = layout(4, 2)
 local t = get_record(KEYS[1], ARGV[1])
 if not t then return fail('ticket_not_found') end
-return reply_ok({ticket = t, ahead = people_ahead(L, t), counters = redis.call('HVALS', KEYS[2]),
+return reply_ok({ticket = t, ahead = people_ahead(L, t), extra_ahead = dossiers_ahead(L, KEYS[1], t), counters = redis.call('HVALS', KEYS[2]),
                  service_times = redis.call('HGET', KEYS[3], t.field) or false})

@@ -51,6 +51,7 @@ local line = line_of(L, t)
 local score = queue_score(t)
 if t.target_counter then score = t.order end
 redis.call('ZADD', line, score, t.id)
+count_extra(L, t, 1)
 put_record(KEYS[2], t.id, t)
 event.ticket = t
 event.counter_state = counter_view(c)

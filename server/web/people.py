@@ -278,7 +278,8 @@ FIELD: dict[str, type | tuple[type, ...]] = {
     "name": str, "name_en": str, "numbers": str, "prefix": str, "digits": (int, type(None)),
     "daily_cap": (int, type(None)), "target_wait_minutes": (int, float, type(None)),
     "service_minutes": (int, float, type(None)), "agency": str, "kind": (str, type(None)),
-    "pickup": (str, type(None))}   # null: the setting's default
+    "pickup": (str, type(None)), "bulk": (str, type(None)),
+    "dossiers_per_ticket": (int, type(None))}   # null: the setting's default
 
 
 def _numbered_today(site, code: str) -> bool:

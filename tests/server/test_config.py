@@ -20,9 +20,11 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_demo_hall_is_a_realistic_centre():
     config = load_config(ROOT / "config.yaml")
     hall = config.sites["hcc"]
-    assert len(hall.fields) == 9 and len(hall.counters) == 13
+    assert len(hall.fields) == 10 and len(hall.counters) == 13
     # Land and construction results are returned at a counter of their own (trả kết quả).
     assert hall.fields["TKQ"].kind == "pickup" and hall.fields["DD"].pickup_lane() == "TKQ"
+    # Agents with many business-registration dossiers have their own lane at counter 7.
+    assert hall.fields["KD"].bulk == "KDN" and hall.fields["KDN"].dossiers_per_ticket == 30
     assert len(hall.kiosks) == 2 and len(hall.displays) == 2
     names = {f.name for f in hall.fields.values()}
     assert {"Tư pháp – Hộ tịch", "Đất đai", "Xây dựng", "Đăng ký kinh doanh"} <= names
@@ -109,7 +111,7 @@ def test_yaml_mistakes_name_the_line(tmp_path):
 
 def test_check_config_command(tmp_path, prefix, capsys):
     assert qms(["check-config", str(ROOT / "config.yaml")]) == 0
-    assert "hcc: 9 fields, 13 counters" in capsys.readouterr().out
+    assert "hcc: 10 fields, 13 counters" in capsys.readouterr().out
     doc = copy.deepcopy(hall_document(prefix))
     doc["sites"][0]["counters"][3]["fields"][1] = "XDD"
     assert qms(["check-config", str(write(tmp_path, doc))]) == 2

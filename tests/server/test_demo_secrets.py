@@ -46,7 +46,7 @@ def qms(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
 def test_the_shipped_config_holds_every_published_secret_and_a_test_hall_none(prefix):
     found = demo_secrets(load_config(ROOT / "config.yaml"))
     kinds = {s.kind for s in found}
-    assert kinds == {"password", "token", "PIN"} and len(found) == 28, [s.path for s in found]
+    assert kinds == {"password", "token", "PIN"} and len(found) == 29, [s.path for s in found]
     assert {"sites[hcc].officers[cb01].password_hash", "province.users[qt-tinh].password_hash",
             "province.users[lanhdao].password_hash"} <= {s.path for s in found}
     assert demo_secrets(parse_config(hall_document(prefix))) == []

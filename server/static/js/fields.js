@@ -5,12 +5,12 @@
   "use strict";
   const {t, cell} = QMS;
   const $ = (id) => document.getElementById(id);
-  const TEXT = ["name", "name_en", "numbers", "prefix", "agency", "pickup"];
-  const NUMBER = ["digits", "daily_cap", "target_wait_minutes", "service_minutes"];
-  const lane = (f) => (f.kind === "pickup" ? t("fields.kind_pickup") : "");
+  const TEXT = ["name", "name_en", "numbers", "prefix", "agency", "pickup", "bulk"];
+  const NUMBER = ["digits", "daily_cap", "target_wait_minutes", "service_minutes", "dossiers_per_ticket"];
+  const lane = (f) => (f.kind === "pickup" || f.kind === "bulk" ? t("fields.kind_" + f.kind) : "");
 
   function named(who) {
-    const kind = {field: "fields.pickup_of", counter: "counters.title", kiosk: "devices.kind_kiosk", display: "devices.kind_display",
+    const kind = {field: "fields.lane_of", counter: "counters.title", kiosk: "devices.kind_kiosk", display: "devices.kind_display",
                   procedure: "fields.procedure"}[who.kind];
     return t(kind) + " " + who.id;
   }
