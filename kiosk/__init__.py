@@ -25,3 +25,9 @@ def ticket_page(site_id, token):
     site = _site(site_id)
     ticket = current_app.extensions["qms"].engine.ticket_by_token(site.id, token)
     return render_template("kiosk/phone.html", site=site, token=token, ticket=ticket)
+
+
+@bp.get("/remote/<site_id>")
+def remote_page(site_id):
+    """Taking a number away from the hall (a public page; a site that gives none says so)."""
+    return render_template("kiosk/remote.html", site=_site(site_id))

@@ -624,6 +624,7 @@ def _config_export(args) -> int:
     categories = store._stored_settings(list(config.sites), "categories")
     ratings = store._stored_settings(list(config.sites), "ratings")
     procedures = store._stored_settings(list(config.sites), "procedures")
+    remote = store._stored_settings(list(config.sites), "remote")
     clients = store._stored_clients(list(config.sites))
     present = {site.get("id") for site in document.get("sites", [])}
     removed = store.removed_sites()   # (config.yaml may still list a site a province admin removed)
@@ -639,7 +640,7 @@ def _config_export(args) -> int:
             site["officers"] = [{**{k: v for k, v in officer_json(o).items() if v or k == "name"},
                                  "password_hash": o.password_hash} for o in people.values()]
         _export_settings(site, {"general": general, "hours": hours, "categories": categories, "ratings": ratings,
-                                "procedures": procedures, **listed})
+                                "procedures": procedures, "remote": remote, **listed})
         if site.get("id") in clients:   # tokens as their digests: a token made live was never kept
             for kind, attr in KINDS.items():
                 site[attr] = [entry for k, entry in clients[site["id"]] if k == kind]
@@ -672,8 +673,9 @@ def _export_settings(site: dict, stored: dict[str, dict]) -> None:
             site[name] = stored[name][site["id"]]
     if site.get("id") in stored["categories"]:
         site.setdefault("priority", {})["categories"] = stored["categories"][site["id"]]
-    if site.get("id") in stored["ratings"]:
-        site["ratings"] = stored["ratings"][site["id"]]
+    for name in ("ratings", "remote"):
+        if site.get("id") in stored[name]:
+            site[name] = stored[name][site["id"]]
     if site.get("id") in stored["procedures"]:   # inline: the file config.yaml named is as it was
         site["catalogue"] = stored["procedures"][site["id"]]
 

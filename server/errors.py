@@ -67,6 +67,10 @@ SCRIPT_ERRORS: dict[str, tuple[type[QmsError], str]] = {
     "bad_transfer": (BadRequest, "A transfer needs a field or a counter."),
     "daily_cap_reached": (Conflict, "This field has issued all its tickets for today."),
     "pickup_already_queued": (Conflict, "This dossier's result already has a number in line: see the number shown."),
+    "remote_phone_limit": (Conflict, "This phone number has taken its numbers for today."),
+    "remote_cap_reached": (Conflict, "This field has given all its numbers taken away from the hall today."),
+    "not_remote": (Conflict, "This number was taken in the hall: there is nothing to confirm."),
+    "remote_lapsed": (Conflict, "This number was not confirmed at a kiosk in time and has lapsed: take a new one."),
     "number_range_exhausted": (Conflict, "This field has used every number of its range today."),
     "target_counter_closed": (Conflict, "Nobody is serving at that counter now: confirm to send the visitor there "
                                         "anyway, or choose another."),

@@ -285,6 +285,10 @@
     $("ticket-qr").alt = t("kiosk.qr_alt");
     const early = ticket.print && ticket.print.job ? state.printResults.get(ticket.print.job) : null;
     showPrint(early || ticket.print);
+    if (ticket.checked_in) {   // a number taken away from the hall, confirmed here: nothing printed
+      $("ticket-print").textContent = t("kiosk.checked_in");
+      $("ticket-print").classList.remove("failed");
+    }
     show("ticket");
     let left = TICKET_SECONDS;
     $("ticket-countdown").textContent = "(" + left + ")";
@@ -366,22 +370,53 @@
     armIdle();
   }
 
+  // -- confirming a number taken away from the hall --------------------------------------
+  // Its phone page shows a QR code of its own link: scanned here, the visitor is in the hall.
+  const PHONE_LINK = /\/t\/([A-Za-z0-9_-]{1,32})\/([A-Za-z0-9_-]{16,64})\/?(?:[?#].*)?$/;
+
+  async function checkIn(link) {
+    const result = await api("POST", "/sites/" + cfg.site + "/tickets/checkin", {link}, state.token);
+    if (result.status === 200) { showTicket(result.data); return; }
+    openPickupError(errorText(result));
+  }
+
+  /** A scan the kiosk could not use, said on the pickup view (or home when there is none). */
+  function openPickupError(text) {
+    if (pickupOffered()) {
+      openPickup();
+      $("pickup-error").textContent = text;
+    } else {
+      $("connection").textContent = text;
+      setTimeout(() => { if ($("connection").textContent === text) $("connection").textContent = ""; }, 10000);
+    }
+  }
+
+  function scanned(text) {
+    if (state.hall && state.hall.remote && PHONE_LINK.test(text.trim())) checkIn(text.trim());
+    else if (pickupOffered()) openPickup(text);
+  }
+
   /** A scanner is a keyboard that types fast: keys less than 60 ms apart, then Enter. Read at
-   *  home (the visitor just shows the receipt) and in the pickup view; a person typing on a
-   *  real keyboard is not a scan. */
+   *  home (the visitor just shows the receipt, or the phone page of a number taken away) and in
+   *  the pickup view; a person typing on a real keyboard is not a scan. */
   function listenForScans() {
     let buffer = "", last = 0;
     document.addEventListener("keydown", (e) => {
-      if (!pickupOffered() || (state.view !== "home" && state.view !== "pickup")) return;
+      const reading = pickupOffered() || (state.hall && state.hall.remote);
+      if (!reading || (state.view !== "home" && state.view !== "pickup")) return;
       if (e.target === $("pickup-code")) {
-        if (e.key === "Enter") { e.preventDefault(); takePickup(); }
+        if (e.key === "Enter") {
+          e.preventDefault();
+          if (state.hall.remote && PHONE_LINK.test($("pickup-code").value.trim())) checkIn($("pickup-code").value.trim());
+          else takePickup();
+        }
         return;
       }
       const now = performance.now();
       if (now - last > 60) buffer = "";
       last = now;
       if (e.key === "Enter") {
-        if (buffer.length >= 3) { e.preventDefault(); openPickup(buffer); }
+        if (buffer.length >= 3) { e.preventDefault(); scanned(buffer); }
         buffer = "";
       } else if (e.key.length === 1) buffer += e.key;
     });

@@ -24,7 +24,9 @@
     const held = tk.waiting_for_counter;  // sent to a counter nobody staffs at the moment
     $("wait").textContent = held ? t("phone.waiting_for_counter_" + held.status, {n: held.number})
       : minutes(tk.estimated_wait_seconds);
-    $("status").textContent = t("phone.state_" + tk.state, {counter: tk.counter || ""});
+    $("status").textContent = tk.state === "cancelled" && tk.reason === "remote_lapsed" ? t("phone.remote_lapsed")
+      : t("phone.state_" + tk.state, {counter: tk.counter || ""});
+    renderCheckIn(tk);
     const called = tk.state === "called";
     $("call-banner").classList.toggle("hidden", !called);
     if (called) $("call-counter").textContent = t("phone.counter_n", {n: tk.counter});
@@ -32,6 +34,26 @@
     if (called && state.alerted !== tk.called_at + "/" + tk.recalls) {
       state.alerted = tk.called_at + "/" + tk.recalls;
       alertVisitor();
+    }
+  }
+
+  /** A number taken away from the hall: confirm it at a kiosk (its scanner reads this QR code)
+   *  by the time given, or it lapses when its turn comes. */
+  function renderCheckIn(tk) {
+    const remote = tk.remote;
+    const waiting = tk.state === "waiting";
+    const pending = Boolean(remote && waiting && !remote.checked_in_at);
+    $("checkin").classList.toggle("hidden", !remote || !waiting);
+    if (!remote || !waiting) return;
+    const time = remote.arrive_by ? new Intl.DateTimeFormat("vi-VN", {timeZone: cfg.timezone, hour: "2-digit",
+      minute: "2-digit", hour12: false}).format(new Date(remote.arrive_by)) : "";
+    $("checkin-text").textContent = !pending ? t("phone.checked_in")
+      : time ? t("phone.checkin_by", {time}) : t("phone.checkin");
+    const qr = $("checkin-qr");
+    qr.hidden = !pending;
+    if (pending && !qr.getAttribute("src")) {
+      qr.src = "/api/v1/sites/" + cfg.site + "/t/" + cfg.token + "/qr.svg";
+      qr.alt = t("phone.checkin_qr");
     }
   }
 

@@ -23,6 +23,7 @@ from .opening_hours import OpeningHours, parse_days, parse_interval
 from .password_policy import weakness
 from .reader import SLUG, ConfigError, Mapping, Node, check_unique, load_yaml
 from .reader import flag as _flag
+from .remote import RemoteConfig, parse_remote
 from .webhooks import Webhook, parse_webhooks
 
 logger = logging.getLogger(__name__)
@@ -187,6 +188,7 @@ class SiteConfig:
     ratings: RatingConfig = field(default_factory=RatingConfig)
     kiosk_tickets_per_minute: int = 30
     webhooks: dict[str, Webhook] = field(default_factory=dict)
+    remote: RemoteConfig = field(default_factory=RemoteConfig)   # numbers taken away from the hall
 
     def counters_serving(self, field_code: str) -> tuple[CounterConfig, ...]:
         return tuple(c for c in self.counters.values() if field_code in c.fields)
@@ -406,7 +408,7 @@ def _archive(node: Node) -> ArchiveConfig:
 SITE_KEYS = ["id", "name", "name_en", "timezone", "opening_hours", "holidays",
              "no_show_restore_minutes", "recent_calls", "idempotency_hours", "priority",
              "fields", "counters", "officers", "kiosks", "displays", "agents", "devices", "catalogue",
-             "kiosk_pin_hash", "ratings", "kiosk_tickets_per_minute", "webhooks"]
+             "kiosk_pin_hash", "ratings", "kiosk_tickets_per_minute", "webhooks", "remote"]
 
 
 def read_timezone(m) -> ZoneInfo:
@@ -473,6 +475,7 @@ def _site(node: Node, base_dir: Path) -> SiteConfig | None:
         ratings=ratings,
         kiosk_tickets_per_minute=m.whole("kiosk_tickets_per_minute", 30, minimum=1, maximum=100_000),
         webhooks=parse_webhooks(m.node("webhooks")),
+        remote=parse_remote(m.node("remote"), fields),
     )
 
 

@@ -286,21 +286,16 @@ class PeopleStore:
             self._apply_province(copy["province_people"])
 
     def _apply_site(self, site: SiteConfig, copy: dict[str, Any]) -> None:
-        """A site's live settings (None each: config.yaml's), in the order they name each other."""
-        if copy.get("general") is not None:
-            self._apply_general(site, copy["general"])
-        if copy.get("fields") is not None:     # first: the counters and devices name fields
-            self._apply_fields(site, copy["fields"])
-        if copy.get("counters") is not None:   # then: the people and devices name counters
-            self._apply_counters(site, copy["counters"])
-        if copy.get("categories") is not None:
-            self._apply_categories(site, copy["categories"])
-        if copy.get("procedures") is not None:   # (they name fields)
-            self._apply_procedures(site, copy["procedures"])
-        if copy.get("ratings") is not None:      # before the devices: a panel's keys name levels
-            self._apply_ratings(site, copy["ratings"])
-        if copy.get("webhooks") is not None:
-            self._apply_webhooks(site, copy["webhooks"])
+        """A site's live settings (None each: config.yaml's), in the order they name each other:
+        the fields first (counters, devices, procedures and the remote caps name them), then the
+        counters (people and devices name them), the rating levels before the devices (a panel's
+        keys name levels), the devices last (they name counters, agents and kiosks)."""
+        for name, apply in (("general", self._apply_general), ("fields", self._apply_fields),
+                            ("counters", self._apply_counters), ("categories", self._apply_categories),
+                            ("procedures", self._apply_procedures), ("ratings", self._apply_ratings),
+                            ("webhooks", self._apply_webhooks), (structure.REMOTE, self._apply_remote)):
+            if copy.get(name) is not None:
+                apply(site, copy[name])
         if copy.get("people") is not None:
             self._apply(site, {o["username"]: _from_json(o) for o in copy["people"]})
             logger.info("site %s: people reloaded (%d)", site.id, len(copy["people"]))
@@ -412,6 +407,26 @@ class PeopleStore:
         if not errors and procedures != site.procedures:
             object.__setattr__(site, "catalogue", Catalogue(list(procedures.values())))
             logger.info("site %s: procedure catalogue reloaded (%d)", site.id, len(procedures))
+
+    def _apply_remote(self, site: SiteConfig, doc: dict[str, Any]) -> None:
+        """The site's numbers taken away from the hall, set (the next request reads them)."""
+        remote, errors = structure.read_remote(doc, site.fields)
+        for error in errors:
+            logger.warning("site %s: the live remote numbers cannot be read: %s", site.id, error)
+        if not errors and remote != site.remote:
+            object.__setattr__(site, "remote", remote)
+            logger.info("site %s: remote numbers reloaded (%s)", site.id, "on" if remote.enabled else "off")
+
+    def set_remote(self, site: SiteConfig, actor: str, changes: dict[str, Any]) -> dict[str, Any]:
+        """Numbers taken away from the hall turned on or off, or their terms changed."""
+        old = structure.remote_entry(site.remote)
+        new = structure.remote_entry(structure.remote_with(site, {**old, **changes}))
+        was = {k: v for k, v in old.items() if new[k] != v}
+        if not was:
+            return old
+        self._change(site, actor, "remote.update", site.id, {"before": was, "after": {k: new[k] for k in was}},
+                     self._setting(site, structure.REMOTE, new, based_on=old), first=None)
+        return structure.remote_entry(site.remote)
 
     def _apply_webhooks(self, site: SiteConfig, entries: list[dict[str, Any]]) -> None:
         """The site's webhooks swapped whole (the sender reads them from SQL itself)."""
@@ -535,7 +550,7 @@ class PeopleStore:
         stored, clients = self._stored(sites), self._stored_clients(sites)
         settings = {name: self._stored_settings(sites, name)
                     for name in ("hours", "general", "fields", "counters", "categories", "procedures", "ratings",
-                                 "webhooks", "devices")}
+                                 "webhooks", "devices", structure.REMOTE)}
         return {s: {"people": [_to_json(o) for o in stored[s].values()] if s in stored else None,
                     **{name: values.get(s) for name, values in settings.items()}, "clients": clients.get(s)}
                 for s in sites}

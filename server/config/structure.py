@@ -31,6 +31,7 @@ from . import (
 from .catalogue import Procedure, read_procedures
 from .devices import RatingConfig, parse_devices, parse_ratings
 from .reader import Node
+from .remote import RemoteConfig, parse_remote
 from .webhooks import Webhook, read_webhooks, webhook_entry
 
 MAX_NAME = 60
@@ -318,3 +319,28 @@ DEVICES = Listed("device", "devices", device_entry, devices_with, lambda site, k
 PRIORITIES = Listed("priority", "categories", priority_entry, priorities_with, lambda site, key: [])
 PROCEDURES = Listed("procedure", "procedures", procedure_entry, procedures_with, lambda site, key: [])
 WEBHOOKS = Listed("webhook", "webhooks", webhook_entry, webhooks_with, lambda site, key: [], hidden=("secret",))
+
+
+# -- numbers taken away from the hall ---------------------------------------------------------
+REMOTE = "remote"
+
+
+def remote_entry(r: RemoteConfig) -> dict[str, Any]:
+    """The site's remote numbers as config.yaml writes them (and the settings page edits them)."""
+    caps: dict[str, int] = dict(r.caps)
+    if r.default_cap is not None:
+        caps["default"] = r.default_cap
+    return {"enabled": r.enabled, "opens_before_minutes": r.opens_before_minutes, "per_phone": r.per_phone,
+            "caps": caps, "arrive_within_minutes": r.arrive_within_minutes, "otp_minutes": r.otp_minutes,
+            "sms": r.sms}
+
+
+def read_remote(doc: Any, fields) -> tuple[RemoteConfig, list[str]]:
+    errors: list[str] = []
+    remote = parse_remote(Node(doc, REMOTE, errors), fields)
+    return remote, [e.removeprefix(REMOTE + ".") for e in errors]
+
+
+def remote_with(site: SiteConfig, doc: dict[str, Any]) -> RemoteConfig:
+    """``doc`` read by config.yaml's rules against the site's fields; BadRequest saying what is wrong."""
+    return _whole(read_remote(doc, site.fields), "", "bad_remote")

@@ -112,6 +112,22 @@ class Keys(ScopeKeys):
     def noshow(self, day: str) -> str:
         return f"{self.base}:noshow:{day}"
 
+    def remote(self, day: str) -> str:
+        """Numbers taken away from the hall that day: 'p:<phone key>' and 'f:<field>' -> how many."""
+        return f"{self.base}:remote:{day}"
+
+    def remote_secret(self) -> str:
+        """A random key of the site's, so phone numbers are kept only as keyed digests."""
+        return f"{self.base}:remote_secret"
+
+    def otp(self, phone_key: str) -> str:
+        """The code sent by SMS to a phone, while it is good (its digest and the tries left)."""
+        return f"{self.base}:otp:{phone_key}"
+
+    def otp_rate(self, who: str, window: int) -> str:
+        """Codes asked for by one phone or one address in a time window."""
+        return f"{self.base}:otp_rate:{who}:{window}"
+
     def pickups(self, day: str) -> str:
         """Dossier code -> the ticket of the day collecting its result (one in line per result)."""
         return f"{self.base}:pickups:{day}"

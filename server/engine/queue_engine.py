@@ -11,6 +11,7 @@ import logging
 import re
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -45,6 +46,26 @@ DOSSIERS_PER_TICKET = 20
 PRESS_MAX_AGE_SECONDS = 7 * 24 * 3600
 PRESS_MEMORY_SECONDS = 30 * 24 * 3600  # longer than any agent keeps presses on disk
 REASON_MAX = 200
+
+
+@dataclass(frozen=True)
+class RemoteTake:
+    """A number taken away from the hall: whose phone (a keyed digest), the phone's and the
+    field's shares a day, and when the visitor must have confirmed at a kiosk (ms, 0: never)."""
+    phone_key: str
+    per_phone: int
+    cap: int | None
+    arrive_by: int = 0
+
+
+def remote_early(site: SiteConfig, local: datetime, remote: bool) -> bool:
+    """Whether a number taken away from the hall (``remote``) may be taken now, before the hall
+    opens today (the site's window)."""
+    if not remote:
+        return False
+    nxt = site.opening_hours.next_opening(local)
+    return (nxt is not None and nxt.date() == local.date()
+            and nxt - local <= timedelta(minutes=site.remote.opens_before_minutes))
 
 
 def _check_visit(field, pickup: str, dossiers) -> None:
@@ -104,7 +125,7 @@ class QueueEngine:
         k = self.keys[site.id]
         for old in sorted(as_text(d) for d in self.client.smembers(k.open_days)):
             if old < day:
-                records = [k.tickets(old), k.numbers(old), k.calls(old), k.ratings(old), k.pickups(old),
+                records = [k.tickets(old), k.numbers(old), k.calls(old), k.ratings(old), k.pickups(old), k.remote(old),
                            *(k.finished(old, c) for c in k.counter_ids)]
                 reply = self._run("close_day",
                                   {"tickets": k.tickets(old), "noshow": k.noshow(old), "counters": k.counters,
@@ -142,11 +163,12 @@ class QueueEngine:
     # -- issuing ---------------------------------------------------------------
     def issue(self, site_id: str, field_code: str, *, priority: str | None = None,
               idempotency_key: str | None = None, actor: Actor = SYSTEM, pickup: str = "",
-              dossiers: int = 1) -> dict:
+              dossiers: int = 1, remote: RemoteTake | None = None) -> dict:
         """A new ticket for ``field_code``; the same idempotency key from the same issuer
         returns the ticket made the first time instead of a second one. ``pickup``: the
         dossier code whose result the visitor collects (one ticket in line per code); ``dossiers``:
-        how many a visitor brings (at most the field's ``dossiers_per_ticket``)."""
+        how many a visitor brings (at most the field's ``dossiers_per_ticket``); ``remote``: taken
+        away from the hall (a phone's and a field's daily share, and when to arrive by)."""
         site = self.site(site_id)
         field = site.fields.get(field_code) if isinstance(field_code, str) else None
         if field is None:
@@ -166,7 +188,8 @@ class QueueEngine:
             raise BadRequest("idempotency_key must be 1 to 64 letters, digits or _.:-",
                              code="bad_idempotency_key")
         local = self.local_now(site)
-        if not self.always_open and not site.opening_hours.is_open(local):
+        open_now = self.always_open or site.opening_hours.is_open(local)
+        if not open_now and not remote_early(site, local, remote is not None):
             nxt = site.opening_hours.next_opening(local)
             raise Conflict("The centre is not issuing tickets now (outside opening hours).",
                            code="outside_opening_hours",
@@ -181,13 +204,17 @@ class QueueEngine:
                 "evseq": k.evseq, "idempotency": idem, "token": k.token(token), "open_days": k.open_days,
                 "counters": k.counters, "service_times": k.service_times,
                 "issuer_minute": k.rate_limit(actor.label, minute), "pickups": k.pickups(day),
+                "remote": k.remote(day),
                 "layout": k.layout_keys(day, [field.code], [])}
         args = {"now": now, "day": day, "field": field.code, "priority": category.code if category else "",
                 "weight": category.weight if category else 0, "first": field.first, "last": field.last,
                 "daily_cap": field.daily_cap or 0, "prefix": field.prefix, "digits": field.digits, "token": token,
                 "token_ttl": TOKEN_TTL_SECONDS, "idempotency_ttl": site.idempotency_seconds if idempotency_key else 0,
                 "actor": actor.label, "per_minute": site.kiosk_tickets_per_minute if actor.kind == "kiosk" else 0,
-                "pickup": pickup, "dossiers": dossiers, "layout_then_counters": [*k.layout_args([field.code], []),
+                "pickup": pickup, "dossiers": dossiers, "remote_phone": remote.phone_key if remote else "",
+                "per_phone": remote.per_phone if remote else 0, "remote_cap": (remote.cap or 0) if remote else 0,
+                "arrive_by": remote.arrive_by if remote else 0,
+                "layout_then_counters": [*k.layout_args([field.code], []),
                                          *(c.id for c in site.counters_serving(field.code))]}
         reply = self.scripts.run("issue", keys, args)
         if reply.get("error") == "kiosk_rate_limited":
@@ -237,15 +264,19 @@ class QueueEngine:
                 out["estimated_wait_seconds"] = None
         return out
 
-    def ticket_by_token(self, site_id: str, token: str) -> dict:
-        """The ticket a phone-page token stands for (the token is not derived from the ticket)."""
-        site = self.site(site_id)
+    def _token_ticket(self, site: SiteConfig, token: str) -> str:
+        """The id of the ticket a phone-page token stands for (the token is not derived from it)."""
         if not isinstance(token, str) or not TOKEN.match(token):
             raise NotFound("No ticket for that link.", code="ticket_not_found")
         ticket_id = self.client.get(self.keys[site.id].token(token))
         if ticket_id is None:
             raise NotFound("No ticket for that link.", code="ticket_not_found")
-        return self.ticket(site.id, as_text(ticket_id))
+        return as_text(ticket_id)
+
+    def ticket_by_token(self, site_id: str, token: str) -> dict:
+        """The ticket a phone-page token stands for."""
+        site = self.site(site_id)
+        return self.ticket(site.id, self._token_ticket(site, token))
 
     def snapshot(self, site_id: str, *, with_lists: bool = False) -> dict:
         """Everything the screens show, read at one instant, with the event sequence it is current to."""
@@ -455,6 +486,26 @@ class QueueEngine:
         t = reply["ticket"]
         self._log("cancel", site, t, actor, reason=repr(reason))
         return ticket_json(t, site)
+
+    def check_in(self, site_id: str, token: str, actor: Actor) -> dict:
+        """A visitor who took a number away from the hall confirms at a kiosk that they are here
+        (their phone page's token); the number then never lapses."""
+        site = self.site(site_id)
+        ticket_id = self._token_ticket(site, token)
+        day = self._ticket_day(ticket_id)
+        today, now, _ = self._moment(site)
+        if day != today:
+            raise Conflict("Tickets of an earlier day are closed.", code="wrong_state")
+        k = self.keys[site.id]
+        reply = self._run("check_in", {"tickets": k.tickets(day), "events": k.events, "evseq": k.evseq,
+                                       "layout": k.layout_keys(day)},
+                          {"now": now, "ticket": ticket_id, "actor": actor.label, "layout": k.layout_args()})
+        t = reply["ticket"]
+        if not reply.get("already"):
+            self._log("check-in", site, t, actor)
+        view = self.ticket(site.id, t["id"])
+        view["checked_in"] = True
+        return view
 
     def restore(self, site_id: str, ticket_id: str, actor: Actor) -> dict:
         """Put a no-show back at the front of its line, within the restore window."""

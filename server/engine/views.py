@@ -56,6 +56,9 @@ def ticket_json(t: dict[str, Any], site: SiteConfig, **extra: Any) -> dict[str, 
     }
     if t.get("reason"):
         out["reason"] = t["reason"]
+    if t.get("remote"):   # taken away from the hall: confirmed at a kiosk by when, and whether it was
+        out["remote"] = {"arrive_by": from_ms(t.get("arrive_by"), tz),
+                         "checked_in_at": from_ms(t.get("checked_in_at"), tz)}
     if int(t.get("dossiers_declared") or 1) > 1:
         out["dossiers_declared"] = int(t["dossiers_declared"])   # a bulk submitter's dossiers
     if isinstance(t.get("pickup"), str) and t["pickup"]:
@@ -223,6 +226,7 @@ def public_event(site: SiteConfig, fields: dict[str, str]) -> dict[str, Any]:
     """A stream entry as clients receive it: ticket and counter shaped like the API's, no actor."""
     data = json.loads(fields["data"])
     data.pop("actor", None)
+    data.pop("free", None)   # a counter's free span: for the archive's idle time, not for screens
     event: dict[str, Any] = {"seq": int(fields["seq"]), "type": fields["type"], "site": site.id,
                              "at": from_ms(int(fields["ts"]), site.timezone)}
     for key, value in data.items():
@@ -339,4 +343,5 @@ def hall_json(site: SiteConfig) -> dict[str, Any]:
         "priority_categories": [{"code": c.code, "name": c.name, "name_en": c.name_en, "weight": c.weight}
                                 for c in site.categories.values()],
         "opening_hours": "always" if site.opening_hours.always else site.opening_hours.describe(),
+        "remote": site.remote.enabled,   # numbers taken away from the hall: the kiosk confirms them
     }

@@ -210,6 +210,7 @@ HANDLERS = {
     "ticket.no_show": _no_show,
     "ticket.transferred": _transferred,
     "ticket.restored": _ticket_only,
+    "ticket.checked_in": _ticket_only,
     "ticket.returned": _ticket_only,
     "ticket.cancelled": _ticket_only,
     "ticket.expired": _expired,

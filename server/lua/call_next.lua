@@ -41,11 +41,10 @@ if cur and (cur.state == 'called' or cur.state == 'serving') then
   end
 end
 
-local pick, line
-local direct = redis.call('ZRANGE', L.counters[cid], 0, 0)
-if direct[1] then
-  pick, line = direct[1], L.counters[cid]
-else
+-- The next ticket by the rules: this counter's own line, else the lane the ratio chooses.
+local function choose()
+  local direct = redis.call('ZRANGE', L.counters[cid], 0, 0)
+  if direct[1] then return direct[1], L.counters[cid], nil end
   local best = {}
   for _, code in ipairs(served) do
     for _, lane in ipairs({'p', 'n'}) do
@@ -65,13 +64,37 @@ else
     if (c.pr or 0) < P or N == 0 then lane = 'p' else lane = 'n' end
   elseif best.p then lane = 'p'
   elseif best.n then lane = 'n' end
-  if lane == 'p' then
-    c.pr = (c.pr or 0) + 1
-  elseif lane == 'n' and (c.pr or 0) >= P then
-    c.nr = (c.nr or 0) + 1
-    if c.nr >= N then c.pr, c.nr = 0, 0 end
+  if lane then return best[lane].id, best[lane].key, lane end
+  return nil, nil, nil
+end
+
+-- A number taken away from the hall and not confirmed at a kiosk by its time lapses here, when
+-- its turn comes: it leaves the line (told to its phone) and the next one is called instead.
+local pick, line, lane
+for _ = 1, 100 do
+  pick, line, lane = choose()
+  local candidate = pick and get_record(KEYS[2], pick)
+  if not (candidate and candidate.arrive_by and not candidate.checked_in_at and now > candidate.arrive_by) then
+    break
   end
-  if lane then pick, line = best[lane].id, best[lane].key end
+  redis.call('ZREM', line, pick)
+  if line == L.counters[cid] then count_transferred(L, candidate.field, -1) end
+  count_extra(L, candidate, -1)
+  candidate.previous_state = candidate.state
+  candidate.state = 'cancelled'
+  candidate.cancelled_at = now
+  candidate.reason = 'remote_lapsed'
+  put_record(KEYS[2], candidate.id, candidate)
+  emit(KEYS[3], KEYS[4], 'ticket.cancelled', now, {ticket = candidate, actor = actor, reason = 'remote_lapsed',
+                                                    waiting = waiting_of(L, {candidate.field}, {cid})})
+  pick = nil
+end
+local P, N = tonumber(ARGV[7]), tonumber(ARGV[8])
+if lane == 'p' then
+  c.pr = (c.pr or 0) + 1
+elseif lane == 'n' and (c.pr or 0) >= P then
+  c.nr = (c.nr or 0) + 1
+  if c.nr >= N then c.pr, c.nr = 0, 0 end
 end
 
 if not pick then

@@ -1,13 +1,14 @@
 -- issue: give a visitor the next number of a field and put the ticket in line.
--- KEYS: seq numbers tickets events evseq idempotency token open_days counters service_times issuer_minute pickups layout...
--- ARGV: now day field priority weight first last daily_cap prefix digits token token_ttl idempotency_ttl actor per_minute pickup dossiers layout_then_counters...
+-- KEYS: seq numbers tickets events evseq idempotency token open_days counters service_times issuer_minute pickups remote layout...
+-- ARGV: now day field priority weight first last daily_cap prefix digits token token_ttl idempotency_ttl actor per_minute pickup dossiers remote_phone per_phone remote_cap arrive_by layout_then_counters...
 -- KEYS[1] = seq (string)          KEYS[2] = numbers:{day} (hash field -> last number)
 -- KEYS[3] = tickets:{day} (hash)   KEYS[4] = events (stream)      KEYS[5] = evseq (string)
 -- KEYS[6] = idempotency key (string, JSON {id, token}; unused when ARGV[13] = 0)
 -- KEYS[7] = token key (string)     KEYS[8] = open days (set)      KEYS[9] = counters (hash)
 -- KEYS[10] = service times (hash)  KEYS[11] = this issuer's requests this minute (string)
 -- KEYS[12] = pickups:{day} (hash dossier code -> the ticket collecting its result)
--- KEYS[13..] = the day's layout
+-- KEYS[13] = remote:{day} (hash 'p:<phone key>' / 'f:<field>' -> numbers taken away from the hall)
+-- KEYS[14..] = the day's layout
 -- ARGV[1] = now (ms)  ARGV[2] = day  ARGV[3] = field  ARGV[4] = priority category ('' = none)
 -- ARGV[5] = weight    ARGV[6] = first number  ARGV[7] = last number  ARGV[8] = daily cap (0 = none)
 -- ARGV[9] = prefix    ARGV[10] = digits       ARGV[11] = token  ARGV[12] = token ttl (s)
@@ -15,10 +16,12 @@
 -- ARGV[15] = tickets this issuer may take per minute (0 = no limit)
 -- ARGV[16] = the dossier code whose result the visitor collects ('' = a visit to file one)
 -- ARGV[17] = how many dossiers the visitor brings (1 unless a bulk submitter says more)
--- ARGV[18..] = layout (this field only),
+-- ARGV[18] = the phone key of a number taken remotely ('' = in the hall)  ARGV[19] = its numbers a day
+-- ARGV[20] = the field's remote numbers a day (0 = no cap)  ARGV[21] = arrive by (ms, 0 = no lapse)
+-- ARGV[22..] = layout (this field only),
 -- then the ids of the counters serving the field (their state feeds the estimated wait)
 local now, day, field = tonumber(ARGV[1]), ARGV[2], ARGV[3]
-local L = layout(13, 18)
+local L = layout(14, 22)
 if not L.fields[field] then return fail('unknown_field') end
 
 if ARGV[13] ~= '0' then
@@ -47,6 +50,19 @@ if pickup ~= '' then
   end
 end
 
+-- Taken away from the hall: a phone takes its few numbers, a field gives its remote share.
+local phone = ARGV[18]
+if phone ~= '' then
+  local per_phone = tonumber(ARGV[19])
+  if tonumber(redis.call('HGET', KEYS[13], 'p:' .. phone) or '0') >= per_phone then
+    return fail('remote_phone_limit', {limit = per_phone})
+  end
+  local remote_cap = tonumber(ARGV[20])
+  if remote_cap > 0 and tonumber(redis.call('HGET', KEYS[13], 'f:' .. field) or '0') >= remote_cap then
+    return fail('remote_cap_reached', {cap = remote_cap})
+  end
+end
+
 local first, last, cap = tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
 local previous = tonumber(redis.call('HGET', KEYS[2], field) or (first - 1))
 local issued_today = previous - first + 1
@@ -70,6 +86,12 @@ local t = {
 if category ~= '' then t.category = category end
 local declared = tonumber(ARGV[17])
 if declared > 1 then t.dossiers_declared = declared end
+if phone ~= '' then
+  t.remote = true
+  if ARGV[21] ~= '0' then t.arrive_by = tonumber(ARGV[21]) end
+  redis.call('HINCRBY', KEYS[13], 'p:' .. phone, 1)
+  redis.call('HINCRBY', KEYS[13], 'f:' .. field, 1)
+end
 if pickup ~= '' then
   t.pickup = pickup
   redis.call('HSET', KEYS[12], pickup, t.id)

@@ -232,10 +232,10 @@ def issue_ticket(site_id):
     svc = services()
     ticket = svc.engine.issue(site.id, body["field"], priority=body.get("priority"), idempotency_key=key,
                               actor=actor, dossiers=body.get("dossiers", 1))
-    return _handed_out(site, actor, ticket)
+    return handed_out(site, actor, ticket)
 
 
-def _handed_out(site, actor, ticket: dict):
+def handed_out(site, actor, ticket: dict):
     """A ticket just issued, with its link, printed at the kiosk that asked."""
     svc = services()
     ticket["status_url"] = svc.public_url(f"/t/{site.id}/{ticket['token']}")
@@ -272,7 +272,7 @@ def issue_pickup(site_id):
     ticket = svc.engine.issue(site.id, site.fields[field].pickup_lane(), idempotency_key=key, actor=actor,
                               pickup=code)
     ticket["received_in"] = field
-    return _handed_out(site, actor, ticket)
+    return handed_out(site, actor, ticket)
 
 
 def _received_in(site, code: str) -> str | None:

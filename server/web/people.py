@@ -417,6 +417,29 @@ def set_rating_levels(site_id):
     return jsonify(_store().set_ratings(site, actor.label, json_body(RATINGS)))
 
 
+# -- numbers taken away from the hall ---------------------------------------------------------
+REMOTE: dict[str, type | tuple[type, ...]] = {
+    "enabled": bool, "opens_before_minutes": int, "per_phone": int, "caps": dict, "arrive_within_minutes": int,
+    "otp_minutes": int, "sms": str}
+
+
+@api_bp.get("/setup/remote")
+def remote_settings(site_id):
+    """Whether citizens take numbers before coming, and on what terms (docs/one-stop.md)."""
+    site, actor = site_and_actor(site_id)
+    require(actor, "admin")
+    return jsonify(structure.remote_entry(site.remote))
+
+
+@api_bp.put("/setup/remote")
+def set_remote_settings(site_id):
+    """Turned on or off, or its terms changed: the public page and the API follow on every
+    server within 2 s; numbers already taken keep theirs."""
+    site, actor = site_and_actor(site_id)
+    actor = require(actor, "admin")
+    return jsonify(_store().set_remote(site, actor.label, json_body(REMOTE)))
+
+
 # -- rating panels, printers, LED boards -----------------------------------------------------
 PERIPHERAL: dict[str, type | tuple[type, ...]] = {"kind": str, "url": str, "counter": (int, type(None)),
                                                   "agent": (str, type(None)), "options": (dict, type(None))}
@@ -568,6 +591,8 @@ AUDIT_WORDS = {**{k: "people." + k for k in ("role", "counters", "disabled")},
                "policy": "counters.policy", "sites": "province.sites", "weight": "priorities.weight",
                **{k: "procedures." + k for k in ("field", "documents", "fee", "processing_time")},
                **{k: "ratings." + k for k in ("levels", "window_minutes", "presses_per_minute")},
+               **{k: "remote_settings." + k for k in ("enabled", "opens_before_minutes", "per_phone", "caps",
+                                                       "arrive_within_minutes", "otp_minutes", "sms")},
                "secret": "webhooks.secret"}
 
 
@@ -591,6 +616,8 @@ def _value(key: str, value) -> str:
         return ", ".join(f"{lv.get('level')} {lv.get('name')}" for lv in value if isinstance(lv, dict)) or "—"
     if isinstance(value, list):
         return ", ".join(str(v) for v in value) or "—"
+    if isinstance(value, dict):   # remote numbers per field: "DD 40, default 100"
+        return ", ".join(f"{k} {v}" for k, v in value.items()) or "—"
     if key == "role":   # a site's roles, or the province's (province_admin)
         return translate(g.lang, f"people.role_{value}" if value in ROLES else f"province.role_{value}")
     if key == "policy":

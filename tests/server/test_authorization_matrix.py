@@ -28,6 +28,8 @@ OPERATIONS = [
     ("POST", "/tickets", {"field": "DD"}, {"kiosk", "owner", "other_counter", "admin"}),
     ("POST", "/tickets/pickup", {"receipt": "H56-261123-0001", "field": "TP"},
      {"kiosk", "owner", "other_counter", "admin"}),
+    ("POST", "/tickets/checkin", {"link": "http://hall/t/hcc/aaaaaaaaaaaaaaaaaaaa"},
+     {"kiosk", "owner", "other_counter", "admin"}),
     ("POST", "/tickets/{waiting}/cancel", {}, {"owner", "admin"}),
     ("POST", "/tickets/{waiting}/restore", {}, {"owner", "admin"}),
     ("POST", "/ratings", {"counter": 1, "level": 3, "press_id": "matrix-0001", "device": "panel-1"}, {"agent"}),
