@@ -10,5 +10,5 @@ bp = Blueprint("counter", __name__, template_folder="templates", static_folder="
 def app(site_id):
     site = current_app.extensions["qms"].engine.site(site_id)
     counters = [{"number": c.number, "name": c.name, "fields": list(c.fields)} for c in site.counters.values()]
-    fields = [{"code": f.code, "name": f.name, "name_en": f.name_en} for f in site.fields.values()]
+    fields = [{"code": f.code, "name": f.name, "name_en": f.name_en, "kind": f.kind} for f in site.fields.values()]
     return render_template("counter/counter.html", site=site, counters=counters, fields=fields)

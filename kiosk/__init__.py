@@ -3,7 +3,7 @@
 A thin surface: pages and scripts that call the server's API and live updates. A kiosk
 is set up once by opening ``/kiosk/<site>#token=<kiosk token>``; the token stays on it.
 """
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, current_app, g, render_template
 
 bp = Blueprint("kiosk", __name__, template_folder="templates", static_folder="static",
                static_url_path="/kiosk/static")
@@ -24,7 +24,8 @@ def ticket_page(site_id, token):
     """The phone page: the ticket's number, place in line and the call, live."""
     site = _site(site_id)
     ticket = current_app.extensions["qms"].engine.ticket_by_token(site.id, token)
-    return render_template("kiosk/phone.html", site=site, token=token, ticket=ticket)
+    fields = {code: (f.name_en if g.lang == "en" and f.name_en else f.name) for code, f in site.fields.items()}
+    return render_template("kiosk/phone.html", site=site, token=token, ticket=ticket, fields=fields)
 
 
 @bp.get("/remote/<site_id>")

@@ -70,6 +70,7 @@ SCRIPT_ERRORS: dict[str, tuple[type[QmsError], str]] = {
     "remote_phone_limit": (Conflict, "This phone number has taken its numbers for today."),
     "remote_cap_reached": (Conflict, "This field has given all its numbers taken away from the hall today."),
     "not_remote": (Conflict, "This number was taken in the hall: there is nothing to confirm."),
+    "bad_visit": (BadRequest, "A visit is at most five different fields, each once."),
     "remote_lapsed": (Conflict, "This number was not confirmed at a kiosk in time and has lapsed: take a new one."),
     "number_range_exhausted": (Conflict, "This field has used every number of its range today."),
     "target_counter_closed": (Conflict, "Nobody is serving at that counter now: confirm to send the visitor there "

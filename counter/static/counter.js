@@ -161,6 +161,7 @@
     $("current-field").textContent = ticket ? fieldName(ticket.field) + (ticket.priority ? " · " + t("counter.priority") : "")
       + (ticket.pickup ? " · " + t("counter.pickup", {code: ticket.pickup}) : "")
       + (ticket.dossiers_declared ? " · " + t("counter.dossiers_declared", {n: ticket.dossiers_declared}) : "")
+      + (ticket.visit && ticket.visit.next.length ? " · " + t("counter.visit_next", {fields: ticket.visit.next.map(fieldName).join(", ")}) : "")
       : t("counter.nobody");
     $("current-state").textContent = ticket ? t("counter.ticket_" + ticket.state) : "—";
     $("current-waited").textContent = ticket && ticket.waited_seconds !== null ? QMS.elapsed(ticket.waited_seconds) : "—";
@@ -323,6 +324,20 @@
     $("dossier-list").textContent = t("counter.dossiers", {label: r.data.label, codes: r.data.dossiers.join(", ")});
   }
 
+  // Another field for the visitor at the counter (or the one just finished): once this service
+  // is done they join that field's line in the place their number gave them.
+  async function addVisitField(e) {
+    e.preventDefault();
+    const field = $("visit-field").value;
+    if (!field) return;
+    const r = await api("POST", base() + "/counters/" + state.counter + "/then", {field});
+    if (r.status === 401) { loginView(t("counter.session_ended")); return; }
+    if (r.status !== 200) { message(errorText(r), true); return; }
+    message(r.data.state === "waiting" ? t("counter.visit_moved", {label: r.data.label, field: fieldName(r.data.field)})
+      : t("counter.visit_added", {label: r.data.label, field: fieldName(field)}));
+    afterAction(r);
+  }
+
   async function restore(id) {
     const r = await api("POST", base() + "/tickets/" + id + "/restore", {});
     message(r.status === 200 ? t("counter.restored", {label: r.data.label}) : errorText(r), r.status !== 200);
@@ -438,6 +453,8 @@
       act("pause", {reason});
     });
     $("dossier-form").addEventListener("submit", attachDossier);
+    $("visit-form").addEventListener("submit", addVisitField);
+    cfg.fields.filter((f) => f.kind === "service").forEach((f) => $("visit-field").add(new Option(localName(f), f.code)));
     document.addEventListener("keydown", (e) => {
       if (e.key === "Escape") { closeDialogs(); return; }
       const typing = /^(INPUT|SELECT|TEXTAREA)$/.test(document.activeElement.tagName);

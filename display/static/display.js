@@ -165,6 +165,20 @@
     }
   }
 
+  /** A visit to several fields: one service done, the lobby says where the number goes next
+   *  (in the notice line, for half a minute), as its phone does. */
+  function movedOn(ticket) {
+    const field = state.hall.fields.find((f) => f.code === ticket.field);
+    const text = t("display.moved_on", {label: ticket.label, field: field ? localName(field) : ticket.field});
+    $("notice").textContent = text;
+    $("notice").classList.add("moved-on");
+    clearTimeout(state.movedTimer);
+    state.movedTimer = setTimeout(() => {
+      $("notice").classList.remove("moved-on");
+      $("notice").textContent = state.me.notice || t("display.default_notice");
+    }, 30000);
+  }
+
   function onUpdate(event) {
     state.updates += 1;
     if (event.type === "day.closed") { state.live.resync(); return; }
@@ -174,6 +188,7 @@
                                                                   {flash: prev.flash});
     }
     Object.entries(event.waiting || {}).forEach(([code, w]) => { state.waiting[code] = Object.assign({}, state.waiting[code], w); });
+    if (event.type === "ticket.moved_on" && event.ticket && shows.field(event.ticket.field)) movedOn(event.ticket);
     if ((event.type === "ticket.called" || event.type === "ticket.recalled") && shows.counter(event.counter)) {
       const call = {id: event.ticket.id, label: event.ticket.label, counter: event.counter};
       remember(call);

@@ -173,6 +173,7 @@
     state.asked = field;      // the field the visitor chose (state.field: the line the number is for)
     state.category = null;
     state.dossiers = 1;
+    state.then = [];          // a visit to several fields: the others, in the order chosen
     state.idempotencyKey = uuid();  // a double tap or a retry must not make two tickets
     const bulk = field.bulk ? fieldByCode(field.bulk) : null;
     $("submitter").classList.toggle("hidden", !bulk);
@@ -231,8 +232,35 @@
       });
       box.appendChild(b);
     });
+    renderVisitChoice();
     $("confirm-take").disabled = false;
     show("confirm");
+  }
+
+  /** Other fields this visit needs (several counters in one visit): one number for all, each
+   *  field's line joined in turn once the service before is done. */
+  function renderVisitChoice() {
+    const others = allowedFields().filter((f) => f.code !== state.asked.code);
+    $("visit-more").classList.toggle("hidden", !others.length);
+    const box = $("visit-fields");
+    box.innerHTML = "";
+    others.forEach((f) => {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.className = "category";
+      b.dataset.field = f.code;
+      const at = state.then.indexOf(f.code);
+      b.setAttribute("aria-pressed", String(at >= 0));
+      b.textContent = (at >= 0 ? (at + 2) + ". " : "") + localName(f);
+      b.addEventListener("click", () => {
+        const i = state.then.indexOf(f.code);
+        if (i >= 0) state.then.splice(i, 1);
+        else if (state.then.length < 4) state.then.push(f.code);
+        renderVisitChoice();
+        armIdle();
+      });
+      box.appendChild(b);
+    });
   }
 
   function bindDossiers() {
@@ -252,6 +280,7 @@
     const body = {field: state.field.code, idempotency_key: state.idempotencyKey};
     if (state.category) body.priority = state.category;
     if (state.dossiers > 1) body.dossiers = state.dossiers;
+    if (state.then.length) body.then = state.then.slice();
     const result = await api("POST", "/sites/" + cfg.site + "/tickets", body, state.token);
     if (result.status === 200 || result.status === 201) {
       showTicket(result.data);
@@ -274,6 +303,9 @@
     $("ticket-field").textContent = window.QMS_LANG === "en" && ticket.field_name_en ? ticket.field_name_en : ticket.field_name;
     $("ticket-ahead").textContent = String(ticket.people_ahead);
     $("ticket-wait").textContent = minutes(ticket.estimated_wait_seconds);
+    const next = ticket.visit ? ticket.visit.next : [];
+    $("ticket-visit-row").classList.toggle("hidden", !next.length);
+    $("ticket-visit").textContent = next.map((code) => { const f = fieldByCode(code); return f ? localName(f) : code; }).join(" → ");
     $("ticket-dossiers-row").classList.toggle("hidden", !ticket.dossiers_declared);
     $("ticket-dossiers").textContent = ticket.dossiers_declared ? String(ticket.dossiers_declared) : "";
     $("ticket-pickup-row").classList.toggle("hidden", !ticket.pickup);

@@ -27,6 +27,9 @@
     $("status").textContent = tk.state === "cancelled" && tk.reason === "remote_lapsed" ? t("phone.remote_lapsed")
       : t("phone.state_" + tk.state, {counter: tk.counter || ""});
     renderCheckIn(tk);
+    renderVisit(tk);
+    // (a visit to several fields moves on: the field it waits for now)
+    $("field").textContent = window.QMS_LANG === "en" && tk.field_name_en ? tk.field_name_en : tk.field_name;
     const called = tk.state === "called";
     $("call-banner").classList.toggle("hidden", !called);
     if (called) $("call-counter").textContent = t("phone.counter_n", {n: tk.counter});
@@ -35,6 +38,20 @@
       state.alerted = tk.called_at + "/" + tk.recalls;
       alertVisitor();
     }
+  }
+
+  /** A visit to several fields: which step this is, and where the number goes next. */
+  function renderVisit(tk) {
+    const visit = tk.visit;
+    const box = $("visit");
+    box.classList.toggle("hidden", !visit);
+    if (!visit) return;
+    const names = (cfg.fields || {});
+    const name = (code) => names[code] || code;
+    const total = visit.done.length + visit.next.length + (tk.state === "done" ? 0 : 1);
+    box.textContent = visit.next.length
+      ? t("phone.visit_next", {step: visit.step, n: total, next: visit.next.map(name).join(", ")})
+      : tk.state === "done" ? t("phone.visit_done", {n: total}) : t("phone.visit_last", {step: visit.step, n: total});
   }
 
   /** A number taken away from the hall: confirm it at a kiosk (its scanner reads this QR code)

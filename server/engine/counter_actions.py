@@ -29,6 +29,7 @@ ACTIONS: dict[str, tuple[dict, tuple[str, ...], Run]] = {
     "pause": ({"reason": str}, ("reason",), lambda e, s, n, a, b: e.pause(s, n, a, b["reason"])),
     "resume": ({}, (), lambda e, s, n, a, b: e.resume(s, n, a)),
     "dossier": ({"code": str}, ("code",), lambda e, s, n, a, b: e.attach_dossier(s, n, a, b["code"])),
+    "then": ({"field": str}, ("field",), lambda e, s, n, a, b: e.add_next(s, n, a, b["field"])),
 }
 
 

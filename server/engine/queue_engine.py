@@ -82,6 +82,28 @@ def _check_visit(field, pickup: str, dossiers) -> None:
                          details={"max": field.dossiers_per_ticket, "bulk": field.bulk or None})
 
 
+MAX_VISIT_FIELDS = 5   # one visit: its first field and up to four more
+
+
+def _next_fields(site: SiteConfig, first: str, then, kiosk) -> list[str]:
+    """The fields a visit goes on to after ``first``: service fields of the site (offered at the
+    kiosk that asks), each once, at most four."""
+    if then is None:
+        return []
+    if not isinstance(then, list) or not all(isinstance(code, str) for code in then):
+        raise BadRequest("then is a list of field codes.", code="bad_parameter")
+    if len(then) + 1 > MAX_VISIT_FIELDS or len(set(then)) != len(then) or first in then:
+        raise BadRequest(f"A visit is at most {MAX_VISIT_FIELDS} different fields.", code="bad_visit",
+                         details={"max": MAX_VISIT_FIELDS})
+    for code in then:
+        field = site.fields.get(code)
+        if field is None or field.kind != "service":
+            raise BadRequest(f"Unknown field {code!r}.", code="unknown_field")
+        if kiosk is not None and kiosk.fields and code not in kiosk.fields:
+            raise Forbidden("This kiosk does not issue tickets for that field.", code="field_not_at_kiosk")
+    return list(then)
+
+
 class QueueEngine:
     """Tickets and counters of every site this server runs."""
 
@@ -163,12 +185,13 @@ class QueueEngine:
     # -- issuing ---------------------------------------------------------------
     def issue(self, site_id: str, field_code: str, *, priority: str | None = None,
               idempotency_key: str | None = None, actor: Actor = SYSTEM, pickup: str = "",
-              dossiers: int = 1, remote: RemoteTake | None = None) -> dict:
+              dossiers: int = 1, remote: RemoteTake | None = None, then: list[str] | None = None) -> dict:
         """A new ticket for ``field_code``; the same idempotency key from the same issuer
         returns the ticket made the first time instead of a second one. ``pickup``: the
         dossier code whose result the visitor collects (one ticket in line per code); ``dossiers``:
         how many a visitor brings (at most the field's ``dossiers_per_ticket``); ``remote``: taken
-        away from the hall (a phone's and a field's daily share, and when to arrive by)."""
+        away from the hall (a phone's and a field's daily share, and when to arrive by); ``then``:
+        the fields a visit to several goes on to, in order, each service in turn."""
         site = self.site(site_id)
         field = site.fields.get(field_code) if isinstance(field_code, str) else None
         if field is None:
@@ -177,6 +200,7 @@ class QueueEngine:
         if kiosk is not None and kiosk.fields and field.code not in kiosk.fields:
             raise Forbidden("This kiosk does not issue tickets for that field.", code="field_not_at_kiosk")
         _check_visit(field, pickup, dossiers)
+        then = _next_fields(site, field.code, then, kiosk)
         category = None
         if priority is not None:
             category = site.categories.get(priority) if isinstance(priority, str) else None
@@ -213,7 +237,7 @@ class QueueEngine:
                 "actor": actor.label, "per_minute": site.kiosk_tickets_per_minute if actor.kind == "kiosk" else 0,
                 "pickup": pickup, "dossiers": dossiers, "remote_phone": remote.phone_key if remote else "",
                 "per_phone": remote.per_phone if remote else 0, "remote_cap": (remote.cap or 0) if remote else 0,
-                "arrive_by": remote.arrive_by if remote else 0,
+                "arrive_by": remote.arrive_by if remote else 0, "then": ",".join(then),
                 "layout_then_counters": [*k.layout_args([field.code], []),
                                          *(c.id for c in site.counters_serving(field.code))]}
         reply = self.scripts.run("issue", keys, args)
@@ -332,11 +356,13 @@ class QueueEngine:
         reply = self.scripts.run("call_next",
                                  {"counters": k.counters, "tickets": k.tickets(day), "events": k.events,
                                   "evseq": k.evseq, "calls": k.calls(day), "service_times": k.service_times,
-                                  "finished": k.finished(day, c.id), "layout": k.layout_keys(day, c.fields, [c.id])},
+                                  "finished": k.finished(day, c.id),
+                                  # every field: a visit to several moves on to any of them
+                                  "layout": k.layout_keys(day, None, [c.id])},
                                  {**self._by_officer(now, day, c.id, actor), "policy": c.policy,
                                   "ratio_priority": ratio_p, "ratio_normal": ratio_n, "finish_current": finish_current,
                                   "recent_calls": site.recent_calls,
-                                  "layout_then_fields": [*k.layout_args(c.fields, [c.id]), len(c.fields), *c.fields]})
+                                  "layout_then_fields": [*k.layout_args(None, [c.id]), len(c.fields), *c.fields]})
         if reply.get("paused_after_visitor"):
             # The visit was finished; the pause asked for during it began instead of a call.
             logger.info("counter-pause site=%s counter=%s actor=%s after the visitor", site.id, c.number,
@@ -374,8 +400,9 @@ class QueueEngine:
         reply = self._run("counter_step",
                           {"counters": k.counters, "tickets": k.tickets(day), "events": k.events, "evseq": k.evseq,
                            "calls": k.calls(day), "service_times": k.service_times, "noshow": k.noshow(day),
-                           "finished": k.finished(day, c.id)},
-                          {**self._by_officer(now, day, c.id, actor), "step": step, "recent_calls": site.recent_calls})
+                           "finished": k.finished(day, c.id), "layout": k.layout_keys(day, None, [c.id])},
+                          {**self._by_officer(now, day, c.id, actor), "step": step, "recent_calls": site.recent_calls,
+                           "layout": k.layout_args(None, [c.id])})
         t = reply["ticket"]
         self._log(step.replace("_", "-"), site, t, actor, counter=c.number)
         return ticket_json(t, site)
@@ -468,6 +495,23 @@ class QueueEngine:
         t = reply["ticket"]
         if not reply.get("already"):
             self._log("dossier", site, t, actor, counter=c.number, dossier=code)
+        return ticket_json(t, site)
+
+    def add_next(self, site_id: str, counter: int, actor: Actor, field_code: str) -> dict:
+        """Add a field to the visit of the counter's ticket (or the one it finished last today,
+        which then joins that field's line at once)."""
+        site = self.site(site_id)
+        field = site.fields.get(field_code) if isinstance(field_code, str) else None
+        if field is None or field.kind != "service":
+            raise BadRequest(f"Unknown field {field_code!r}.", code="unknown_field")
+        c, day, now, k = self._counter_args(site, counter)
+        reply = self._run("add_next", {"counters": k.counters, "tickets": k.tickets(day), "events": k.events,
+                                       "evseq": k.evseq, "layout": k.layout_keys(day, None, [c.id])},
+                          {**self._by_officer(now, day, c.id, actor), "field": field.code,
+                           "limit": MAX_VISIT_FIELDS, "layout": k.layout_args(None, [c.id])})
+        t = reply["ticket"]
+        if not reply.get("already"):
+            self._log("visit-extended", site, t, actor, counter=c.number, then=field.code)
         return ticket_json(t, site)
 
     # -- tickets -------------------------------------------------------------------

@@ -51,11 +51,16 @@ def ticket_json(t: dict[str, Any], site: SiteConfig, **extra: Any) -> dict[str, 
         "called_at": from_ms(t.get("called_at"), tz),
         "started_at": from_ms(t.get("started_at"), tz),
         "finished_at": from_ms(t.get("finished_at"), tz),
-        "waited_seconds": seconds_between(t.get("transferred_at") or t.get("issued_at"), t.get("called_at")),
+        "waited_seconds": seconds_between(max(t.get("moved_at") or 0, t.get("transferred_at") or 0)
+                                          or t.get("issued_at"), t.get("called_at")),
         "service_seconds": seconds_between(t.get("started_at"), t.get("finished_at")),
     }
     if t.get("reason"):
         out["reason"] = t["reason"]
+    if t.get("next_fields") or t.get("visited"):   # a visit to several fields: done, now, next
+        out["visit"] = {"done": as_list(t.get("visited")) + ([t["field"]] if t["state"] == "done" else []),
+                        "next": as_list(t.get("next_fields")),
+                        "step": int(t.get("step") or 1)}
     if t.get("remote"):   # taken away from the hall: confirmed at a kiosk by when, and whether it was
         out["remote"] = {"arrive_by": from_ms(t.get("arrive_by"), tz),
                          "checked_in_at": from_ms(t.get("checked_in_at"), tz)}

@@ -108,7 +108,8 @@ def _called(p: Projector, conn, ts, data):
     p.upsert_ticket(conn, t)
     _free(p, conn, data, "call")
     seq_no = (p.latest_service(conn, t["id"]) or 0) + 1
-    wait_from = max(v for v in (t.get("issued_at"), t.get("transferred_at"), t.get("restored_at")) if v)
+    wait_from = max(v for v in (t.get("issued_at"), t.get("transferred_at"), t.get("restored_at"), t.get("moved_at"))
+                    if v)
     conn.execute(_INSERT_SERVICE, {
         "site": p.site, "ticket_id": t["id"], "seq_no": seq_no, "field": t["field"], "category": t.get("category"),
         "counter": data["counter"], "officer": t.get("officer"), "wait_from": wait_from, "called_at": t["called_at"],
@@ -186,7 +187,7 @@ def _rating(p: Projector, conn, ts, data):
         "site": p.site, "press_id": press["id"], "counter": press["counter"], "level": press["level"],
         "category": press["category"], "score": press["score"], "pressed_at": press["pressed_at"],
         "ticket_id": press.get("ticket"), "officer": press.get("officer"),
-        "field": ticket["field"] if ticket else None, "outcome": press["outcome"],
+        "field": press.get("field") or (ticket["field"] if ticket else None), "outcome": press["outcome"],
         "device": press.get("device") or None})
     if ticket and press["outcome"] == "recorded":
         p.upsert_ticket(conn, ticket)
@@ -211,6 +212,8 @@ HANDLERS = {
     "ticket.transferred": _transferred,
     "ticket.restored": _ticket_only,
     "ticket.checked_in": _ticket_only,
+    "ticket.moved_on": _ticket_only,
+    "ticket.visit_extended": _ticket_only,
     "ticket.returned": _ticket_only,
     "ticket.cancelled": _ticket_only,
     "ticket.expired": _expired,

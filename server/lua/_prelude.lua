@@ -180,6 +180,30 @@ local function end_free(c, now)
   return span
 end
 
+-- A visit to several fields: a service done, the ticket joins the next field's line in the place
+-- its first number gave it (it keeps its order, ahead of those who came later) and carries the
+-- rest of its visit. Returns the field it left (nil: the visit is over, the ticket stays done).
+local function move_on(L, t, now)
+  local rest = t.next_fields
+  if type(rest) ~= 'table' or rest[1] == nil then return nil end
+  local to = table.remove(rest, 1)
+  if not L.fields[to] then return nil end   -- a field since removed: the visit ends here
+  local visited = t.visited
+  if type(visited) ~= 'table' or visited[1] == nil then visited = {} end
+  table.insert(visited, t.field)
+  local from = t.field
+  t.visited, t.next_fields, t.field = visited, rest, to
+  if rest[1] == nil then t.next_fields = nil end
+  t.state = 'waiting'
+  t.step = (t.step or 1) + 1
+  t.moved_at = now
+  t.called_at, t.started_at, t.finished_at, t.counter, t.officer = nil, nil, nil, nil, nil
+  t.recalls = 0
+  redis.call('ZADD', L.fields[to][t.lane], queue_score(t), t.id)
+  count_extra(L, t, 1)
+  return from
+end
+
 -- Hand ticket t to counter c as called; returns the span the counter was free before (or nil).
 local function mark_called(t, c, cid, actor, now)
   local free = end_free(c, now)

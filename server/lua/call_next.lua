@@ -30,6 +30,12 @@ if cur and (cur.state == 'called' or cur.state == 'serving') then
     emit(KEYS[3], KEYS[4], 'ticket.finished', now,
          {ticket = cur, counter = tonumber(cid), actor = actor, service_ms = service_ms,
           counter_state = counter_view(c)})
+    local from = move_on(L, cur, now)
+    if from then
+      put_record(KEYS[2], cur.id, cur)
+      emit(KEYS[3], KEYS[4], 'ticket.moved_on', now, {ticket = cur, from_field = from, counter = tonumber(cid),
+                                                      waiting = waiting_of(L, {from, cur.field})})
+    end
     finished = cur
     -- A pause asked for during this visit begins now, instead of the next call.
     if settle_pause(c, KEYS[3], KEYS[4], now) then

@@ -4,17 +4,20 @@
 -- start:   called -> serving (the visitor sat down)
 -- finish:  serving -> done (from called: the start is taken as the call)
 -- no_show: called -> no_show (restorable for a while, see restore)
--- KEYS: counters tickets events evseq calls service_times noshow finished
--- ARGV: now day counter actor actor_is_admin step recent_calls
+-- finish of a visit to several fields: the ticket then joins the next field's line (move_on)
+-- KEYS: counters tickets events evseq calls service_times noshow finished layout...
+-- ARGV: now day counter actor actor_is_admin step recent_calls layout...
 -- KEYS[1] = counters (hash)  KEYS[2] = tickets:{day} (hash)  KEYS[3] = events  KEYS[4] = evseq
 -- KEYS[5] = calls:{day} (list)  KEYS[6] = service times (hash)  KEYS[7] = noshow:{day} (zset)
--- KEYS[8] = fin:{day}:{counter} (zset)
+-- KEYS[8] = fin:{day}:{counter} (zset)  KEYS[9..] = the day's layout (every field, this counter)
 -- ARGV[1] = now (ms)  ARGV[2] = day  ARGV[3] = counter id  ARGV[4] = actor  ARGV[5] = actor is admin
 -- ARGV[6] = step ('recall' | 'start' | 'finish' | 'no_show')  ARGV[7] = recent calls kept
+-- ARGV[8..] = layout
 local now, day, cid, actor, step = tonumber(ARGV[1]), ARGV[2], ARGV[3], ARGV[4], ARGV[6]
 local allowed = {recall = {called = true, serving = true}, start = {called = true},
                  finish = {called = true, serving = true}, no_show = {called = true}}
 if not allowed[step] then return fail('unknown_step') end
+local L = layout(9, 8)
 
 local c = counter_record(KEYS[1], cid)
 local refused = operable(c, actor, ARGV[5])
@@ -48,6 +51,14 @@ local etype = ({recall = 'ticket.recalled', start = 'ticket.started',
 extra.ticket = t
 extra.counter_state = counter_view(c)
 local seq = emit(KEYS[3], KEYS[4], etype, now, extra)
+if step == 'finish' then
+  local from = move_on(L, t, now)
+  if from then
+    put_record(KEYS[2], t.id, t)
+    seq = emit(KEYS[3], KEYS[4], 'ticket.moved_on', now, {ticket = t, from_field = from, counter = tonumber(cid),
+                                                          waiting = waiting_of(L, {from, t.field})})
+  end
+end
 settle_pause(c, KEYS[3], KEYS[4], now)
 put_record(KEYS[1], cid, c)
 return reply_ok({ticket = t, seq = seq})

@@ -1,6 +1,6 @@
 -- issue: give a visitor the next number of a field and put the ticket in line.
 -- KEYS: seq numbers tickets events evseq idempotency token open_days counters service_times issuer_minute pickups remote layout...
--- ARGV: now day field priority weight first last daily_cap prefix digits token token_ttl idempotency_ttl actor per_minute pickup dossiers remote_phone per_phone remote_cap arrive_by layout_then_counters...
+-- ARGV: now day field priority weight first last daily_cap prefix digits token token_ttl idempotency_ttl actor per_minute pickup dossiers remote_phone per_phone remote_cap arrive_by then layout_then_counters...
 -- KEYS[1] = seq (string)          KEYS[2] = numbers:{day} (hash field -> last number)
 -- KEYS[3] = tickets:{day} (hash)   KEYS[4] = events (stream)      KEYS[5] = evseq (string)
 -- KEYS[6] = idempotency key (string, JSON {id, token}; unused when ARGV[13] = 0)
@@ -18,10 +18,11 @@
 -- ARGV[17] = how many dossiers the visitor brings (1 unless a bulk submitter says more)
 -- ARGV[18] = the phone key of a number taken remotely ('' = in the hall)  ARGV[19] = its numbers a day
 -- ARGV[20] = the field's remote numbers a day (0 = no cap)  ARGV[21] = arrive by (ms, 0 = no lapse)
--- ARGV[22..] = layout (this field only),
+-- ARGV[22] = the fields the visit goes on to, in order, comma-separated ('' = this one only)
+-- ARGV[23..] = layout (this field only),
 -- then the ids of the counters serving the field (their state feeds the estimated wait)
 local now, day, field = tonumber(ARGV[1]), ARGV[2], ARGV[3]
-local L = layout(14, 22)
+local L = layout(14, 23)
 if not L.fields[field] then return fail('unknown_field') end
 
 if ARGV[13] ~= '0' then
@@ -84,6 +85,11 @@ local t = {
   state = 'waiting', issued_at = now, issued_by = ARGV[14], recalls = 0, transfers = 0,
 }
 if category ~= '' then t.category = category end
+if ARGV[22] ~= '' then
+  local rest = {}
+  for code in string.gmatch(ARGV[22], '[^,]+') do table.insert(rest, code) end
+  t.next_fields = rest
+end
 local declared = tonumber(ARGV[17])
 if declared > 1 then t.dossiers_declared = declared end
 if phone ~= '' then

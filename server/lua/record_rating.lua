@@ -1,7 +1,8 @@
 -- record_rating: a citizen pressed a satisfaction button at a counter. The press belongs to
 --   1. the ticket being served at that counter when the button was pressed, else
 --   2. the ticket the counter finished last, at most `window` before the press.
--- One rating per ticket: the first press counts; a later one is kept as 'repeat_ignored'.
+-- One rating per service (a visit to several fields rates each): the first press counts; a
+-- later one for the same service is kept as 'repeat_ignored'.
 -- A press that matches no ticket is kept as 'unattributed' with its counter: never dropped.
 -- A press id seen before (an agent re-sending after a lost answer) changes nothing.
 -- KEYS: counters tickets finished ratings press events evseq panel_minute
@@ -30,21 +31,38 @@ if per_minute > 0 then
   end
 end
 
-local t
-local after = redis.call('ZRANGEBYSCORE', KEYS[3], pressed, '+inf', 'LIMIT', 0, 1)
+-- The service of a visit a finished ticket was in when it finished at ``at`` (a visit to several
+-- fields moves on in the same step as it finishes: its step has advanced since).
+local function finished_step(t, at)
+  local step = t.step or 1
+  if t.moved_at and t.moved_at >= at then step = step - 1 end
+  return step
+end
+
+local t, step
+local after = redis.call('ZRANGEBYSCORE', KEYS[3], pressed, '+inf', 'WITHSCORES', 'LIMIT', 0, 1)
 if after[1] then
   local candidate = get_record(KEYS[2], after[1])
-  if candidate and candidate.started_at and candidate.started_at <= pressed then t = candidate end
+  if candidate and candidate.started_at and candidate.started_at <= pressed then
+    t, step = candidate, finished_step(candidate, tonumber(after[2]))
+  end
+  -- (a ticket moved on has no start of that service any more: the press is read as after it)
 end
 if not t then
   local c = get_record(KEYS[1], cid)
   local cur = c and current_ticket(c, KEYS[2], day)
-  if cur and cur.state == 'serving' and cur.started_at <= pressed then t = cur end
+  if cur and cur.state == 'serving' and cur.started_at <= pressed then t, step = cur, cur.step or 1 end
 end
 if not t then
-  local before = redis.call('ZREVRANGEBYSCORE', KEYS[3], pressed, pressed - window, 'LIMIT', 0, 1)
-  if before[1] then t = get_record(KEYS[2], before[1]) end
+  local before = redis.call('ZREVRANGEBYSCORE', KEYS[3], pressed, pressed - window, 'WITHSCORES', 'LIMIT', 0, 1)
+  if before[1] then
+    t = get_record(KEYS[2], before[1])
+    if t then step = finished_step(t, tonumber(before[2])) end
+  end
 end
+local service = cid .. ':' .. tostring(step)
+local rated = (t and t.rated) or {}
+if t and t.rating and not t.rated then rated[cid .. ':1'] = true end   -- rated before visits had steps
 
 local press = {id = ARGV[9], counter = tonumber(cid), level = tonumber(ARGV[4]), category = ARGV[5],
                score = tonumber(ARGV[6]), pressed_at = pressed, received_at = now, device = ARGV[10]}
@@ -52,14 +70,21 @@ local etype
 if not t then
   press.outcome = 'unattributed'
   etype = 'rating.unattributed'
-elseif t.rating then
+elseif rated[service] then
   press.outcome = 'repeat_ignored'
   press.ticket, press.officer = t.id, t.officer
   etype = 'rating.repeat_ignored'
 else
   press.outcome = 'recorded'
   press.ticket, press.officer = t.id, t.officer
+  -- The field of the service rated: a visit to several may have moved on since.
+  local path = {}
+  if type(t.visited) == 'table' then for _, f in ipairs(t.visited) do table.insert(path, f) end end
+  table.insert(path, t.field)
+  press.field = path[step] or t.field
   t.rating = {level = press.level, category = press.category, score = press.score, at = pressed, press = press.id}
+  rated[service] = press.id
+  t.rated = rated
   put_record(KEYS[2], t.id, t)
   etype = 'rating.recorded'
 end

@@ -227,11 +227,12 @@ def procedures(site_id):
 def issue_ticket(site_id):
     site, actor = site_and_actor(site_id)
     actor = require(actor, "kiosk", "officer")
-    body = json_body({"field": str, "priority": str, "idempotency_key": str, "dossiers": int}, required=("field",))
+    body = json_body({"field": str, "priority": str, "idempotency_key": str, "dossiers": int, "then": list},
+                     required=("field",))
     key = body.get("idempotency_key") or request.headers.get("Idempotency-Key")
     svc = services()
     ticket = svc.engine.issue(site.id, body["field"], priority=body.get("priority"), idempotency_key=key,
-                              actor=actor, dossiers=body.get("dossiers", 1))
+                              actor=actor, dossiers=body.get("dossiers", 1), then=body.get("then"))
     return handed_out(site, actor, ticket)
 
 

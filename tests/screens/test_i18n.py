@@ -48,7 +48,7 @@ DYNAMIC = {
     "webhooks.type_": [t.replace(".", "_") for t in (
         "ticket.issued", "ticket.called", "ticket.recalled", "ticket.started", "ticket.finished", "ticket.no_show",
         "ticket.restored", "ticket.transferred", "ticket.returned", "ticket.cancelled", "ticket.expired",
-        "ticket.dossier_attached", "ticket.checked_in",
+        "ticket.dossier_attached", "ticket.checked_in", "ticket.moved_on", "ticket.visit_extended",
         "rating.recorded", "rating.repeat_ignored", "rating.unattributed", "counter.opened", "counter.paused",
         "counter.closed", "counter.pause_pending", "counter.pause_cancelled")],
     "webhooks.status_": ["delivered", "retrying", "failed"],
