@@ -103,7 +103,8 @@ def field_naming(site: SiteConfig, code: str) -> list[dict[str, str]]:
             + [{"kind": "counter", "id": str(c.number)} for c in site.counters.values() if code in c.fields]
             + [{"kind": "kiosk", "id": k.id} for k in site.kiosks.values() if code in k.fields]
             + [{"kind": "display", "id": d.id} for d in site.displays.values() if code in d.fields]
-            + [{"kind": "procedure", "id": p.code} for p in procedures if p.field == code])
+            + [{"kind": "procedure", "id": p.code} for p in procedures if p.field == code]
+            + [{"kind": "remote", "id": code} for c in site.remote.caps if c == code])
 
 
 def counter_entry(c: CounterConfig) -> dict[str, Any]:

@@ -159,6 +159,9 @@ def test_an_admin_changes_the_terms_live_and_they_are_audited(api):
     assert info["per_phone"] == 2
     # DD: its remote share; the others: the numbers left in their range today.
     assert {f["code"]: f["left"] for f in info["fields"]} == {"TP": 999, "DD": 5, "XD": 999, "KD": 999}
+    # A field with a remote share cannot be removed while it has one.
+    r = api.delete("/setup/fields/DD", admin)
+    assert r.status_code == 409 and {"kind": "remote", "id": "DD"} in r.get_json()["error"]["details"]["named_by"]
     assert api.put("/setup/remote", {"enabled": False}, admin).status_code == 200
     r = api.get("/remote")
     assert r.status_code == 404 and r.get_json()["error"]["code"] == "remote_disabled"

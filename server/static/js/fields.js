@@ -11,7 +11,7 @@
 
   function named(who) {
     const kind = {field: "fields.lane_of", counter: "counters.title", kiosk: "devices.kind_kiosk", display: "devices.kind_display",
-                  procedure: "fields.procedure"}[who.kind];
+                  procedure: "fields.procedure", remote: "remote_settings.caps"}[who.kind];
     return t(kind) + " " + who.id;
   }
 
