@@ -167,3 +167,6 @@ def test_an_admin_changes_the_terms_live_and_they_are_audited(api):
     assert r.status_code == 404 and r.get_json()["error"]["code"] == "remote_disabled"
     assert [a for a in api.audited(admin) if a[0] == "remote.update"] == [("remote.update", "hcc")] * 2
     assert api.put("/setup/remote", {"enabled": True}, api.login(1)).status_code == 403   # an officer
+    # The SMS adapter names code the server would import: config.yaml's operator sets it, not the page.
+    r = api.put("/setup/remote", {"sms": "os:system"}, admin)
+    assert r.status_code == 400 and r.get_json()["error"]["code"] == "unknown_parameter", r.get_json()

@@ -1,6 +1,7 @@
 /* Numbers taken before coming, on the settings page: on or off, from how long before opening,
    numbers per phone a day, the remote share of each field, the time to confirm at a kiosk, the
-   code's life and the SMS sender. Checked and audited by the server; live within 2 s. */
+   code's life (the SMS sender is shown: config.yaml sets it). Checked and audited by the
+   server; live within 2 s. */
 (function () {
   "use strict";
   const {t} = QMS;
@@ -29,7 +30,7 @@
 
   async function save(e) {
     e.preventDefault();
-    const body = {enabled: $("remote-enabled").checked, sms: $("remote-sms").value.trim(), caps: caps()};
+    const body = {enabled: $("remote-enabled").checked, caps: caps()};
     NUMBERS.forEach((k) => { body[k] = Number($("remote-" + k).value); });
     const r = await QMS.api("PUT", "/sites/" + site + "/setup/remote", body);
     if (QMS.answered(r, $("remote-error"), $("remote-done"), t("remote_settings.saved"))) {
