@@ -609,6 +609,7 @@ def _people_store(config):
 def _config_export(args) -> int:
     import yaml
 
+    from .config import structure
     from .config.clients import KINDS
     from .config.people import officer_json
 
@@ -617,14 +618,7 @@ def _config_export(args) -> int:
         document = yaml.safe_load(f)
     store, _ = _people_store(config)
     live = store._stored()
-    hours = store._stored_settings(list(config.sites), "hours")
-    listed = {name: store._stored_settings(list(config.sites), name)
-              for name in ("fields", "counters", "devices", "webhooks")}
-    general = store._stored_settings(list(config.sites), "general")
-    categories = store._stored_settings(list(config.sites), "categories")
-    ratings = store._stored_settings(list(config.sites), "ratings")
-    procedures = store._stored_settings(list(config.sites), "procedures")
-    remote = store._stored_settings(list(config.sites), "remote")
+    stored = {name: store._stored_settings(list(config.sites), name) for name in structure.SETTINGS}
     clients = store._stored_clients(list(config.sites))
     present = {site.get("id") for site in document.get("sites", [])}
     removed = store.removed_sites()   # (config.yaml may still list a site a province admin removed)
@@ -639,8 +633,7 @@ def _config_export(args) -> int:
         if people is not None:   # else no live change yet: config.yaml's own
             site["officers"] = [{**{k: v for k, v in officer_json(o).items() if v or k == "name"},
                                  "password_hash": o.password_hash} for o in people.values()]
-        _export_settings(site, {"general": general, "hours": hours, "categories": categories, "ratings": ratings,
-                                "procedures": procedures, "remote": remote, **listed})
+        _export_settings(site, stored)
         if site.get("id") in clients:   # tokens as their digests: a token made live was never kept
             for kind, attr in KINDS.items():
                 site[attr] = [entry for k, entry in clients[site["id"]] if k == kind]
@@ -715,6 +708,8 @@ def _config_import(args) -> int:
                                  source=os.path.basename(args.file))
         # (checked against the file's panels, imported below with them)
         store.set_ratings(config.sites[site_id], who, structure.ratings_entry(site.ratings), site.devices)
+        # (the operator's file may name the SMS adapter; the administration's pages may not)
+        store.set_remote(config.sites[site_id], who, structure.remote_entry(site.remote))
         present = site_clients(site)
         store.replace_devices(config.sites[site_id], who, present, source=os.path.basename(args.file))
         store.replace_listed(config.sites[site_id], who, structure.DEVICES, site.devices,

@@ -548,9 +548,7 @@ class PeopleStore:
             return {**rest, PROVINCE: {"province_people": self._stored_province(),
                                        "sites": self.stored_sites(removed), "removed": sorted(removed)}}
         stored, clients = self._stored(sites), self._stored_clients(sites)
-        settings = {name: self._stored_settings(sites, name)
-                    for name in ("hours", "general", "fields", "counters", "categories", "procedures", "ratings",
-                                 "webhooks", "devices", structure.REMOTE)}
+        settings = {name: self._stored_settings(sites, name) for name in structure.SETTINGS}
         return {s: {"people": [_to_json(o) for o in stored[s].values()] if s in stored else None,
                     **{name: values.get(s) for name, values in settings.items()}, "clients": clients.get(s)}
                 for s in sites}

@@ -325,6 +325,11 @@ WEBHOOKS = Listed("webhook", "webhooks", webhook_entry, webhooks_with, lambda si
 # -- numbers taken away from the hall ---------------------------------------------------------
 REMOTE = "remote"
 
+# Every setting a site's administration changes live, by its name in ``site_settings`` (the
+# processes load them, ``qms config export`` writes them into config.yaml).
+SETTINGS = ("hours", "general", "fields", "counters", "categories", "procedures", "ratings", "webhooks", "devices",
+            REMOTE)
+
 
 def remote_entry(r: RemoteConfig) -> dict[str, Any]:
     """The site's remote numbers as config.yaml writes them (and the settings page edits them)."""
