@@ -14,11 +14,15 @@ from pathlib import Path
 from .reader import ConfigError, Node, load_yaml
 
 
+def without_marks(text: str) -> str:
+    """Vietnamese without its marks, case kept: 'Trung tâm Phục vụ' -> 'Trung tam Phuc vu'."""
+    decomposed = unicodedata.normalize("NFD", text.replace("Đ", "D").replace("đ", "d"))
+    return "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
+
+
 def fold(text: str) -> str:
     """Lower-case text without accents: 'Đăng ký' -> 'dang ky'."""
-    decomposed = unicodedata.normalize("NFD", text.replace("Đ", "D").replace("đ", "d"))
-    stripped = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
-    return re.sub(r"\s+", " ", stripped.lower()).strip()
+    return re.sub(r"\s+", " ", without_marks(text).lower()).strip()
 
 
 @dataclass(frozen=True)

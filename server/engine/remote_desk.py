@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 import redis
 
 from ..config import SiteConfig
+from ..config.catalogue import without_marks
 from ..errors import BadRequest, Conflict, TooManyRequests, Unauthorized
 from .keys import Keys, as_text
 from .queue_engine import RemoteTake
@@ -75,9 +76,14 @@ class RemoteDesk:
         self._senders: dict[str, object] = {}
 
     def _secret(self, site_id: str) -> bytes:
+        """The site's key, read from Redis each time (every process must hold the same one, even
+        after a Redis that lost its data made a new one); made there by the first to need it."""
         key = self.keys[site_id].remote_secret()
-        self.client.set(key, secrets.token_hex(32), nx=True)
-        return as_text(self.client.get(key) or b"").encode()
+        value = self.client.get(key)
+        if value is None:
+            self.client.set(key, secrets.token_hex(32), nx=True)
+            value = self.client.get(key)
+        return as_text(value or b"").encode()
 
     def phone_key(self, site_id: str, phone: str) -> str:
         return hmac.new(self._secret(site_id), phone.encode(), hashlib.sha256).hexdigest()[:32]
@@ -110,7 +116,8 @@ class RemoteDesk:
         self.client.hset(k.otp(who), mapping={"digest": self._digest(site.id, phone, code), "tries": 0})
         self.client.expire(k.otp(who), ttl)
         # SMS in Vietnam go without diacritics (a Unicode message holds half as many letters).
-        text = f"Ma xac nhan lay so thu tu tai {_ascii(site.name)}: {code}. Hieu luc {site.remote.otp_minutes} phut."
+        text = (f"Ma xac nhan lay so thu tu tai {without_marks(site.name)}: {code}. "
+                f"Hieu luc {site.remote.otp_minutes} phut.")
         self._sender(site).send(phone, text)
         logger.info("remote-code-sent site=%s phone=%s", site.id, masked(phone))
         return {"sent": True, "phone": masked(phone), "expires_in": ttl}
@@ -162,10 +169,3 @@ class RemoteDesk:
         return RemoteTake(phone_key=phone_key, per_phone=site.remote.per_phone, cap=site.remote.cap(field.code),
                           arrive_by=arrive_by)
 
-
-def _ascii(text: str) -> str:
-    """Vietnamese without its marks: 'Trung tâm Phục vụ' -> 'Trung tam Phuc vu'."""
-    import unicodedata
-
-    plain = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    return "".join(ch for ch in plain if unicodedata.category(ch) != "Mn")
