@@ -121,3 +121,22 @@ def test_idle_time_while_visitors_waited_by_officer_and_counter(api, app, clock,
     html = api.client.get("/admin/hcc?period=day&date=2026-11-23").get_data(as_text=True)
     assert "Quầy rảnh trong khi có người chờ" in html and "Tổng 38.0 phút." in html
     assert "<td>Cán bộ 3</td><td>1</td><td>30.0</td>" in html
+
+
+def test_a_counters_free_span_goes_to_the_archive_not_to_the_screens(api, engine, redis_client, clock):
+    """The call's event keeps how long the counter was free (with the officer) for the reports;
+    what every screen of the hall receives of it does not carry that."""
+    import json
+
+    from server.engine.views import public_event
+
+    api.login(1)
+    api.act(1, "open")
+    clock.advance(minutes=2)
+    api.issue("TP")
+    api.act(1, "call-next")
+    _, fields = redis_client.xrevrange(engine.keys["hcc"].events, count=1)[0]
+    fields = {k.decode(): v.decode() for k, v in fields.items()}
+    assert fields["type"] == "ticket.called"
+    assert json.loads(fields["data"])["free"]["officer"] == "cb1"
+    assert "free" not in public_event(engine.site("hcc"), fields)
