@@ -32,3 +32,18 @@ def ticket_page(site_id, token):
 def remote_page(site_id):
     """Taking a number away from the hall (a public page; a site that gives none says so)."""
     return render_template("kiosk/remote.html", site=_site(site_id))
+
+
+@bp.get("/book/<site_id>")
+def booking_page(site_id):
+    """Booking an appointment (a public page; a site that takes none says so)."""
+    return render_template("kiosk/book.html", site=_site(site_id))
+
+
+@bp.get("/a/<site_id>/<token>")
+def booked_page(site_id, token):
+    """A booking's own page: its code and QR code (scanned at a kiosk on the day), its time, and
+    a button to cancel it."""
+    desk = current_app.extensions["qms"].appointments
+    site = desk.site(site_id)
+    return render_template("kiosk/booking.html", site=site, token=token, booking=desk.view(site, token))

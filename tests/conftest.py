@@ -1,7 +1,9 @@
 """Fixtures: a real Redis the suite owns, a controlled clock, the app and its clients.
 
 The suite starts its own redis-server (the embedded one) on a free loopback port. If
-QMS_TEST_REDIS_URL is set, every test also runs against that server. Each test uses
+QMS_TEST_REDIS_URL is set, the engine, server and hardware tests also run against that server
+(the screens and drills, whose subject is the browser or the processes, run on the embedded one
+only: running them twice doubled the suite's time for no new finding). Each test uses
 its own key prefix and deletes only its own keys: no Redis is ever flushed.
 """
 from __future__ import annotations
@@ -35,6 +37,22 @@ def embedded_redis(tmp_path_factory):
     server.start()
     yield server
     server.stop()
+
+
+SECOND_TARGET_DIRS = ("server", "hardware")
+
+
+def pytest_collection_modifyitems(config, items):
+    """The external Redis target is for the tests of what talks to Redis (see the docstring)."""
+    kept, dropped = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        external = callspec is not None and callspec.params.get("redis_url") == "external"
+        folder = item.path.parent.name
+        (dropped if external and folder not in SECOND_TARGET_DIRS else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 @pytest.fixture(scope="session", params=TARGETS)

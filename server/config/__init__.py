@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from .appointments import AppointmentsConfig, parse_appointments
 from .catalogue import Catalogue, Procedure, load_catalogue, read_procedures
 from .devices import DeviceConfig, RatingConfig, parse_devices, parse_ratings
 from .opening_hours import OpeningHours, parse_days, parse_interval
@@ -189,6 +190,7 @@ class SiteConfig:
     kiosk_tickets_per_minute: int = 30
     webhooks: dict[str, Webhook] = field(default_factory=dict)
     remote: RemoteConfig = field(default_factory=RemoteConfig)   # numbers taken away from the hall
+    appointments: AppointmentsConfig = field(default_factory=AppointmentsConfig)   # slots booked ahead
 
     def counters_serving(self, field_code: str) -> tuple[CounterConfig, ...]:
         return tuple(c for c in self.counters.values() if field_code in c.fields)
@@ -408,7 +410,8 @@ def _archive(node: Node) -> ArchiveConfig:
 SITE_KEYS = ["id", "name", "name_en", "timezone", "opening_hours", "holidays",
              "no_show_restore_minutes", "recent_calls", "idempotency_hours", "priority",
              "fields", "counters", "officers", "kiosks", "displays", "agents", "devices", "catalogue",
-             "kiosk_pin_hash", "ratings", "kiosk_tickets_per_minute", "webhooks", "remote"]
+             "kiosk_pin_hash", "ratings", "kiosk_tickets_per_minute", "webhooks", "remote",
+             "appointments"]
 
 
 def read_timezone(m) -> ZoneInfo:
@@ -476,6 +479,7 @@ def _site(node: Node, base_dir: Path) -> SiteConfig | None:
         kiosk_tickets_per_minute=m.whole("kiosk_tickets_per_minute", 30, minimum=1, maximum=100_000),
         webhooks=parse_webhooks(m.node("webhooks")),
         remote=parse_remote(m.node("remote"), fields),
+        appointments=parse_appointments(m.node("appointments"), fields),
     )
 
 

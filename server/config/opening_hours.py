@@ -38,7 +38,8 @@ class OpeningHours:
         """A public holiday or one of the centre's own days off (and not a make-up working day)."""
         return day not in self.working_days and (day in self.holidays or self.holiday_name(day) is not None)
 
-    def _sessions(self, day: date) -> tuple[tuple[time, time], ...]:
+    def sessions(self, day: date) -> tuple[tuple[time, time], ...]:
+        """The opening sessions of ``day`` (none on a day off)."""
         if self.is_day_off(day):
             return ()
         if day in self.working_days:
@@ -48,7 +49,7 @@ class OpeningHours:
     def last_close(self, day: date) -> time | None:
         """When ``day``'s last session ends; None when the hall does not open that day or never
         closes (``always``)."""
-        sessions = () if self.always else self._sessions(day)
+        sessions = () if self.always else self.sessions(day)
         return max(end for _start, end in sessions) if sessions else None
 
     def is_open(self, local: datetime) -> bool:
@@ -56,14 +57,14 @@ class OpeningHours:
         if self.always:
             return True
         now = local.time()
-        return any(start <= now < end for start, end in self._sessions(local.date()))
+        return any(start <= now < end for start, end in self.sessions(local.date()))
 
     def closes_today(self, local: datetime) -> datetime | None:
         """When the day's last session ends, if the hall opens again today at or after ``local``'s
         session; None when it does not open any more today (or never closes: ``always``)."""
         if self.always:
             return None
-        ends = [end for start, end in self._sessions(local.date()) if end > local.time()]
+        ends = [end for start, end in self.sessions(local.date()) if end > local.time()]
         return datetime.combine(local.date(), max(ends), tzinfo=local.tzinfo) if ends else None
 
     def next_opening(self, local: datetime) -> datetime | None:
@@ -72,7 +73,7 @@ class OpeningHours:
             return None
         for offset in range(0, 400):
             day = local.date() + timedelta(days=offset)
-            for start, _end in self._sessions(day):
+            for start, _end in self.sessions(day):
                 candidate = datetime.combine(day, start, tzinfo=local.tzinfo)
                 if candidate > local:
                     return candidate

@@ -39,28 +39,34 @@ class RemoteConfig:
         return self.caps.get(field_code, self.default_cap)
 
 
+def per_field_numbers(node: Node, fields) -> tuple[dict[str, int], int | None]:
+    """A mapping of field code to a whole number, with an optional ``default`` for the others:
+    the fields named, and the default (None when not given)."""
+    numbers: dict[str, int] = {}
+    default = None
+    node.expect({"type": ["object", "null"], "additionalProperties": {"type": "integer", "minimum": 0}})
+    raw = node.value if node.value is not None else {}
+    if not isinstance(raw, dict):
+        node.error("expected a mapping of field code to a number")
+        raw = {}
+    for code, value in raw.items():
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            node.error(f"{code}: expected a whole number of at least 0, got {value!r}")
+        elif code == "default":
+            default = value
+        elif str(code) not in fields:
+            node.error(f"unknown field {code!r}")
+        else:
+            numbers[str(code)] = value
+    return numbers, default
+
+
 def parse_remote(node: Node, fields) -> RemoteConfig:
     m = node.mapping(["enabled", "opens_before_minutes", "per_phone", "caps", "arrive_within_minutes",
                       "otp_minutes", "sms"])
     if m is None:
         return RemoteConfig()
-    caps: dict[str, int] = {}
-    default_cap = None
-    caps_node = m.node("caps")
-    caps_node.expect({"type": ["object", "null"], "additionalProperties": {"type": "integer", "minimum": 0}})
-    raw = caps_node.value if caps_node.value is not None else {}
-    if not isinstance(raw, dict):
-        caps_node.error("expected a mapping of field code to a number a day")
-        raw = {}
-    for code, value in raw.items():
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            caps_node.error(f"{code}: expected a whole number of at least 0, got {value!r}")
-        elif code == "default":
-            default_cap = value
-        elif str(code) not in fields:
-            caps_node.error(f"unknown field {code!r}")
-        else:
-            caps[str(code)] = value
+    caps, default_cap = per_field_numbers(m.node("caps"), fields)
     return RemoteConfig(
         enabled=flag(m, "enabled"),
         opens_before_minutes=m.whole("opens_before_minutes", 60, minimum=0, maximum=24 * 60),

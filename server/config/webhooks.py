@@ -6,7 +6,7 @@ config.yaml (or the administration) lists them per site:
     webhooks:
       - id: motcua                       # lower-case letters, digits, '-' or '_'
         url: https://motcua.example.gov.vn/qms/events
-        events: [ticket, rating]         # ticket.*, rating.*, counter.* (default: ticket and rating)
+        events: [ticket, rating]         # ticket.*, rating.*, counter.*, appointment.* (default: ticket and rating)
         secret: "…at least 24 characters…"   # the HMAC key; the receiver holds the same
         disabled: false                  # events meanwhile are not sent
 
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from .reader import SLUG, Node, check_unique, flag
 
-EVENT_GROUPS = ("ticket", "rating", "counter")
+EVENT_GROUPS = ("ticket", "rating", "counter", "appointment")
 DEFAULT_EVENTS = ("ticket", "rating")
 URL = re.compile(r"^https?://[^\s/?#]+(/\S*)?$")
 SECRET = re.compile(r"^[\x21-\x7e]{24,200}$")   # printable, no spaces

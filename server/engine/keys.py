@@ -128,6 +128,19 @@ class Keys(ScopeKeys):
         """Codes asked for by one phone or one address in a time window."""
         return f"{self.base}:otp_rate:{who}:{window}"
 
+    def bookings(self, day: str) -> str:
+        """Appointments for that day: booking code -> its record (JSON); and 's:<field>:<HHMM>' /
+        'p:<phone key>' -> the bookings a slot / a phone holds."""
+        return f"{self.base}:appt:{day}"
+
+    def booking_link(self, token: str) -> str:
+        """A booking's own page (its secret link) -> 'day:code'."""
+        return f"{self.base}:apptlink:{token}"
+
+    def held(self, day: str) -> str:
+        """Checked-in appointments waiting for their slot time: ticket id -> when it joins its line."""
+        return f"{self.base}:held:{day}"
+
     def pickups(self, day: str) -> str:
         """Dossier code -> the ticket of the day collecting its result (one in line per result)."""
         return f"{self.base}:pickups:{day}"

@@ -58,6 +58,20 @@ class RemoteTake:
     arrive_by: int = 0
 
 
+@dataclass(frozen=True)
+class AppointmentTake:
+    """A booking checked in at a kiosk: its code, when its slot starts (ms: the ticket joins its
+    line then), its weight in the priority lane (0: before every walk-in), and whether it
+    came too late for its slot (then it is an ordinary number)."""
+    code: str
+    due: int
+    weight: int
+    late: bool = False
+
+    def as_arg(self) -> str:
+        return json.dumps({"code": self.code, "due": self.due, "weight": self.weight, "late": self.late})
+
+
 def remote_early(site: SiteConfig, local: datetime, remote: bool) -> bool:
     """Whether a number taken away from the hall (``remote``) may be taken now, before the hall
     opens today (the site's window)."""
@@ -148,6 +162,7 @@ class QueueEngine:
         for old in sorted(as_text(d) for d in self.client.smembers(k.open_days)):
             if old < day:
                 records = [k.tickets(old), k.numbers(old), k.calls(old), k.ratings(old), k.pickups(old), k.remote(old),
+                           k.held(old),
                            *(k.finished(old, c) for c in k.counter_ids)]
                 reply = self._run("close_day",
                                   {"tickets": k.tickets(old), "noshow": k.noshow(old), "counters": k.counters,
@@ -185,13 +200,15 @@ class QueueEngine:
     # -- issuing ---------------------------------------------------------------
     def issue(self, site_id: str, field_code: str, *, priority: str | None = None,
               idempotency_key: str | None = None, actor: Actor = SYSTEM, pickup: str = "",
-              dossiers: int = 1, remote: RemoteTake | None = None, then: list[str] | None = None) -> dict:
+              dossiers: int = 1, remote: RemoteTake | None = None, then: list[str] | None = None,
+              appointment: AppointmentTake | None = None) -> dict:
         """A new ticket for ``field_code``; the same idempotency key from the same issuer
         returns the ticket made the first time instead of a second one. ``pickup``: the
         dossier code whose result the visitor collects (one ticket in line per code); ``dossiers``:
         how many a visitor brings (at most the field's ``dossiers_per_ticket``); ``remote``: taken
         away from the hall (a phone's and a field's daily share, and when to arrive by); ``then``:
-        the fields a visit to several goes on to, in order, each service in turn."""
+        the fields a visit to several goes on to, in order, each service in turn; ``appointment``: a
+        booking checked in (its window was checked by the appointment desk)."""
         site = self.site(site_id)
         field = site.fields.get(field_code) if isinstance(field_code, str) else None
         if field is None:
@@ -213,7 +230,7 @@ class QueueEngine:
                              code="bad_idempotency_key")
         local = self.local_now(site)
         open_now = self.always_open or site.opening_hours.is_open(local)
-        if not open_now and not remote_early(site, local, remote is not None):
+        if not open_now and not remote_early(site, local, remote is not None) and appointment is None:
             nxt = site.opening_hours.next_opening(local)
             raise Conflict("The centre is not issuing tickets now (outside opening hours).",
                            code="outside_opening_hours",
@@ -228,7 +245,7 @@ class QueueEngine:
                 "evseq": k.evseq, "idempotency": idem, "token": k.token(token), "open_days": k.open_days,
                 "counters": k.counters, "service_times": k.service_times,
                 "issuer_minute": k.rate_limit(actor.label, minute), "pickups": k.pickups(day),
-                "remote": k.remote(day),
+                "remote": k.remote(day), "bookings": k.bookings(day), "held": k.held(day),
                 "layout": k.layout_keys(day, [field.code], [])}
         args = {"now": now, "day": day, "field": field.code, "priority": category.code if category else "",
                 "weight": category.weight if category else 0, "first": field.first, "last": field.last,
@@ -238,6 +255,7 @@ class QueueEngine:
                 "pickup": pickup, "dossiers": dossiers, "remote_phone": remote.phone_key if remote else "",
                 "per_phone": remote.per_phone if remote else 0, "remote_cap": (remote.cap or 0) if remote else 0,
                 "arrive_by": remote.arrive_by if remote else 0, "then": ",".join(then),
+                "appointment": appointment.as_arg() if appointment else "",
                 "layout_then_counters": [*k.layout_args([field.code], []),
                                          *(c.id for c in site.counters_serving(field.code))]}
         reply = self.scripts.run("issue", keys, args)
@@ -257,7 +275,8 @@ class QueueEngine:
             return view
         t = reply["ticket"]
         self._log("issue", site, t, actor, field=t["field"], priority=t.get("category") or "-",
-                  **({"pickup": pickup} if pickup else {}), **({"dossiers": dossiers} if dossiers > 1 else {}))
+                  **({"pickup": pickup} if pickup else {}), **({"dossiers": dossiers} if dossiers > 1 else {}),
+                  **({"appointment": appointment.code} if appointment else {}))
         return ticket_json(t, site, people_ahead=reply["ahead"],
                            estimated_wait_seconds=self._estimate(site, t["field"],
                                                                  reply["ahead"] + reply.get("extra_ahead", 0), reply),
@@ -356,7 +375,7 @@ class QueueEngine:
         reply = self.scripts.run("call_next",
                                  {"counters": k.counters, "tickets": k.tickets(day), "events": k.events,
                                   "evseq": k.evseq, "calls": k.calls(day), "service_times": k.service_times,
-                                  "finished": k.finished(day, c.id),
+                                  "finished": k.finished(day, c.id), "held": k.held(day),
                                   # every field: a visit to several moves on to any of them
                                   "layout": k.layout_keys(day, None, [c.id])},
                                  {**self._by_officer(now, day, c.id, actor), "policy": c.policy,

@@ -5,7 +5,7 @@ Nothing here reads or writes Redis."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from ..config import SiteConfig
@@ -64,6 +64,9 @@ def ticket_json(t: dict[str, Any], site: SiteConfig, **extra: Any) -> dict[str, 
     if t.get("remote"):   # taken away from the hall: confirmed at a kiosk by when, and whether it was
         out["remote"] = {"arrive_by": from_ms(t.get("arrive_by"), tz),
                          "checked_in_at": from_ms(t.get("checked_in_at"), tz)}
+    if t.get("appointment"):   # a booking checked in: it joins its line at its slot time (due_at)
+        out["appointment"] = {"code": t["appointment"], "due_at": from_ms(t.get("due_at"), tz),
+                              "late": bool(t.get("appointment_late"))}
     if int(t.get("dossiers_declared") or 1) > 1:
         out["dossiers_declared"] = int(t["dossiers_declared"])   # a bulk submitter's dossiers
     if isinstance(t.get("pickup"), str) and t["pickup"]:
@@ -320,6 +323,9 @@ def ticket_text(site: SiteConfig, ticket: dict, lang: str) -> dict:
         lines.append(t("ticket.pickup", code=ticket["pickup"]))
     if ticket.get("dossiers_declared"):
         lines.append(t("ticket.dossiers_declared", n=ticket["dossiers_declared"]))
+    appointment = ticket.get("appointment")
+    if appointment and not appointment.get("late") and appointment.get("due_at"):
+        lines.append(t("ticket.appointment", time=datetime.fromisoformat(appointment["due_at"]).strftime("%H:%M")))
     issued = datetime.fromisoformat(ticket["issued_at"])
     day = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[issued.weekday()]
     return {
@@ -332,6 +338,31 @@ def ticket_text(site: SiteConfig, ticket: dict, lang: str) -> dict:
         "qr_url": ticket.get("status_url", ""),
         "qr_caption": t("ticket.qr_caption"),
         "footer": t("ticket.footer"),
+    }
+
+
+def booking_text(site: SiteConfig, booking: dict, url: str, lang: str) -> dict:
+    """The words printed on a booking's slip (made at a kiosk): its code, day and time, when to
+    check in, and the QR code of its page (scanned at a kiosk on the day)."""
+    def t(key: str, **kw) -> str:
+        return translate(lang, key, **kw)
+
+    english = lang == "en"
+    field = site.fields.get(booking["field"])
+    day = date.fromisoformat(booking["date"])
+    weekday = t("day." + ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[day.weekday()])
+    opens, until = (datetime.fromisoformat(booking[k]) for k in ("checkin_from", "checkin_until"))
+    return {
+        "centre": site.name_en if english and site.name_en else site.name,
+        "number_caption": t("booking.code_caption"),
+        "label": booking["code"],
+        "field": (field.name_en if english and field.name_en else field.name) if field else booking["field"],
+        "lines": [t("booking.when", day=weekday, date=f"{day:%d/%m/%Y}", time=booking["time"], end=booking["end"]),
+                  t("booking.checkin_window", start=f"{opens:%H:%M}", end=f"{until:%H:%M}")],
+        "issued": t("booking.booked_at", time=datetime.fromisoformat(booking["booked_at"]).strftime("%H:%M %d/%m/%Y")),
+        "qr_url": url,
+        "qr_caption": t("booking.qr_caption"),
+        "footer": t("booking.footer"),
     }
 
 
@@ -349,4 +380,7 @@ def hall_json(site: SiteConfig) -> dict[str, Any]:
                                 for c in site.categories.values()],
         "opening_hours": "always" if site.opening_hours.always else site.opening_hours.describe(),
         "remote": site.remote.enabled,   # numbers taken away from the hall: the kiosk confirms them
+        # bookings checked in at the kiosk; offered there when a field's numbers ran out or the day is over
+        "appointments": {"enabled": site.appointments.enabled,
+                         "offer": site.appointments.enabled and site.appointments.offer_when_full},
     }

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Index,
     Integer,
@@ -148,6 +149,23 @@ free_spans = Table(  # a counter open with nobody at it: from free to the call, 
     Index("ix_free_spans_site_ended", "site", "ended"),
 )
 
+
+appointments = Table(  # a booking: its slot, and whether it was kept, late, cancelled (still booked after: missed)
+    "appointments", metadata,
+    Column("site", String(32), nullable=False),
+    Column("day", String(10), nullable=False),          # the slot's day, YYYY-MM-DD
+    Column("code", String(8), nullable=False),
+    Column("field", String(16), nullable=False),
+    Column("slot_start", BigInteger, nullable=False),
+    Column("status", String(12), nullable=False),       # booked, checked_in, late, cancelled
+    Column("remote", Boolean, nullable=False),          # booked from a phone (else at a kiosk)
+    Column("booked_at", BigInteger, nullable=False),
+    Column("cancelled_at", BigInteger),
+    Column("checked_in_at", BigInteger),
+    Column("ticket_id", String(40)),
+    PrimaryKeyConstraint("site", "day", "code"),
+    Index("ix_appointments_site_slot", "site", "slot_start"),
+)
 
 daily_stats = Table(  # reports' pre-aggregated rows: one per site, day (or whole month), grouping and key
     "daily_stats", metadata,

@@ -11,7 +11,7 @@ import json
 from sqlalchemy import and_, bindparam, func, insert, select, update
 from sqlalchemy.engine import Connection
 
-from .archive_schema import dossiers, events, free_spans, pauses, ratings, services, tickets
+from .archive_schema import appointments, dossiers, events, free_spans, pauses, ratings, services, tickets
 
 _EXISTING = select(events.c.stream_id).where(and_(events.c.site == bindparam("k_site"),
                                                   events.c.stream_id.in_(bindparam("k_ids", expanding=True))))
@@ -30,6 +30,10 @@ _END_PAUSE = update(pauses).where(and_(pauses.c.site == bindparam("k_site"), pau
 _INSERT_RATING = insert(ratings)
 _INSERT_DOSSIER = insert(dossiers)
 _INSERT_FREE = insert(free_spans)
+_INSERT_BOOKING = insert(appointments)
+_UPDATE_BOOKING = update(appointments).where(and_(appointments.c.site == bindparam("k_site"),
+                                                  appointments.c.day == bindparam("k_day"),
+                                                  appointments.c.code == bindparam("k_code")))
 
 
 class Projector:
@@ -201,6 +205,25 @@ def _dossier(p: Projector, conn, ts, data):
                                    "stage": "receipt"})
 
 
+
+def _booking_day(b: dict) -> str:
+    day = str(b["day"])
+    return f"{day[:4]}-{day[4:6]}-{day[6:8]}"
+
+
+def _booked(p: Projector, conn, ts, data):
+    b = data["booking"]
+    conn.execute(_INSERT_BOOKING, {"site": p.site, "day": _booking_day(b), "code": b["code"], "field": b["field"],
+                                   "slot_start": int(b["start"]), "status": b["status"],
+                                   "remote": bool(b.get("remote")), "booked_at": int(b["booked_at"])})
+
+
+def _booking_changed(p: Projector, conn, ts, data):
+    b = data["booking"]
+    conn.execute(_UPDATE_BOOKING, {"k_site": p.site, "k_day": _booking_day(b), "k_code": b["code"],
+                                   "status": b["status"], "cancelled_at": b.get("cancelled_at"),
+                                   "checked_in_at": b.get("checked_in_at"), "ticket_id": b.get("ticket")})
+
 HANDLERS = {
     "ticket.dossier_attached": _dossier,
     "ticket.issued": _issued,
@@ -212,6 +235,7 @@ HANDLERS = {
     "ticket.transferred": _transferred,
     "ticket.restored": _ticket_only,
     "ticket.checked_in": _ticket_only,
+    "ticket.queued": _ticket_only,
     "ticket.moved_on": _ticket_only,
     "ticket.visit_extended": _ticket_only,
     "ticket.returned": _ticket_only,
@@ -223,4 +247,7 @@ HANDLERS = {
     "rating.recorded": _rating,
     "rating.repeat_ignored": _rating,
     "rating.unattributed": _rating,
+    "appointment.booked": _booked,
+    "appointment.cancelled": _booking_changed,
+    "appointment.checked_in": _booking_changed,
 }

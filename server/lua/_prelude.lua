@@ -5,6 +5,7 @@
 -- Every script answers with one JSON string: {"ok": true, ...} or {"error": code, ...}.
 
 local PRIORITY_STEP = 1e10   -- lane-p score = order - weight * PRIORITY_STEP
+local FIRST_WEIGHT = 1000    -- an appointment at its time, called before any walk-in (call_next)
 local TERMINAL = {done = true, cancelled = true}
 
 local function fail(code, extra)

@@ -2,16 +2,17 @@
 -- Order: tickets transferred to this counter first; then the lane chosen by the priority
 -- ratio (P priority calls, then N normal calls when normal visitors wait); within the lane,
 -- the counter's fields by its policy: 'oldest' (lowest score across fields) or 'in_order'.
--- KEYS: counters tickets events evseq calls service_times finished layout...
+-- KEYS: counters tickets events evseq calls service_times finished held layout...
 -- ARGV: now day counter actor actor_is_admin policy ratio_priority ratio_normal finish_current recent_calls layout_then_fields...
 -- KEYS[1] = counters (hash)  KEYS[2] = tickets:{day} (hash)  KEYS[3] = events  KEYS[4] = evseq
 -- KEYS[5] = calls:{day} (list)  KEYS[6] = service times (hash)  KEYS[7] = fin:{day}:{counter} (zset)
--- KEYS[8..] = the day's layout
+-- KEYS[8] = held:{day} (appointments checked in early: ticket -> when it joins its line)
+-- KEYS[9..] = the day's layout
 -- ARGV[1] = now (ms)  ARGV[2] = day  ARGV[3] = counter id  ARGV[4] = actor  ARGV[5] = actor is admin ('1'/'0')
 -- ARGV[6] = policy  ARGV[7] = ratio P  ARGV[8] = ratio N  ARGV[9] = finish a serving ticket first ('1'/'0')
 -- ARGV[10] = recent calls kept  ARGV[11..] = layout, then the count and codes of the fields served
 local now, day, cid, actor = tonumber(ARGV[1]), ARGV[2], ARGV[3], ARGV[4]
-local L = layout(8, 11)
+local L = layout(9, 11)
 local served = {}
 local nserved = tonumber(ARGV[L.next_arg])
 for i = 1, nserved do served[i] = ARGV[L.next_arg + i] end
@@ -20,6 +21,18 @@ local c = counter_record(KEYS[1], cid)
 local refused = operable(c, actor, ARGV[5])
 if refused then return fail(refused) end
 if c.status == 'paused' then return fail('counter_paused') end
+
+-- Appointments checked in before their time join their lines when it comes (looked at here, when
+-- the next visitor is chosen: that is when the order matters).
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[8], '-inf', now, 'LIMIT', 0, 200)) do
+  redis.call('ZREM', KEYS[8], id)
+  local h = get_record(KEYS[2], id)
+  if h and h.state == 'waiting' and L.fields[h.field] then
+    redis.call('ZADD', L.fields[h.field][h.lane], queue_score(h), id)
+    count_extra(L, h, 1)
+    emit(KEYS[3], KEYS[4], 'ticket.queued', now, {ticket = h, waiting = waiting_of(L, {h.field})})
+  end
+end
 
 local finished
 local cur = current_ticket(c, KEYS[2], day)
@@ -66,6 +79,9 @@ local function choose()
   end
   local P, N = tonumber(ARGV[7]), tonumber(ARGV[8])
   local lane
+  if best.p and best.p.score < -(FIRST_WEIGHT - 1) * PRIORITY_STEP then
+    return best.p.id, best.p.key, 'first'   -- an appointment at its time: before walk-ins, outside the ratio
+  end
   if best.p and best.n then
     if (c.pr or 0) < P or N == 0 then lane = 'p' else lane = 'n' end
   elseif best.p then lane = 'p'

@@ -114,18 +114,20 @@ class DeviceRegistry:
 
     def request_print(self, site: SiteConfig, kiosk_id: str, ticket: dict, lang: str) -> dict:
         """Hand the ticket to the agent of the kiosk's printer; the agent answers with print_result."""
+        return self.print_text(site, kiosk_id, ticket_text(site, ticket, lang), f"ticket={ticket['id']}")
+
+    def print_text(self, site: SiteConfig, kiosk_id: str, text: dict, what: str) -> dict:
+        """Print words laid out as a ticket (a ticket, or a booking's slip) at the kiosk's printer."""
         printer = self.printer_of(site, kiosk_id)
         if printer is None:
             return {"status": "no_printer"}
         if not self.agent_online(site.id, printer.agent):
-            logger.warning("print site=%s ticket=%s kiosk=%s: agent %s is offline", site.id, ticket["id"], kiosk_id,
-                           printer.agent)
+            logger.warning("print site=%s %s kiosk=%s: agent %s is offline", site.id, what, kiosk_id, printer.agent)
             return {"status": "offline"}
         job = {"job": uuid.uuid4().hex, "device": printer.id, "kiosk": kiosk_id,
-               "ticket": ticket_text(site, ticket, lang), "issued_at": datetime.now(UTC).isoformat(timespec="seconds")}
+               "ticket": text, "issued_at": datetime.now(UTC).isoformat(timespec="seconds")}
         self.emit("print", job, f"agent:{site.id}:{printer.agent}")
-        logger.info("print site=%s ticket=%s kiosk=%s printer=%s job=%s", site.id, ticket["id"], kiosk_id, printer.id,
-                    job["job"])
+        logger.info("print site=%s %s kiosk=%s printer=%s job=%s", site.id, what, kiosk_id, printer.id, job["job"])
         return {"status": "printing", "job": job["job"]}
 
     def print_result(self, site: SiteConfig, agent_id: str, result: dict) -> None:

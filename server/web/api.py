@@ -391,8 +391,13 @@ def ticket_qr(site_id, token):
     """The QR code of the phone page, as SVG (drawn by the kiosk screen and the ticket)."""
     site = services().engine.site(site_id)
     services().engine.ticket_by_token(site.id, token)  # 404 for a token that is not a ticket's
-    image = qrcode.make(services().public_url(f"/t/{site.id}/{token}"), image_factory=SvgPathImage,
-                        error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=10, border=2)
+    return qr_svg(services().public_url(f"/t/{site.id}/{token}"))
+
+
+def qr_svg(url: str) -> Response:
+    """A QR code of ``url`` as an SVG answer (a phone page's, a booking's)."""
+    image = qrcode.make(url, image_factory=SvgPathImage, error_correction=qrcode.constants.ERROR_CORRECT_M,
+                        box_size=10, border=2)
     response = Response(image.to_string(encoding="unicode"), mimetype="image/svg+xml")
     response.headers["Cache-Control"] = "private, max-age=3600"
     return response

@@ -18,6 +18,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from ..config import Config, load_config
 from ..config.people import PeopleStore
+from ..engine.appointments import AppointmentDesk
 from ..engine.keys import PROVINCE, Keys, ScopeKeys
 from ..engine.queue_engine import QueueEngine
 from ..engine.remote_desk import RemoteDesk
@@ -64,6 +65,7 @@ class Services:
     store_description: str | None = None  # a worker's: the embedded Redis its parent runs
     redis_version: str | None = None
     remote: RemoteDesk | None = None   # numbers taken away from the hall: codes by SMS
+    appointments: AppointmentDesk | None = None   # slots booked ahead, checked in at a kiosk
     _archive_sql: Engine | None = None
 
     @property
@@ -211,12 +213,13 @@ def create_app(config: Config | None = None, *, redis_url: str | None = None, cl
     from kiosk import bp as kiosk_bp
 
     from .. import i18n
-    from . import admin, api, pages, people, province, remote, reports_api, webhooks_admin
+    from . import admin, api, appointments, pages, people, province, remote, reports_api, webhooks_admin
 
     services.remote = RemoteDesk(client, engine.keys, engine.clock.now)
+    services.appointments = AppointmentDesk(engine)
     i18n.init_app(app)
-    for blueprint in (api.bp, remote.bp, reports_api.bp, province.api_bp, people.api_bp, webhooks_admin.api_bp,
-                      pages.bp, admin.bp, province.pages_bp, people.pages_bp, webhooks_admin.pages_bp, kiosk_bp,
+    for blueprint in (api.bp, remote.bp, appointments.bp, reports_api.bp, province.api_bp, people.api_bp,
+                      webhooks_admin.api_bp, pages.bp, admin.bp, province.pages_bp, people.pages_bp, webhooks_admin.pages_bp, kiosk_bp,
                       counter_bp, display_bp):
         app.register_blueprint(blueprint)
     _register_error_handlers(app)

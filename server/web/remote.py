@@ -70,8 +70,11 @@ def remote_info(site_id):
 
 @bp.post("/sites/<site_id>/remote/code")
 def remote_code(site_id):
-    """Public: send a six-digit code by SMS to the phone number given."""
-    site = _remote_site(site_id)
+    """Public: send a six-digit code by SMS to the phone number given (for a remote number or a
+    booking)."""
+    site = _services().engine.site(site_id)
+    if not site.appointments.enabled:
+        _remote_site(site_id)
     body = json_body({"phone": str}, required=("phone",))
     return jsonify(_services().remote.send_code(site, body["phone"], request.remote_addr or "")), 202
 

@@ -44,13 +44,14 @@ DYNAMIC = {
     "devices.layout_": ["standard", "calls", "counters"],
     "devices.voice_": ["clips", "browser", "off"],
     "ratings.category_": ["very_satisfied", "satisfied", "dissatisfied"],
-    "webhooks.event_": ["ticket", "rating", "counter"],
+    "webhooks.event_": ["ticket", "rating", "counter", "appointment"],
     "webhooks.type_": [t.replace(".", "_") for t in (
         "ticket.issued", "ticket.called", "ticket.recalled", "ticket.started", "ticket.finished", "ticket.no_show",
         "ticket.restored", "ticket.transferred", "ticket.returned", "ticket.cancelled", "ticket.expired",
         "ticket.dossier_attached", "ticket.checked_in", "ticket.moved_on", "ticket.visit_extended",
         "rating.recorded", "rating.repeat_ignored", "rating.unattributed", "counter.opened", "counter.paused",
-        "counter.closed", "counter.pause_pending", "counter.pause_cancelled")],
+        "counter.closed", "counter.pause_pending", "counter.pause_cancelled", "ticket.queued",
+        "appointment.booked", "appointment.cancelled", "appointment.checked_in")],
     "webhooks.status_": ["delivered", "retrying", "failed"],
     "webhooks.state_": ["on", "disabled"],
     "error.": [],  # every code the API returns: see test_the_error_codes_the_api_returns_have_words_for_people
