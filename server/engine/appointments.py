@@ -133,7 +133,7 @@ class AppointmentDesk:
                 "book", {"bookings": k.bookings(dkey), "link": k.booking_link(token), "events": k.events,
                          "evseq": k.evseq},
                 {"now": now_ms, "day": dkey, "code": code, "field": field.code, "slot": f"{at:%H%M}",
-                 "start": to_ms(start),                 "capacity": site.appointments.capacity(field.code), "phone": phone_key,
+                 "start": to_ms(start), "capacity": site.appointments.capacity(field.code), "phone": phone_key,
                  "per_phone": site.appointments.per_phone, "actor": actor.label, "link_value": f"{dkey}:{code}",
                  "keep_seconds": max(60, keep_until - now_ms // 1000)})
             if reply.get("error") != "booking_code_taken":

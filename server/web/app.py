@@ -219,8 +219,8 @@ def create_app(config: Config | None = None, *, redis_url: str | None = None, cl
     services.appointments = AppointmentDesk(engine)
     i18n.init_app(app)
     for blueprint in (api.bp, remote.bp, appointments.bp, reports_api.bp, province.api_bp, people.api_bp,
-                      webhooks_admin.api_bp, pages.bp, admin.bp, province.pages_bp, people.pages_bp, webhooks_admin.pages_bp, kiosk_bp,
-                      counter_bp, display_bp):
+                      webhooks_admin.api_bp, pages.bp, admin.bp, province.pages_bp, people.pages_bp,
+                      webhooks_admin.pages_bp, kiosk_bp, counter_bp, display_bp):
         app.register_blueprint(blueprint)
     _register_error_handlers(app)
     if start_relay:
