@@ -75,6 +75,7 @@
     const box = $("fields");
     box.innerHTML = "";
     $("open-pickup").classList.toggle("hidden", !pickupOffered());
+    $("open-appointment").classList.toggle("hidden", !appointmentsOn());
     allowedFields().forEach((field) => {
       const w = fieldState(field.code);
       const b = document.createElement("button");
@@ -82,19 +83,21 @@
       b.className = "field-button";
       b.dataset.field = field.code;
       const full = w.remaining === 0;
-      b.disabled = full;
+      // Full today: with bookings offered, the button leads to a time on the next working day.
+      const bookable = full && offerOn() && (state.hall.appointments.fields || []).includes(field.code);
+      b.disabled = full && !bookable;
       b.innerHTML = '<span class="name"></span><span class="meta"></span>';
       b.querySelector(".name").textContent = localName(field);
       const meta = b.querySelector(".meta");
       if (full) {
-        meta.textContent = t("kiosk.field_full");
+        meta.textContent = t(bookable ? "kiosk.field_full_book" : "kiosk.field_full");
       } else {
         meta.innerHTML = "<span></span><span></span>";
         meta.children[0].innerHTML = t("kiosk.waiting_count", {n: "<strong>" + w.waiting + "</strong>"});
         meta.children[1].innerHTML = w.estimated_wait_seconds === null ? "<strong>" + t("kiosk.no_counter_short") + "</strong>"
           : t("kiosk.wait_about", {time: "<strong>" + minutes(w.estimated_wait_seconds) + "</strong>"});
       }
-      b.addEventListener("click", () => openConfirm(field));
+      b.addEventListener("click", () => (bookable ? openOffer(field) : openConfirm(field)));
       box.appendChild(b);
     });
     fitFields();
@@ -152,6 +155,7 @@
       li.textContent = t("day." + day.day) + ": " + day.sessions.join(", ");
       list.appendChild(li);
     });
+    $("closed-book").classList.toggle("hidden", !offerOn());
     show("closed");
   }
 
@@ -213,6 +217,7 @@
     $("confirm-warning").classList.toggle("hidden", !warning);
     $("confirm-take").textContent = t(warning ? "kiosk.take_number_anyway" : "kiosk.take_number");
     $("confirm-error").textContent = "";
+    $("confirm-book").classList.add("hidden");
     const box = $("categories");
     box.innerHTML = "";
     const categories = state.hall.priority_categories || [];
@@ -293,6 +298,8 @@
       return;
     }
     $("confirm-error").textContent = errorText(result);
+    const full = result.data && result.data.error && result.data.error.code === "daily_cap_reached";
+    $("confirm-book").classList.toggle("hidden", !(full && offerOn()));
     fitView("confirm");
     armIdle();
   }
@@ -303,6 +310,9 @@
     $("ticket-field").textContent = window.QMS_LANG === "en" && ticket.field_name_en ? ticket.field_name_en : ticket.field_name;
     $("ticket-ahead").textContent = String(ticket.people_ahead);
     $("ticket-wait").textContent = minutes(ticket.estimated_wait_seconds);
+    if (ticket.appointment && !ticket.appointment.late) {   // a booking: called at its time, before walk-ins
+      $("ticket-wait").textContent = t("kiosk.appointment_at", {time: formatClock(ticket.appointment.due_at)});
+    }
     const next = ticket.visit ? ticket.visit.next : [];
     $("ticket-visit-row").classList.toggle("hidden", !next.length);
     $("ticket-visit").textContent = next.map((code) => { const f = fieldByCode(code); return f ? localName(f) : code; }).join(" → ");
@@ -424,7 +434,8 @@
   }
 
   function scanned(text) {
-    if (state.hall && state.hall.remote && PHONE_LINK.test(text.trim())) checkIn(text.trim());
+    if (appointmentsOn() && BOOKING_LINK.test(text.trim())) checkInBooking(text.trim());
+    else if (state.hall && state.hall.remote && PHONE_LINK.test(text.trim())) checkIn(text.trim());
     else if (pickupOffered()) openPickup(text);
   }
 
@@ -434,8 +445,12 @@
   function listenForScans() {
     let buffer = "", last = 0;
     document.addEventListener("keydown", (e) => {
-      const reading = pickupOffered() || (state.hall && state.hall.remote);
-      if (!reading || (state.view !== "home" && state.view !== "pickup")) return;
+      const reading = pickupOffered() || (state.hall && state.hall.remote) || appointmentsOn();
+      if (!reading || (state.view !== "home" && state.view !== "pickup" && state.view !== "appointment")) return;
+      if (e.target === $("appointment-code")) {
+        if (e.key === "Enter") { e.preventDefault(); checkInBooking($("appointment-code").value); }
+        return;
+      }
       if (e.target === $("pickup-code")) {
         if (e.key === "Enter") {
           e.preventDefault();
@@ -452,6 +467,124 @@
         buffer = "";
       } else if (e.key.length === 1) buffer += e.key;
     });
+  }
+
+  // -- appointments ------------------------------------------------------------------
+  // A booking is checked in by its QR code (the scanner reads it, at home too) or its six digits
+  // typed on the pad; its visitor is called at the booking's time. When a field's numbers ran out
+  // or the day is over, the kiosk offers a booking for the next day with places instead.
+  const BOOKING_LINK = /\/a\/([A-Za-z0-9_-]{1,32})\/([A-Za-z0-9_-]{16,64})\/?(?:[?#].*)?$/;
+
+  function appointmentsOn() { return Boolean(state.hall && state.hall.appointments && state.hall.appointments.enabled); }
+  function offerOn() { return Boolean(state.hall && state.hall.appointments && state.hall.appointments.offer); }
+
+  function openAppointment() {
+    state.bookingKey = uuid();   // a retry of the same check-in must not make two numbers
+    $("appointment-code").value = "";
+    $("appointment-error").textContent = "";
+    const pad = $("appointment-pad");
+    pad.innerHTML = "";
+    ["1", "2", "3", "4", "5", "6", "7", "8", "9", "⌫", "0"].forEach((d) => {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.textContent = d;
+      b.addEventListener("click", () => {
+        const input = $("appointment-code");
+        input.value = d === "⌫" ? input.value.slice(0, -1) : (input.value + d).slice(0, 6);
+        $("appointment-error").textContent = "";
+        armIdle();
+      });
+      pad.appendChild(b);
+    });
+    show("appointment");
+    $("appointment-code").focus();
+  }
+
+  async function checkInBooking(code) {
+    if (state.view !== "appointment") openAppointment();
+    if (!code.trim()) { $("appointment-error").textContent = t("error.bad_booking_code"); return; }
+    $("appointment-take").disabled = true;
+    const result = await api("POST", "/sites/" + cfg.site + "/appointments/checkin",
+                             {code: code.trim(), idempotency_key: state.bookingKey}, state.token);
+    $("appointment-take").disabled = false;
+    if (result.status === 200 || result.status === 201) { showTicket(result.data); return; }
+    $("appointment-error").textContent = errorText(result);
+    armIdle();
+  }
+
+  /** The next day with places: the visitor chooses a time (or first a field, from the closed screen). */
+  async function openOffer(field) {
+    $("offer-error").textContent = "";
+    $("offer-slots").innerHTML = "";
+    const choices = $("offer-fields");
+    choices.innerHTML = "";
+    choices.classList.toggle("hidden", Boolean(field));
+    show("offer");
+    if (!field) {
+      $("offer-text").textContent = t("kiosk.offer_choose_field");
+      const codes = state.hall.appointments.fields || [];
+      allowedFields().filter((f) => codes.includes(f.code)).forEach((f) => {
+        const b = document.createElement("button");
+        b.type = "button";
+        b.className = "field-button";
+        b.dataset.field = f.code;
+        b.innerHTML = '<span class="name"></span>';
+        b.querySelector(".name").textContent = localName(f);
+        b.addEventListener("click", () => openOffer(f));
+        choices.appendChild(b);
+      });
+      fitView("offer");
+      return;
+    }
+    state.offerField = field;
+    const r = await api("GET", "/sites/" + cfg.site + "/appointments/next?field=" + encodeURIComponent(field.code),
+                        undefined, state.token);
+    if (r.status !== 200) { $("offer-error").textContent = errorText(r); return; }
+    const offer = r.data.offer;
+    if (!offer) { $("offer-text").textContent = t("kiosk.offer_none", {field: localName(field)}); return; }
+    $("offer-text").textContent = t("kiosk.offer_text", {field: localName(field), date: dayLabel(offer.date)});
+    offer.slots.forEach((slot) => {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.className = "category";
+      b.dataset.time = slot.time;
+      b.textContent = slot.time;
+      b.addEventListener("click", () => bookSlot(offer.date, slot.time));
+      $("offer-slots").appendChild(b);
+    });
+    fitView("offer");
+  }
+
+  function dayLabel(iso) {
+    const d = new Date(iso + "T12:00:00");
+    return t("day." + ["sun", "mon", "tue", "wed", "thu", "fri", "sat"][d.getDay()]) + " "
+      + iso.slice(8, 10) + "/" + iso.slice(5, 7) + "/" + iso.slice(0, 4);
+  }
+
+  async function bookSlot(date, time) {
+    const r = await api("POST", "/sites/" + cfg.site + "/appointments",
+                        {field: state.offerField.code, date, time}, state.token);
+    if (r.status !== 201) { $("offer-error").textContent = errorText(r); openOffer(state.offerField); return; }
+    const b = r.data;
+    $("booked-code").textContent = b.code;
+    $("booked-field").textContent = window.QMS_LANG === "en" && b.field_name_en ? b.field_name_en : b.field_name;
+    $("booked-when").textContent = dayLabel(b.date) + ", " + b.time + "–" + b.end;
+    $("booked-checkin").textContent = t("booking.checkin_window", {start: b.checkin_from.slice(11, 16),
+                                                                  end: b.checkin_until.slice(11, 16)});
+    $("booked-qr").src = "/api/v1/sites/" + cfg.site + "/appointments/" + b.link.split("/").pop() + "/qr.svg";
+    $("booked-qr").alt = t("booking.qr_alt");
+    $("booked-print").textContent = t("print." + ((b.print && b.print.status) || "no_printer"));
+    show("booked");
+  }
+
+  function bindAppointments() {
+    $("open-appointment").addEventListener("click", openAppointment);
+    $("appointment-back").addEventListener("click", goHome);
+    $("appointment-take").addEventListener("click", () => checkInBooking($("appointment-code").value));
+    $("confirm-book").addEventListener("click", () => openOffer(state.field));
+    $("closed-book").addEventListener("click", () => openOffer(null));
+    $("offer-back").addEventListener("click", goHome);
+    $("booked-done").addEventListener("click", goHome);
   }
 
   // -- procedure lookup ----------------------------------------------------------------
@@ -646,6 +779,7 @@
     $("confirm-take").addEventListener("click", takeNumber);
     $("ticket-done").addEventListener("click", goHome);
     bindDossiers();
+    bindAppointments();
     state.token = QMS.deviceToken(cfg.site);
     if (!state.token) { show("setup"); return; }
     const [hall, me] = await Promise.all([

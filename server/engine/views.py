@@ -382,5 +382,7 @@ def hall_json(site: SiteConfig) -> dict[str, Any]:
         "remote": site.remote.enabled,   # numbers taken away from the hall: the kiosk confirms them
         # bookings checked in at the kiosk; offered there when a field's numbers ran out or the day is over
         "appointments": {"enabled": site.appointments.enabled,
-                         "offer": site.appointments.enabled and site.appointments.offer_when_full},
+                         "offer": site.appointments.enabled and site.appointments.offer_when_full,
+                         "fields": [f.code for f in site.fields.values() if f.kind == "service"
+                                    and site.appointments.capacity(f.code) > 0] if site.appointments.enabled else []},
     }

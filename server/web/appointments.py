@@ -119,9 +119,9 @@ def booking_check_in(site_id):
     """A kiosk scanned a booking's QR code (``code``: its link) or the visitor typed its six digits:
     the visitor's number, printed (it joins its line at the slot's time)."""
     svc = _services()
-    site = svc.appointments.site(site_id)
-    _, actor = site_and_actor(site.id)
+    _, actor = site_and_actor(site_id)
     actor = require(actor, "kiosk", "officer")
+    site = svc.appointments.site(site_id)
     body = json_body({"code": str, "idempotency_key": str}, required=("code",))
     key = body.get("idempotency_key") or request.headers.get("Idempotency-Key")
     ticket = svc.appointments.check_in(site, body["code"], actor, key)

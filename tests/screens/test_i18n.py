@@ -52,6 +52,8 @@ DYNAMIC = {
         "rating.recorded", "rating.repeat_ignored", "rating.unattributed", "counter.opened", "counter.paused",
         "counter.closed", "counter.pause_pending", "counter.pause_cancelled", "ticket.queued",
         "appointment.booked", "appointment.cancelled", "appointment.checked_in")],
+    "booking.status_": ["booked", "checked_in", "late", "cancelled", "missed"],
+    "book.late_": ["walk_in", "refuse"],
     "webhooks.status_": ["delivered", "retrying", "failed"],
     "webhooks.state_": ["on", "disabled"],
     "error.": [],  # every code the API returns: see test_the_error_codes_the_api_returns_have_words_for_people

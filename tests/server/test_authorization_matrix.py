@@ -30,6 +30,7 @@ OPERATIONS = [
      {"kiosk", "owner", "other_counter", "admin"}),
     ("POST", "/tickets/checkin", {"link": "http://hall/t/hcc/aaaaaaaaaaaaaaaaaaaa"},
      {"kiosk", "owner", "other_counter", "admin"}),
+    ("POST", "/appointments/checkin", {"code": "123456"}, {"kiosk", "owner", "other_counter", "admin"}),
     ("POST", "/tickets/{waiting}/cancel", {}, {"owner", "admin"}),
     ("POST", "/tickets/{waiting}/restore", {}, {"owner", "admin"}),
     ("POST", "/ratings", {"counter": 1, "level": 3, "press_id": "matrix-0001", "device": "panel-1"}, {"agent"}),
