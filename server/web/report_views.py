@@ -7,6 +7,7 @@ from datetime import date
 from flask import current_app, g, request
 
 from ..errors import BadRequest, NotFound
+from ..history.appointments import appointment_figures
 from ..history.archiver import archive_lag
 from ..history.charts import bar_chart
 from ..history.pauses import idle_figures, pause_figures
@@ -52,6 +53,7 @@ def build_report(site) -> dict:
     bounds = period.bounds_ms(site.timezone)
     report["pauses"] = pause_figures(services.archive_sql, site, *bounds, now_ms)
     report["idle"] = idle_figures(services.archive_sql, site, *bounds)
+    report["appointments"] = appointment_figures(services.archive_sql, site, *bounds, now_ms)
     report["archive_lag"] = lag
     return report
 

@@ -54,6 +54,7 @@ DYNAMIC = {
         "appointment.booked", "appointment.cancelled", "appointment.checked_in")],
     "booking.status_": ["booked", "checked_in", "late", "cancelled", "missed"],
     "book.late_": ["walk_in", "refuse"],
+    "report.appointment_": ["booked", "kept", "late", "missed", "cancelled", "upcoming", "no_show_rate"],
     "webhooks.status_": ["delivered", "retrying", "failed"],
     "webhooks.state_": ["on", "disabled"],
     "error.": [],  # every code the API returns: see test_the_error_codes_the_api_returns_have_words_for_people

@@ -197,3 +197,29 @@ def test_a_full_field_offers_a_booking_for_the_next_day_at_the_kiosk(api):
     assert slip["status"] == "booked" and slip["print"] == {"status": "no_printer"}
     offer = api.get("/appointments/next?field=DD").get_json()["offer"]
     assert offer["slots"][0]["time"] == "08:00"                   # that place is taken now
+
+
+def test_the_report_counts_kept_late_cancelled_and_missed_bookings(api, app, caplog, clock, redis_url):
+    from ..helpers import archive_now
+
+    kept, late, gone, missed = (book(api, caplog, clock, f"091200001{n}", "TP", "2026-11-23", "09:30").get_json()
+                                if n < 2 else
+                                book(api, caplog, clock, f"091200001{n}", "TP", "2026-11-23", "10:00").get_json()
+                                for n in range(4))
+    upcoming = book(api, caplog, clock, "0912000020", "DD", "2026-11-23", "16:00").get_json()
+    api.post(f"/appointments/{gone['link'].rsplit('/', 1)[1]}/cancel", {})
+    clock.advance(minutes=26)                                     # 09:30
+    assert api.post("/appointments/checkin", {"code": kept["code"]}, KIOSK_TOKEN).status_code == 201
+    clock.advance(minutes=20)                                     # 09:50: past 09:30's grace
+    assert api.post("/appointments/checkin", {"code": late["code"]}, KIOSK_TOKEN).status_code == 201
+    clock.advance(minutes=30)                                     # 10:20: 10:00's grace is over, nobody came
+    archive_now(app, redis_url)
+    admin = api.login_admin()
+    figures = api.get("/reports?period=day&date=2026-11-23", admin).get_json()["appointments"]
+    assert figures["total"] == {"booked": 5, "kept": 1, "late": 1, "cancelled": 1, "missed": 1, "upcoming": 1,
+                                "no_show_rate": round(1 / 3, 4)}, figures
+    assert [(r["field"], r["booked"], r["missed"]) for r in figures["by_field"]] == [("TP", 4, 1), ("DD", 1, 0)]
+    assert upcoming["status"] == "booked" and missed["status"] == "booked"
+    html = api.client.get("/admin/hcc?period=day&date=2026-11-23").get_data(as_text=True)
+    table = html[html.index('id="appointments"'):]
+    assert "Vắng mặt" in table and "<td>33.3%</td>" in table, table[:3000]
