@@ -666,7 +666,7 @@ def _export_settings(site: dict, stored: dict[str, dict]) -> None:
             site[name] = stored[name][site["id"]]
     if site.get("id") in stored["categories"]:
         site.setdefault("priority", {})["categories"] = stored["categories"][site["id"]]
-    for name in ("ratings", "remote"):
+    for name in ("ratings", "remote", "appointments"):
         if site.get("id") in stored[name]:
             site[name] = stored[name][site["id"]]
     if site.get("id") in stored["procedures"]:   # inline: the file config.yaml named is as it was
@@ -710,6 +710,7 @@ def _config_import(args) -> int:
         store.set_ratings(config.sites[site_id], who, structure.ratings_entry(site.ratings), site.devices)
         # (the operator's file may name the SMS adapter; the administration's pages may not)
         store.set_remote(config.sites[site_id], who, structure.remote_entry(site.remote))
+        store.set_appointments(config.sites[site_id], who, structure.appointments_entry(site.appointments))
         present = site_clients(site)
         store.replace_devices(config.sites[site_id], who, present, source=os.path.basename(args.file))
         store.replace_listed(config.sites[site_id], who, structure.DEVICES, site.devices,

@@ -293,7 +293,8 @@ class PeopleStore:
         for name, apply in (("general", self._apply_general), ("fields", self._apply_fields),
                             ("counters", self._apply_counters), ("categories", self._apply_categories),
                             ("procedures", self._apply_procedures), ("ratings", self._apply_ratings),
-                            ("webhooks", self._apply_webhooks), (structure.REMOTE, self._apply_remote)):
+                            ("webhooks", self._apply_webhooks), (structure.REMOTE, self._apply_remote),
+                            (structure.APPOINTMENTS, self._apply_appointments)):
             if copy.get(name) is not None:
                 apply(site, copy[name])
         if copy.get("people") is not None:
@@ -427,6 +428,27 @@ class PeopleStore:
         self._change(site, actor, "remote.update", site.id, {"before": was, "after": {k: new[k] for k in was}},
                      self._setting(site, structure.REMOTE, new, based_on=old), first=None)
         return structure.remote_entry(site.remote)
+
+    def _apply_appointments(self, site: SiteConfig, doc: dict[str, Any]) -> None:
+        """The site's appointments, set (the next request reads them)."""
+        appointments, errors = structure.read_appointments(doc, site.fields)
+        for error in errors:
+            logger.warning("site %s: the live appointments cannot be read: %s", site.id, error)
+        if not errors and appointments != site.appointments:
+            object.__setattr__(site, "appointments", appointments)
+            logger.info("site %s: appointments reloaded (%s)", site.id, "on" if appointments.enabled else "off")
+
+    def set_appointments(self, site: SiteConfig, actor: str, changes: dict[str, Any]) -> dict[str, Any]:
+        """Appointments turned on or off, or their terms changed (bookings made keep their slot)."""
+        old = structure.appointments_entry(site.appointments)
+        new = structure.appointments_entry(structure.appointments_with(site, {**old, **changes}))
+        was = {k: v for k, v in old.items() if new[k] != v}
+        if not was:
+            return old
+        self._change(site, actor, "appointments.update", site.id,
+                     {"before": was, "after": {k: new[k] for k in was}},
+                     self._setting(site, structure.APPOINTMENTS, new, based_on=old), first=None)
+        return structure.appointments_entry(site.appointments)
 
     def _apply_webhooks(self, site: SiteConfig, entries: list[dict[str, Any]]) -> None:
         """The site's webhooks swapped whole (the sender reads them from SQL itself)."""

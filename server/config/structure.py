@@ -31,6 +31,7 @@ from . import (
 from .catalogue import Procedure, read_procedures
 from .devices import RatingConfig, parse_devices, parse_ratings
 from .reader import Node
+from .appointments import AppointmentsConfig, parse_appointments
 from .remote import RemoteConfig, parse_remote
 from .webhooks import Webhook, read_webhooks, webhook_entry
 
@@ -104,7 +105,8 @@ def field_naming(site: SiteConfig, code: str) -> list[dict[str, str]]:
             + [{"kind": "kiosk", "id": k.id} for k in site.kiosks.values() if code in k.fields]
             + [{"kind": "display", "id": d.id} for d in site.displays.values() if code in d.fields]
             + [{"kind": "procedure", "id": p.code} for p in procedures if p.field == code]
-            + [{"kind": "remote", "id": code} for c in site.remote.caps if c == code])
+            + [{"kind": "remote", "id": code} for c in site.remote.caps if c == code]
+            + [{"kind": "appointments", "id": code} for c in site.appointments.capacities if c == code])
 
 
 def counter_entry(c: CounterConfig) -> dict[str, Any]:
@@ -328,7 +330,7 @@ REMOTE = "remote"
 # Every setting a site's administration changes live, by its name in ``site_settings`` (the
 # processes load them, ``qms config export`` writes them into config.yaml).
 SETTINGS = ("hours", "general", "fields", "counters", "categories", "procedures", "ratings", "webhooks", "devices",
-            REMOTE)
+            REMOTE, "appointments")
 
 
 def remote_entry(r: RemoteConfig) -> dict[str, Any]:
@@ -350,3 +352,27 @@ def read_remote(doc: Any, fields) -> tuple[RemoteConfig, list[str]]:
 def remote_with(site: SiteConfig, doc: dict[str, Any]) -> RemoteConfig:
     """``doc`` read by config.yaml's rules against the site's fields; BadRequest saying what is wrong."""
     return _whole(read_remote(doc, site.fields), "", "bad_remote")
+
+
+# -- appointments ---------------------------------------------------------------------------
+APPOINTMENTS = "appointments"
+
+
+def appointments_entry(a: AppointmentsConfig) -> dict[str, Any]:
+    """The site's appointments as config.yaml writes them (and the settings page edits them)."""
+    return {"enabled": a.enabled, "slot_minutes": a.slot_minutes,
+            "capacity": {**a.capacities, "default": a.default_capacity}, "days_ahead": a.days_ahead,
+            "per_phone": a.per_phone, "checkin_before_minutes": a.checkin_before_minutes,
+            "late_minutes": a.late_minutes, "late": a.late, "order": a.order, "weight": a.weight,
+            "offer_when_full": a.offer_when_full}
+
+
+def read_appointments(doc: Any, fields) -> tuple[AppointmentsConfig, list[str]]:
+    errors: list[str] = []
+    appointments = parse_appointments(Node(doc, APPOINTMENTS, errors), fields)
+    return appointments, [e.removeprefix(APPOINTMENTS + ".") for e in errors]
+
+
+def appointments_with(site: SiteConfig, doc: dict[str, Any]) -> AppointmentsConfig:
+    """``doc`` read by config.yaml's rules against the site's fields; BadRequest saying what is wrong."""
+    return _whole(read_appointments(doc, site.fields), "", "bad_appointments")

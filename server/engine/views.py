@@ -240,6 +240,9 @@ def public_event(site: SiteConfig, fields: dict[str, str]) -> dict[str, Any]:
     for key, value in data.items():
         if key == "ticket" and isinstance(value, dict):
             event["ticket"] = ticket_json(value, site)
+        elif key == "booking" and isinstance(value, dict):
+            # Screens need no booking's code (it checks the booking in at a kiosk): the slot only.
+            event["booking"] = {k: value.get(k) for k in ("field", "slot", "status")}
         elif key == "counter_state" and isinstance(value, dict):
             event["counter_state"] = counter_json(site, value)
         elif key == "waiting" and isinstance(value, dict):

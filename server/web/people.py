@@ -441,6 +441,30 @@ def set_remote_settings(site_id):
     return jsonify(_store().set_remote(site, actor.label, json_body(REMOTE)))
 
 
+# -- appointments ----------------------------------------------------------------------------
+APPOINTMENTS: dict[str, type | tuple[type, ...]] = {
+    "enabled": bool, "slot_minutes": int, "capacity": dict, "days_ahead": int, "per_phone": int,
+    "checkin_before_minutes": int, "late_minutes": int, "late": str, "order": str, "weight": int,
+    "offer_when_full": bool}
+
+
+@api_bp.get("/setup/appointments")
+def appointments_settings(site_id):
+    """Whether citizens book times, the places per slot and field, and the check-in rules."""
+    site, actor = site_and_actor(site_id)
+    require(actor, "admin")
+    return jsonify(structure.appointments_entry(site.appointments))
+
+
+@api_bp.put("/setup/appointments")
+def set_appointments_settings(site_id):
+    """Turned on or off, or its terms changed: the booking page, the kiosk and the API follow on
+    every server within 2 s; bookings made keep their slot."""
+    site, actor = site_and_actor(site_id)
+    actor = require(actor, "admin")
+    return jsonify(_store().set_appointments(site, actor.label, json_body(APPOINTMENTS)))
+
+
 # -- rating panels, printers, LED boards -----------------------------------------------------
 PERIPHERAL: dict[str, type | tuple[type, ...]] = {"kind": str, "url": str, "counter": (int, type(None)),
                                                   "agent": (str, type(None)), "options": (dict, type(None))}
@@ -598,6 +622,8 @@ AUDIT_WORDS = {**{k: "people." + k for k in ("role", "counters", "disabled")},
 
 
 def _label(key: str, action: str = "") -> str:
+    if action.startswith("appointments.") and key in APPOINTMENTS:
+        return translate(g.lang, "appointments_settings." + key)
     if key == "name":   # a person's name, or a site's, field's, counter's or device's
         person = action.startswith(("officer.", "province_user."))
         return translate(g.lang, "people.name" if person else "devices.name")

@@ -33,6 +33,7 @@ DYNAMIC = {
                       "device.delete", "site.create", "site.update", "site.remove",
                       "priority.create", "priority.update", "priority.delete",
                       "procedure.create", "procedure.update", "procedure.delete", "ratings.update", "remote.update",
+                      "appointments.update",
                       "webhook.create", "webhook.update", "webhook.delete",
                       *(f"province_user.{what}" for what in ("create", "update", "disable", "enable", "password_reset",
                                                              "password_change"))],

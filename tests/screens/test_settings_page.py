@@ -108,3 +108,27 @@ def test_an_admin_sets_four_rating_levels_and_adds_a_procedure_the_kiosk_finds(p
     found = requests.get(f"{hall.url}/api/v1/sites/hcc/procedures", params={"q": "dang ky giam ho"}, timeout=10)
     assert [(p["code"], p["documents"]) for p in found.json()["procedures"]] == [
         ("HT-99", ["Tờ khai đăng ký giám hộ", "Văn bản cử người giám hộ"])]
+
+
+def test_an_admin_turns_appointments_on_and_the_kiosk_takes_them(pages, hall):
+    """Off in the hall's file: turned on from the settings page with places for justice only, the
+    kiosk shows "I have an appointment" by itself and the booking page lists justice alone."""
+    kiosk = pages.open(f"/kiosk/hcc#token={KIOSK_TOKEN}", width=1080, height=1920)
+    expect(kiosk.locator('.field-button[data-field="TP"]')).to_be_visible()
+    expect(kiosk.locator("#open-appointment")).to_be_hidden()
+    page = pages.open("/admin/hcc/settings", width=1400, height=1200)
+    admin_login(page)
+    expect(page.locator("#appt-capacity")).to_have_value("default 2")
+    page.check("#appt-enabled")
+    page.fill("#appt-capacity", "TP 3\ndefault 0")
+    page.select_option("#appt-late", "refuse")
+    page.click("#appt-save")
+    expect(page.locator("#appt-done")).to_have_text("Đã lưu cách đặt lịch hẹn.")
+    expect(kiosk.locator("#open-appointment")).to_have_text("Tôi có lịch hẹn", timeout=10000)
+    page.fill("#appt-capacity", "ZZ 3")
+    page.click("#appt-save")
+    expect(page.locator("#appt-error")).to_contain_text("ZZ")
+    shot(page, "admin-appointments-settings")
+    booking = pages.open("/book/hcc", width=390, height=844)
+    expect(booking.locator("#book-fields .field-button")).to_have_count(1)
+    expect(booking.locator("#book-rules")).to_contain_text("lịch hẹn hết hiệu lực")

@@ -5,6 +5,8 @@ called at the slot's time ahead of walk-ins; early, late, cancelled and missed b
 handled and counted."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from server.config import parse_config
@@ -223,3 +225,38 @@ def test_the_report_counts_kept_late_cancelled_and_missed_bookings(api, app, cap
     html = api.client.get("/admin/hcc?period=day&date=2026-11-23").get_data(as_text=True)
     table = html[html.index('id="appointments"'):]
     assert "Vắng mặt" in table and "<td>33.3%</td>" in table, table[:3000]
+
+
+def test_screens_are_not_told_booking_codes(api, caplog, clock, engine):
+    from server.engine.views import public_event
+
+    b = book(api, caplog, clock, "0912000001", "TP", "2026-11-23", "09:30").get_json()
+    entries = engine.client.xrange(engine.keys["hcc"].events)
+    booked = [public_event(engine.site("hcc"), {k.decode(): v.decode() for k, v in fields.items()})
+              for _, fields in entries if fields[b"type"] == b"appointment.booked"]
+    assert booked and booked[-1]["booking"] == {"field": "TP", "slot": "0930", "status": "booked"}
+    assert b["code"] not in json.dumps(booked[-1])
+
+
+def test_an_admin_sets_the_places_per_slot_live_and_it_is_audited(api, caplog, clock):
+    admin = api.login_admin()
+    settings = api.get("/setup/appointments", admin).get_json()
+    assert (settings["enabled"], settings["capacity"], settings["late"], settings["order"]) == (
+        True, {"TP": 2, "DD": 1, "default": 0}, "walk_in", "first")
+    r = api.put("/setup/appointments", {"capacity": {"TP": 3, "ZZ": 1}}, admin)
+    assert r.status_code == 400 and r.get_json()["error"]["code"] == "bad_appointments", r.get_json()
+    r = api.put("/setup/appointments", {"late": "never"}, admin)
+    assert r.status_code == 400 and r.get_json()["error"]["code"] == "bad_appointments", r.get_json()
+    assert api.get("/appointments/slots?field=TP&date=2026-11-25").get_json()["slots"][0]["capacity"] == 2
+    r = api.put("/setup/appointments", {"capacity": {"TP": 3, "XD": 1, "default": 0}}, admin)
+    assert r.status_code == 200 and r.get_json()["capacity"] == {"TP": 3, "XD": 1, "default": 0}, r.get_json()
+    assert api.get("/appointments/slots?field=TP&date=2026-11-25").get_json()["slots"][0]["capacity"] == 3
+    assert [f["code"] for f in api.get("/appointments").get_json()["fields"]] == ["TP", "XD"]   # DD: none now
+    # A field taking bookings cannot be removed while its places are set.
+    r = api.delete("/setup/fields/XD", admin)
+    assert r.status_code == 409 and {"kind": "appointments", "id": "XD"} in r.get_json()["error"]["details"]["named_by"]
+    assert api.put("/setup/appointments", {"enabled": False}, admin).status_code == 200
+    r = api.get("/appointments")
+    assert r.status_code == 404 and r.get_json()["error"]["code"] == "appointments_disabled"
+    assert [a for a in api.audited(admin) if a[0] == "appointments.update"] == [("appointments.update", "hcc")] * 2
+    assert api.put("/setup/appointments", {"enabled": True}, api.login(1)).status_code == 403   # an officer

@@ -90,12 +90,18 @@ def test_export_writes_the_live_settings_and_import_takes_them_back(written_hall
     r = written_hall.client.put("/api/v1/sites/hcc/setup/remote", headers=admin,
                                 json={"enabled": True, "caps": {"DD": 20}, "arrive_within_minutes": 45})
     assert r.status_code == 200, r.get_json()
+    r = written_hall.client.put("/api/v1/sites/hcc/setup/appointments", headers=admin,
+                                json={"enabled": True, "capacity": {"TP": 3, "default": 0}, "late": "refuse"})
+    assert r.status_code == 200, r.get_json()
     exported = yaml.safe_load(written_hall.config_command("export").stdout)
     hcc = next(s for s in exported["sites"] if s["id"] == "hcc")
     assert (hcc["name"], hcc["recent_calls"], hcc["priority"]["ratio"]) == ("Trung tâm mới", 7, "3:1")
     assert (hcc["remote"]["enabled"], hcc["remote"]["caps"], hcc["remote"]["arrive_within_minutes"]) == (
         True, {"DD": 20}, 45)
     hcc["remote"]["per_phone"] = 2
+    assert (hcc["appointments"]["enabled"], hcc["appointments"]["capacity"], hcc["appointments"]["late"]) == (
+        True, {"TP": 3, "default": 0}, "refuse")
+    hcc["appointments"]["capacity"] = {"TP": 4, "DD": 1, "default": 0}
     assert [c["code"] for c in hcc["priority"]["categories"]] == ["merit", "elderly", "disabled", "pregnant"]
     hcc["name"], hcc["recent_calls"] = "Trung tâm tỉnh", 12
     hcc["priority"]["categories"] = hcc["priority"]["categories"][:2]
@@ -110,6 +116,8 @@ def test_export_writes_the_live_settings_and_import_takes_them_back(written_hall
     assert [c["code"] for c in categories["categories"]] == ["merit", "elderly"]
     remote = written_hall.client.get("/api/v1/sites/hcc/setup/remote", headers=admin).get_json()
     assert (remote["enabled"], remote["per_phone"], remote["caps"]) == (True, 2, {"DD": 20})
+    appointments = written_hall.client.get("/api/v1/sites/hcc/setup/appointments", headers=admin).get_json()
+    assert (appointments["capacity"], appointments["late"]) == ({"TP": 4, "DD": 1, "default": 0}, "refuse")
 
 
 def test_priority_categories_are_changed_live_and_the_kiosk_offers_them(api, app, another_process):

@@ -365,11 +365,25 @@
     return state;
   }
 
+  /** A number per field as a settings form edits it: {DD: 40, default: 100} <-> "DD 40" a line.
+   *  A line that is not one is sent as it is, for the server to say what is wrong. */
+  const perField = {
+    text: (numbers) => Object.entries(numbers).map(([code, n]) => code + " " + n).join("\n"),
+    parse(text) {
+      const out = {};
+      text.split("\n").map((line) => line.trim()).filter(Boolean).forEach((line) => {
+        const [code, n] = line.split(/\s+/);
+        out[code] = /^\d+$/.test(n || "") ? Number(n) : n === undefined ? null : n;
+      });
+      return out;
+    },
+  };
+
   document.addEventListener("DOMContentLoaded", () => {
     translatePage();
     toolbar();
   });
 
   window.QMS = {t, translatePage, deviceToken, api, errorText, Live, minutes, duration, elapsed, clock, clockTime, listEditor,
-                localName, mergeWaiting, cell, link, button, answered};
+                localName, mergeWaiting, cell, link, button, answered, perField};
 })();

@@ -15,22 +15,12 @@
     $("remote-enabled").checked = data.enabled;
     NUMBERS.forEach((k) => { $("remote-" + k).value = data[k]; });
     $("remote-sms").value = data.sms;
-    $("remote-caps").value = Object.entries(data.caps).map(([code, n]) => code + " " + n).join("\n");
-  }
-
-  /** "DD 40" per line -> {DD: 40}; a line that is not one is sent as it is, for the server to say. */
-  function caps() {
-    const out = {};
-    $("remote-caps").value.split("\n").map((line) => line.trim()).filter(Boolean).forEach((line) => {
-      const [code, n] = line.split(/\s+/);
-      out[code] = /^\d+$/.test(n || "") ? Number(n) : n === undefined ? null : n;
-    });
-    return out;
+    $("remote-caps").value = QMS.perField.text(data.caps);
   }
 
   async function save(e) {
     e.preventDefault();
-    const body = {enabled: $("remote-enabled").checked, caps: caps()};
+    const body = {enabled: $("remote-enabled").checked, caps: QMS.perField.parse($("remote-caps").value)};
     NUMBERS.forEach((k) => { body[k] = Number($("remote-" + k).value); });
     const r = await QMS.api("PUT", "/sites/" + site + "/setup/remote", body);
     if (QMS.answered(r, $("remote-error"), $("remote-done"), t("remote_settings.saved"))) {
