@@ -28,10 +28,10 @@ from . import (
     default_dossiers,
     read_timezone,
 )
+from .appointments import AppointmentsConfig, parse_appointments
 from .catalogue import Procedure, read_procedures
 from .devices import RatingConfig, parse_devices, parse_ratings
 from .reader import Node
-from .appointments import AppointmentsConfig, parse_appointments
 from .remote import RemoteConfig, parse_remote
 from .webhooks import Webhook, read_webhooks, webhook_entry
 
