@@ -111,6 +111,22 @@ for _ = 1, 100 do
                                                     waiting = waiting_of(L, {candidate.field}, {cid})})
   pick = nil
 end
+-- Nobody else waits for this counter: a visitor checked in early for a later time is served now
+-- rather than left sitting in front of an idle counter.
+if not pick then
+  local is_served = {}
+  for _, code in ipairs(served) do is_served[code] = true end
+  for _, id in ipairs(redis.call('ZRANGE', KEYS[8], 0, 199)) do
+    local h = get_record(KEYS[2], id)
+    if h and h.state == 'waiting' and is_served[h.field] and L.fields[h.field] then
+      redis.call('ZREM', KEYS[8], id)
+      redis.call('ZADD', L.fields[h.field][h.lane], queue_score(h), id)
+      count_extra(L, h, 1)
+      pick, line, lane = id, L.fields[h.field][h.lane], 'early'
+      break
+    end
+  end
+end
 local P, N = tonumber(ARGV[7]), tonumber(ARGV[8])
 if lane == 'p' then
   c.pr = (c.pr or 0) + 1

@@ -4,6 +4,9 @@ the number says when it is called; a visitor finding a field full is offered a t
 working day and takes the booking's slip; a code typed on the pad is looked up."""
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import requests
 from playwright.sync_api import expect
 
@@ -56,6 +59,17 @@ def test_a_booking_made_on_a_phone_is_checked_in_at_the_kiosk(browser, tmp_path,
         expect(kiosk.locator("#ticket-number")).to_have_text("1001")
         expect(kiosk.locator("#ticket-wait")).to_have_text("được gọi lúc 09:00 (giờ hẹn)")
         shot(kiosk, "kiosk-appointment-ticket")
+        # The number's own phone page (its QR code) says when it is called; the phone's clock is
+        # the server's day.
+        token = kiosk.evaluate("window.kiosk.lastTicket.token")
+        context = browser.new_context(viewport={"width": 390, "height": 844}, locale="vi-VN")
+        pages.contexts.append(context)
+        own = context.new_page()
+        own.clock.install(time=datetime(2026, 11, 23, 8, 52, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh")))
+        own.goto(f"{server.url}/t/hcc/{token}")
+        expect(own.locator("#status")).to_have_text(
+            "Bạn có lịch hẹn: được gọi từ 09:00, trước người lấy số tại chỗ.")
+        expect(own.locator("#facts")).to_be_hidden()
         kiosk.click("#ticket-done")
         phone.reload()
         expect(phone.locator("#booking-status")).to_have_text("Đã xác nhận có mặt: xem số thứ tự của bạn")
@@ -86,6 +100,30 @@ def test_a_booking_made_on_a_phone_is_checked_in_at_the_kiosk(browser, tmp_path,
         kiosk.click("#appointment-take")
         expect(kiosk.locator("#appointment-error")).to_have_text("Không tìm thấy lịch hẹn với mã này trong hôm nay.")
         shot(kiosk, "kiosk-appointment-code")
+        assert not pages.errors, pages.errors
+    finally:
+        pages.close()
+        server.stop()
+
+
+def test_after_closing_the_kiosk_offers_a_time_on_the_next_working_day(browser, tmp_path, prefix, redis_url):
+    doc = screens_hall(prefix, appointments=APPOINTMENTS)
+    # Monday 23 November 2026, 17:30 in Hà Nội: the hall closed at 17:00; Tuesday is a day off.
+    server = ServerProcess(write_config(tmp_path, doc, redis_url=redis_url), always_open=False,
+                           faketime="@2026-11-23 10:30:00").wait_ready()
+    pages = Pages(browser, server.url)
+    try:
+        kiosk = pages.open(f"/kiosk/hcc#token={KIOSK_TOKEN}", width=1080, height=1920)
+        expect(kiosk.locator("#view-closed")).to_be_visible()
+        kiosk.click("#closed-book")
+        expect(kiosk.locator("#offer-text")).to_have_text("Chọn lĩnh vực cần giải quyết:")
+        expect(kiosk.locator("#offer-fields .field-button")).to_have_count(2)
+        kiosk.click('#offer-fields .field-button[data-field="TP"]')
+        expect(kiosk.locator("#offer-text")).to_have_text(
+            "Tư pháp – Hộ tịch: còn chỗ vào Thứ Tư 25/11/2026. Chọn giờ đến:")
+        kiosk.click('#offer-slots [data-time="08:00"]')
+        expect(kiosk.locator("#booked-when")).to_have_text("Thứ Tư 25/11/2026, 08:00–08:30")
+        shot(kiosk, "kiosk-closed-booked")
         assert not pages.errors, pages.errors
     finally:
         pages.close()

@@ -260,3 +260,14 @@ def test_an_admin_sets_the_places_per_slot_live_and_it_is_audited(api, caplog, c
     assert r.status_code == 404 and r.get_json()["error"]["code"] == "appointments_disabled"
     assert [a for a in api.audited(admin) if a[0] == "appointments.update"] == [("appointments.update", "hcc")] * 2
     assert api.put("/setup/appointments", {"enabled": True}, api.login(1)).status_code == 403   # an officer
+
+
+def test_an_idle_counter_serves_a_visitor_checked_in_early(api, caplog, clock):
+    """Called at its time when others wait; but nobody is left sitting before an idle counter."""
+    b = book(api, caplog, clock, "0912000001", "TP", "2026-11-23", "10:00").get_json()
+    clock.advance(minutes=35)                                     # 09:36: checked in for 10:00
+    ticket = api.post("/appointments/checkin", {"code": b["code"]}, KIOSK_TOKEN).get_json()
+    api.login(1)
+    api.act(1, "open")
+    r = api.act(1, "call-next")
+    assert r.status_code == 200 and r.get_json()["label"] == ticket["label"], r.get_json()
