@@ -97,6 +97,7 @@ class WebhookSender:
         self.session = session or requests.Session()
         self.lines: dict[tuple[str, str], _Line] = {}
         self._next_refresh = 0.0
+        self._versions: dict[str, bytes | None] | None = None   # the sites' settings versions last read
         self._swept: set[str] = set()
         self._stop = threading.Event()
         self.health = StoreHealth()
@@ -121,7 +122,14 @@ class WebhookSender:
         """Follow the hooks' changes: a new one gets its group (at the stream's end), a removed
         one's group goes (so the stream can be trimmed), a changed one's settings are taken."""
         self._next_refresh = time.monotonic() + REFRESH_SECONDS
+        # The hooks are read from SQL only when a site's settings moved (each live change bumps
+        # its version key in Redis, which every process watches): one MGET every 2 s, not a query.
+        sites = list(self.config.sites)
+        versions = dict(zip(sites, self.client.mget([self.keys[s].people_version for s in sites]), strict=True))
+        if versions == self._versions:
+            return
         now = self.current()
+        self._versions = versions
         wanted = {(s, h.id): h for s, hooks in now.items() for h in hooks.values()}
         for (site_id, hook_id), hook in wanted.items():
             line = self.lines.get((site_id, hook_id))

@@ -236,3 +236,33 @@ def test_the_stream_keeps_an_event_a_hook_has_not_delivered_when_the_archive_has
         assert redis_client.xlen(stream) < before   # now the stream is trimmed
     finally:
         receiver.close()
+
+
+def test_the_sender_reads_the_hooks_from_sql_only_when_settings_moved(api, app, receiver, sender):
+    """It looked for changed hooks with a SQL query every 2 s, on every server, for ever; now it
+    reads the sites' settings versions from Redis and queries only when one moved."""
+    from sqlalchemy import event
+
+    sql = app.extensions["qms"].archive_sql
+    queries: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        queries.append(statement)
+
+    event.listen(sql, "before_cursor_execute", count)
+    try:
+        s = sender()
+        s.refresh()
+        first = len(queries)
+        assert first >= 1                      # the first look reads them
+        s.refresh()
+        s.refresh()
+        assert len(queries) == first           # nothing moved: no query
+        admin = api.login_admin()
+        api.put("/setup/webhooks/motcua", {"url": receiver.url}, admin)
+        queries.clear()
+        s.refresh()
+        assert any("site_settings" in q for q in queries)   # a hook added: read, and sent to
+        assert ("hcc", "motcua") in s.lines
+    finally:
+        event.remove(sql, "before_cursor_execute", count)
