@@ -97,7 +97,7 @@ class WebhookSender:
         self.session = session or requests.Session()
         self.lines: dict[tuple[str, str], _Line] = {}
         self._next_refresh = 0.0
-        self._versions: dict[str, bytes | None] | None = None   # the sites' settings versions last read
+        self._versions: dict[str, Any] | None = None   # the sites' settings versions last read
         self._swept: set[str] = set()
         self._stop = threading.Event()
         self.health = StoreHealth()
