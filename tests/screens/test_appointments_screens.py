@@ -50,6 +50,12 @@ def test_a_booking_made_on_a_phone_is_checked_in_at_the_kiosk(browser, tmp_path,
         code = phone.locator("#booking-code").inner_text()
         assert len(code) == 6 and code.isdigit(), code
         shot(phone, "booking-page")
+        phone.click('button[data-lang="en"]')
+        expect(phone.locator("#booking-status")).to_have_text("Booked")
+        expect(phone.locator("#booking-when")).to_have_text("Monday, 23/11/2026, 09:00–09:30")
+        expect(phone.locator("#booking-cancel")).to_have_text("Cancel the appointment")
+        phone.click('button[data-lang="vi"]')
+        expect(phone.locator("#booking-status")).to_have_text("Đã đặt lịch")
 
         # At the hall: the kiosk's scanner reads the phone's QR code (its link), then Enter.
         kiosk = open_kiosk(pages)
