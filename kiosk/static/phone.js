@@ -28,8 +28,8 @@
       : t("phone.state_" + tk.state, {counter: tk.counter || ""});
     // A booking checked in before its time: it joins the line then (before walk-ins).
     const appointment = tk.appointment;
-    const held = active && appointment && !appointment.late && Date.parse(appointment.due_at) > Date.now();
-    if (held) {
+    const early = active && appointment && !appointment.late && Date.parse(appointment.due_at) > Date.now();
+    if (early) {
       $("status").textContent = t("phone.appointment_at", {time: new Intl.DateTimeFormat("vi-VN", {
         timeZone: cfg.timezone, hour: "2-digit", minute: "2-digit", hour12: false}).format(new Date(appointment.due_at))});
       $("facts").classList.add("hidden");

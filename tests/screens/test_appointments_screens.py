@@ -71,6 +71,7 @@ def test_a_booking_made_on_a_phone_is_checked_in_at_the_kiosk(browser, tmp_path,
         context = browser.new_context(viewport={"width": 390, "height": 844}, locale="vi-VN")
         pages.contexts.append(context)
         own = context.new_page()
+        own.on("pageerror", lambda err: pages.errors.append(f"phone page: {err}"))
         own.clock.install(time=datetime(2026, 11, 23, 8, 52, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh")))
         own.goto(f"{server.url}/t/hcc/{token}")
         expect(own.locator("#status")).to_have_text(
