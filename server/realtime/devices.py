@@ -114,10 +114,11 @@ class DeviceRegistry:
 
     def request_print(self, site: SiteConfig, kiosk_id: str, ticket: dict, lang: str) -> dict:
         """Hand the ticket to the agent of the kiosk's printer; the agent answers with print_result."""
-        return self.print_text(site, kiosk_id, ticket_text(site, ticket, lang), f"ticket={ticket['id']}")
+        return self.print_text(site, kiosk_id, lambda: ticket_text(site, ticket, lang), f"ticket={ticket['id']}")
 
-    def print_text(self, site: SiteConfig, kiosk_id: str, text: dict, what: str) -> dict:
-        """Print words laid out as a ticket (a ticket, or a booking's slip) at the kiosk's printer."""
+    def print_text(self, site: SiteConfig, kiosk_id: str, text: Callable[[], dict], what: str) -> dict:
+        """Print words laid out as a ticket (a ticket, or a booking's slip: ``text`` makes them,
+        only when there is a printer) at the kiosk's printer."""
         printer = self.printer_of(site, kiosk_id)
         if printer is None:
             return {"status": "no_printer"}
@@ -125,7 +126,7 @@ class DeviceRegistry:
             logger.warning("print site=%s %s kiosk=%s: agent %s is offline", site.id, what, kiosk_id, printer.agent)
             return {"status": "offline"}
         job = {"job": uuid.uuid4().hex, "device": printer.id, "kiosk": kiosk_id,
-               "ticket": text, "issued_at": datetime.now(UTC).isoformat(timespec="seconds")}
+               "ticket": text(), "issued_at": datetime.now(UTC).isoformat(timespec="seconds")}
         self.emit("print", job, f"agent:{site.id}:{printer.agent}")
         logger.info("print site=%s %s kiosk=%s printer=%s job=%s", site.id, what, kiosk_id, printer.id, job["job"])
         return {"status": "printing", "job": job["job"]}

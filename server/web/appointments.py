@@ -76,7 +76,7 @@ def book(site_id):
     if actor is not None and actor.kind == "kiosk":
         booking = desk.book(site, body["field"], body["date"], body["time"], phone_key="", actor=actor)
         url = svc.public_url(booking["link"])
-        booking["print"] = svc.devices.print_text(site, actor.id, booking_text(site, booking, url, g.lang),
+        booking["print"] = svc.devices.print_text(site, actor.id, lambda: booking_text(site, booking, url, g.lang),
                                                   f"booking={booking['code']}")
         return jsonify(booking), 201
     if "phone" not in body or "code" not in body:

@@ -271,3 +271,24 @@ def test_an_idle_counter_serves_a_visitor_checked_in_early(api, caplog, clock):
     api.act(1, "open")
     r = api.act(1, "call-next")
     assert r.status_code == 200 and r.get_json()["label"] == ticket["label"], r.get_json()
+
+
+def test_the_slip_of_a_booking_made_at_the_kiosk_prints(api, engine):
+    """The words of the slip, laid out as a ticket, sent as ESC/POS raster and decoded back."""
+    from pathlib import Path
+
+    from hardware import escpos, raster_decode
+    from hardware.ticket_image import TicketText, render
+    from server.engine.views import booking_text
+
+    r = api.post("/appointments", {"field": "DD", "date": "2026-11-25", "time": "07:30"}, KIOSK_TOKEN)
+    booking = r.get_json()
+    text = booking_text(engine.site("hcc"), booking, "http://192.168.1.10:8080" + booking["link"], "vi")
+    assert (text["number_caption"], text["label"], text["field"]) == ("MÃ LỊCH HẸN", booking["code"], "Đất đai")
+    assert text["lines"] == ["Thứ Tư, 25/11/2026, 07:30–08:00", "Quét mã này tại ki-ốt từ 07:00 đến 07:45."]
+    image = render(TicketText.from_json(text), 80)
+    printout = raster_decode.decode(escpos.ticket_job(image))
+    assert printout.cuts == 1 and printout.image(image.width).tobytes() == image.tobytes()
+    out = Path(__file__).resolve().parents[2] / "test-artifacts"
+    out.mkdir(exist_ok=True)
+    image.save(out / "booking-slip.png")
