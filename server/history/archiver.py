@@ -155,7 +155,7 @@ class Archiver:
         fresh = self._read_fresh(led, count, block_ms)
         done = 0
         for stream, entries in fresh or []:
-            done += self._store(as_text(stream), entries)
+            done += self._store(as_text(stream), entries, never_delivered=True)
         if time.monotonic() - self._last_trim > 60:
             self.trim()
         if time.monotonic() >= self._next_rollup:
@@ -199,17 +199,21 @@ class Archiver:
         self._next_rollup = time.monotonic() + (1 if behind else 300)
         return rolled
 
-    def _store(self, stream: str, entries: list) -> int:
+    def _store(self, stream: str, entries: list, *, never_delivered: bool = False) -> int:
+        """Archive ``entries`` in one transaction. ``never_delivered``: read as new ('>'), so none
+        can be stored yet unless the group was set back (an old Redis snapshot restored): the
+        batch is not looked up first, and if one was stored, the batch goes one entry at a time."""
         if not entries:
             return 0
         site = self.streams[stream]
         batch = [(as_text(entry_id), {as_text(k): as_text(v) for k, v in raw.items()}) for entry_id, raw in entries]
         try:
             with self.sql.begin() as conn:
-                self.projectors[site].apply_batch(conn, batch)
+                self.projectors[site].apply_batch(conn, batch, looked_up=not never_delivered)
         except IntegrityError:
-            # Only if two archivers ever wrote at once (a lease lost mid-batch): drop the cache, go one by one.
-            logger.warning("archive: concurrent insert in a batch of %d; storing one by one", len(batch))
+            # Two archivers at once (a lease lost mid-batch), or a group set back: drop the cache,
+            # go one by one (each looked up first).
+            logger.warning("archive: a batch of %d held an entry stored already; storing one by one", len(batch))
             self.projectors[site].forget()
             for one in batch:
                 try:

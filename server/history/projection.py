@@ -45,11 +45,14 @@ class Projector:
         self.latest: dict[str, int] = {}
         self.new_tickets: list[dict] = []   # issued in this batch, inserted together (see apply_batch)
 
-    def apply_batch(self, conn: Connection, entries: list[tuple[str, dict]]) -> int:
-        """Store entries not stored before, with their projections; returns how many were new."""
-        ids = [entry_id for entry_id, _ in entries]
-        seen = {row[0] for row in conn.execute(_EXISTING, {"k_site": self.site, "k_ids": ids})}
-        fresh = [(entry_id, fields) for entry_id, fields in entries if entry_id not in seen]
+    def apply_batch(self, conn: Connection, entries: list[tuple[str, dict]], *, looked_up: bool = True) -> int:
+        """Store entries not stored before, with their projections; returns how many were new.
+        ``looked_up=False``: the caller knows none was stored (an IntegrityError says otherwise)."""
+        fresh = entries
+        if looked_up:
+            ids = [entry_id for entry_id, _ in entries]
+            seen = {row[0] for row in conn.execute(_EXISTING, {"k_site": self.site, "k_ids": ids})}
+            fresh = [(entry_id, fields) for entry_id, fields in entries if entry_id not in seen]
         if not fresh:
             return 0
         conn.execute(_INSERT_EVENT, [{"site": self.site, "stream_id": entry_id, "seq": int(f["seq"]),
