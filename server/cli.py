@@ -650,6 +650,8 @@ def _config_export(args) -> int:
 def _export_settings(site: dict, stored: dict[str, dict]) -> None:
     """A site's settings changed live, written into its config.yaml entry (each: as stored in
     ``site_settings``, by site; a site with none of a kind keeps config.yaml's)."""
+    from .config import structure
+
     g = stored["general"].get(site.get("id"))
     if g is not None:   # names, calls listed, no-show restore, kiosk rate and PIN, priority ratio
         site.update({k: v for k, v in g.items() if k not in ("priority_ratio", "kiosk_pin_hash")})
@@ -666,7 +668,7 @@ def _export_settings(site: dict, stored: dict[str, dict]) -> None:
             site[name] = stored[name][site["id"]]
     if site.get("id") in stored["categories"]:
         site.setdefault("priority", {})["categories"] = stored["categories"][site["id"]]
-    for name in ("ratings", "remote", "appointments"):
+    for name in ("ratings", *(b.name for b in structure.BLOCKS)):
         if site.get("id") in stored[name]:
             site[name] = stored[name][site["id"]]
     if site.get("id") in stored["procedures"]:   # inline: the file config.yaml named is as it was
@@ -709,8 +711,8 @@ def _config_import(args) -> int:
         # (checked against the file's panels, imported below with them)
         store.set_ratings(config.sites[site_id], who, structure.ratings_entry(site.ratings), site.devices)
         # (the operator's file may name the SMS adapter; the administration's pages may not)
-        store.set_remote(config.sites[site_id], who, structure.remote_entry(site.remote))
-        store.set_appointments(config.sites[site_id], who, structure.appointments_entry(site.appointments))
+        for block in structure.BLOCKS:
+            store.set_block(block, config.sites[site_id], who, block.entry(block.of(site)))
         present = site_clients(site)
         store.replace_devices(config.sites[site_id], who, present, source=os.path.basename(args.file))
         store.replace_listed(config.sites[site_id], who, structure.DEVICES, site.devices,

@@ -17,6 +17,7 @@ starts, on Redis's copy, and SQL is looked at again every second.
 """
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import threading
@@ -290,11 +291,12 @@ class PeopleStore:
         the fields first (counters, devices, procedures and the remote caps name them), then the
         counters (people and devices name them), the rating levels before the devices (a panel's
         keys name levels), the devices last (they name counters, agents and kiosks)."""
-        for name, apply in (("general", self._apply_general), ("fields", self._apply_fields),
-                            ("counters", self._apply_counters), ("categories", self._apply_categories),
-                            ("procedures", self._apply_procedures), ("ratings", self._apply_ratings),
-                            ("webhooks", self._apply_webhooks), (structure.REMOTE, self._apply_remote),
-                            (structure.APPOINTMENTS, self._apply_appointments)):
+        steps: list[tuple[str, Callable[[SiteConfig, Any], None]]] = [
+            ("general", self._apply_general), ("fields", self._apply_fields), ("counters", self._apply_counters),
+            ("categories", self._apply_categories), ("procedures", self._apply_procedures),
+            ("ratings", self._apply_ratings), ("webhooks", self._apply_webhooks),
+            *((b.name, functools.partial(self._apply_block, b)) for b in structure.BLOCKS)]
+        for name, apply in steps:
             if copy.get(name) is not None:
                 apply(site, copy[name])
         if copy.get("people") is not None:
@@ -409,46 +411,29 @@ class PeopleStore:
             object.__setattr__(site, "catalogue", Catalogue(list(procedures.values())))
             logger.info("site %s: procedure catalogue reloaded (%d)", site.id, len(procedures))
 
-    def _apply_remote(self, site: SiteConfig, doc: dict[str, Any]) -> None:
-        """The site's numbers taken away from the hall, set (the next request reads them)."""
-        remote, errors = structure.read_remote(doc, site.fields)
+    def _apply_block(self, block: structure.Block, site: SiteConfig, doc: dict[str, Any]) -> None:
+        """A block of the site's settings (its remote numbers, its appointments), set: the next
+        request reads it."""
+        value, errors = block.read(doc, site.fields)
         for error in errors:
-            logger.warning("site %s: the live remote numbers cannot be read: %s", site.id, error)
-        if not errors and remote != site.remote:
-            object.__setattr__(site, "remote", remote)
-            logger.info("site %s: remote numbers reloaded (%s)", site.id, "on" if remote.enabled else "off")
+            logger.warning("site %s: the live %s cannot be read: %s", site.id, block.words, error)
+        if not errors and value != block.of(site):
+            object.__setattr__(site, block.name, value)
+            logger.info("site %s: %s reloaded (%s)", site.id, block.words, "on" if value.enabled else "off")
 
-    def set_remote(self, site: SiteConfig, actor: str, changes: dict[str, Any]) -> dict[str, Any]:
-        """Numbers taken away from the hall turned on or off, or their terms changed."""
-        old = structure.remote_entry(site.remote)
-        new = structure.remote_entry(structure.remote_with(site, {**old, **changes}))
+    def set_block(self, block: structure.Block, site: SiteConfig, actor: str,
+                  changes: dict[str, Any]) -> dict[str, Any]:
+        """A block turned on or off, or its terms changed: audited as ``<name>.update`` with what
+        changed (numbers taken and bookings made keep theirs)."""
+        old = block.entry(block.of(site))
+        new = block.entry(block.with_changes(site, changes))
         was = {k: v for k, v in old.items() if new[k] != v}
         if not was:
             return old
-        self._change(site, actor, "remote.update", site.id, {"before": was, "after": {k: new[k] for k in was}},
-                     self._setting(site, structure.REMOTE, new, based_on=old), first=None)
-        return structure.remote_entry(site.remote)
-
-    def _apply_appointments(self, site: SiteConfig, doc: dict[str, Any]) -> None:
-        """The site's appointments, set (the next request reads them)."""
-        appointments, errors = structure.read_appointments(doc, site.fields)
-        for error in errors:
-            logger.warning("site %s: the live appointments cannot be read: %s", site.id, error)
-        if not errors and appointments != site.appointments:
-            object.__setattr__(site, "appointments", appointments)
-            logger.info("site %s: appointments reloaded (%s)", site.id, "on" if appointments.enabled else "off")
-
-    def set_appointments(self, site: SiteConfig, actor: str, changes: dict[str, Any]) -> dict[str, Any]:
-        """Appointments turned on or off, or their terms changed (bookings made keep their slot)."""
-        old = structure.appointments_entry(site.appointments)
-        new = structure.appointments_entry(structure.appointments_with(site, {**old, **changes}))
-        was = {k: v for k, v in old.items() if new[k] != v}
-        if not was:
-            return old
-        self._change(site, actor, "appointments.update", site.id,
+        self._change(site, actor, f"{block.name}.update", site.id,
                      {"before": was, "after": {k: new[k] for k in was}},
-                     self._setting(site, structure.APPOINTMENTS, new, based_on=old), first=None)
-        return structure.appointments_entry(site.appointments)
+                     self._setting(site, block.name, new, based_on=old), first=None)
+        return block.entry(block.of(site))
 
     def _apply_webhooks(self, site: SiteConfig, entries: list[dict[str, Any]]) -> None:
         """The site's webhooks swapped whole (the sender reads them from SQL itself)."""

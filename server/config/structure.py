@@ -324,13 +324,30 @@ PROCEDURES = Listed("procedure", "procedures", procedure_entry, procedures_with,
 WEBHOOKS = Listed("webhook", "webhooks", webhook_entry, webhooks_with, lambda site, key: [], hidden=("secret",))
 
 
-# -- numbers taken away from the hall ---------------------------------------------------------
-REMOTE = "remote"
+# -- settings that are one block of config.yaml per site (not a list) --------------------------
+@dataclass(frozen=True)
+class Block:
+    """A site's block of config.yaml edited whole (the remote numbers, the appointments): its
+    name (in config.yaml, ``site_settings``, the audit and the refusal's code ``bad_<name>``),
+    how it is written back, and how it is read against the site's fields."""
 
-# Every setting a site's administration changes live, by its name in ``site_settings`` (the
-# processes load them, ``qms config export`` writes them into config.yaml).
-SETTINGS = ("hours", "general", "fields", "counters", "categories", "procedures", "ratings", "webhooks", "devices",
-            REMOTE, "appointments")
+    name: str
+    entry: Callable[[Any], dict[str, Any]]
+    parse: Callable[[Node, Any], Any]
+    words: str   # what the log calls it
+
+    def read(self, doc: Any, fields) -> tuple[Any, list[str]]:
+        errors: list[str] = []
+        value = self.parse(Node(doc, self.name, errors), fields)
+        return value, [e.removeprefix(self.name + ".") for e in errors]
+
+    def of(self, site: SiteConfig) -> Any:
+        return getattr(site, self.name)
+
+    def with_changes(self, site: SiteConfig, changes: dict[str, Any]) -> Any:
+        """The site's block with ``changes``, read by config.yaml's rules; BadRequest saying what
+        is wrong."""
+        return _whole(self.read({**self.entry(self.of(site)), **changes}, site.fields), "", f"bad_{self.name}")
 
 
 def remote_entry(r: RemoteConfig) -> dict[str, Any]:
@@ -343,21 +360,6 @@ def remote_entry(r: RemoteConfig) -> dict[str, Any]:
             "sms": r.sms}
 
 
-def read_remote(doc: Any, fields) -> tuple[RemoteConfig, list[str]]:
-    errors: list[str] = []
-    remote = parse_remote(Node(doc, REMOTE, errors), fields)
-    return remote, [e.removeprefix(REMOTE + ".") for e in errors]
-
-
-def remote_with(site: SiteConfig, doc: dict[str, Any]) -> RemoteConfig:
-    """``doc`` read by config.yaml's rules against the site's fields; BadRequest saying what is wrong."""
-    return _whole(read_remote(doc, site.fields), "", "bad_remote")
-
-
-# -- appointments ---------------------------------------------------------------------------
-APPOINTMENTS = "appointments"
-
-
 def appointments_entry(a: AppointmentsConfig) -> dict[str, Any]:
     """The site's appointments as config.yaml writes them (and the settings page edits them)."""
     return {"enabled": a.enabled, "slot_minutes": a.slot_minutes,
@@ -367,12 +369,11 @@ def appointments_entry(a: AppointmentsConfig) -> dict[str, Any]:
             "offer_when_full": a.offer_when_full}
 
 
-def read_appointments(doc: Any, fields) -> tuple[AppointmentsConfig, list[str]]:
-    errors: list[str] = []
-    appointments = parse_appointments(Node(doc, APPOINTMENTS, errors), fields)
-    return appointments, [e.removeprefix(APPOINTMENTS + ".") for e in errors]
+REMOTE = Block("remote", remote_entry, parse_remote, "remote numbers")   # numbers taken away from the hall
+APPOINTMENTS = Block("appointments", appointments_entry, parse_appointments, "appointments")   # slots booked ahead
+BLOCKS = (REMOTE, APPOINTMENTS)
 
-
-def appointments_with(site: SiteConfig, doc: dict[str, Any]) -> AppointmentsConfig:
-    """``doc`` read by config.yaml's rules against the site's fields; BadRequest saying what is wrong."""
-    return _whole(read_appointments(doc, site.fields), "", "bad_appointments")
+# Every setting a site's administration changes live, by its name in ``site_settings`` (the
+# processes load them, ``qms config export`` writes them into config.yaml).
+SETTINGS = ("hours", "general", "fields", "counters", "categories", "procedures", "ratings", "webhooks", "devices",
+            *(b.name for b in BLOCKS))

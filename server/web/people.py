@@ -427,18 +427,14 @@ REMOTE: dict[str, type | tuple[type, ...]] = {
 @api_bp.get("/setup/remote")
 def remote_settings(site_id):
     """Whether citizens take numbers before coming, and on what terms (docs/one-stop.md)."""
-    site, actor = site_and_actor(site_id)
-    require(actor, "admin")
-    return jsonify(structure.remote_entry(site.remote))
+    return _block(site_id, structure.REMOTE)
 
 
 @api_bp.put("/setup/remote")
 def set_remote_settings(site_id):
     """Turned on or off, or its terms changed: the public page and the API follow on every
     server within 2 s; numbers already taken keep theirs."""
-    site, actor = site_and_actor(site_id)
-    actor = require(actor, "admin")
-    return jsonify(_store().set_remote(site, actor.label, json_body(REMOTE)))
+    return _set_block(site_id, structure.REMOTE, REMOTE)
 
 
 # -- appointments ----------------------------------------------------------------------------
@@ -451,18 +447,26 @@ APPOINTMENTS: dict[str, type | tuple[type, ...]] = {
 @api_bp.get("/setup/appointments")
 def appointments_settings(site_id):
     """Whether citizens book times, the places per slot and field, and the check-in rules."""
-    site, actor = site_and_actor(site_id)
-    require(actor, "admin")
-    return jsonify(structure.appointments_entry(site.appointments))
+    return _block(site_id, structure.APPOINTMENTS)
 
 
 @api_bp.put("/setup/appointments")
 def set_appointments_settings(site_id):
     """Turned on or off, or its terms changed: the booking page, the kiosk and the API follow on
     every server within 2 s; bookings made keep their slot."""
+    return _set_block(site_id, structure.APPOINTMENTS, APPOINTMENTS)
+
+
+def _block(site_id: str, block: structure.Block):
+    site, actor = site_and_actor(site_id)
+    require(actor, "admin")
+    return jsonify(block.entry(block.of(site)))
+
+
+def _set_block(site_id: str, block: structure.Block, schema: dict[str, type | tuple[type, ...]]):
     site, actor = site_and_actor(site_id)
     actor = require(actor, "admin")
-    return jsonify(_store().set_appointments(site, actor.label, json_body(APPOINTMENTS)))
+    return jsonify(_store().set_block(block, site, actor.label, json_body(schema)))
 
 
 # -- rating panels, printers, LED boards -----------------------------------------------------
