@@ -393,21 +393,24 @@
     armIdle();
   }
 
+  /** A field's button with its name only (a question asked after the home screen). */
+  function namedFieldButton(f, onClick) {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.className = "field-button";
+    b.dataset.field = f.code;
+    b.innerHTML = '<span class="name"></span>';
+    b.querySelector(".name").textContent = localName(f);
+    b.addEventListener("click", onClick);
+    return b;
+  }
+
   function chooseField(details) {
     $("pickup-code").value = details.dossier;
     $("pickup-which").textContent = t("kiosk.pickup_which_field", {code: details.dossier});
     const box = $("pickup-fields");
     box.innerHTML = "";
-    details.fields.forEach((f) => {
-      const b = document.createElement("button");
-      b.type = "button";
-      b.className = "field-button";
-      b.dataset.field = f.code;
-      b.innerHTML = '<span class="name"></span>';
-      b.querySelector(".name").textContent = localName(f);
-      b.addEventListener("click", () => takePickup(f.code));
-      box.appendChild(b);
-    });
+    details.fields.forEach((f) => box.appendChild(namedFieldButton(f, () => takePickup(f.code))));
     $("pickup-choose").classList.remove("hidden");
     armIdle();
   }
@@ -523,16 +526,8 @@
     if (!field) {
       $("offer-text").textContent = t("kiosk.offer_choose_field");
       const codes = state.hall.appointments.fields || [];
-      allowedFields().filter((f) => codes.includes(f.code)).forEach((f) => {
-        const b = document.createElement("button");
-        b.type = "button";
-        b.className = "field-button";
-        b.dataset.field = f.code;
-        b.innerHTML = '<span class="name"></span>';
-        b.querySelector(".name").textContent = localName(f);
-        b.addEventListener("click", () => openOffer(f));
-        choices.appendChild(b);
-      });
+      allowedFields().filter((f) => codes.includes(f.code))
+        .forEach((f) => choices.appendChild(namedFieldButton(f, () => openOffer(f))));
       fitView("offer");
       return;
     }
