@@ -50,6 +50,10 @@ class AppointmentsConfig:
         """The bookings one slot of ``field_code`` takes (0: the field takes none)."""
         return self.capacities.get(field_code, self.default_capacity)
 
+    def takes(self, field) -> bool:
+        """Whether ``field`` (a FieldConfig) takes bookings: a service field with places."""
+        return field.kind == "service" and self.capacity(field.code) > 0
+
 
 def parse_appointments(node: Node, fields) -> AppointmentsConfig:
     m = node.mapping(["enabled", "slot_minutes", "capacity", "days_ahead", "per_phone", "checkin_before_minutes",

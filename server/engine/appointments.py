@@ -48,12 +48,12 @@ class AppointmentDesk:
 
     def fields(self, site: SiteConfig) -> list:
         """The fields that take bookings (a service field with places in its slots)."""
-        return [f for f in site.fields.values() if f.kind == "service" and site.appointments.capacity(f.code) > 0]
+        return [f for f in site.fields.values() if site.appointments.takes(f)]
 
     def field(self, site: SiteConfig, code):
         """The field ``code`` when it takes bookings; BadRequest naming those that do."""
         field = site.fields.get(code) if isinstance(code, str) else None
-        if field is None or field not in self.fields(site):
+        if field is None or not site.appointments.takes(field):
             raise BadRequest(f"Field {code!r} takes no appointments.", code="unknown_field",
                              details={"fields": [f.code for f in self.fields(site)]})
         return field
@@ -82,9 +82,9 @@ class AppointmentDesk:
     def slots(self, site: SiteConfig, field_code, day: date) -> list[dict]:
         """Each slot of ``day`` for the field not yet begun, with its places left."""
         field = self.field(site, field_code)
-        if day not in self.days(site):
-            return []
         now = self.engine.local_now(site)
+        if not now.date() <= day <= now.date() + timedelta(days=site.appointments.days_ahead):
+            return []   # (a day the hall does not open has no sessions: no slots either)
         starts = [(s, e) for s, e in self._starts(site, day) if s > now]
         capacity = site.appointments.capacity(field.code)
         counts = self.client.hmget(self.keys[site.id].bookings(day.strftime("%Y%m%d")),
@@ -118,9 +118,10 @@ class AppointmentDesk:
                            code="no_such_slot", details={"date": date_text, "time": time_text})
         return field, day, at
 
-    def book(self, site: SiteConfig, field_code, date_text, time_text, *, phone_key: str, actor: Actor) -> dict:
-        """A place in the slot; ``phone_key`` is '' for a booking made at a kiosk."""
-        field, day, at = self.slot(site, field_code, date_text, time_text)
+    def book(self, site: SiteConfig, slot: tuple[Any, date, time], *, phone_key: str, actor: Actor) -> dict:
+        """A place in ``slot`` (as ``slot()`` checked it); ``phone_key`` is '' for a booking made
+        at a kiosk."""
+        field, day, at = slot
         start = datetime.combine(day, at, tzinfo=site.timezone)
         k = self.keys[site.id]
         dkey = day.strftime("%Y%m%d")
@@ -148,9 +149,7 @@ class AppointmentDesk:
         raw = self.client.hget(self.keys[site.id].bookings(day), f"b:{code}")
         if raw is None:
             return None
-        record = json.loads(raw)
-        record["day"] = day
-        return record
+        return json.loads(raw)
 
     def _by_token(self, site: SiteConfig, token) -> tuple[str, str, dict]:
         if not isinstance(token, str) or not TOKEN.match(token):
@@ -178,9 +177,7 @@ class AppointmentDesk:
             raise from_script(reply)
         if not reply.get("already"):
             logger.info("appointment-cancelled site=%s code=%s actor=%s", site.id, code, actor.label)
-        record = reply["booking"]
-        record["day"] = day
-        return self._view(site, record, token)
+        return self._view(site, reply["booking"], token)
 
     def window(self, site: SiteConfig, record: dict) -> tuple[datetime, datetime, datetime]:
         """When the booking's slot starts, and from when until when a kiosk checks it in."""

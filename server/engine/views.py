@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from ..config import SiteConfig
+from ..config.opening_hours import DAY_NAMES
 from ..i18n import translate
 from .clock import from_ms
 from .estimate import estimated_wait_seconds, service_samples, staffed_counters
@@ -330,7 +331,7 @@ def ticket_text(site: SiteConfig, ticket: dict, lang: str) -> dict:
     if appointment and not appointment.get("late") and appointment.get("due_at"):
         lines.append(t("ticket.appointment", time=datetime.fromisoformat(appointment["due_at"]).strftime("%H:%M")))
     issued = datetime.fromisoformat(ticket["issued_at"])
-    day = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[issued.weekday()]
+    day = DAY_NAMES[issued.weekday()]
     return {
         "centre": site.name_en if english and site.name_en else site.name,
         "number_caption": t("ticket.number_caption"),
@@ -353,7 +354,7 @@ def booking_text(site: SiteConfig, booking: dict, url: str, lang: str) -> dict:
     english = lang == "en"
     field = site.fields.get(booking["field"])
     day = date.fromisoformat(booking["date"])
-    weekday = t("day." + ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[day.weekday()])
+    weekday = t("day." + DAY_NAMES[day.weekday()])
     opens, until = (datetime.fromisoformat(booking[k]) for k in ("checkin_from", "checkin_until"))
     return {
         "centre": site.name_en if english and site.name_en else site.name,
@@ -386,6 +387,6 @@ def hall_json(site: SiteConfig) -> dict[str, Any]:
         # bookings checked in at the kiosk; offered there when a field's numbers ran out or the day is over
         "appointments": {"enabled": site.appointments.enabled,
                          "offer": site.appointments.enabled and site.appointments.offer_when_full,
-                         "fields": [f.code for f in site.fields.values() if f.kind == "service"
-                                    and site.appointments.capacity(f.code) > 0] if site.appointments.enabled else []},
+                         "fields": [f.code for f in site.fields.values() if site.appointments.takes(f)]
+                         if site.appointments.enabled else []},
     }

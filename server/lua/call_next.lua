@@ -22,14 +22,22 @@ local refused = operable(c, actor, ARGV[5])
 if refused then return fail(refused) end
 if c.status == 'paused' then return fail('counter_paused') end
 
+-- A ticket held aside (an appointment checked in before its time) joins its field's line.
+local function join_line(h)
+  redis.call('ZREM', KEYS[8], h.id)
+  redis.call('ZADD', L.fields[h.field][h.lane], queue_score(h), h.id)
+  count_extra(L, h, 1)
+  return L.fields[h.field][h.lane]
+end
+
 -- Appointments checked in before their time join their lines when it comes (looked at here, when
 -- the next visitor is chosen: that is when the order matters).
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[8], '-inf', now, 'LIMIT', 0, 200)) do
-  redis.call('ZREM', KEYS[8], id)
   local h = get_record(KEYS[2], id)
-  if h and h.state == 'waiting' and L.fields[h.field] then
-    redis.call('ZADD', L.fields[h.field][h.lane], queue_score(h), id)
-    count_extra(L, h, 1)
+  if not (h and h.state == 'waiting' and L.fields[h.field]) then
+    redis.call('ZREM', KEYS[8], id)   -- called, cancelled or its field removed meanwhile
+  else
+    join_line(h)
     emit(KEYS[3], KEYS[4], 'ticket.queued', now, {ticket = h, waiting = waiting_of(L, {h.field})})
   end
 end
@@ -119,10 +127,7 @@ if not pick then
   for _, id in ipairs(redis.call('ZRANGE', KEYS[8], 0, 199)) do
     local h = get_record(KEYS[2], id)
     if h and h.state == 'waiting' and is_served[h.field] and L.fields[h.field] then
-      redis.call('ZREM', KEYS[8], id)
-      redis.call('ZADD', L.fields[h.field][h.lane], queue_score(h), id)
-      count_extra(L, h, 1)
-      pick, line, lane = id, L.fields[h.field][h.lane], 'early'
+      pick, line, lane = id, join_line(h), 'early'
       break
     end
   end

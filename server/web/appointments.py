@@ -74,7 +74,8 @@ def book(site_id):
     body = json_body({"field": str, "date": str, "time": str, "phone": str, "code": str},
                      required=("field", "date", "time"))
     if actor is not None and actor.kind == "kiosk":
-        booking = desk.book(site, body["field"], body["date"], body["time"], phone_key="", actor=actor)
+        booking = desk.book(site, desk.slot(site, body["field"], body["date"], body["time"]), phone_key="",
+                            actor=actor)
         url = svc.public_url(booking["link"])
         booking["print"] = svc.devices.print_text(site, actor.id, lambda: booking_text(site, booking, url, g.lang),
                                                   f"booking={booking['code']}")
@@ -82,10 +83,9 @@ def book(site_id):
     if "phone" not in body or "code" not in body:
         raise BadRequest("Give the phone number and the code sent to it by SMS.", code="missing_parameter",
                          details={"missing": [k for k in ("phone", "code") if k not in body]})
-    desk.slot(site, body["field"], body["date"], body["time"])   # one that can be booked, before the code is used up
+    slot = desk.slot(site, body["field"], body["date"], body["time"])   # checked before the code is used up
     phone_key = svc.remote.check_code(site, body["phone"], body["code"])
-    booking = desk.book(site, body["field"], body["date"], body["time"], phone_key=phone_key,
-                        actor=Actor("remote", phone_key[:12], site.id))
+    booking = desk.book(site, slot, phone_key=phone_key, actor=Actor("remote", phone_key[:12], site.id))
     return jsonify(booking), 201
 
 
