@@ -9,11 +9,8 @@
   const state = {info: null, field: null, date: null, slot: null};
   window.book = state;
 
-  const DAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
-
   function dayName(iso) {
-    const d = new Date(iso + "T12:00:00");
-    return t("day." + DAYS[d.getDay()]) + " " + iso.slice(8, 10) + "/" + iso.slice(5, 7);
+    return QMS.weekday(iso) + " " + iso.slice(8, 10) + "/" + iso.slice(5, 7);
   }
 
   function button(text, meta, onClick, disabled) {

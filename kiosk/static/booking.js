@@ -4,11 +4,9 @@
   const {t, api, errorText} = QMS;
   const cfg = window.BOOKING;
   const $ = (id) => document.getElementById(id);
-  const DAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
 
   function render(b) {
-    const d = new Date(b.date + "T12:00:00");
-    $("booking-when").textContent = t("booking.when", {day: t("day." + DAYS[d.getDay()]),
+    $("booking-when").textContent = t("booking.when", {day: QMS.weekday(b.date),
       date: b.date.slice(8, 10) + "/" + b.date.slice(5, 7) + "/" + b.date.slice(0, 4), time: b.time, end: b.end});
     $("booking-status").textContent = t("booking.status_" + b.status);
     const open = b.status === "booked";

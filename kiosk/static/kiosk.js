@@ -551,9 +551,7 @@
   }
 
   function dayLabel(iso) {
-    const d = new Date(iso + "T12:00:00");
-    return t("day." + ["sun", "mon", "tue", "wed", "thu", "fri", "sat"][d.getDay()]) + " "
-      + iso.slice(8, 10) + "/" + iso.slice(5, 7) + "/" + iso.slice(0, 4);
+    return QMS.weekday(iso) + " " + iso.slice(8, 10) + "/" + iso.slice(5, 7) + "/" + iso.slice(0, 4);
   }
 
   async function bookSlot(date, time) {

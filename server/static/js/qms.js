@@ -365,6 +365,12 @@
     return state;
   }
 
+  /** The name of the weekday of a date "YYYY-MM-DD", in the page's language (read at noon: no
+   *  time zone moves it to another day). */
+  function weekday(iso) {
+    return t("day." + ["sun", "mon", "tue", "wed", "thu", "fri", "sat"][new Date(iso + "T12:00:00").getDay()]);
+  }
+
   /** A number per field as a settings form edits it: {DD: 40, default: 100} <-> "DD 40" a line.
    *  A line that is not one is sent as it is, for the server to say what is wrong. */
   const perField = {
@@ -385,5 +391,5 @@
   });
 
   window.QMS = {t, translatePage, deviceToken, api, errorText, Live, minutes, duration, elapsed, clock, clockTime, listEditor,
-                localName, mergeWaiting, cell, link, button, answered, perField};
+                localName, mergeWaiting, cell, link, button, answered, perField, weekday};
 })();
