@@ -75,17 +75,6 @@
     $("book-phone").focus();
   }
 
-  async function sendCode() {
-    $("book-error").textContent = "";
-    $("book-send").disabled = true;
-    const r = await api("POST", "/sites/" + cfg.site + "/remote/code", {phone: $("book-phone").value});
-    $("book-send").disabled = false;
-    if (r.status !== 202) { $("book-error").textContent = errorText(r); return; }
-    $("book-sent").textContent = t("remote.sent", {phone: r.data.phone, n: Math.round(r.data.expires_in / 60)});
-    $("step-code").classList.remove("hidden");
-    $("book-code").focus();
-  }
-
   async function confirm() {
     $("book-error").textContent = "";
     $("book-confirm").disabled = true;
@@ -111,7 +100,7 @@
   }
 
   document.addEventListener("DOMContentLoaded", () => {
-    $("book-send").addEventListener("click", sendCode);
+    $("book-send").addEventListener("click", () => QMS.sendCode(cfg.site, "book"));
     $("book-confirm").addEventListener("click", confirm);
     $("book-code").addEventListener("keydown", (e) => { if (e.key === "Enter") confirm(); });
     $("book-change").addEventListener("click", () => {

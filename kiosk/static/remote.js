@@ -56,17 +56,6 @@
     $("remote-phone").focus();
   }
 
-  async function sendCode() {
-    $("remote-error").textContent = "";
-    $("remote-send").disabled = true;
-    const r = await api("POST", "/sites/" + cfg.site + "/remote/code", {phone: $("remote-phone").value});
-    $("remote-send").disabled = false;
-    if (r.status !== 202) { $("remote-error").textContent = errorText(r); return; }
-    $("remote-sent").textContent = t("remote.sent", {phone: r.data.phone, n: Math.round(r.data.expires_in / 60)});
-    $("step-code").classList.remove("hidden");
-    $("remote-code").focus();
-  }
-
   async function take() {
     $("remote-error").textContent = "";
     $("remote-take").disabled = true;
@@ -94,7 +83,7 @@
   }
 
   document.addEventListener("DOMContentLoaded", () => {
-    $("remote-send").addEventListener("click", sendCode);
+    $("remote-send").addEventListener("click", () => QMS.sendCode(cfg.site, "remote"));
     $("remote-take").addEventListener("click", take);
     $("remote-code").addEventListener("keydown", (e) => { if (e.key === "Enter") take(); });
     $("remote-change").addEventListener("click", () => {

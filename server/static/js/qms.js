@@ -365,6 +365,20 @@
     return state;
   }
 
+  /** The phone-and-code step's send button (kiosk/_phone_code.html, ids prefixed ``p``): the
+   *  SMS code asked for the number typed, then the code's field shown; a refusal in words. */
+  async function sendCode(site, p) {
+    const $ = (id) => document.getElementById(p + "-" + id);
+    $("error").textContent = "";
+    $("send").disabled = true;
+    const r = await api("POST", "/sites/" + site + "/remote/code", {phone: $("phone").value});
+    $("send").disabled = false;
+    if (r.status !== 202) { $("error").textContent = errorText(r); return; }
+    $("sent").textContent = t("remote.sent", {phone: r.data.phone, n: Math.round(r.data.expires_in / 60)});
+    document.getElementById("step-code").classList.remove("hidden");
+    $("code").focus();
+  }
+
   /** The name of the weekday of a date "YYYY-MM-DD", in the page's language (read at noon: no
    *  time zone moves it to another day). */
   function weekday(iso) {
@@ -391,5 +405,5 @@
   });
 
   window.QMS = {t, translatePage, deviceToken, api, errorText, Live, minutes, duration, elapsed, clock, clockTime, listEditor,
-                localName, mergeWaiting, cell, link, button, answered, perField, weekday};
+                localName, mergeWaiting, cell, link, button, answered, perField, weekday, sendCode};
 })();
