@@ -11,8 +11,10 @@ import json
 import logging
 from functools import cache
 from importlib import resources
+from urllib.parse import parse_qsl
 
 from flask import Flask, g, request
+from werkzeug.http import parse_cookie
 
 logger = logging.getLogger(__name__)
 
@@ -39,11 +41,30 @@ def translate(lang: str, key: str, **params) -> str:
 
 
 def current_language() -> str:
-    chosen = request.args.get("lang")
+    return language_of(request.environ)
+
+
+def language_of(environ: dict) -> str:
+    """``?lang=``, else the language the cookie remembers, else Vietnamese."""
+    chosen = _asked(environ)
     if chosen in LANGUAGES:
         return chosen
-    remembered = request.cookies.get(COOKIE)
+    remembered = _remembered(environ)
     return remembered if remembered in LANGUAGES else DEFAULT
+
+
+def _asked(environ: dict) -> str | None:
+    """``?lang=`` (the first one); a query string that names none is not parsed (most requests:
+    a kiosk's ticket, a screen's poll), nor a cookie header without ours."""
+    query = environ.get("QUERY_STRING", "")
+    if "lang=" not in query:
+        return None
+    return next((value for name, value in parse_qsl(query, keep_blank_values=True) if name == "lang"), None)
+
+
+def _remembered(environ: dict) -> str | None:
+    header = environ.get("HTTP_COOKIE", "")
+    return parse_cookie(header).get(COOKIE) if COOKIE in header else None
 
 
 def init_app(app: Flask) -> None:
@@ -53,8 +74,8 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def _remember_language(response):
-        chosen = request.args.get("lang")
-        if chosen in LANGUAGES and request.cookies.get(COOKIE) != chosen:
+        chosen = _asked(request.environ)
+        if chosen in LANGUAGES and _remembered(request.environ) != chosen:
             response.set_cookie(COOKIE, chosen, max_age=365 * 24 * 3600, samesite="Lax", secure=request.is_secure)
         return response
 

@@ -16,6 +16,7 @@ must be named, and its ``layout(k, a)`` must start where the header's ``layout..
 """
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -85,19 +86,21 @@ class Signature:
         return self._bind("KEYS", self.keys, keys), self._bind("ARGV", self.args, args)
 
     def _bind(self, kind: str, names: tuple[str, ...], given: Mapping[str, Any]) -> list:
-        plain = [n[:-3] if n.endswith("...") else n for n in names]
-        missing, unknown = [n for n in plain if n not in given], [n for n in given if n not in plain]
-        if missing or unknown:
+        plain = _plain(names)
+        if given.keys() != set(plain):
+            missing, unknown = [n for n in plain if n not in given], [n for n in given if n not in plain]
             raise ScriptContractError(f"{self.script}: {kind} " + "; ".join(
                 part for part in (f"missing {missing}" if missing else "", f"unknown {unknown}" if unknown else "")
                 if part) + f" (the script names: {' '.join(names)})")
-        out: list = []
-        for name, bare in zip(names, plain, strict=True):
-            if name.endswith("..."):
-                out.extend(given[bare])
-            else:
-                out.append(given[bare])
-        return out
+        if names and names[-1].endswith("..."):
+            return [*(given[n] for n in plain[:-1]), *given[plain[-1]]]
+        return [given[n] for n in plain]
+
+
+@functools.cache
+def _plain(names: tuple[str, ...]) -> tuple[str, ...]:
+    """The names without the rest's '...' (asked on every call: kept)."""
+    return tuple(n[:-3] if n.endswith("...") else n for n in names)
 
 
 class Scripts:

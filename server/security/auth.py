@@ -195,12 +195,16 @@ def require_counter(actor: Actor | None, number: int) -> Actor:
     raise Forbidden(f"You are signed in at counter {actor.counter}, not {number}.", code="not_your_counter")
 
 
+def bearer_of(header: str) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header."""
+    return header[7:].strip() if header.lower().startswith("bearer ") else None
+
+
 def site_and_actor(site_id: str):
     """The site of the URL and who is asking (None when anonymous)."""
     svc = current_app.extensions["qms"]
     site = svc.engine.site(site_id)
-    header = request.headers.get("Authorization", "")
-    bearer = header[7:].strip() if header.lower().startswith("bearer ") else None
+    bearer = bearer_of(request.headers.get("Authorization", ""))
     cookie = request.cookies.get(SESSION_COOKIE)
     actor = svc.auth.actor(site, bearer, cookie)
     # Cookie-authenticated changes must come from our own pages: a cross-site form cannot

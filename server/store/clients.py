@@ -34,6 +34,7 @@ def queue_client(url: str, *, cluster: bool = False) -> Any:
     without that, every request in the seconds of a failover would fail. A kiosk's ticket
     carries its idempotency key, so one sent twice is still one ticket.
     """
+    _no_hub_for_a_readiness_check()
     if cluster:
         return RedisCluster.from_url(url, socket_timeout=10, socket_connect_timeout=5, health_check_interval=30,
                                      max_connections=64)
@@ -41,6 +42,27 @@ def queue_client(url: str, *, cluster: bool = False) -> Any:
                                                  socket_connect_timeout=5, health_check_interval=30,
                                                  retry=Retry(NoBackoff(), 0))
     return redis.Redis(connection_pool=pool)
+
+
+def _no_hub_for_a_readiness_check() -> None:
+    """Before each command redis-py checks, without waiting, that the pooled connection has
+    nothing left to read (a dead one is then replaced). With hiredis it asks ``select.poll``,
+    which eventlet's monkey-patching removes, so it falls back to a selector built on eventlet's
+    green select: a switch to the hub and back for every command, a few percent of a ticket's
+    CPU. A check that never waits needs no hub: give it the real poll."""
+    try:
+        from redis._parsers import hiredis as parser
+    except ImportError:   # a redis-py without it: nothing to mend
+        return
+    if getattr(parser, "_HAS_POLL", True):
+        return
+    import eventlet.patcher
+
+    real = eventlet.patcher.original("select")
+    if hasattr(real, "poll"):
+        parser.select = real
+        parser._HAS_POLL = True
+        logger.debug("redis: the readiness check before each command uses the real poll")
 
 
 def blocking_client(url: str, *, cluster: bool = False) -> Any:

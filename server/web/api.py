@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import logging
+from collections.abc import Callable
 from importlib import resources
 from typing import Any
 
@@ -223,28 +224,44 @@ def procedures(site_id):
 
 
 # -- tickets -------------------------------------------------------------------------------
+ISSUE_BODY: dict[str, type | tuple[type, ...]] = {"field": str, "priority": str, "idempotency_key": str,
+                                                  "dossiers": int, "then": list}
+
+
 @bp.post("/sites/<site_id>/tickets")
 def issue_ticket(site_id):
     site, actor = site_and_actor(site_id)
+    answer, status = issue_from(services(), site, actor, request_json, request.headers.get("Idempotency-Key"),
+                                g.lang, request.environ)
+    return jsonify(answer), status
+
+
+def issue_from(svc, site, actor: Actor | None, body_json: Callable[[], Any], header_key: str | None, lang: str,
+               environ: dict) -> tuple[dict, int]:
+    """A kiosk's or an officer's ticket from the request's JSON body (read once the asker is
+    known to be allowed), and its status: the work of the route above, which the lean path
+    (lean_issue.py) does too."""
     actor = require(actor, "kiosk", "officer")
-    body = json_body({"field": str, "priority": str, "idempotency_key": str, "dossiers": int, "then": list},
-                     required=("field",))
-    key = body.get("idempotency_key") or request.headers.get("Idempotency-Key")
-    svc = services()
+    body = check_params(body_json(), ISSUE_BODY, ("field",))
+    key = body.get("idempotency_key") or header_key
     ticket = svc.engine.issue(site.id, body["field"], priority=body.get("priority"), idempotency_key=key,
                               actor=actor, dossiers=body.get("dossiers", 1), then=body.get("then"))
-    return handed_out(site, actor, ticket)
+    return ticket_answer(svc, site, actor, ticket, lang, environ)
 
 
 def handed_out(site, actor, ticket: dict):
     """A ticket just issued, with its link, printed at the kiosk that asked."""
-    svc = services()
-    ticket["status_url"] = svc.public_url(f"/t/{site.id}/{ticket['token']}")
+    answer, status = ticket_answer(services(), site, actor, ticket, g.lang, request.environ)
+    return jsonify(answer), status
+
+
+def ticket_answer(svc, site, actor: Actor, ticket: dict, lang: str, environ: dict) -> tuple[dict, int]:
+    ticket["status_url"] = svc.public_url(f"/t/{site.id}/{ticket['token']}", environ)
     if actor.kind == "kiosk":
         # A retried request must not print a second paper ticket.
         ticket["print"] = ({"status": "printed_before"} if ticket.get("replayed")
-                           else svc.devices.request_print(site, actor.id, ticket, g.lang))
-    return jsonify(ticket), 200 if ticket.get("replayed") else 201
+                           else svc.devices.request_print(site, actor.id, ticket, lang))
+    return ticket, 200 if ticket.get("replayed") else 201
 
 
 @bp.post("/sites/<site_id>/tickets/pickup")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import io
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import redis
@@ -36,7 +36,8 @@ from ..security.sessions import SessionStore
 from ..security.sign_in import PasswordChecker, SignInGuard
 from ..store.clients import blocking_client, persistence, queue_client
 from ..store.store_health import StoreHealth, is_store_outage
-from .public_address import qr_base, qr_warning
+from .lean_issue import LeanIssue
+from .public_address import QrBases, qr_base, qr_warning
 from .web_guards import SecurityHeaders, TrustedProxyFix
 
 logger = logging.getLogger(__name__)
@@ -67,6 +68,7 @@ class Services:
     remote: RemoteDesk | None = None   # numbers taken away from the hall: codes by SMS
     appointments: AppointmentDesk | None = None   # slots booked ahead, checked in at a kiosk
     _archive_sql: Engine | None = None
+    qr_bases: QrBases = field(default_factory=QrBases)
 
     @property
     def archive_sql(self) -> Engine:
@@ -75,9 +77,10 @@ class Services:
             self._archive_sql = open_archive(self.config.archive_url)
         return self._archive_sql
 
-    def public_url(self, path: str) -> str:
-        """An absolute address for QR codes (public_address.qr_base): never this computer's own."""
-        return qr_base(self.config.server.public_url, request.host_url) + path
+    def public_url(self, path: str, environ: dict | None = None) -> str:
+        """An absolute address for QR codes (public_address.qr_base): never this computer's own.
+        For the request ``environ`` (this request's, unless given)."""
+        return self.qr_bases.base(self.config.server.public_url, request.environ if environ is None else environ) + path
 
     def qr_check(self) -> dict:
         """Where this request's QR codes lead, and why a phone might not open it."""
@@ -142,8 +145,10 @@ def create_app(config: Config | None = None, *, redis_url: str | None = None, cl
     # nginx tells the client's address and scheme (QR links, secure cookies): believed from the
     # configured proxy addresses only, one hop.
     # (Wrapping app.wsgi_app is Flask's documented way to add WSGI middleware; mypy sees a method.)
-    app.wsgi_app = TrustedProxyFix(app.wsgi_app, trusted_proxies(config))  # type: ignore[method-assign]
     app.config["MAX_CONTENT_LENGTH"] = config.server.max_body_bytes
+    # A kiosk's ticket, the busiest request, is answered without Flask's request machinery
+    # (lean_issue.py): behind the proxy fix, so its address and scheme are the client's.
+    app.wsgi_app = TrustedProxyFix(LeanIssue(app, app.wsgi_app), trusted_proxies(config))  # type: ignore[method-assign]
     app.wsgi_app = _ChunkedInput(app.wsgi_app, config.server.max_body_bytes)  # type: ignore[method-assign]
     app.json = _Json(app)
 

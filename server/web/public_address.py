@@ -13,6 +13,8 @@ import socket
 import time
 from urllib.parse import urlsplit, urlunsplit
 
+from werkzeug.wsgi import get_current_url
+
 # Where a UDP socket is "connected" to learn which local address would be used: no packet is
 # sent. Several, since a hall's LAN may have no default route.
 _PROBES = ("192.0.2.1", "10.255.255.255", "172.31.255.255", "192.168.255.255", "8.8.8.8")
@@ -61,6 +63,31 @@ def qr_base(public_url: str, request_host_url: str) -> str:
             netloc = lan + (f":{parts.port}" if parts.port else "")
             return urlunsplit((parts.scheme, netloc, "", "", "")).rstrip("/")
     return request_host_url.rstrip("/")
+
+
+class QrBases:
+    """``qr_base`` for each request's host, kept as long as the LAN address is: every ticket
+    issued asks, and working out the host's URL is most of the cost. A bounded few are kept (the
+    Host header is the client's to choose)."""
+
+    def __init__(self, max_age: float = 60.0, kept: int = 64):
+        self.max_age, self.kept = max_age, kept
+        self._bases: dict[tuple, tuple[float, str]] = {}
+
+    def base(self, public_url: str, environ: dict) -> str:
+        if public_url:
+            return public_url.rstrip("/")
+        key = (environ.get("wsgi.url_scheme"), environ.get("HTTP_HOST"), environ.get("SERVER_NAME"),
+               environ.get("SERVER_PORT"))
+        now = time.monotonic()
+        found = self._bases.get(key)
+        if found is not None and now - found[0] < self.max_age:
+            return found[1]
+        if len(self._bases) >= self.kept:
+            self._bases.clear()
+        base = qr_base(public_url, get_current_url(environ, host_only=True))
+        self._bases[key] = (now, base)
+        return base
 
 
 def qr_warning(base: str, listen_host: str, behind_proxy: bool) -> str | None:
