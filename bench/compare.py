@@ -17,14 +17,14 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .harness import KIOSK_TOKEN, ROOT, WARM_TOKEN, Hall, post_script, wrk
+from .harness import KIOSK_TOKENS, ROOT, WARM_TOKEN, Hall, post_script, wrk
 from .run import ROUNDS, WORKERS, cell, interleaved, serve_cpu, summary
 
 SECONDS = 8
 
 
 def issue_run(hall: Hall):
-    script = post_script("/api/v1/sites/hcc/tickets", {"field": "TP"}, KIOSK_TOKEN)
+    script = post_script("/api/v1/sites/hcc/tickets", {"field": "TP"}, KIOSK_TOKENS)
 
     def once() -> dict:
         cpu = serve_cpu(hall)

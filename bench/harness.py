@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import requests
@@ -21,6 +22,9 @@ from server.store.embedded_redis import EmbeddedRedis, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 KIOSK_TOKEN = "bench-kiosk-token-0001"
+# The issue benches take turns over several kiosks: the load stands for many, and one kiosk may
+# issue at most 100,000 tickets a minute (config.yaml's bound), which a run now exceeds.
+KIOSK_TOKENS = [KIOSK_TOKEN, *(f"bench-kiosk-token-{n:04d}" for n in range(2, 9))]
 DISPLAY_TOKEN = "bench-display-token-01"
 WARM_TOKEN = "bench-warmup-token-001"
 PASSWORD = "Bench@2026"
@@ -49,7 +53,7 @@ def hall(redis_url: str, data_dir: Path, display: dict | None = None, hall_numbe
             "fields": fields, "counters": counters,
             "officers": [{"username": f"cb{n}", "name": f"Cán bộ {n}", "counters": [n], "password_hash": pw}
                          for n in range(1, COUNTERS + 1)],
-            "kiosks": [{"id": "kiosk-1", "token": KIOSK_TOKEN}],
+            "kiosks": [{"id": f"kiosk-{n}", "token": token} for n, token in enumerate(KIOSK_TOKENS, 1)],
             "displays": [{"id": "display-1", "token": DISPLAY_TOKEN, **(display or {})}],
         }, {
             # A second hall on the same servers: warm-up load that leaves the measured site's day empty.
@@ -198,10 +202,18 @@ def wrk(url: str, script: str, connections: int, seconds: int = 8, threads: int 
             "errors": failed, "requests": int(done.group(1)), "seconds": elapsed, "raw": out}
 
 
-def post_script(path: str, body: dict, token: str) -> str:
-    return (f'wrk.method = "POST"\nwrk.body = {json.dumps(json.dumps(body))}\n'
-            f'wrk.headers["Content-Type"] = "application/json"\nwrk.headers["Authorization"] = "Bearer {token}"\n'
-            f'wrk.path = "{path}"\n')
+def post_script(path: str, body: dict, token: str | Sequence[str]) -> str:
+    """wrk's script for POSTing ``body``; with several tokens, each request takes the next."""
+    tokens = [token] if isinstance(token, str) else list(token)
+    script = (f'wrk.method = "POST"\nwrk.body = {json.dumps(json.dumps(body))}\n'
+              f'wrk.headers["Content-Type"] = "application/json"\nwrk.headers["Authorization"] = "Bearer {tokens[0]}"\n'
+              f'wrk.path = "{path}"\n')
+    if len(tokens) > 1:
+        script += ("local tokens = {" + ", ".join(f'"{t}"' for t in tokens) + "}\nlocal turn = 0\n"
+                   "request = function()\n  turn = turn % #tokens + 1\n"
+                   '  wrk.headers["Authorization"] = "Bearer " .. tokens[turn]\n'
+                   "  return wrk.format()\nend\n")
+    return script
 
 
 def write_section(doc: Path, start: str, end: str, block: str) -> None:

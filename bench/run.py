@@ -37,7 +37,7 @@ from server.store.clients import queue_client
 
 from .harness import (
     COUNTERS,
-    KIOSK_TOKEN,
+    KIOSK_TOKENS,
     ROOT,
     WARM_TOKEN,
     Hall,
@@ -102,7 +102,7 @@ def serve_cpu(hall: Hall) -> float:
 # -- 1. issue over HTTP ---------------------------------------------------------------------
 def bench_issue(hall: Hall, seconds: int = 8) -> dict:
     url = hall.url() + "/api/v1/sites/hcc/tickets"
-    script = post_script("/api/v1/sites/hcc/tickets", {"field": "TP"}, KIOSK_TOKEN)
+    script = post_script("/api/v1/sites/hcc/tickets", {"field": "TP"}, KIOSK_TOKENS)
     wrk(hall.url() + "/api/v1/sites/warm/tickets",       # a cold process warms up on the other site
         post_script("/api/v1/sites/warm/tickets", {"field": "A"}, WARM_TOKEN), 8, seconds=4)
 
@@ -317,7 +317,7 @@ def bench_growth(hall: Hall, rounds: int = 4) -> dict:
     machine's drift and today's growing records weigh on every level alike."""
     client = redis.Redis.from_url(hall.redis.url)
     url = hall.url() + "/api/v1/sites/hcc/tickets"
-    script = post_script("/api/v1/sites/hcc/tickets", {"field": "DD"}, KIOSK_TOKEN)
+    script = post_script("/api/v1/sites/hcc/tickets", {"field": "DD"}, KIOSK_TOKENS)
     for _ in range(2):  # warm up a cold process, on the other site so the measured day stays small
         wrk(hall.url() + "/api/v1/sites/warm/tickets",
             post_script("/api/v1/sites/warm/tickets", {"field": "A"}, WARM_TOKEN), 8, seconds=4)
@@ -397,7 +397,7 @@ def bench_aof_rewrite(hall: Hall, seconds: int = 8, history: int = 1_000_000) ->
     fill_history(hall, history, 0)
     used = client.info("memory")["used_memory"]
     url = hall.url() + "/api/v1/sites/hcc/tickets"
-    script = post_script("/api/v1/sites/hcc/tickets", {"field": "DD"}, KIOSK_TOKEN)
+    script = post_script("/api/v1/sites/hcc/tickets", {"field": "DD"}, KIOSK_TOKENS)
 
     def run(rewrite: bool):
         def once() -> dict:

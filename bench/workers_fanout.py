@@ -14,7 +14,7 @@ from __future__ import annotations
 import statistics
 import sys
 
-from .harness import KIOSK_TOKEN, ROOT, Hall, post_script, write_section, wrk
+from .harness import KIOSK_TOKENS, ROOT, Hall, post_script, write_section, wrk
 from .run import bench_fanout
 
 DOC = ROOT / "docs" / "benchmarks.md"
@@ -38,7 +38,7 @@ def issue(workers: int) -> dict:
     hall = Hall(workers=workers, log_level="INFO")
     try:
         return wrk(hall.url() + "/api/v1/sites/hcc/tickets",
-                   post_script("/api/v1/sites/hcc/tickets", {"field": "TP"}, KIOSK_TOKEN), 8)
+                   post_script("/api/v1/sites/hcc/tickets", {"field": "TP"}, KIOSK_TOKENS), 8)
     finally:
         hall.close()
 
