@@ -86,8 +86,8 @@ class Signature:
         return self._bind("KEYS", self.keys, keys), self._bind("ARGV", self.args, args)
 
     def _bind(self, kind: str, names: tuple[str, ...], given: Mapping[str, Any]) -> list:
-        plain = _plain(names)
-        if given.keys() != set(plain):
+        plain, expected = _plain(names)
+        if given.keys() != expected:
             missing, unknown = [n for n in plain if n not in given], [n for n in given if n not in plain]
             raise ScriptContractError(f"{self.script}: {kind} " + "; ".join(
                 part for part in (f"missing {missing}" if missing else "", f"unknown {unknown}" if unknown else "")
@@ -98,9 +98,10 @@ class Signature:
 
 
 @functools.cache
-def _plain(names: tuple[str, ...]) -> tuple[str, ...]:
-    """The names without the rest's '...' (asked on every call: kept)."""
-    return tuple(n[:-3] if n.endswith("...") else n for n in names)
+def _plain(names: tuple[str, ...]) -> tuple[tuple[str, ...], frozenset[str]]:
+    """The names without the rest's '...', in order and as a set (asked on every call: kept)."""
+    plain = tuple(n[:-3] if n.endswith("...") else n for n in names)
+    return plain, frozenset(plain)
 
 
 class Scripts:

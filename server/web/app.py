@@ -37,7 +37,7 @@ from ..security.sign_in import PasswordChecker, SignInGuard
 from ..store.clients import blocking_client, persistence, queue_client
 from ..store.store_health import StoreHealth, is_store_outage
 from .lean_issue import LeanIssue
-from .public_address import QrBases, qr_base, qr_warning
+from .public_address import QrBases, qr_warning
 from .web_guards import SecurityHeaders, TrustedProxyFix
 
 logger = logging.getLogger(__name__)
@@ -84,7 +84,7 @@ class Services:
 
     def qr_check(self) -> dict:
         """Where this request's QR codes lead, and why a phone might not open it."""
-        base = qr_base(self.config.server.public_url, request.host_url)
+        base = self.qr_bases.base(self.config.server.public_url, request.environ)
         server = self.config.server
         return {"qr_base": base, "qr_warning": qr_warning(base, server.host, server.behind_proxy)}
 
