@@ -1,13 +1,17 @@
-"""Ticket issue at 8 clients, this tree against another commit, interleaved on the same machine.
+"""This tree against another commit, interleaved on the same machine: ticket issue at 8
+clients, or (``fanout``) a call to 1,000 screens.
 
     .venv/bin/python -m bench.compare main          # (a branch, a tag or a commit)
     QMS_BENCH_ROUNDS=7 .venv/bin/python -m bench.compare HEAD~3
+    .venv/bin/python -m bench.compare main fanout   # bench.workers_fanout's round, on both trees
 
 Both are served as shipped (INFO logging, one worker per core, the archiver running), each on
 its own embedded Redis; every round runs one after the other, so the machine's noise falls on
 both. Cells are the median (lowest–highest run); CPU is every `qms serve` process of the tree
 (workers and archiver) over the tickets issued. The other commit is checked out into a
-temporary git worktree, removed afterwards.
+temporary git worktree, removed afterwards. In ``fanout`` each round starts a fresh hall of each
+tree (two workers) in turn and runs bench.workers_fanout's round on it: 1,000 websocket screens
+(this tree's light clients for both), 60 calls 0.2 s apart, a call that missed a screen counted.
 """
 from __future__ import annotations
 
@@ -18,7 +22,8 @@ import tempfile
 from pathlib import Path
 
 from .harness import KIOSK_TOKENS, ROOT, WARM_TOKEN, Hall, post_script, wrk
-from .run import ROUNDS, WORKERS, cell, interleaved, serve_cpu, summary
+from .run import ROUNDS, WORKERS, bench_fanout, cell, interleaved, serve_cpu, spread, summary
+from .workers_fanout import CALLS, CLIENTS
 
 SECONDS = 8
 
@@ -35,8 +40,31 @@ def issue_run(hall: Hall):
     return once
 
 
+def fanout(ref: str, tree: Path) -> None:
+    """Fan-out rounds on fresh halls of both trees, alternating which goes first."""
+    trees = {ref: tree, "this tree": ROOT}
+    runs: dict[str, list[dict]] = {name: [] for name in trees}
+    for round_no in range(ROUNDS):
+        for name in (list(trees) if round_no % 2 == 0 else list(trees)[::-1]):
+            sys.stderr.write(f"round {round_no + 1}: {name}\n")
+            hall = Hall(workers=WORKERS, log_level="INFO", root=trees[name])
+            try:
+                runs[name].append(bench_fanout(hall, clients=CLIENTS, calls=CALLS, rounds=1)["runs"][0])
+            finally:
+                hall.close()
+    lines = [f"A call to {CLIENTS:,} screens, {WORKERS} workers, {CALLS} calls a round, {ROUNDS} rounds, "
+             "interleaved; median (lowest–highest round):", "",
+             "| tree | every-screen p99 ms | every-screen p50 ms | per-delivery p99 ms | calls that missed a screen |",
+             "|---|---|---|---|---|"]
+    for name, rs in runs.items():
+        lines.append(f"| {name} | {cell(spread(rs, 'all_p99'))} | {cell(spread(rs, 'all_p50'))} | "
+                     f"{cell(spread(rs, 'p99'))} | {sum(CALLS - r['complete_calls'] for r in rs)} of "
+                     f"{CALLS * len(rs)} |")
+    sys.stdout.write("\n".join(lines) + "\n")
+
+
 def main(argv: list[str]) -> int:
-    if len(argv) != 1:
+    if len(argv) not in (1, 2) or argv[1:] not in ([], ["fanout"]):
         sys.stderr.write(__doc__ or "")
         return 2
     ref = argv[0]
@@ -45,6 +73,9 @@ def main(argv: list[str]) -> int:
                    capture_output=True)
     halls: dict[str, Hall] = {}
     try:
+        if argv[1:] == ["fanout"]:
+            fanout(ref, tree)
+            return 0
         halls[f"{ref}"] = Hall(workers=WORKERS, log_level="INFO", root=tree)
         halls["this tree"] = Hall(workers=WORKERS, log_level="INFO")
         for hall in halls.values():   # a cold process warms up on the other site

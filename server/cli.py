@@ -290,6 +290,7 @@ def _run_worker(config, args, log) -> int:
     """One worker of `qms serve --workers N`: the whole server on the shared listening socket."""
     import socket
 
+    from . import collector
     from .web.app import create_app
     from .web.http_server import serve
     from .web.sticky import Sticky, prefix_session_ids
@@ -304,6 +305,7 @@ def _run_worker(config, args, log) -> int:
     app = None
     try:
         app = create_app(config, redis_url=url, always_open=args.always_open, start_watcher=True)
+        collector.settle()   # (as in _run)
         services = app.extensions["qms"]
         services.store_description = os.environ.get("QMS_WORKER_STORE")
         prefix_session_ids(services.socketio, index)
@@ -347,9 +349,9 @@ def _open_store(config, log):
 
 def _run(config, url: str, embedded, always_open: bool, log) -> int:
     """The app, its Redis supervisor and archiver, served until a signal; everything stopped after."""
-    import gc
     import socket
 
+    from . import collector
     from .history.archiver import ArchiverProcess
     from .web.app import create_app
 
@@ -364,10 +366,9 @@ def _run(config, url: str, embedded, always_open: bool, log) -> int:
 
             supervisor = services.supervisor = RedisSupervisor(embedded, services.health, services.socketio.sleep)
             services.socketio.start_background_task(supervisor.run)
-        # Everything made at start-up lives for ever: keep it out of the collector's scans,
-        # which otherwise pause every connection together.
-        gc.collect()
-        gc.freeze()
+        # Everything made at start-up lives for ever: kept out of the collector's scans, which
+        # otherwise pause every connection together (server/collector.py).
+        collector.settle()
         # The archiver runs in a child process: its SQL work must not stall the web event loop.
         archiver = ArchiverProcess(config.path, url, f"{socket.gethostname()}-{server_cfg.port}")
         services.socketio.start_background_task(archiver.supervise, services.socketio.sleep)

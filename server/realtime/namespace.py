@@ -3,7 +3,8 @@
 A client connects with ``auth = {"site": ..., "token": ...}`` (a device token or an
 officer's session; an officer's browser may use its session cookie instead) or, for the
 visitor's phone, ``{"site": ..., "ticket_token": ...}``. It joins ``site:<site>`` (every
-public update, each with the site's sequence number) and its own room
+public update, each with the site's sequence number), ``figures:<site>`` unless it is a lobby
+display or a device agent (the pushed ``state``), and its own room
 (``display:``, ``counter:``, ``ticket:``, ``kiosk:``, ``agent:``), then receives a full
 ``snapshot``. A client that sees a gap in ``seq`` sends ``snapshot`` to get a new one.
 """
@@ -26,6 +27,7 @@ from ..errors import BadRequest, QmsError, Unauthorized
 from ..params import check_params
 from ..security.auth import SESSION_COOKIE, require, require_counter
 from ..store.store_health import is_store_outage
+from .relay import Audience
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +69,12 @@ def _bump(tally: Counter[Any], key: Any, step: int) -> None:
         del tally[key]
 
 
+def shows_figures(actor: Actor) -> bool:
+    """Whether a (non-phone) screen shows a site's figures (estimates, longest waits, lists):
+    kiosks, officers' counter screens and monitors do; lobby displays and device agents do not."""
+    return actor.kind not in ("display", "agent")
+
+
 @dataclass
 class Connection:
     site: str
@@ -86,6 +94,7 @@ class LiveNamespace(Namespace):
         # Per site, the counters with an officer's screen here and the tickets with a phone here.
         self.desks: dict[str, Counter[int]] = {}
         self.phones: dict[str, Counter[str]] = {}
+        self.figure_screens: Counter[str] = Counter()   # per site: sockets here in its figures room
 
     @property
     def svc(self):
@@ -132,6 +141,8 @@ class LiveNamespace(Namespace):
                     self.svc.devices.screens_seen(site.id, [(actor.kind, actor.id)])
             if actor.reads_reports or actor.kind == "agent":
                 rooms.add(f"monitor:{site.id}")
+            if shows_figures(actor):
+                rooms.add(f"figures:{site.id}")
         logger.info("socket connect sid=%s site=%s who=%s", current_sid(), site.id,
                     actor.label if actor else f"phone:{ticket_id}")
         conn.rooms = rooms
@@ -184,15 +195,20 @@ class LiveNamespace(Namespace):
     def listeners(self, site_id: str) -> int:
         return self.per_site[site_id]
 
-    def audience(self, site_id: str) -> tuple[set[int], set[str]]:
-        """The counters whose officer has a screen connected here, and the tickets whose phone is."""
-        return set(+self.desks.get(site_id, Counter())), set(+self.phones.get(site_id, Counter()))
+    def audience(self, site_id: str) -> Audience:
+        """The screens here that show a site's figures, the counters whose officer has a screen
+        connected here, and the tickets whose phone is."""
+        return Audience(self.figure_screens[site_id], set(+self.desks.get(site_id, Counter())),
+                        set(+self.phones.get(site_id, Counter())))
 
     def _count(self, conn: Connection, step: int) -> None:
         if conn.ticket_id:
             _bump(self.phones.setdefault(conn.site, Counter()), conn.ticket_id, step)
-        elif conn.actor is not None and conn.actor.kind == "officer" and conn.actor.counter is not None:
+            return
+        if conn.actor is not None and conn.actor.kind == "officer" and conn.actor.counter is not None:
             _bump(self.desks.setdefault(conn.site, Counter()), conn.actor.counter, step)
+        if conn.actor is not None and shows_figures(conn.actor):
+            _bump(self.figure_screens, conn.site, step)
 
     def on_disconnect(self, *args):
         conn = self.connections.pop(current_sid(), None)

@@ -15,7 +15,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, NamedTuple
 
 import redis
 
@@ -47,13 +47,25 @@ MAX_BACKOFF = 5.0
 RECENT = 2000
 
 
+class Audience(NamedTuple):
+    """Who in this process is sent a site's pushed state: the screens that show its figures
+    (kiosks, counter screens, monitors: not the lobby displays, which show calls and the counts
+    the events carry), the counters whose officer has a screen here, and the tickets whose phone is."""
+    figures: int
+    desks: set[int]
+    phones: set[str]
+
+
+NOBODY = Audience(0, set(), set())
+
+
 class EventRelay:
     """One background reader per process; ``emit(event_name, payload, room)`` sends locally."""
 
     def __init__(self, client: redis.Redis, config: Config, keys: dict[str, Keys], emit, sleep, health=None,
                  listeners: Callable[[str], int] | None = None,
                  read_state: Callable[..., tuple[dict, Any]] | None = None,
-                 audience: Callable[[str], tuple[set[int], set[str]]] | None = None,
+                 audience: Callable[[str], Audience] | None = None,
                  spawn: Callable[..., Any] | None = None):
         self.client = client
         # Given for a Redis Cluster: starts a reader per site (see run), each known by a token.
@@ -62,7 +74,7 @@ class EventRelay:
         # After the events of a read, what changed is pushed in full (see push_state): the state
         # (engine.snapshot_view), and who is here to hear it (counters staffed and phones' tickets).
         self.read_state = read_state
-        self.audience = audience or (lambda site_id: (set(), set()))
+        self.audience = audience or (lambda site_id: NOBODY)
         self._dirty: dict[str, tuple[set[str], set[int]]] = {}   # per site: fields, counters touched
         self._pushed_at: dict[str, float] = {}
         self._places: dict[str, dict[str, dict]] = {sid: {} for sid in config.sites}  # last place sent per phone
@@ -272,27 +284,35 @@ class EventRelay:
 
     def push_state(self, site_id: str, fields: set[str], counters: set[int]) -> None:
         """After events, every screen gets what they changed, read once here for all of them:
-        - the site's screens (``state``): the figures of the fields touched (waiting, estimate,
-          longest wait, numbers left) and the counters touched, as in a snapshot;
+        - the screens that show figures (``state``, room ``figures:<site>``: kiosks, counter
+          screens, monitors): the figures of the fields touched (waiting, estimate, longest wait,
+          numbers left) and the counters touched, as in a snapshot. Lobby displays are not in
+          that room: they show calls and the waiting counts the events carry, and a hall's many
+          displays would each be sent a message to ignore after every event;
         - each counter screen of those fields or counters (``lists``): its own counter, the
           waiting lists and no-shows of its fields touched, and its own queue;
         - each phone whose place moved (``place``): people ahead and estimated wait.
         Each carries the seq of the snapshot it was read from; a screen ignores one older than
-        what it has. None of them is part of the event sequence."""
+        what it has. None of them is part of the event sequence. With none of them here,
+        nothing is read."""
         assert self.read_state is not None
         site = self.config.sites[site_id]
-        staffed, phones = self.audience(site_id)
+        audience = self.audience(site_id)
+        phones = audience.phones
         fields = {code for code in fields if code in site.fields}
-        desks = {number: fields & set(site.counters[number].fields) for number in staffed
+        desks = {number: fields & set(site.counters[number].fields) for number in audience.desks
                  if number in site.counters and (number in counters or fields & set(site.counters[number].fields))}
+        if not (audience.figures or desks or phones):
+            return
         snap, view = self.read_state(site_id, with_lists=bool(desks or phones),
                                      list_fields=set().union(*desks.values()))
         seq = snap["seq"]
-        brief = {code: {k: v for k, v in snap["waiting"][code].items() if k != LISTED} for code in fields}
         with self._sending:
-            self.emit("state", {"seq": seq, "site": site_id, "now": snap["now"], "waiting": brief,
-                                "counters": [c for c in snap["counters"] if c["number"] in counters]},
-                      f"site:{site_id}")
+            if audience.figures:
+                brief = {code: {k: v for k, v in snap["waiting"][code].items() if k != LISTED} for code in fields}
+                self.emit("state", {"seq": seq, "site": site_id, "now": snap["now"], "waiting": brief,
+                                    "counters": [c for c in snap["counters"] if c["number"] in counters]},
+                          f"figures:{site_id}")
             for number, mine in sorted(desks.items()):
                 self.emit("lists", {
                     "seq": seq, "site": site_id, "counter": next(c for c in snap["counters"] if c["number"] == number),

@@ -2,14 +2,15 @@
 read once per process. A kiosk, a counter screen and phones that only apply what is pushed to
 them (never asking again) end up showing exactly what a fresh read says, after issuing,
 calling, a transfer to another field and to a closed counter, a no-show and its restore, a
-pause and a finished service."""
+pause and a finished service. A lobby display, which shows calls and waiting counts only, is
+sent the events and nothing of the figures it does not show."""
 from __future__ import annotations
 
 import requests
 
 from hardware.ordered_client import OrderedClient
 
-from ..hall import KIOSK_TOKEN, PASSWORD, hall_document
+from ..hall import DISPLAY_TOKEN, KIOSK_TOKEN, PASSWORD, hall_document
 from ..helpers import wait_until
 from ..servers import ServerProcess, write_config
 
@@ -110,6 +111,8 @@ def test_what_is_pushed_is_what_a_fresh_read_says(tmp_path, prefix, redis_url):
         kiosk = Screen(server.url, {"site": "hcc", "token": KIOSK_TOKEN})
         desk = Screen(server.url, {"site": "hcc", "token": cb1["Authorization"].split()[1]})
         desk.ask_lists()
+        lobby = Screen(server.url, {"site": "hcc", "token": DISPLAY_TOKEN})
+        screens.append(lobby)
         phones = {t["id"]: Screen(server.url, {"site": "hcc", "ticket_token": t["token"]}) for t in tickets}
         screens += [kiosk, desk, *phones.values()]
 
@@ -133,7 +136,7 @@ def test_what_is_pushed_is_what_a_fresh_read_says(tmp_path, prefix, redis_url):
         assert late
 
         fresh = requests.get(f"{api}/state?lists=1", headers=cb1, timeout=10).json()
-        wait_until(lambda: all(s.seq >= fresh["seq"] for s in (kiosk, desk)), what="every screen up to date")
+        wait_until(lambda: all(s.seq >= fresh["seq"] for s in (kiosk, desk, lobby)), what="every screen up to date")
         # The kiosk: every field's figures, estimates included, as a fresh read gives them.
         wait_until(lambda: figures(kiosk.snap["waiting"]) == figures(fresh["waiting"]), timeout=5,
                    what="the kiosk's figures")
@@ -158,6 +161,12 @@ def test_what_is_pushed_is_what_a_fresh_read_says(tmp_path, prefix, redis_url):
         # Nothing above asked again: one snapshot each (the counter screen's second has its lists).
         assert kiosk.heard.count("snapshot") == 1 and desk.heard.count("snapshot") == 2
         assert "lists" in desk.heard and "lists" not in kiosk.heard and "place" not in kiosk.heard
+        # The lobby display: its waiting counts, from the events alone, are a fresh read's; it
+        # heard every event and not one `state` (a hall's many displays would ignore each).
+        counts = {code: w["waiting"] for code, w in fresh["waiting"].items()}
+        assert {code: w["waiting"] for code, w in lobby.snap["waiting"].items()} == counts
+        assert "update" in lobby.heard and lobby.heard.count("snapshot") == 1
+        assert not {"state", "lists", "place"} & set(lobby.heard), lobby.heard
     finally:
         for s in screens:
             s.close()

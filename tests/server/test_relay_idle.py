@@ -5,7 +5,7 @@ from __future__ import annotations
 import redis
 
 from server.engine.actor import Actor
-from server.realtime.relay import EventRelay
+from server.realtime.relay import Audience, EventRelay
 
 KIOSK = Actor("kiosk", "kiosk-1", "hcc")
 OFFICER = Actor("officer", "cb1", "hcc", 1)
@@ -70,11 +70,11 @@ def test_a_burst_of_events_costs_one_read_of_the_state(app, engine, redis_url):
         reads.append((with_lists, list_fields))
         return engine.snapshot_view(site_id, with_lists=with_lists, list_fields=list_fields)
 
-    here = {"listeners": 1}
+    here = {"listeners": 1, "audience": Audience(figures=1, desks={1}, phones=set())}
     relay = EventRelay(redis.Redis.from_url(redis_url), svc.config, svc.engine.keys,
                        emit=lambda name, payload, room: sent.append((name, payload, room)), sleep=lambda s: None,
                        listeners=lambda site: here["listeners"], read_state=read_state,
-                       audience=lambda site: ({1}, set()))
+                       audience=lambda site: here["audience"])
     relay.prime()
     engine.open_counter("hcc", 1, OFFICER)
     for _ in range(20):
@@ -88,6 +88,7 @@ def test_a_burst_of_events_costs_one_read_of_the_state(app, engine, redis_url):
     assert state[0]["waiting"]["TP"]["waiting"] == 20 and "tickets" not in state[0]["waiting"]["TP"]
     assert state[0]["waiting"]["TP"]["estimated_wait_seconds"] is not None   # counter 1 is open
     lists = [(p, room) for name, p, room in sent if name == "lists"]
+    assert [room for name, p, room in sent if name == "state"] == ["figures:hcc"]   # not the displays' room
     assert [room for _, room in lists] == ["counter:hcc:1"]   # counter 1 serves TP, not DD
     assert len(lists[0][0]["waiting"]["TP"]["tickets"]) == 20 and set(lists[0][0]["waiting"]) == {"TP"}
     relay.push_due()
@@ -98,3 +99,12 @@ def test_a_burst_of_events_costs_one_read_of_the_state(app, engine, redis_url):
     relay._pushed_at.clear()
     relay.push_due()
     assert len(reads) == 1                                  # nobody of the site here: nothing read
+    # Screens of the site here, but none that shows figures (displays only): nothing is read
+    # or sent after the events, which the displays still get.
+    here["listeners"], here["audience"] = 3, Audience(figures=0, desks=set(), phones=set())
+    sent.clear()
+    engine.issue("hcc", "TP", actor=KIOSK)
+    feed(relay, engine.keys["hcc"].events, redis_url)
+    relay._pushed_at.clear()
+    relay.push_due()
+    assert len(reads) == 1 and [name for name, _, _ in sent] == ["update", "ticket_update"]
