@@ -22,8 +22,8 @@ import tempfile
 from pathlib import Path
 
 from .harness import KIOSK_TOKENS, ROOT, WARM_TOKEN, Hall, post_script, wrk
-from .run import ROUNDS, WORKERS, bench_fanout, cell, interleaved, serve_cpu, spread, summary
-from .workers_fanout import CALLS, CLIENTS
+from .run import ROUNDS, WORKERS, cell, interleaved, serve_cpu, spread, summary
+from .workers_fanout import CALLS, CLIENTS, one
 
 SECONDS = 8
 
@@ -47,11 +47,7 @@ def fanout(ref: str, tree: Path) -> None:
     for round_no in range(ROUNDS):
         for name in (list(trees) if round_no % 2 == 0 else list(trees)[::-1]):
             sys.stderr.write(f"round {round_no + 1}: {name}\n")
-            hall = Hall(workers=WORKERS, log_level="INFO", root=trees[name])
-            try:
-                runs[name].append(bench_fanout(hall, clients=CLIENTS, calls=CALLS, rounds=1)["runs"][0])
-            finally:
-                hall.close()
+            runs[name].append(one(WORKERS, root=trees[name]))
     lines = [f"A call to {CLIENTS:,} screens, {WORKERS} workers, {CALLS} calls a round, {ROUNDS} rounds, "
              "interleaved; median (lowest–highest round):", "",
              "| tree | every-screen p99 ms | every-screen p50 ms | per-delivery p99 ms | calls that missed a screen |",
@@ -64,7 +60,7 @@ def fanout(ref: str, tree: Path) -> None:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) not in (1, 2) or argv[1:] not in ([], ["fanout"]):
+    if not argv or argv[1:] not in ([], ["fanout"]):
         sys.stderr.write(__doc__ or "")
         return 2
     ref = argv[0]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import statistics
 import sys
+from pathlib import Path
 
 from .harness import KIOSK_TOKENS, ROOT, Hall, post_script, write_section, wrk
 from .run import bench_fanout
@@ -22,9 +23,10 @@ START, END = "<!-- bench:workers:start -->", "<!-- bench:workers:end -->"
 ROUNDS, CLIENTS, CALLS = 5, 1000, 60
 
 
-def one(workers: int) -> dict:
-    """One round of the fan-out on a fresh hall: its every-screen and per-delivery figures."""
-    hall = Hall(workers=workers, log_level="INFO")
+def one(workers: int, root: Path = ROOT) -> dict:
+    """One round of the fan-out on a fresh hall (of the tree at ``root``): its every-screen and
+    per-delivery figures."""
+    hall = Hall(workers=workers, log_level="INFO", root=root)
     try:
         return {**bench_fanout(hall, clients=CLIENTS, calls=CALLS, rounds=1)["runs"][0], "calls": CALLS}
     finally:
