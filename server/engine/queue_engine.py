@@ -32,7 +32,7 @@ from .estimate import estimated_wait_seconds, service_samples
 from .keys import Keys, as_text
 from .receipts import DOSSIER_CODE
 from .scripts import Scripts
-from .views import SnapshotView, as_list, counter_json, ticket_json
+from .views import LIST_LIMIT, SnapshotView, as_list, counter_json, ticket_json
 
 logger = logging.getLogger(__name__)
 
@@ -325,19 +325,29 @@ class QueueEngine:
         """Everything the screens show, read at one instant, with the event sequence it is current to."""
         return self.snapshot_view(site_id, with_lists=with_lists)[0]
 
-    def snapshot_view(self, site_id: str, *, with_lists: bool = False,
-                      list_fields: set[str] | None = None) -> tuple[dict, SnapshotView]:
-        """The snapshot, and the view that shaped it (for the places of waiting tickets); with
-        lists, only ``list_fields``' waiting tickets are shaped, if given (the rest cost nothing)."""
+    def snapshot_view(self, site_id: str, *, with_lists: bool = False, list_fields: set[str] | None = None,
+                      places: bool = False) -> tuple[dict, SnapshotView]:
+        """The snapshot, and the view that shaped it. With lists: the head of each line of
+        ``list_fields`` (every field if None), which is all a counter screen shows, so a long
+        line costs nothing more; with ``places`` (implies lists), every waiting ticket of every
+        field is read as well, for the places of waiting tickets (``SnapshotView.places``)."""
         site = self.site(site_id)
         day, now, local = self._moment(site)
         k = self.keys[site.id]
+        if places:
+            listing = ["all"]
+        elif with_lists:
+            listing = ["head", str(LIST_LIMIT), *sorted(list_fields or ())]
+            if list_fields is not None and not list_fields:
+                listing = ["head", "0", "-"]   # lists asked for, of no field: no line is read
+        else:
+            listing = ["0"]
         r = self._run("snapshot", {"counters": k.counters, "tickets": k.tickets(day), "calls": k.calls(day),
                                    "evseq": k.evseq, "service_times": k.service_times, "noshow": k.noshow(day),
                                    "numbers": k.numbers(day), "layout": k.layout_keys(day)},
                       {"day": day, "recent_calls": site.recent_calls,
-                       "layout_then_lists": [*k.layout_args(), with_lists]})
-        view = SnapshotView(site, day, now, r, with_lists, list_fields)
+                       "layout_then_lists": [*k.layout_args(), *listing]})
+        view = SnapshotView(site, day, now, r, with_lists or places, list_fields, complete=places)
         snap = view.build()
         is_open = self.always_open or site.opening_hours.is_open(local)
         nxt = None if is_open else site.opening_hours.next_opening(local)

@@ -122,11 +122,13 @@ class SnapshotView:
     """Shapes a snapshot script reply into the JSON screens read."""
 
     def __init__(self, site: SiteConfig, day: str, now_ms: int, reply: dict, with_lists: bool,
-                 list_fields: set[str] | None = None):
+                 list_fields: set[str] | None = None, complete: bool = False):
         self.site, self.day, self.now, self.r, self.with_lists = site, day, now_ms, reply, with_lists
-        # With lists: the fields whose waiting tickets are shaped (None: all); every field's
-        # ids in call order are kept anyway (self.ids), for the places of waiting tickets.
+        # With lists: the fields whose waiting tickets are shaped (None: all). The ids read, in
+        # call order, are kept (self.ids): the head of each listed line, or with ``complete``
+        # (the script listed every waiting ticket) every line, for the places of waiting tickets.
         self.list_fields = list_fields
+        self.complete = complete
         self.ids: dict[str, list[str]] = {}
         self.tickets = reply["tickets"] if isinstance(reply["tickets"], dict) else {}
         self.records: dict[str, dict] = {}          # counter records by id (set by build)
@@ -173,7 +175,7 @@ class SnapshotView:
                     # The head of the line, in call order: what a counter screen shows and calls
                     # from. The whole line would cost every push its length (a morning's 1,000).
                     entry["tickets"] = [ticket_json(self.tickets[i], site) for i in self.ids[code][:LIST_LIMIT]]
-                    entry["more"] = max(0, len(self.ids[code]) - LIST_LIMIT)
+                    entry["more"] = max(0, w.get("p", 0) + w.get("n", 0) - len(entry["tickets"]))
             waiting[code] = entry
         direct = r["direct"] if isinstance(r["direct"], dict) else {}
         out = {
@@ -201,6 +203,8 @@ class SnapshotView:
         wait, and the named counter it waits for when that counter is not open. The same figures
         as the ticket's own view (QueueEngine.ticket): a field's list is its priority lane, then
         its normal lane, each in call order; a counter's queue is its own line."""
+        if not self.complete:
+            raise ValueError("places need every waiting ticket: a snapshot read with places=True")
         out: dict[str, dict] = {}
         for code, ids in self.ids.items():
             extra = 0   # the extra dossiers of those before, as the ticket's own view counts them

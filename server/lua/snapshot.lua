@@ -6,10 +6,23 @@
 -- KEYS[1] = counters (hash)  KEYS[2] = tickets:{day} (hash)  KEYS[3] = calls:{day} (list)
 -- KEYS[4] = evseq  KEYS[5] = service times (hash)  KEYS[6] = noshow:{day} (zset)
 -- KEYS[7] = numbers:{day} (hash)  KEYS[8..] = layout
--- ARGV[1] = day  ARGV[2] = recent calls to return  ARGV[3..] = layout, then '1' to list waiting tickets
+-- ARGV[1] = day  ARGV[2] = recent calls to return  ARGV[3..] = layout, then what to list:
+--   '0': no waiting tickets; 'all': every waiting ticket of every field (the places of all of
+--   them); 'head' n [field ...]: the first n of each named field's line (every field if none
+--   is named), the priority lane first: what counter screens show. A long line then costs a
+--   push what is shown of it, not its length.
 local day = ARGV[1]
 local L = layout(8, 3)
-local with_lists = ARGV[L.next_arg] == '1'
+local lists = ARGV[L.next_arg] or '0'
+local with_lists = lists ~= '0'
+local limit = tonumber(ARGV[L.next_arg + 1] or '0') or 0
+local listed = {}
+if lists == 'head' then
+  for i = L.next_arg + 2, #ARGV do listed[ARGV[i]] = true end
+  if next(listed) == nil then
+    for _, code in ipairs(L.field_order) do listed[code] = true end
+  end
+end
 
 local counters = {}
 for _, raw in ipairs(redis.call('HVALS', KEYS[1])) do
@@ -26,9 +39,23 @@ for _, code in ipairs(L.field_order) do
                  x = tonumber(redis.call('HGET', L.xfer, code) or '0'),
                  e = tonumber(redis.call('HGET', L.extra, code) or '0')}
   local oldest = {}
+  local room = limit   -- what is left of a listed field's head for the lane read next
   for _, lane in ipairs({'p', 'n'}) do
-    local ids = redis.call('ZRANGE', f[lane], 0, with_lists and -1 or 0)
-    if with_lists then entry[lane .. '_ids'] = ids end
+    local last = 0     -- the line's first ticket only: its wait is the field's longest
+    if lists == 'all' then
+      last = -1
+    elseif listed[code] then
+      last = math.max(room, 1) - 1
+    end
+    local ids = redis.call('ZRANGE', f[lane], 0, last)
+    if lists == 'all' then
+      entry[lane .. '_ids'] = ids
+    elseif listed[code] then
+      local shown = {}
+      for i = 1, math.min(room, #ids) do shown[i] = ids[i] end
+      entry[lane .. '_ids'] = shown
+      room = room - #shown
+    end
     if ids[1] then table.insert(oldest, ids[1]) end
   end
   entry.heads = oldest

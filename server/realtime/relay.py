@@ -304,8 +304,8 @@ class EventRelay:
                  if number in site.counters and (number in counters or fields & set(site.counters[number].fields))}
         if not (audience.figures or desks or phones):
             return
-        snap, view = self.read_state(site_id, with_lists=bool(desks or phones),
-                                     list_fields=set().union(*desks.values()))
+        snap, view = self.read_state(site_id, with_lists=bool(desks), list_fields=set().union(*desks.values()),
+                                     places=bool(phones))
         seq = snap["seq"]
         with self._sending:
             if audience.figures:

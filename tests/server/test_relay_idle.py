@@ -66,9 +66,9 @@ def test_a_burst_of_events_costs_one_read_of_the_state(app, engine, redis_url):
     sent: list[tuple[str, dict, str]] = []
     reads: list[bool] = []
 
-    def read_state(site_id, with_lists, list_fields):
+    def read_state(site_id, with_lists, list_fields, places):
         reads.append((with_lists, list_fields))
-        return engine.snapshot_view(site_id, with_lists=with_lists, list_fields=list_fields)
+        return engine.snapshot_view(site_id, with_lists=with_lists, list_fields=list_fields, places=places)
 
     here = {"listeners": 1, "audience": Audience(figures=1, desks={1}, phones=set())}
     relay = EventRelay(redis.Redis.from_url(redis_url), svc.config, svc.engine.keys,
