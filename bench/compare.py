@@ -1,15 +1,18 @@
 """This tree against another commit, interleaved on the same machine: ticket issue at 8
-clients, or (``fanout``) a call to 1,000 screens.
+clients, (``fanout``) a call to 1,000 screens, or (``calls``) officers calling over Socket.IO.
 
     .venv/bin/python -m bench.compare main          # (a branch, a tag or a commit)
     QMS_BENCH_ROUNDS=7 .venv/bin/python -m bench.compare HEAD~3
     .venv/bin/python -m bench.compare main fanout   # bench.workers_fanout's round, on both trees
+    .venv/bin/python -m bench.compare main calls    # bench.run's 2b at 1 and 16 officers
 
 Both are served as shipped (INFO logging, one worker per core, the archiver running), each on
 its own embedded Redis; every round runs one after the other, so the machine's noise falls on
 both. Cells are the median (lowest–highest run); CPU is every `qms serve` process of the tree
 (workers and archiver) over the tickets issued. The other commit is checked out into a
-temporary git worktree, removed afterwards. In ``fanout`` each round starts a fresh hall of each
+temporary git worktree, removed afterwards. In ``calls`` each round starts a fresh hall of each
+tree in turn and runs bench.run's call-next over Socket.IO once at 1 and at 16 officers (4,000
+waiting per field, this tree's clients for both). In ``fanout`` each round starts a fresh hall of each
 tree (two workers) in turn and runs bench.workers_fanout's round on it: 1,000 websocket screens
 (this tree's light clients for both), 60 calls 0.2 s apart, a call that missed a screen counted.
 """
@@ -22,10 +25,11 @@ import tempfile
 from pathlib import Path
 
 from .harness import KIOSK_TOKENS, ROOT, WARM_TOKEN, Hall, post_script, wrk
-from .run import ROUNDS, WORKERS, cell, interleaved, serve_cpu, spread, summary
+from .run import ROUNDS, WAITING, WORKERS, bench_call_socketio, cell, interleaved, serve_cpu, spread, summary
 from .workers_fanout import CALLS, CLIENTS, one
 
 SECONDS = 8
+CALL_OFFICERS = (1, 16)
 
 
 def issue_run(hall: Hall):
@@ -59,8 +63,32 @@ def fanout(ref: str, tree: Path) -> None:
     sys.stdout.write("\n".join(lines) + "\n")
 
 
+def calls(ref: str, tree: Path) -> None:
+    """bench.run's 2b rows on fresh halls of both trees, alternating which goes first."""
+    trees = {ref: tree, "this tree": ROOT}
+    samples: dict[tuple[str, int], list[dict]] = {(name, n): [] for name in trees for n in CALL_OFFICERS}
+    for round_no in range(ROUNDS):
+        for name in (list(trees) if round_no % 2 == 0 else list(trees)[::-1]):
+            sys.stderr.write(f"round {round_no + 1}: {name}\n")
+            hall = Hall(workers=WORKERS, log_level="INFO", root=trees[name])
+            try:
+                rows = bench_call_socketio(hall, rounds=1, officers=CALL_OFFICERS)["rows"]
+            finally:
+                hall.close()
+            for row in rows:
+                samples[(name, row["clients"])].append({"errors": row["errors"],
+                                                        **{k: row[k]["median"] for k in ("calls", "p50", "p99")}})
+    lines = [f"Call-next over Socket.IO, {ROUNDS} rounds, interleaved, {WAITING:,} waiting per field; median "
+             "(lowest–highest round):", "",
+             "| tree | officers | tickets called/s | median ms | p99 ms | errors |", "|---|---|---|---|---|---|"]
+    for (name, officers), runs in samples.items():
+        lines.append(f"| {name} | {officers} | {cell(spread(runs, 'calls'))} | {cell(spread(runs, 'p50'), 1)} | "
+                     f"{cell(spread(runs, 'p99'), 1)} | {sum(r['errors'] for r in runs)} |")
+    sys.stdout.write("\n".join(lines) + "\n")
+
+
 def main(argv: list[str]) -> int:
-    if not argv or argv[1:] not in ([], ["fanout"]):
+    if not argv or argv[1:] not in ([], ["fanout"], ["calls"]):
         sys.stderr.write(__doc__ or "")
         return 2
     ref = argv[0]
@@ -71,6 +99,9 @@ def main(argv: list[str]) -> int:
     try:
         if argv[1:] == ["fanout"]:
             fanout(ref, tree)
+            return 0
+        if argv[1:] == ["calls"]:
+            calls(ref, tree)
             return 0
         halls[f"{ref}"] = Hall(workers=WORKERS, log_level="INFO", root=tree)
         halls["this tree"] = Hall(workers=WORKERS, log_level="INFO")

@@ -212,7 +212,8 @@ def bench_call_http(hall: Hall, seconds: int = 5) -> dict:
                     "in a run counts as an error"}
 
 
-def bench_call_socketio(hall: Hall, seconds: float = 5) -> dict:
+def bench_call_socketio(hall: Hall, seconds: float = 5, rounds: int = ROUNDS,
+                        officers: tuple[int, ...] = CALL_CLIENTS) -> dict:
     tokens = _officers_ready(hall)
 
     def run(clients: int):
@@ -227,7 +228,7 @@ def bench_call_socketio(hall: Hall, seconds: float = 5) -> dict:
                     "errors": len(result["errors"]) + _ran_dry(hall, clients)}
         return once
 
-    samples = interleaved({c: run(c) for c in CALL_CLIENTS}, before=lambda _: _before_calls(hall, tokens))
+    samples = interleaved({c: run(c) for c in officers}, rounds=rounds, before=lambda _: _before_calls(hall, tokens))
     return {"rows": summary(samples, ("calls", "rps", "p50", "p99")),
             "note": "each client is one officer alternating call-next and finish over its own websocket (a light "
                     f"asyncio client in another process), {WAITING:,} visitors waiting in each field at the start of "
