@@ -21,7 +21,7 @@ from ..errors import BadRequest, Conflict, NotFound, from_script
 from .actor import Actor
 from .clock import from_ms, to_ms
 from .keys import as_text
-from .queue_engine import TOKEN, AppointmentTake, QueueEngine
+from .queue_engine import TOKEN, AppointmentTake, QueueEngine, refuse_kiosk_flood
 
 logger = logging.getLogger(__name__)
 
@@ -132,13 +132,15 @@ class AppointmentDesk:
             code = f"{secrets.randbelow(10**6):06d}"
             reply = self.engine.scripts.run(
                 "book", {"bookings": k.bookings(dkey), "link": k.booking_link(token), "events": k.events,
-                         "evseq": k.evseq},
+                         "evseq": k.evseq, "issuer_minute": k.rate_limit(actor.label, now_ms // 60_000)},
                 {"now": now_ms, "day": dkey, "code": code, "field": field.code, "slot": f"{at:%H%M}",
                  "start": to_ms(start), "capacity": site.appointments.capacity(field.code), "phone": phone_key,
                  "per_phone": site.appointments.per_phone, "actor": actor.label, "link_value": f"{dkey}:{code}",
-                 "keep_seconds": max(60, keep_until - now_ms // 1000)})
+                 "keep_seconds": max(60, keep_until - now_ms // 1000),
+                 "per_minute": site.kiosk_tickets_per_minute if actor.kind == "kiosk" else 0})
             if reply.get("error") != "booking_code_taken":
                 break
+        refuse_kiosk_flood(reply, site, actor, now_ms, "a booking")
         if "error" in reply:
             raise from_script(reply)
         logger.info("appointment-booked site=%s code=%s field=%s slot=%s %s actor=%s", site.id, code, field.code,

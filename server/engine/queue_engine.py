@@ -118,6 +118,18 @@ def _next_fields(site: SiteConfig, first: str, then, kiosk) -> list[str]:
     return list(then)
 
 
+def refuse_kiosk_flood(reply: dict, site: SiteConfig, actor: Actor, now_ms: int, what: str) -> None:
+    """429 when a script refused a kiosk over its slips a minute (``kiosk_flood`` in Lua), with
+    one warning for the minute's first refusal."""
+    if reply.get("error") != "kiosk_rate_limited":
+        return
+    if reply.get("first_refusal"):
+        logger.warning("kiosk-flood site=%s kiosk=%s: over %s slips this minute (%s)", site.id, actor.id,
+                       site.kiosk_tickets_per_minute, what)
+    raise TooManyRequests("This kiosk is taking tickets too fast; wait a moment.", code="kiosk_rate_limited",
+                          details={"retry_after": 60 - (now_ms // 1000) % 60})
+
+
 class QueueEngine:
     """Tickets and counters of every site this server runs."""
 
@@ -259,12 +271,7 @@ class QueueEngine:
                 "layout_then_counters": [*k.layout_args([field.code], []),
                                          *(c.id for c in site.counters_serving(field.code))]}
         reply = self.scripts.run("issue", keys, args)
-        if reply.get("error") == "kiosk_rate_limited":
-            if reply.get("first_refusal"):
-                logger.warning("kiosk-flood site=%s kiosk=%s: over %s tickets this minute", site.id, actor.id,
-                               site.kiosk_tickets_per_minute)
-            raise TooManyRequests("This kiosk is taking tickets too fast; wait a moment.", code="kiosk_rate_limited",
-                                  details={"retry_after": 60 - (now // 1000) % 60})
+        refuse_kiosk_flood(reply, site, actor, now, "a ticket")
         if "error" in reply:
             raise from_script(reply)
         if reply.get("replayed"):

@@ -30,6 +30,17 @@ local function put_record(hash, id, record)
 end
 
 -- Append one event to the site's stream; the sequence number is what clients use to spot gaps.
+-- A stuck button or a script at a kiosk cannot flood the queue or the appointment slots: its
+-- slips this minute, numbers and bookings together, are counted in ``key``; past ``per_minute``
+-- (0: not a kiosk) the refusal to return, else nil.
+local function kiosk_flood(key, per_minute)
+  if per_minute <= 0 then return nil end
+  local used = redis.call('INCR', key)
+  if used == 1 then redis.call('EXPIRE', key, 120) end
+  if used > per_minute then return fail('kiosk_rate_limited', {first_refusal = (used == per_minute + 1)}) end
+  return nil
+end
+
 local function emit(stream, evseq, etype, now, payload)
   local seq = redis.call('INCR', evseq)
   redis.call('XADD', stream, '*', 'seq', seq, 'type', etype, 'ts', now, 'data', cjson.encode(payload))

@@ -36,13 +36,9 @@ if ARGV[13] ~= '0' then
   end
 end
 
--- A stuck button or a script at a kiosk cannot flood the queue (a retry above did not count).
-local per_minute = tonumber(ARGV[15])
-if per_minute > 0 then
-  local used = redis.call('INCR', KEYS[11])
-  if used == 1 then redis.call('EXPIRE', KEYS[11], 120) end
-  if used > per_minute then return fail('kiosk_rate_limited', {first_refusal = (used == per_minute + 1)}) end
-end
+-- A kiosk's slips a minute (a retry above did not count).
+local flood = kiosk_flood(KEYS[11], tonumber(ARGV[15]))
+if flood then return flood end
 
 -- One visitor in line per result: a second scan of the same receipt shows the number taken.
 local pickup = ARGV[16]

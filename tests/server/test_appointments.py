@@ -292,3 +292,29 @@ def test_the_slip_of_a_booking_made_at_the_kiosk_prints(api, engine):
     out = Path(__file__).resolve().parents[2] / "test-artifacts"
     out.mkdir(exist_ok=True)
     image.save(out / "booking-slip.png")
+
+
+def test_a_kiosk_cannot_take_a_days_places_in_a_flood(api, caplog, clock):
+    """Bookings at a kiosk count against its slips a minute (``kiosk_tickets_per_minute``,
+    numbers and bookings together), as a stuck button or a script there would give: the rest
+    are refused with 429 and take no place; a phone, and the next minute, are unaffected."""
+    import logging
+
+    for _ in range(27):
+        api.issue("TP")                                   # a busy minute at the kiosk: 27 numbers
+    slots = [("2026-11-25", f"{h:02d}:{m:02d}") for h in (7, 8, 9, 10) for m in (0, 30)][1:]
+    booked = []
+    with caplog.at_level(logging.WARNING):
+        for day, at in slots[:5]:
+            r = api.post("/appointments", {"field": "DD", "date": day, "time": at}, KIOSK_TOKEN)
+            booked.append(r.status_code)
+    assert booked == [201, 201, 201, 429, 429]            # 27 numbers + 3 bookings: the kiosk's 30
+    refused = r.get_json()["error"]
+    assert refused["code"] == "kiosk_rate_limited" and r.headers["Retry-After"]
+    assert sum("kiosk-flood" in m for m in caplog.messages) == 1
+    offer = api.get("/appointments/next?field=DD").get_json()["offer"]
+    assert [s["time"] for s in offer["slots"][:2]] == ["09:00", "09:30"]   # a refused booking took no place
+    assert api.post("/tickets", {"field": "TP"}, KIOSK_TOKEN).status_code == 429
+    assert book(api, caplog, clock, "0912345678", "DD", *slots[3]).status_code == 201   # a phone books
+    r = api.post("/appointments", {"field": "DD", "date": slots[4][0], "time": slots[4][1]}, KIOSK_TOKEN)
+    assert r.status_code == 201                            # the next minute (book() moved the clock)
