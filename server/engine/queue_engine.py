@@ -10,7 +10,7 @@ import json
 import logging
 import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -333,28 +333,22 @@ class QueueEngine:
         return self.snapshot_view(site_id, with_lists=with_lists)[0]
 
     def snapshot_view(self, site_id: str, *, with_lists: bool = False, list_fields: set[str] | None = None,
-                      places: bool = False) -> tuple[dict, SnapshotView]:
+                      places: Collection[str] | None = None) -> tuple[dict, SnapshotView]:
         """The snapshot, and the view that shaped it. With lists: the head of each line of
         ``list_fields`` (every field if None), which is all a counter screen shows, so a long
-        line costs nothing more; with ``places`` (implies lists), every waiting ticket of every
-        field is read as well, for the places of waiting tickets (``SnapshotView.places``)."""
+        line costs nothing more. ``places``: the waiting tickets whose places to tell
+        (``SnapshotView.places``), each counted as the ticket's own view counts it."""
         site = self.site(site_id)
         day, now, local = self._moment(site)
         k = self.keys[site.id]
-        if places:
-            listing = ["all"]
-        elif with_lists:
-            listing = ["head", str(LIST_LIMIT), *sorted(list_fields or ())]
-            if list_fields is not None and not list_fields:
-                listing = ["head", "0", "-"]   # lists asked for, of no field: no line is read
-        else:
-            listing = ["0"]
+        fields = sorted(site.fields if list_fields is None else list_fields) if with_lists else []
+        listing = ["1" if with_lists else "0", str(LIST_LIMIT), str(len(fields)), *fields, *sorted(places or ())]
         r = self._run("snapshot", {"counters": k.counters, "tickets": k.tickets(day), "calls": k.calls(day),
                                    "evseq": k.evseq, "service_times": k.service_times, "noshow": k.noshow(day),
                                    "numbers": k.numbers(day), "layout": k.layout_keys(day)},
                       {"day": day, "recent_calls": site.recent_calls,
                        "layout_then_lists": [*k.layout_args(), *listing]})
-        view = SnapshotView(site, day, now, r, with_lists or places, list_fields, complete=places)
+        view = SnapshotView(site, day, now, r, with_lists, list_fields, places_asked=places is not None)
         snap = view.build()
         is_open = self.always_open or site.opening_hours.is_open(local)
         nxt = None if is_open else site.opening_hours.next_opening(local)

@@ -122,13 +122,12 @@ class SnapshotView:
     """Shapes a snapshot script reply into the JSON screens read."""
 
     def __init__(self, site: SiteConfig, day: str, now_ms: int, reply: dict, with_lists: bool,
-                 list_fields: set[str] | None = None, complete: bool = False):
+                 list_fields: set[str] | None = None, places_asked: bool = False):
         self.site, self.day, self.now, self.r, self.with_lists = site, day, now_ms, reply, with_lists
-        # With lists: the fields whose waiting tickets are shaped (None: all). The ids read, in
-        # call order, are kept (self.ids): the head of each listed line, or with ``complete``
-        # (the script listed every waiting ticket) every line, for the places of waiting tickets.
+        # With lists: the fields whose waiting tickets are shaped (None: all); the ids read, the
+        # head of each listed line in call order, are kept (self.ids).
         self.list_fields = list_fields
-        self.complete = complete
+        self.places_asked = places_asked
         self.ids: dict[str, list[str]] = {}
         self.tickets = reply["tickets"] if isinstance(reply["tickets"], dict) else {}
         self.records: dict[str, dict] = {}          # counter records by id (set by build)
@@ -198,26 +197,26 @@ class SnapshotView:
         """The estimated wait of someone with ``ahead`` people before them in the field (after build)."""
         return estimated_wait_seconds(self.site, code, ahead, self.records.values(), self.samples.get(code, []))
 
-    def places(self, snap: dict) -> dict[str, dict]:
-        """Every waiting ticket's place, from a snapshot built with lists: people ahead, estimated
+    def places(self) -> dict[str, dict]:
+        """The place of each waiting ticket asked for (after build): people ahead, estimated
         wait, and the named counter it waits for when that counter is not open. The same figures
-        as the ticket's own view (QueueEngine.ticket): a field's list is its priority lane, then
-        its normal lane, each in call order; a counter's queue is its own line."""
-        if not self.complete:
-            raise ValueError("places need every waiting ticket: a snapshot read with places=True")
+        as the ticket's own view (QueueEngine.ticket): a field's line is its priority lane, then
+        its normal lane, each in call order, and the extra dossiers of those before count in the
+        wait; a counter's queue is its own line."""
+        if not self.places_asked:
+            raise ValueError("no places were asked for: read the snapshot with places=[ticket ids]")
+        raw = self.r.get("places")
         out: dict[str, dict] = {}
-        for code, ids in self.ids.items():
-            extra = 0   # the extra dossiers of those before, as the ticket's own view counts them
-            for ahead, ticket_id in enumerate(ids):
-                out[ticket_id] = {"people_ahead": ahead, "estimated_wait_seconds": self.eta(code, ahead + extra),
-                                  "waiting_for_counter": None}
-                extra += max(0, int(self.tickets[ticket_id].get("dossiers_declared") or 1) - 1)
-        for number, queue in snap["counter_queues"].items():
-            status = self.records.get(str(number), {}).get("status", "closed")
-            held = {"number": number, "status": status} if status != "open" else None
-            for ahead, t in enumerate(queue):
-                out[t["id"]] = {"people_ahead": ahead, "waiting_for_counter": held,
-                                "estimated_wait_seconds": None if held else self.eta(t["field"], ahead)}
+        for ticket_id, p in (raw.items() if isinstance(raw, dict) else ()):
+            if p.get("counter"):
+                number = int(p["counter"])
+                status = self.records.get(str(number), {}).get("status", "closed")
+                held = {"number": number, "status": status} if status != "open" else None
+                out[ticket_id] = {"people_ahead": p["ahead"], "waiting_for_counter": held,
+                                  "estimated_wait_seconds": None if held else self.eta(p["field"], p["ahead"])}
+            else:
+                out[ticket_id] = {"people_ahead": p["ahead"], "waiting_for_counter": None,
+                                  "estimated_wait_seconds": self.eta(p["field"], p["ahead"] + p["extra"])}
         return out
 
 

@@ -7,22 +7,19 @@
 -- KEYS[4] = evseq  KEYS[5] = service times (hash)  KEYS[6] = noshow:{day} (zset)
 -- KEYS[7] = numbers:{day} (hash)  KEYS[8..] = layout
 -- ARGV[1] = day  ARGV[2] = recent calls to return  ARGV[3..] = layout, then what to list:
---   '0': no waiting tickets; 'all': every waiting ticket of every field (the places of all of
---   them); 'head' n [field ...]: the first n of each named field's line (every field if none
---   is named), the priority lane first: what counter screens show. A long line then costs a
---   push what is shown of it, not its length.
+--   lists ('1': the waiting lists, '0': none), n, the count of fields named, the fields: the
+--   first n of each named field's line, the priority lane first (what a counter screen shows);
+--   then the rest: ticket ids whose places to tell (the tickets of connected phones). A long
+--   line costs a push what is shown of it and the places asked for, not its length.
 local day = ARGV[1]
 local L = layout(8, 3)
-local lists = ARGV[L.next_arg] or '0'
-local with_lists = lists ~= '0'
+local with_lists = ARGV[L.next_arg] == '1'
 local limit = tonumber(ARGV[L.next_arg + 1] or '0') or 0
+local named = tonumber(ARGV[L.next_arg + 2] or '0') or 0
 local listed = {}
-if lists == 'head' then
-  for i = L.next_arg + 2, #ARGV do listed[ARGV[i]] = true end
-  if next(listed) == nil then
-    for _, code in ipairs(L.field_order) do listed[code] = true end
-  end
-end
+for i = 1, named do listed[ARGV[L.next_arg + 2 + i]] = true end
+local place_ids = {}
+for i = L.next_arg + 3 + named, #ARGV do table.insert(place_ids, ARGV[i]) end
 
 local counters = {}
 for _, raw in ipairs(redis.call('HVALS', KEYS[1])) do
@@ -42,15 +39,9 @@ for _, code in ipairs(L.field_order) do
   local room = limit   -- what is left of a listed field's head for the lane read next
   for _, lane in ipairs({'p', 'n'}) do
     local last = 0     -- the line's first ticket only: its wait is the field's longest
-    if lists == 'all' then
-      last = -1
-    elseif listed[code] then
-      last = math.max(room, 1) - 1
-    end
+    if listed[code] then last = math.max(room, 1) - 1 end
     local ids = redis.call('ZRANGE', f[lane], 0, last)
-    if lists == 'all' then
-      entry[lane .. '_ids'] = ids
-    elseif listed[code] then
+    if listed[code] then
       local shown = {}
       for i = 1, math.min(room, #ids) do shown[i] = ids[i] end
       entry[lane .. '_ids'] = shown
@@ -84,11 +75,44 @@ for id in pairs(wanted) do
   if raw then tickets[id] = cjson.decode(raw) end
 end
 
+-- Places: people before each ticket asked for (O(log n) each), and the dossiers they declared
+-- beyond one each, summed once per field that has any (bulk submitters): the ticket's own view's
+-- figures (ticket_view), for every phone connected, in one read.
+local places = {}
+local extra_before = {}
+local function extras_before(code)
+  if extra_before[code] then return extra_before[code] end
+  local before, sum = {}, 0
+  for _, lane in ipairs({'p', 'n'}) do
+    local ids = redis.call('ZRANGE', L.fields[code][lane], 0, -1)
+    for i = 1, #ids, 200 do
+      local batch = {}
+      for j = i, math.min(i + 199, #ids) do table.insert(batch, ids[j]) end
+      for j, raw in ipairs(redis.call('HMGET', KEYS[2], unpack(batch))) do
+        before[batch[j]] = sum
+        if raw then sum = sum + math.max(0, tonumber(cjson.decode(raw).dossiers_declared or 1) - 1) end
+      end
+    end
+  end
+  extra_before[code] = before
+  return before
+end
+for _, id in ipairs(place_ids) do
+  local t = get_record(KEYS[2], id)
+  if t and t.state == 'waiting' and line_of(L, t) then
+    local place = {ahead = people_ahead(L, t), field = t.field, counter = t.target_counter or false, extra = 0}
+    if not t.target_counter and tonumber(redis.call('HGET', L.extra, t.field) or '0') > 0 then
+      place.extra = extras_before(t.field)[id] or 0
+    end
+    places[id] = place
+  end
+end
+
 local calls = {}
 for _, raw in ipairs(redis.call('LRANGE', KEYS[3], 0, tonumber(ARGV[2]) - 1)) do
   table.insert(calls, cjson.decode(raw))
 end
 return reply_ok({seq = tonumber(redis.call('GET', KEYS[4]) or '0'), counters = counters, waiting = waiting,
-                 direct = direct, tickets = tickets, calls = calls,
+                 direct = direct, tickets = tickets, calls = calls, places = places,
                  service_times = redis.call('HGETALL', KEYS[5]), numbers = redis.call('HGETALL', KEYS[7]),
                  noshow = with_lists and redis.call('ZRANGE', KEYS[6], 0, -1, 'WITHSCORES') or false})

@@ -305,7 +305,7 @@ class EventRelay:
         if not (audience.figures or desks or phones):
             return
         snap, view = self.read_state(site_id, with_lists=bool(desks), list_fields=set().union(*desks.values()),
-                                     places=bool(phones))
+                                     places=phones)
         seq = snap["seq"]
         with self._sending:
             if audience.figures:
@@ -320,7 +320,7 @@ class EventRelay:
                     "counter_queue": snap["counter_queues"].get(number, []),
                     "no_shows": [t for t in snap["no_shows"] if t["field"] in mine],
                 }, f"counter:{site_id}:{number}")
-            self._push_places(site_id, seq, view.places(snap) if phones else {}, phones)
+            self._push_places(site_id, seq, view.places() if phones else {}, phones)
 
     def _push_places(self, site_id: str, seq: int, places: dict[str, dict], phones: set[str]) -> None:
         sent = self._places[site_id]

@@ -35,6 +35,21 @@ def config(prefix, tmp_path):
     return parse_config(doc)
 
 
+def test_a_phones_pushed_place_counts_the_dossiers_of_those_ahead(api, engine):
+    """The relay's one read for the phones connected gives each the wait its own ticket view
+    gives: the extra dossiers of the agents before it count, those after it do not."""
+    api.login(6)
+    api.act(6, "open")
+    line = [api.issue("DDN", dossiers=n)["id"] for n in (10, 1, 5, 1, 30, 1)]
+    _, view = engine.snapshot_view("hcc", places=set(line))
+    places = view.places()
+    for ahead, ticket_id in enumerate(line):
+        own = engine.ticket("hcc", ticket_id)
+        assert places[ticket_id]["people_ahead"] == own["people_ahead"] == ahead
+        assert places[ticket_id]["estimated_wait_seconds"] == own["estimated_wait_seconds"], ticket_id
+    assert [places[t]["estimated_wait_seconds"] for t in line] == [0, 9000, 9900, 14400, 15300, 42300]
+
+
 def test_the_wait_counts_the_dossiers_of_those_ahead(api, engine):
     api.login(6)
     api.act(6, "open")                                       # one counter, nobody at it

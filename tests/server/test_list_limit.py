@@ -53,14 +53,22 @@ def test_lists_of_no_field_read_no_line(engine):
 
 
 def test_the_places_of_phones_count_every_ticket_before_them(engine):
-    """Phones need every waiting ticket's place, far down a line too: those are read in full."""
-    ids = [engine.issue("hcc", "TP")["id"] for _ in range(LIST_LIMIT + 5)]
+    """Phones far down a line are told their place as their own ticket view counts it, without
+    the line being read (test_bulk_submitters: with the dossiers of those before counted)."""
+    ids = [engine.issue("hcc", "TP")["id"] for _ in range(LIST_LIMIT + 7)]
+    last = ids.pop()
     engine.issue("hcc", "TP", priority="elderly")
-    snap, view = engine.snapshot_view("hcc", with_lists=True, list_fields={"TP"}, places=True)
-    places = view.places(snap)
-    assert places[ids[-1]]["people_ahead"] == LIST_LIMIT + 5      # the elderly visitor goes first
-    assert places[ids[0]]["people_ahead"] == 1
-    assert engine.ticket("hcc", ids[-1])["people_ahead"] == places[ids[-1]]["people_ahead"]
-    assert len(snap["waiting"]["TP"]["tickets"]) == LIST_LIMIT    # the screen is still sent the head
+    asked = {ids[0], ids[-1], last}
+    snap, view = engine.snapshot_view("hcc", with_lists=True, list_fields={"TP"}, places=asked)
+    places = view.places()
+    assert set(places) == asked
+    assert places[ids[0]]["people_ahead"] == 1 and places[ids[-1]]["people_ahead"] == LIST_LIMIT + 6
+    assert places[last]["people_ahead"] == LIST_LIMIT + 7
+    for ticket_id in asked:
+        own = engine.ticket("hcc", ticket_id)
+        assert (places[ticket_id]["people_ahead"], places[ticket_id]["estimated_wait_seconds"]) == \
+               (own["people_ahead"], own["estimated_wait_seconds"]), ticket_id
+    assert len(view.tickets) <= LIST_LIMIT + 4       # TP's head and the other lines' first: not the line
+    assert len(snap["waiting"]["TP"]["tickets"]) == LIST_LIMIT
     with pytest.raises(ValueError):
-        engine.snapshot_view("hcc", with_lists=True)[1].places(snap)
+        engine.snapshot_view("hcc", with_lists=True)[1].places()
