@@ -29,7 +29,12 @@ DISPLAY_TOKEN = "bench-display-token-01"
 WARM_TOKEN = "bench-warmup-token-001"
 PASSWORD = "Bench@2026"
 COUNTERS = 16
-FIELDS = ("TP", "DD", "XD", "KD")   # the load hall's fields; counter n serves FIELDS[n % 4]
+FIELDS = ("TP", "DD", "XD", "KD")   # the load hall's fields
+
+
+def counter_field(number: int) -> str:
+    """The field a load-hall counter serves."""
+    return FIELDS[number % len(FIELDS)]
 
 
 def hall(redis_url: str, data_dir: Path, display: dict | None = None, hall_numbers: bool = False) -> dict:
@@ -43,7 +48,7 @@ def hall(redis_url: str, data_dir: Path, display: dict | None = None, hall_numbe
     if hall_numbers:
         fields = [{"code": f["code"], "name": f["name"], "numbers": f"{i}001-{i}999"} for i, f in enumerate(fields, 1)]
     assert tuple(f["code"] for f in fields) == FIELDS
-    counters = [{"number": n, "fields": [FIELDS[n % len(FIELDS)]]} for n in range(1, COUNTERS + 1)]
+    counters = [{"number": n, "fields": [counter_field(n)]} for n in range(1, COUNTERS + 1)]
     return {
         "server": {"data_dir": str(data_dir), "log_level": "WARNING", "async_mode": "eventlet",
                    "accept_weak_hashes": True},  # logins are not what the bench measures

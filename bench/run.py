@@ -42,6 +42,7 @@ from .harness import (
     ROOT,
     WARM_TOKEN,
     Hall,
+    counter_field,
     cpu_seconds,
     post_script,
     tree_rss_kib,
@@ -188,7 +189,7 @@ CALL_CLIENTS = (1, 8, 16)
 
 def _ran_dry(hall: Hall, clients: int) -> int:
     """How many of the fields that counters 1..``clients`` serve have nobody left waiting."""
-    served = {FIELDS[n % len(FIELDS)] for n in range(1, clients + 1)}   # as harness.hall() assigns them
+    served = {counter_field(n) for n in range(1, clients + 1)}
     waiting = engine_for(hall).snapshot("hcc")["waiting"]
     return sum(1 for field in served if not waiting[field]["waiting"])
 

@@ -124,11 +124,9 @@ class SnapshotView:
     def __init__(self, site: SiteConfig, day: str, now_ms: int, reply: dict, with_lists: bool,
                  list_fields: set[str] | None = None, places_asked: bool = False):
         self.site, self.day, self.now, self.r, self.with_lists = site, day, now_ms, reply, with_lists
-        # With lists: the fields whose waiting tickets are shaped (None: all); the ids read, the
-        # head of each listed line in call order, are kept (self.ids).
+        # With lists: the fields whose waiting tickets are shaped (None: all).
         self.list_fields = list_fields
         self.places_asked = places_asked
-        self.ids: dict[str, list[str]] = {}
         self.tickets = reply["tickets"] if isinstance(reply["tickets"], dict) else {}
         self.records: dict[str, dict] = {}          # counter records by id (set by build)
         self.samples: dict[str, list[int]] = {}     # recent service times by field (set by build)
@@ -169,11 +167,11 @@ class SnapshotView:
                 "oldest": {"id": first["id"], "label": first["label"]} if first else None,
             }
             if self.with_lists:
-                self.ids[code] = [i for lane in ("p_ids", "n_ids") for i in as_list(w.get(lane)) if i in self.tickets]
+                head = [i for lane in ("p_ids", "n_ids") for i in as_list(w.get(lane)) if i in self.tickets]
                 if self.list_fields is None or code in self.list_fields:
                     # The head of the line, in call order: what a counter screen shows and calls
                     # from. The whole line would cost every push its length (a morning's 1,000).
-                    entry["tickets"] = [ticket_json(self.tickets[i], site) for i in self.ids[code][:LIST_LIMIT]]
+                    entry["tickets"] = [ticket_json(self.tickets[i], site) for i in head[:LIST_LIMIT]]
                     entry["more"] = max(0, w.get("p", 0) + w.get("n", 0) - len(entry["tickets"]))
             waiting[code] = entry
         direct = r["direct"] if isinstance(r["direct"], dict) else {}

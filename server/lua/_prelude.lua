@@ -29,7 +29,6 @@ local function put_record(hash, id, record)
   redis.call('HSET', hash, id, cjson.encode(record))
 end
 
--- Append one event to the site's stream; the sequence number is what clients use to spot gaps.
 -- A stuck button or a script at a kiosk cannot flood the queue or the appointment slots: its
 -- slips this minute, numbers and bookings together, are counted in ``key``; past ``per_minute``
 -- (0: not a kiosk) the refusal to return, else nil.
@@ -41,6 +40,7 @@ local function kiosk_flood(key, per_minute)
   return nil
 end
 
+-- Append one event to the site's stream; the sequence number is what clients use to spot gaps.
 local function emit(stream, evseq, etype, now, payload)
   local seq = redis.call('INCR', evseq)
   redis.call('XADD', stream, '*', 'seq', seq, 'type', etype, 'ts', now, 'data', cjson.encode(payload))
@@ -110,6 +110,21 @@ local function count_extra(L, t, sign)
   if n > 1 then redis.call('HINCRBY', L.extra, t.field, sign * (n - 1)) end
 end
 
+-- Each of ``ids`` (in order) with the dossiers declared beyond one by those before it in the
+-- list, read from ``tickets`` 200 records at a time: ``each(id, extra_before)``; the total.
+local function extra_dossiers(tickets, ids, each)
+  local extra = 0
+  for i = 1, #ids, 200 do
+    local batch = {}
+    for j = i, math.min(i + 199, #ids) do table.insert(batch, ids[j]) end
+    for j, raw in ipairs(redis.call('HMGET', tickets, unpack(batch))) do
+      if each then each(batch[j], extra) end
+      if raw then extra = extra + math.max(0, tonumber(cjson.decode(raw).dossiers_declared or 1) - 1) end
+    end
+  end
+  return extra
+end
+
 -- The extra dossiers of the visitors before a waiting ticket (read only when its field has any).
 local function dossiers_ahead(L, tickets, t)
   if t.state ~= 'waiting' or tonumber(redis.call('HGET', L.extra, t.field) or '0') <= 0 then return 0 end
@@ -120,15 +135,7 @@ local function dossiers_ahead(L, tickets, t)
   if not t.target_counter and t.lane == 'n' then
     for _, id in ipairs(redis.call('ZRANGE', L.fields[t.field].p, 0, -1)) do table.insert(ids, id) end
   end
-  local extra = 0
-  for i = 1, #ids, 200 do
-    local batch = {}
-    for j = i, math.min(i + 199, #ids) do table.insert(batch, ids[j]) end
-    for _, raw in ipairs(redis.call('HMGET', tickets, unpack(batch))) do
-      if raw then extra = extra + math.max(0, tonumber(cjson.decode(raw).dossiers_declared or 1) - 1) end
-    end
-  end
-  return extra
+  return extra_dossiers(tickets, ids)
 end
 
 local function counter_record(counters, cid)

@@ -82,18 +82,10 @@ local places = {}
 local extra_before = {}
 local function extras_before(code)
   if extra_before[code] then return extra_before[code] end
-  local before, sum = {}, 0
-  for _, lane in ipairs({'p', 'n'}) do
-    local ids = redis.call('ZRANGE', L.fields[code][lane], 0, -1)
-    for i = 1, #ids, 200 do
-      local batch = {}
-      for j = i, math.min(i + 199, #ids) do table.insert(batch, ids[j]) end
-      for j, raw in ipairs(redis.call('HMGET', KEYS[2], unpack(batch))) do
-        before[batch[j]] = sum
-        if raw then sum = sum + math.max(0, tonumber(cjson.decode(raw).dossiers_declared or 1) - 1) end
-      end
-    end
-  end
+  local line = redis.call('ZRANGE', L.fields[code].p, 0, -1)    -- the priority lane, then the normal
+  for _, id in ipairs(redis.call('ZRANGE', L.fields[code].n, 0, -1)) do table.insert(line, id) end
+  local before = {}
+  extra_dossiers(KEYS[2], line, function(id, extra) before[id] = extra end)
   extra_before[code] = before
   return before
 end
